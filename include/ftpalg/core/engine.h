@@ -1,0 +1,215 @@
+// The FTP ALG engine: follows every FTP control connection, finds each announced data endpoint,
+// rewrites it for NAT, keeps TCP sequence numbers consistent and decides what to admit.
+//
+// Sans-I/O: the engine performs no syscalls and has no clock. An adapter (the NFQUEUE daemon or
+// the pcap replay tool) parses each packet with parsePacket(), calls onSegment() with the time,
+// and applies the Actions it gets back: packet verdicts (forward as-is, forward rewritten, hold,
+// drop) and events (announcements with their verdict and the expectation to install).
+//
+// Memory: every buffer is allocated once, in the constructor, sized by EngineConfig. Views in
+// Actions point into the engine and stay valid until the next call of onSegment()/expire().
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string_view>
+
+#include "ftpalg/core/ftp_parser.h"
+#include "ftpalg/core/packet.h"
+#include "ftpalg/core/types.h"
+
+namespace ftpalg::core {
+
+// The four addresses of a control connection on each side of the NAT.
+// "inside" is what the client side sees, "outside" what the server side sees. Without NAT the
+// pairs are equal. PORT/EPRT announcing clientInside are rewritten to clientOutside; 227/229
+// announcing serverOutside... are rewritten for the client to serverInside (see docs/design.md).
+struct NatBinding {
+  IpAddr clientInside;   // client address on the client's wire (private behind SNAT)
+  IpAddr clientOutside;  // client address as the server sees it (SNAT public address)
+  IpAddr serverInside;   // server address as the client dials it (DNAT public address)
+  IpAddr serverOutside;  // server address on the server's wire (private behind DNAT)
+};
+
+// Identity of a control connection as the engine sees it (client side of the wire).
+struct FlowKey {
+  Endpoint client;
+  Endpoint server;
+  friend bool operator==(const FlowKey&, const FlowKey&) = default;
+};
+
+// Adapter callback: the NAT binding of a new control connection (conntrack in the daemon,
+// --snat/--dnat maps in replay). Called once per session, from onSegment().
+class NatResolver {
+ public:
+  virtual ~NatResolver() = default;
+  // Fills `out` for the connection `flow` (addresses as seen at the engine). Return false when
+  // there is no NAT: the engine then uses the flow's own addresses on both sides.
+  virtual bool resolve(const FlowKey& flow, NatBinding& out) = 0;
+};
+
+// What the engine understood in one line. Event kinds of the product's JSON schema.
+enum class EventKind : uint8_t {
+  Port, Eprt, Lprt, Pasv227, Epsv229, Lpsv228,  // announcements
+  AuthTls,          // 234 after AUTH: channel opaque from here
+  EpsvAll,          // client said EPSV ALL: PORT/EPRT refused from here (RFC 2428)
+  Evasion,          // retransmission with different bytes, or similar
+  Malformed,        // an announcement line that failed to parse
+  Desync,           // lost stream synchronisation (gap resync, buffer overflow)
+  Count
+};
+std::string_view eventKindName(EventKind k);  // "port", "eprt", ..., "pasv227", ...
+
+enum class Verdict : uint8_t { Admit, Refuse, Pass };
+std::string_view verdictName(Verdict v);  // "admit", "refuse", "pass"
+
+// Why a verdict was given. Closed set; names are stable (logged and counted).
+enum class Reason : uint8_t {
+  Ok = 0,               // admitted as announced
+  Rewritten,            // admitted and rewritten for NAT
+  BounceAddress,        // announced address is not the announcing peer's own
+  LowPort,              // data port below 1024
+  WrongDirection,       // PORT/EPRT from the server, 227/229 from the client
+  Unsolicited,          // 227/229/228 without a pending PASV/EPSV/LPSV
+  FamilyMismatch,       // EPRT/229 family differs from the control connection
+  TooManyExpectations,  // per-session limit on outstanding expectations
+  EpsvAllActive,        // PORT/EPRT after EPSV ALL
+  PolicyDisabled,       // wire form disabled by policy (LPRT/LPSV by default)
+  ParseFailed,          // malformed announcement (see ParseError)
+  TlsOpaque,            // AUTH TLS accepted: nothing more can be inspected
+  RetransmitMismatch,   // overlapping retransmission with different content
+  LineTooLong,          // line longer than the buffer
+  SessionTableFull,     // no room for a new session
+  Count
+};
+std::string_view reasonName(Reason r);
+
+// The connection the kernel side must admit. src.port == 0 means any source port.
+struct Expectation {
+  Endpoint src;       // data connection source as it reaches the gateway
+  Endpoint dst;       // destination as it reaches the gateway (the announced/rewritten one)
+  Endpoint natTo;     // where the gateway must send it (equals dst without NAT)
+  bool srcPortAny = true;
+};
+
+// One event: an announcement (or other notable line) and what the engine decided.
+struct Event {
+  uint64_t tsNs = 0;
+  FlowKey flow;
+  Dir dir = Dir::C2S;
+  EventKind kind = EventKind::Port;
+  Verdict verdict = Verdict::Pass;
+  Reason reason = Reason::Ok;
+  ParseError parseError = ParseError::None;
+  bool hasAnnounced = false;
+  Endpoint announced;
+  bool hasRewritten = false;
+  Endpoint rewritten;
+  bool hasExpect = false;
+  Expectation expect;
+  uint64_t handle = 0;  // packet that carried the line's last byte
+};
+
+// One TCP segment handed to the engine: the parsed packet plus the adapter's handle for it.
+struct Segment {
+  const PacketView* view = nullptr;
+  uint64_t handle = 0;  // NFQUEUE packet id, pcap frame number, ...
+};
+
+// What to do with one packet.
+enum class PacketVerdict : uint8_t {
+  Accept,   // forward unchanged
+  Rewrite,  // forward with seq/ack/sack/payload below (use rebuildPacket)
+  Hold,     // keep it (NFQUEUE: defer the verdict); a later Accept/Rewrite/Drop releases it
+  Drop,     // discard
+};
+
+struct PacketAction {
+  uint64_t handle = 0;
+  PacketVerdict verdict = PacketVerdict::Accept;
+  uint32_t seq = 0;
+  uint32_t ack = 0;
+  uint8_t sackCount = 0;
+  std::array<SackBlock, kMaxSackBlocks> sack{};
+  std::span<const uint8_t> payload;  // valid until the next engine call
+};
+
+// Caller-provided output buffer for one engine call.
+struct Actions {
+  static constexpr size_t kMaxPackets = 96;
+  static constexpr size_t kMaxEvents = 32;
+  std::array<PacketAction, kMaxPackets> packets;
+  size_t packetCount = 0;
+  std::array<Event, kMaxEvents> events;
+  size_t eventCount = 0;
+  void clear() {
+    packetCount = 0;
+    eventCount = 0;
+  }
+};
+
+// Counted anomalies: things that are not announcements but an admin wants to see counted.
+enum class Counter : uint8_t {
+  Segments, Sessions, SessionsEnded, Lines, Announcements, Admitted, Refused, Rewrites,
+  Retransmissions, RetransmitMismatch, OutOfOrderDropped, HeldSegments, Coalesced,
+  BufferOverflow, LineTooLong, BadLine, MidstreamPickup, TlsSessions, SessionTableFull,
+  SeqAdjFull, RewriteExceedsMss, NonControl, Expired, Count
+};
+std::string_view counterName(Counter c);
+
+// How acknowledgement numbers arriving at the engine relate to the rewritten stream.
+enum class AckSpace : uint8_t {
+  Rewritten,  // inline gateway: the peer acknowledges what we sent it (map back to original)
+  Original,   // replay of a capture taken without a gateway: map forward, clamp to released
+};
+
+// Policy and sizing. Defaults are what an admin gets without a config file.
+struct EngineConfig {
+  size_t maxSessions = 4096;          // session table capacity
+  size_t maxBufferedDirections = 512; // pooled per-direction buffers (partial lines, in flight)
+  size_t maxLine = 512;               // longest control line accepted
+  size_t maxInFlight = 4096;          // unacknowledged bytes kept per direction for checks
+  size_t maxExpectationsPerSession = 8;
+  uint64_t expectTimeoutNs = 30'000'000'000;
+  uint64_t idleTimeoutNs = 3600'000'000'000;
+  bool allowBounce = false;     // PORT/EPRT/227 naming a third host
+  bool allowLowPorts = false;   // data ports below 1024
+  bool allowLongForms = false;  // LPRT/LPSV
+  std::array<uint16_t, 8> controlPorts{21, 0, 0, 0, 0, 0, 0, 0};
+  AckSpace ackSpace = AckSpace::Rewritten;
+};
+
+class EngineImpl;
+
+// The engine. Not thread-safe: one per queue thread.
+class Engine {
+ public:
+  Engine(const EngineConfig& config, NatResolver* nat);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // True when the segment belongs to a control connection (by port); other traffic should not
+  // be given to onSegment (it is accepted and counted as NonControl).
+  [[nodiscard]] bool isControl(const PacketView& view) const;
+
+  // Processes one segment at time nowNs; appends what to do to `out` (not cleared).
+  void onSegment(const Segment& seg, uint64_t nowNs, Actions& out);
+
+  // Ends sessions idle since before nowNs - idleTimeout; releases their held packets (Drop).
+  void expire(uint64_t nowNs, Actions& out);
+
+  // Counters since construction.
+  [[nodiscard]] uint64_t counter(Counter c) const;
+  [[nodiscard]] size_t sessionCount() const;
+  // Bytes of engine state per session slot (excluding pooled direction buffers).
+  [[nodiscard]] static size_t sessionStateBytes();
+
+ private:
+  std::unique_ptr<EngineImpl> impl_;
+};
+
+}  // namespace ftpalg::core
