@@ -1,14 +1,13 @@
 #include "ftpalg/core/packet.h"
 
 #include <gtest/gtest.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include <cstring>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "tests/support/guard_buffer.h"
 #include "tests/support/packet_builder.h"
 
 namespace ftpalg::core {
@@ -19,34 +18,15 @@ using ftpalg::testing::ipFromText;
 using ftpalg::testing::PacketBuilder;
 using Bytes = std::vector<uint8_t>;
 
-// Places bytes right before a PROT_NONE page, so any read past the end faults.
-class GuardPageBuffer {
- public:
-  explicit GuardPageBuffer(size_t capacity) {
-    page_ = static_cast<size_t>(sysconf(_SC_PAGESIZE));
-    usable_ = (capacity + page_ - 1) / page_ * page_;
-    void* m =
-        mmap(nullptr, usable_ + page_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (m == MAP_FAILED) std::abort();
-    base_ = static_cast<uint8_t*>(m);
-    if (mprotect(base_ + usable_, page_, PROT_NONE) != 0) std::abort();
-  }
-  ~GuardPageBuffer() { munmap(base_, usable_ + page_); }
-  GuardPageBuffer(const GuardPageBuffer&) = delete;
-  GuardPageBuffer& operator=(const GuardPageBuffer&) = delete;
+// `bytes` copied to end right before a PROT_NONE page: any read past the end faults.
+ftpalg::test::GuardBuffer guarded(std::span<const uint8_t> bytes) {
+  return ftpalg::test::GuardBuffer(
+      std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+}
 
-  std::span<const uint8_t> place(std::span<const uint8_t> data) {
-    if (data.size() > usable_) std::abort();
-    uint8_t* at = base_ + usable_ - data.size();
-    if (!data.empty()) std::memcpy(at, data.data(), data.size());
-    return {at, data.size()};
-  }
-
- private:
-  uint8_t* base_ = nullptr;
-  size_t page_ = 0;
-  size_t usable_ = 0;
-};
+std::span<const uint8_t> u8(const ftpalg::test::GuardBuffer& g) {
+  return {reinterpret_cast<const uint8_t*>(g.view().data()), g.size()};
+}
 
 // Independent reference: RFC 1071 sum over 16-bit words, written out plainly.
 uint16_t referenceChecksum(const Bytes& data) {
@@ -355,14 +335,14 @@ std::vector<Bytes> validSamples() {
 }
 
 TEST(PacketErrors, EveryPrefixIsTruncatedInGuardPage) {
-  GuardPageBuffer guard(4096);
   for (const Bytes& p : validSamples()) {
     ASSERT_EQ(parseErr(p), PacketError::None);
     for (size_t len = 0; len < p.size(); ++len) {
-      const auto view = guard.place(std::span<const uint8_t>(p.data(), len));
-      EXPECT_EQ(parsePacket(view).error, PacketError::Truncated) << "len " << len;
+      const auto g = guarded(std::span<const uint8_t>(p.data(), len));
+      EXPECT_EQ(parsePacket(u8(g)).error, PacketError::Truncated) << "len " << len;
     }
-    const auto whole = guard.place(p);
+    const auto g = guarded(p);
+    const auto whole = u8(g);
     const PacketParse r = parsePacket(whole);
     ASSERT_EQ(r.error, PacketError::None);
     EXPECT_TRUE(tcpChecksumValid(whole, r.view));
@@ -534,14 +514,14 @@ TEST(PacketErrors, NamesAreDistinctSnakeCase) {
 
 TEST(PacketErrors, EverySingleByteMutationIsSafe) {
   // Parse must never read outside the buffer; whatever parses must rebuild consistently.
-  GuardPageBuffer guard(4096);
   Bytes out(4096);
   for (const Bytes& orig : validSamples()) {
     for (size_t i = 0; i < orig.size(); ++i) {
       for (int delta : {1, 0x0F, 0x80, 0xFF}) {
         Bytes p = orig;
         p[i] = static_cast<uint8_t>(p[i] ^ delta);
-        const auto buf = guard.place(p);
+        const auto g = guarded(p);
+        const auto buf = u8(g);
         const PacketParse r = parsePacket(buf);
         if (r.error != PacketError::None) continue;
         ASSERT_LE(r.view.payload.data() + r.view.payload.size(), buf.data() + buf.size());
