@@ -7,7 +7,8 @@
 # scripts/lib/netns.sh for addresses), IPv4 and IPv6, active (PORT/EPRT) and passive
 # (PASV/EPSV). Each session lists a directory, downloads a file, uploads a file and downloads
 # it again; every transfer is checked with SHA-256. tcpdump in the server namespace keeps only
-# the control connection (tcp port 21, full packets).
+# the control connection (tcp port 21, full packets); transmit checksum offload is off, so every
+# captured TCP checksum is valid.
 #
 # Usage: sudo scripts/record-golden.sh [OUT_DIR]      (default: tests/golden/captures)
 #        KEEP_TMP=1 keeps the scratch directory (configs, logs, raw captures) for debugging.
@@ -31,7 +32,7 @@ die() {
 # --- Dependencies: install only what is missing. ---------------------------------------------
 install_missing() {
   local -A pkg_of=([vsftpd]=vsftpd [lftp]=lftp [curl]=curl [tcpdump]=tcpdump [python3]=python3
-    [tshark]=tshark [ip]=iproute2 [sha256sum]=coreutils [timeout]=coreutils)
+    [tshark]=tshark [ethtool]=ethtool [ip]=iproute2 [sha256sum]=coreutils [timeout]=coreutils)
   local -a missing=()
   local tool
   for tool in "${!pkg_of[@]}"; do
@@ -102,6 +103,9 @@ EOF
 
 # --- Topology and server. -------------------------------------------------------------------------
 netns_topology_pair
+# Valid TCP checksums in the captures (veth offload would leave them all "Bad").
+netns_csum_off client veth0
+netns_csum_off server veth0
 netns_spawn server "$vsftpd_bin" "$tmp/vsftpd.conf"
 vsftpd_pid=$NETNS_LAST_PID
 for _ in $(seq 1 50); do
@@ -201,7 +205,11 @@ flows = {r["flow"] for r in rows}
 if len(rows) != 4 or set(kinds) != {kind} or len(flows) != 1:
     sys.exit(f"{name}: want 4 x {kind} on one flow, got {kinds} on {sorted(flows)}")
 EOF
-  local size
+  local size bad
+  bad=$(tshark -n -r "$rec/$name.pcap" -o tcp.check_checksum:TRUE \
+    -Y 'tcp.checksum.status == "Bad" || tcp.analysis.lost_segment || tcp.analysis.ack_lost_segment' \
+    2>/dev/null | wc -l)
+  ((bad == 0)) || die "$name: $bad frames with a bad checksum or a capture hole"
   size=$(stat -c %s "$rec/$name.pcap")
   ((size < 50000)) || die "$name: capture is $size bytes (limit 50000)"
 }

@@ -101,6 +101,12 @@ netns_addr() {
   done
 }
 
+# netns_csum_off ROLE IF: compute TCP/UDP checksums in software when sending on IF (no
+# transmit checksum offload), so captures taken on a veth carry valid checksums. Needs ethtool.
+netns_csum_off() {
+  netns_exec "$1" ethtool -K "$2" tx off >/dev/null
+}
+
 # netns_route ROLE PREFIX VIA: a route to PREFIX through VIA (never a default route).
 netns_route() {
   local ns
@@ -115,8 +121,8 @@ netns_route() {
 # wire. Needs no ping: a TCP connect to the closed discard port gets a RST ("refused") once
 # the path works.
 netns_wait_reachable() {
-  local i err
-  for i in $(seq 1 50); do
+  local err
+  for _ in $(seq 1 50); do
     err=$(netns_exec "$1" timeout 1 bash -c "exec 3<>/dev/tcp/$2/9" 2>&1) || true
     case $err in *refused*) return 0 ;; esac
     sleep 0.1
@@ -160,7 +166,7 @@ netns_topology_gw() {
 # still running inside this run's namespaces) and delete every namespace with this run's
 # prefix. Safe to call more than once; never touches other namespaces.
 netns_cleanup() {
-  local pid ns pids i
+  local pid ns pids
   # Only the shell that sourced this file cleans up (not a forked child inheriting a trap).
   [[ $BASHPID == "$NETNS_OWNER_PID" ]] || return 0
   for pid in "${NETNS_PIDS[@]}"; do
@@ -172,7 +178,7 @@ netns_cleanup() {
     if [[ -n $pids ]]; then
       # shellcheck disable=SC2086
       kill -TERM $pids 2>/dev/null || true
-      for i in $(seq 1 20); do
+      for _ in $(seq 1 20); do
         [[ -z $(ip netns pids "$ns" 2>/dev/null) ]] && break
         sleep 0.1
       done
