@@ -23,10 +23,10 @@
 
 namespace ftpalg::core {
 
-// The four addresses of a control connection on each side of the NAT.
-// "inside" is what the client side sees, "outside" what the server side sees. Without NAT the
-// pairs are equal. PORT/EPRT announcing clientInside are rewritten to clientOutside; 227/229
-// announcing serverOutside... are rewritten for the client to serverInside (see docs/design.md).
+// The addresses of a control connection on each side of the NAT. "Inside" is the client's
+// wire, "outside" the server's wire. Without NAT each pair is equal.
+// A PORT/EPRT announcing clientInside is rewritten to clientOutside for the server; a 227
+// announcing serverOutside is rewritten to serverInside for the client.
 struct NatBinding {
   IpAddr clientInside;   // client address on the client's wire (private behind SNAT)
   IpAddr clientOutside;  // client address as the server sees it (SNAT public address)
@@ -82,6 +82,7 @@ enum class Reason : uint8_t {
   TlsOpaque,            // AUTH TLS accepted: nothing more can be inspected
   RetransmitMismatch,   // overlapping retransmission with different content
   LineTooLong,          // line longer than the buffer
+  PartiallyReleased,    // part of the address text had already been forwarded (never expected)
   SessionTableFull,     // no room for a new session
   Count
 };
@@ -140,7 +141,7 @@ struct PacketAction {
 // Caller-provided output buffer for one engine call.
 struct Actions {
   static constexpr size_t kMaxPackets = 96;
-  static constexpr size_t kMaxEvents = 32;
+  static constexpr size_t kMaxEvents = 128;
   std::array<PacketAction, kMaxPackets> packets;
   size_t packetCount = 0;
   std::array<Event, kMaxEvents> events;
@@ -156,7 +157,8 @@ enum class Counter : uint8_t {
   Segments, Sessions, SessionsEnded, Lines, Announcements, Admitted, Refused, Rewrites,
   Retransmissions, RetransmitMismatch, OutOfOrderDropped, HeldSegments, Coalesced,
   BufferOverflow, LineTooLong, BadLine, MidstreamPickup, TlsSessions, SessionTableFull,
-  SeqAdjFull, RewriteExceedsMss, NonControl, Expired, Count
+  SeqAdjFull, RewriteExceedsMss, NonControl, Expired, PoolExhausted, InFlightEvicted,
+  PairingLost, OldDuplicate, HeldDroppedAtEnd, EventsSuppressed, GapResync, Count
 };
 std::string_view counterName(Counter c);
 
@@ -175,6 +177,16 @@ struct EngineConfig {
   size_t maxExpectationsPerSession = 8;
   uint64_t expectTimeoutNs = 30'000'000'000;
   uint64_t idleTimeoutNs = 3600'000'000'000;
+  uint64_t closeTimeoutNs = 10'000'000'000;  // keep a closed session this long for late ACKs
+  // When a direction has more unacknowledged bytes than maxInFlight: false drops the segment
+  // (inline gateway: the sender retransmits), true forgets the oldest bytes (replay of
+  // captures in which acknowledgements may be missing).
+  bool evictWhenFull = false;
+  // A segment beyond a gap is dropped (the sender retransmits what is missing). After
+  // gapDropLimit such drops in a row, or at once with resyncOnGap (replay of captures that
+  // miss segments), the engine skips the gap and resumes at the next line.
+  bool resyncOnGap = false;
+  uint32_t gapDropLimit = 32;
   bool allowBounce = false;     // PORT/EPRT/227 naming a third host
   bool allowLowPorts = false;   // data ports below 1024
   bool allowLongForms = false;  // LPRT/LPSV
@@ -199,8 +211,9 @@ class Engine {
   // Processes one segment at time nowNs; appends what to do to `out` (not cleared).
   void onSegment(const Segment& seg, uint64_t nowNs, Actions& out);
 
-  // Ends sessions idle since before nowNs - idleTimeout; releases their held packets (Drop).
-  void expire(uint64_t nowNs, Actions& out);
+  // Ends sessions idle since before nowNs - idleTimeout (closed ones after closeTimeout) and
+  // drops their held packets. Returns true when `out` filled up first: call again.
+  bool expire(uint64_t nowNs, Actions& out);
 
   // Counters since construction.
   [[nodiscard]] uint64_t counter(Counter c) const;

@@ -1,0 +1,72 @@
+#include "policy.h"
+
+namespace ftpalg::core {
+
+namespace {
+
+bool fromClient(EventKind k) {
+  return k == EventKind::Port || k == EventKind::Eprt || k == EventKind::Lprt;
+}
+
+PolicyDecision refuse(PolicyDecision d, Reason r) {
+  d.verdict = Verdict::Refuse;
+  d.reason = r;
+  d.rewrite = false;
+  return d;
+}
+
+}  // namespace
+
+PolicyDecision decideAnnouncement(const AnnouncementContext& ctx) {
+  const EngineConfig& cfg = *ctx.config;
+  const NatBinding& nat = *ctx.nat;
+  const AddrParse& p = *ctx.parse;
+  const bool active = fromClient(ctx.kind);
+
+  PolicyDecision d;
+  d.announced = p.ep;
+  if (!p.hasAddr) d.announced.addr = active ? nat.clientInside : nat.serverOutside;
+
+  // Wire forms belong to one direction only: PORT/EPRT/LPRT from the client, 227/229/228
+  // from the server. Anything else is a forgery attempt or a confused peer.
+  if (active != (ctx.dir == Dir::C2S)) return refuse(d, Reason::WrongDirection);
+  if (!active && !ctx.solicited) return refuse(d, Reason::Unsolicited);
+  if ((ctx.kind == EventKind::Lprt || ctx.kind == EventKind::Lpsv228) && !cfg.allowLongForms) {
+    return refuse(d, Reason::PolicyDisabled);
+  }
+  if (active && ctx.epsvAll) return refuse(d, Reason::EpsvAllActive);
+  if (d.announced.addr.family != ctx.connFamily) return refuse(d, Reason::FamilyMismatch);
+
+  // The announced address must be the announcing peer's own address on its wire (no FTP
+  // bounce, no third-party pinholes) unless the admin allows it.
+  const IpAddr& own = active ? nat.clientInside : nat.serverOutside;
+  if (!(d.announced.addr == own) && !cfg.allowBounce) return refuse(d, Reason::BounceAddress);
+  if (d.announced.port < 1024 && !cfg.allowLowPorts) return refuse(d, Reason::LowPort);
+  if (ctx.outstandingExpectations >= cfg.maxExpectationsPerSession) {
+    return refuse(d, Reason::TooManyExpectations);
+  }
+
+  d.verdict = Verdict::Admit;
+  d.reason = Reason::Ok;
+  d.rewritten = d.announced;
+  if (active) {
+    // Active mode: the server connects from its own address to the client's public one.
+    if (d.announced.addr == nat.clientInside) d.rewritten.addr = nat.clientOutside;
+    d.expect.src = Endpoint{nat.serverOutside, 0};
+    d.expect.dst = d.rewritten;
+    d.expect.natTo = d.announced;
+  } else {
+    // Passive mode: the client connects to the address it dialled for the control channel.
+    if (d.announced.addr == nat.serverOutside) d.rewritten.addr = nat.serverInside;
+    d.expect.src = Endpoint{nat.clientInside, 0};
+    d.expect.dst = d.rewritten;
+    d.expect.natTo = d.announced;
+  }
+  d.expect.srcPortAny = true;
+  // 229 carries no address: nothing to splice even when the server is behind DNAT.
+  d.rewrite = p.hasAddr && !(d.rewritten == d.announced);
+  if (d.rewrite) d.reason = Reason::Rewritten;
+  return d;
+}
+
+}  // namespace ftpalg::core

@@ -1,0 +1,567 @@
+// Engine behaviour, one named test per edge case of the design (docs/design.md), driven through
+// a simulated TCP connection (tests/support/engine_harness.h).
+#include "ftpalg/core/engine.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "tests/support/engine_harness.h"
+#include "tests/support/packet_builder.h"
+
+namespace ftpalg::core {
+namespace {
+
+using testing::EngineHarness;
+using testing::endpoint;
+using testing::ipFromText;
+
+EngineConfig defaultConfig() { return EngineConfig{}; }
+
+NatBinding snatClient(const EngineHarness& h, std::string_view pub) {
+  NatBinding b;
+  b.clientInside = h.client().addr;
+  b.clientOutside = ipFromText(pub);
+  b.serverInside = h.server().addr;
+  b.serverOutside = h.server().addr;
+  return b;
+}
+
+NatBinding dnatServer(const EngineHarness& h, std::string_view priv) {
+  NatBinding b;
+  b.clientInside = h.client().addr;
+  b.clientOutside = h.client().addr;
+  b.serverInside = h.server().addr;
+  b.serverOutside = ipFromText(priv);
+  return b;
+}
+
+TEST(Engine, PortWholeSegmentNoNat) {
+  EngineHarness h(defaultConfig());
+  h.handshake();
+  h.send(Dir::S2C, "220 ready\r\n");
+  h.send(Dir::C2S, "PORT 198,18,0,2,195,80\r\n");
+  ASSERT_EQ(h.events.size(), 1u);
+  const Event& e = h.events[0];
+  EXPECT_EQ(e.kind, EventKind::Port);
+  EXPECT_EQ(e.dir, Dir::C2S);
+  EXPECT_EQ(e.verdict, Verdict::Admit);
+  EXPECT_EQ(e.reason, Reason::Ok);
+  EXPECT_EQ(e.announced, endpoint("198.18.0.2:50000"));
+  EXPECT_FALSE(e.hasRewritten);
+  ASSERT_TRUE(e.hasExpect);
+  EXPECT_EQ(e.expect.src.addr, h.server().addr);
+  EXPECT_TRUE(e.expect.srcPortAny);
+  EXPECT_EQ(e.expect.dst, endpoint("198.18.0.2:50000"));
+  EXPECT_EQ(e.expect.natTo, endpoint("198.18.0.2:50000"));
+  EXPECT_EQ(h.delivered(Dir::C2S), "PORT 198,18,0,2,195,80\r\n");
+  EXPECT_EQ(h.badChecksums, 0u);
+}
+
+TEST(Engine, PortRewrittenForSnatAndAcksMappedBack) {
+  EngineHarness h(defaultConfig());
+  h.setNat(snatClient(h, "198.51.100.7"));
+  h.handshake();
+  h.send(Dir::S2C, "220 ready\r\n");
+  h.send(Dir::C2S, "PORT 198,18,0,2,195,80\r\n");
+  h.send(Dir::S2C, "200 PORT ok\r\n");
+  h.send(Dir::C2S, "RETR a\r\n");
+  ASSERT_EQ(h.events.size(), 1u);
+  EXPECT_EQ(h.events[0].verdict, Verdict::Admit);
+  EXPECT_EQ(h.events[0].reason, Reason::Rewritten);
+  EXPECT_TRUE(h.events[0].hasRewritten);
+  EXPECT_EQ(h.events[0].rewritten, endpoint("198.51.100.7:50000"));
+  EXPECT_EQ(h.events[0].expect.dst, endpoint("198.51.100.7:50000"));
+  EXPECT_EQ(h.events[0].expect.natTo, endpoint("198.18.0.2:50000"));
+  EXPECT_EQ(h.delivered(Dir::C2S), "PORT 198,51,100,7,195,80\r\nRETR a\r\n");
+  // The server acknowledged the longer stream; the client sees its own numbers.
+  EXPECT_EQ(h.lastAckTo(Dir::C2S), h.sndNext(Dir::C2S));
+  EXPECT_EQ(h.badChecksums, 0u);
+  EXPECT_EQ(h.inconsistentOverlaps, 0u);
+  EXPECT_EQ(h.engine().counter(Counter::Rewrites), 1u);
+}
+
+TEST(Engine, Pasv227RewrittenForDnatWithAndWithoutParentheses) {
+  for (const std::string& reply :
+       {std::string("227 Entering Passive Mode (10,0,0,9,156,64).\r\n"),
+        std::string("227 Entering Passive Mode 10,0,0,9,156,64\r\n"),
+        std::string("227 ok =10,0,0,9,156,64 here\r\n")}) {
+    EngineHarness h(defaultConfig());
+    h.setNat(dnatServer(h, "10.0.0.9"));
+    h.handshake();
+    h.send(Dir::S2C, "220 ready\r\n");
+    h.send(Dir::C2S, "PASV\r\n");
+    h.send(Dir::S2C, reply);
+    ASSERT_EQ(h.events.size(), 1u) << reply;
+    EXPECT_EQ(h.events[0].kind, EventKind::Pasv227);
+    EXPECT_EQ(h.events[0].verdict, Verdict::Admit) << reply;
+    EXPECT_EQ(h.events[0].announced, endpoint("10.0.0.9:40000"));
+    EXPECT_EQ(h.events[0].rewritten, endpoint("198.19.0.2:40000"));
+    EXPECT_EQ(h.events[0].expect.src.addr, h.client().addr);
+    EXPECT_EQ(h.events[0].expect.natTo, endpoint("10.0.0.9:40000"));
+    std::string want = reply;
+    want.replace(want.find("10,0,0,9"), 8, "198,19,0,2");
+    EXPECT_EQ(h.delivered(Dir::S2C), "220 ready\r\n" + want);
+    EXPECT_EQ(h.lastAckTo(Dir::S2C), h.sndNext(Dir::S2C));
+  }
+}
+
+TEST(Engine, MultiLine227) {
+  EngineHarness h(defaultConfig());
+  h.handshake();
+  h.send(Dir::S2C, "220 ready\r\n");
+  h.send(Dir::C2S, "PASV\r\n");
+  h.send(Dir::S2C, "227-Entering Passive Mode\r\n 198,19,0,2,156,64\r\n227 done\r\n");
+  ASSERT_EQ(h.events.size(), 1u);
+  EXPECT_EQ(h.events[0].verdict, Verdict::Admit);
+  EXPECT_EQ(h.events[0].announced, endpoint("198.19.0.2:40000"));
+}
+
+TEST(Engine, Epsv229OtherDelimiterAndDnat) {
+  EngineHarness h(defaultConfig());
+  h.setNat(dnatServer(h, "10.0.0.9"));
+  h.handshake();
+  h.send(Dir::S2C, "220 ready\r\n");
+  h.send(Dir::C2S, "EPSV\r\n");
+  h.send(Dir::S2C, "229 Entering Extended Passive Mode (!!!40001!)\r\n");
+  ASSERT_EQ(h.events.size(), 1u);
+  EXPECT_EQ(h.events[0].kind, EventKind::Epsv229);
+  EXPECT_EQ(h.events[0].verdict, Verdict::Admit);
+  EXPECT_EQ(h.events[0].announced, endpoint("10.0.0.9:40001"));
+  EXPECT_EQ(h.events[0].expect.dst, endpoint("198.19.0.2:40001"));
+  EXPECT_EQ(h.events[0].expect.natTo, endpoint("10.0.0.9:40001"));
+  EXPECT_EQ(h.delivered(Dir::S2C), "220 ready\r\n229 Entering Extended Passive Mode (!!!40001!)\r\n");
+}
+
+TEST(Engine, PipelinedCommandsInOneSegment) {
+  EngineHarness h(defaultConfig());
+  h.setNat(snatClient(h, "198.51.100.7"));
+  h.handshake();
+  h.send(Dir::C2S, "NOOP\r\nPORT 198,18,0,2,195,80\r\nPASV\r\nport 198,18,0,2,195,81\r\n");
+  ASSERT_EQ(h.events.size(), 2u);
+  EXPECT_EQ(h.events[0].announced.port, 50000);
+  EXPECT_EQ(h.events[1].announced.port, 50001);
+  EXPECT_EQ(h.delivered(Dir::C2S),
+            "NOOP\r\nPORT 198,51,100,7,195,80\r\nPASV\r\nport 198,51,100,7,195,81\r\n");
+}
+
+TEST(Engine, LowercaseVerbs) {
+  EngineHarness h(defaultConfig(), {.v6 = true});
+  h.handshake();
+  h.send(Dir::C2S, "eprt |2|2001:db8:1::2|50000|\r\n");
+  ASSERT_EQ(h.events.size(), 1u);
+  EXPECT_EQ(h.events[0].kind, EventKind::Eprt);
+  EXPECT_EQ(h.events[0].verdict, Verdict::Admit);
+}
+
+TEST(Engine, EprtRewrittenForNat66) {
+  EngineHarness h(defaultConfig(), {.v6 = true});
+  h.setNat(snatClient(h, "2001:db8:ffff::7"));
+  h.handshake();
+  h.send(Dir::C2S, "EPRT |2|2001:db8:1::2|50000|\r\nNOOP\r\n");
+  ASSERT_EQ(h.events.size(), 1u);
+  EXPECT_EQ(h.events[0].rewritten, endpoint("[2001:db8:ffff::7]:50000"));
+  EXPECT_EQ(h.delivered(Dir::C2S), "EPRT |2|2001:db8:ffff::7|50000|\r\nNOOP\r\n");
+  EXPECT_EQ(h.lastAckTo(Dir::C2S), h.sndNext(Dir::C2S));
+}
+
+TEST(Engine, EprtFamilyMismatchRefused) {
+  EngineHarness h(defaultConfig(), {.v6 = true});
+  h.handshake();
+  h.send(Dir::C2S, "EPRT |1|198.18.0.2|50000|\r\n");
+  ASSERT_EQ(h.events.size(), 1u);
+  EXPECT_EQ(h.events[0].verdict, Verdict::Refuse);
+  EXPECT_EQ(h.events[0].reason, Reason::FamilyMismatch);
+  EXPECT_FALSE(h.events[0].hasExpect);
+}
+
+TEST(Engine, Pasv227FromClientRefused) {
+  EngineHarness h(defaultConfig());
+  h.handshake();
+  // A client line that looks like a server reply is not a command the engine acts on.
+  h.send(Dir::C2S, "227 Entering Passive Mode (198,18,0,2,156,64)\r\n");
+  for (const Event& e : h.events) EXPECT_NE(e.verdict, Verdict::Admit);
+  EXPECT_EQ(h.engine().counter(Counter::Admitted), 0u);
+}
+
+TEST(Engine, Pasv227WithoutPasvIsUnsolicited) {
+  EngineHarness h(defaultConfig());
+  h.handshake();
+  h.send(Dir::S2C, "220 ready\r\n");
+  h.send(Dir::C2S, "NOOP\r\n");
+  h.send(Dir::S2C, "227 Entering Passive Mode (198,19,0,2,156,64)\r\n");
+  ASSERT_EQ(h.events.size(), 1u);
+  EXPECT_EQ(h.events[0].verdict, Verdict::Refuse);
+  EXPECT_EQ(h.events[0].reason, Reason::Unsolicited);
+}
+
+TEST(Engine, SlipstreamedErrorEchoIsIgnored) {
+  EngineHarness h(defaultConfig());
+  h.handshake();
+  h.send(Dir::S2C, "220 ready\r\n");
+  h.send(Dir::C2S, "PASV\r\nRETR x\r\n");
+  // The reply to PASV is an error; the text echoing a 227 must not open anything, nor the
+  // continuation line of a multi-line error that starts with "227 ".
+  h.send(Dir::S2C, "500 bad 227 Entering Passive Mode (198,19,0,2,156,64)\r\n");
+  h.send(Dir::S2C, "550-No such file\r\n227 Entering Passive Mode (198,19,0,2,156,65)\r\n550 x\r\n");
+  EXPECT_EQ(h.engine().counter(Counter::Admitted), 0u);
+  for (const Event& e : h.events) EXPECT_NE(e.verdict, Verdict::Admit);
+}
+
+TEST(Engine, BounceRefusedUnlessAllowed) {
+  {
+    EngineHarness h(defaultConfig());
+    h.handshake();
+    h.send(Dir::C2S, "PORT 198,18,0,99,195,80\r\n");
+    ASSERT_EQ(h.events.size(), 1u);
+    EXPECT_EQ(h.events[0].verdict, Verdict::Refuse);
+    EXPECT_EQ(h.events[0].reason, Reason::BounceAddress);
+    EXPECT_EQ(h.delivered(Dir::C2S), "PORT 198,18,0,99,195,80\r\n");
+  }
+  {
+    EngineConfig cfg;
+    cfg.allowBounce = true;
+    EngineHarness h(cfg);
+    h.handshake();
+    h.send(Dir::C2S, "PORT 198,18,0,99,195,80\r\n");
+    ASSERT_EQ(h.events.size(), 1u);
+    EXPECT_EQ(h.events[0].verdict, Verdict::Admit);
+  }
+}
+
+TEST(Engine, LowDataPortRefusedByDefault) {
+  EngineHarness h(defaultConfig());
+  h.handshake();
+  h.send(Dir::C2S, "PORT 198,18,0,2,0,22\r\n");
+  ASSERT_EQ(h.events.size(), 1u);
+  EXPECT_EQ(h.events[0].reason, Reason::LowPort);
+}
+
+TEST(Engine, MalformedPortIsRefusedAndCounted) {
+  EngineHarness h(defaultConfig());
+  h.handshake();
+  h.send(Dir::C2S, "PORT 198,18,0,256,195,80\r\nPORT 198,18,0,2,+1,80\r\n");
+  ASSERT_EQ(h.events.size(), 2u);
+  for (const Event& e : h.events) {
+    EXPECT_EQ(e.verdict, Verdict::Refuse);
+    EXPECT_EQ(e.reason, Reason::ParseFailed);
+    EXPECT_NE(e.parseError, ParseError::None);
+  }
+}
+
+TEST(Engine, CommandSplitIntoOneByteSegmentsIsHeldAndCoalesced) {
+  EngineHarness h(defaultConfig());
+  h.setNat(snatClient(h, "198.51.100.7"));
+  h.handshake();
+  h.send(Dir::C2S, "PORT 198,18,0,2,195,80\r\n", {1});
+  ASSERT_EQ(h.events.size(), 1u);
+  EXPECT_EQ(h.events[0].verdict, Verdict::Admit);
+  EXPECT_EQ(h.delivered(Dir::C2S), "PORT 198,51,100,7,195,80\r\n");
+  EXPECT_EQ(h.heldNow(), 0u);
+  EXPECT_GT(h.engine().counter(Counter::HeldSegments), 0u);
+  EXPECT_EQ(h.lastAckTo(Dir::C2S), h.sndNext(Dir::C2S));
+}
+
+TEST(Engine, NonAnnouncingPrefixIsNotHeld) {
+  EngineHarness h(defaultConfig());
+  h.handshake();
+  h.send(Dir::C2S, "RETR file\r\n", {3});
+  EXPECT_EQ(h.engine().counter(Counter::HeldSegments), 0u);
+  EXPECT_EQ(h.delivered(Dir::C2S), "RETR file\r\n");
+}
+
+TEST(Engine, RetransmissionOfRewrittenSegmentIsRewrittenIdentically) {
+  EngineHarness h(defaultConfig(), {.autoAck = false});
+  h.setNat(snatClient(h, "198.51.100.7"));
+  h.handshake();
+  const uint32_t start = h.sndNext(Dir::C2S);
+  h.send(Dir::C2S, "PORT 198,18,0,2,195,80\r\n");
+  const size_t before = h.actions.size();
+  h.sendAt(Dir::C2S, start, "PORT 198,18,0,2,195,80\r\n");  // full retransmission
+  h.sendAt(Dir::C2S, start + 5, "198,18,0,2,195,80\r\n");    // partial, starting in the span
+  ASSERT_GT(h.actions.size(), before);
+  EXPECT_EQ(h.inconsistentOverlaps, 0u);
+  EXPECT_EQ(h.delivered(Dir::C2S), "PORT 198,51,100,7,195,80\r\n");
+  EXPECT_EQ(h.events.size(), 1u);  // the retransmission is not a second announcement
+  EXPECT_EQ(h.badChecksums, 0u);
+}
+
+TEST(Engine, OverlappingRetransmissionWithDifferentBytesIsEvasion) {
+  EngineHarness h(defaultConfig(), {.autoAck = false});
+  h.handshake();
+  const uint32_t start = h.sndNext(Dir::C2S);
+  h.send(Dir::C2S, "PORT 198,18,0,2,195,80\r\n");
+  const size_t drops = h.drops;
+  h.sendAt(Dir::C2S, start, "PORT 198,18,0,2,195,99\r\n");
+  ASSERT_EQ(h.events.size(), 2u);
+  EXPECT_EQ(h.events[1].kind, EventKind::Evasion);
+  EXPECT_EQ(h.events[1].verdict, Verdict::Refuse);
+  EXPECT_EQ(h.events[1].reason, Reason::RetransmitMismatch);
+  EXPECT_EQ(h.drops, drops + 1);
+  EXPECT_EQ(h.inconsistentOverlaps, 0u);
+  EXPECT_EQ(h.engine().counter(Counter::RetransmitMismatch), 1u);
+}
+
+TEST(Engine, SackBlocksAfterLengthChangeAreMappedBack) {
+  EngineHarness h(defaultConfig(), {.autoAck = false});
+  h.setNat(snatClient(h, "198.51.100.7"));
+  h.handshake();
+  const uint32_t start = h.sndNext(Dir::C2S);
+  h.send(Dir::C2S, "PORT 198,18,0,2,195,80\r\n");  // grows by 2 bytes
+  h.send(Dir::C2S, "NOOP\r\n");
+  // The server acknowledges the PORT line and SACKs the NOOP line, in its (rewritten) space.
+  const uint32_t grown = start + 26;
+  h.sendAt(Dir::S2C, h.sndNext(Dir::S2C), "", 0x10, {{grown + 0, grown + 6}});
+  ASSERT_EQ(h.lastSackTo(Dir::C2S).size(), 1u);
+  EXPECT_EQ(h.lastSackTo(Dir::C2S)[0].left, start + 24);
+  EXPECT_EQ(h.lastSackTo(Dir::C2S)[0].right, start + 30);
+}
+
+TEST(Engine, RewriteLongerThanPeerMssIsTruncatedThenCompletedByRetransmission) {
+  EngineHarness h(defaultConfig(), {.serverMss = 30, .autoAck = false});
+  h.setNat(snatClient(h, "198.51.100.7"));
+  h.handshake();
+  const uint32_t start = h.sndNext(Dir::C2S);
+  const std::string line = "PORT 198,18,0,2,195,80\r\nNOOP\r\n";  // 30 bytes, grows to 32
+  h.sendAt(Dir::C2S, start, line);
+  EXPECT_EQ(h.engine().counter(Counter::RewriteExceedsMss), 1u);
+  EXPECT_EQ(h.delivered(Dir::C2S).size(), 30u);
+  h.ackFrom(Dir::C2S);
+  const uint32_t acked = h.lastAckTo(Dir::C2S);
+  ASSERT_TRUE(acked - start < line.size());
+  h.sendAt(Dir::C2S, acked, std::string_view(line).substr(acked - start));
+  EXPECT_EQ(h.delivered(Dir::C2S), "PORT 198,51,100,7,195,80\r\nNOOP\r\n");
+  EXPECT_EQ(h.inconsistentOverlaps, 0u);
+}
+
+TEST(Engine, AuthTlsMakesTheChannelOpaque) {
+  EngineHarness h(defaultConfig());
+  h.handshake();
+  h.send(Dir::S2C, "220 ready\r\n");
+  h.send(Dir::C2S, "AUTH TLS\r\n");
+  h.send(Dir::S2C, "234 go ahead\r\n");
+  h.send(Dir::C2S, "PORT 198,18,0,2,195,80\r\n");
+  ASSERT_EQ(h.events.size(), 1u);
+  EXPECT_EQ(h.events[0].kind, EventKind::AuthTls);
+  EXPECT_EQ(h.events[0].reason, Reason::TlsOpaque);
+  EXPECT_EQ(h.engine().counter(Counter::TlsSessions), 1u);
+}
+
+TEST(Engine, AuthTlsRefusedKeepsInspecting) {
+  EngineHarness h(defaultConfig());
+  h.handshake();
+  h.send(Dir::S2C, "220 ready\r\n");
+  h.send(Dir::C2S, "AUTH TLS\r\n");
+  h.send(Dir::S2C, "504 not here\r\n");
+  h.send(Dir::C2S, "PORT 198,18,0,2,195,80\r\n");
+  ASSERT_EQ(h.events.size(), 1u);
+  EXPECT_EQ(h.events[0].kind, EventKind::Port);
+}
+
+TEST(Engine, LineLongerThanBufferIsReportedAndStreamRecovers) {
+  EngineHarness h(defaultConfig());
+  h.handshake();
+  h.send(Dir::C2S, "PORT " + std::string(700, '1') + "\r\n", {100});
+  h.send(Dir::C2S, "PORT 198,18,0,2,195,80\r\n");
+  ASSERT_EQ(h.events.size(), 2u);
+  EXPECT_EQ(h.events[0].kind, EventKind::Malformed);
+  EXPECT_EQ(h.events[0].reason, Reason::LineTooLong);
+  EXPECT_EQ(h.events[1].verdict, Verdict::Admit);
+  EXPECT_EQ(h.engine().counter(Counter::LineTooLong), 1u);
+}
+
+TEST(Engine, BareCrInAnnouncementIsMalformed) {
+  EngineHarness h(defaultConfig());
+  h.handshake();
+  h.send(Dir::C2S, std::string("PORT 198,18,0,2,\r195,80\r\n"));
+  ASSERT_EQ(h.events.size(), 1u);
+  EXPECT_EQ(h.events[0].kind, EventKind::Malformed);
+  EXPECT_EQ(h.events[0].verdict, Verdict::Refuse);
+}
+
+TEST(Engine, SequenceWrapInsideCommand) {
+  EngineHarness h(defaultConfig(), {.clientIsn = 0xFFFFFFF0u});
+  h.setNat(snatClient(h, "198.51.100.7"));
+  h.handshake();
+  h.send(Dir::C2S, "NOOP\r\nPORT 198,18,0,2,195,80\r\nNOOP\r\n", {3, 7, 5});
+  ASSERT_EQ(h.events.size(), 1u);
+  EXPECT_EQ(h.delivered(Dir::C2S), "NOOP\r\nPORT 198,51,100,7,195,80\r\nNOOP\r\n");
+  EXPECT_EQ(h.lastAckTo(Dir::C2S), h.sndNext(Dir::C2S));
+}
+
+TEST(Engine, SegmentAheadOfGapIsDroppedThenRecovered) {
+  EngineHarness h(defaultConfig());
+  h.handshake();
+  const uint32_t start = h.sndNext(Dir::C2S);
+  h.sendAt(Dir::C2S, start + 6, "PORT 198,18,0,2,195,80\r\n");
+  EXPECT_EQ(h.engine().counter(Counter::OutOfOrderDropped), 1u);
+  EXPECT_TRUE(h.events.empty());
+  h.sendAt(Dir::C2S, start, "NOOP\r\n");
+  h.sendAt(Dir::C2S, start + 6, "PORT 198,18,0,2,195,80\r\n");
+  ASSERT_EQ(h.events.size(), 1u);
+  EXPECT_EQ(h.delivered(Dir::C2S), "NOOP\r\nPORT 198,18,0,2,195,80\r\n");
+}
+
+TEST(Engine, TooManyOutstandingExpectations) {
+  EngineConfig cfg;
+  cfg.maxExpectationsPerSession = 3;
+  EngineHarness h(cfg);
+  h.handshake();
+  for (int i = 0; i < 4; ++i) {
+    h.send(Dir::C2S, "PORT 198,18,0,2,195," + std::to_string(80 + i) + "\r\n");
+  }
+  ASSERT_EQ(h.events.size(), 4u);
+  EXPECT_EQ(h.events[2].verdict, Verdict::Admit);
+  EXPECT_EQ(h.events[3].verdict, Verdict::Refuse);
+  EXPECT_EQ(h.events[3].reason, Reason::TooManyExpectations);
+}
+
+TEST(Engine, EpsvAllRefusesLaterPort) {
+  EngineHarness h(defaultConfig());
+  h.handshake();
+  h.send(Dir::C2S, "EPSV ALL\r\nPORT 198,18,0,2,195,80\r\n");
+  ASSERT_EQ(h.events.size(), 2u);
+  EXPECT_EQ(h.events[0].kind, EventKind::EpsvAll);
+  EXPECT_EQ(h.events[1].reason, Reason::EpsvAllActive);
+}
+
+TEST(Engine, LongFormsRefusedByDefault) {
+  EngineHarness h(defaultConfig());
+  h.handshake();
+  h.send(Dir::C2S, "LPRT 4,4,198,18,0,2,2,195,80\r\n");
+  ASSERT_EQ(h.events.size(), 1u);
+  EXPECT_EQ(h.events[0].kind, EventKind::Lprt);
+  EXPECT_EQ(h.events[0].reason, Reason::PolicyDisabled);
+  EngineConfig cfg;
+  cfg.allowLongForms = true;
+  EngineHarness h2(cfg);
+  h2.handshake();
+  h2.send(Dir::C2S, "LPRT 4,4,198,18,0,2,2,195,80\r\n");
+  ASSERT_EQ(h2.events.size(), 1u);
+  EXPECT_EQ(h2.events[0].verdict, Verdict::Admit);
+}
+
+TEST(Engine, MidstreamReplyIsUnsolicited) {
+  EngineHarness h(defaultConfig());
+  // No handshake: the engine picks the connection up in the middle.
+  h.send(Dir::S2C, "227 Entering Passive Mode (198,19,0,2,156,64)\r\n");
+  ASSERT_EQ(h.events.size(), 1u);
+  EXPECT_EQ(h.events[0].reason, Reason::Unsolicited);
+  EXPECT_EQ(h.engine().counter(Counter::MidstreamPickup), 1u);
+}
+
+TEST(Engine, IdleSessionStateIsSmall) {
+  EXPECT_LE(Engine::sessionStateBytes(), 512u);
+  EngineHarness h(defaultConfig());
+  h.handshake();
+  h.send(Dir::S2C, "220 ready\r\n");
+  h.send(Dir::C2S, "PASV\r\n");
+  h.send(Dir::S2C, "227 Entering Passive Mode (198,19,0,2,156,64)\r\n");
+  EXPECT_EQ(h.engine().sessionCount(), 1u);
+}
+
+TEST(Engine, ExpireEndsIdleSessionsAndDropsHeldPackets) {
+  EngineConfig cfg;
+  cfg.idleTimeoutNs = 1000;
+  EngineHarness h(cfg);
+  h.handshake();
+  h.send(Dir::C2S, "POR");
+  EXPECT_EQ(h.heldNow(), 1u);
+  Actions acts;
+  EXPECT_FALSE(h.engine().expire(h.nowNs + 1'000'000, acts));
+  EXPECT_EQ(h.engine().sessionCount(), 0u);
+  ASSERT_EQ(acts.packetCount, 1u);
+  EXPECT_EQ(acts.packets[0].verdict, PacketVerdict::Drop);
+}
+
+// --- split everywhere ------------------------------------------------------------------------
+
+struct Msg {
+  Dir dir;
+  std::string text;
+};
+
+std::vector<Msg> conversation() {
+  return {
+      {Dir::S2C, "220-Welcome\r\n220 ready\r\n"},
+      {Dir::C2S, "USER anonymous\r\n"},
+      {Dir::S2C, "331 pass\r\n"},
+      {Dir::C2S, "PASS x\r\n"},
+      {Dir::S2C, "230 ok\r\n"},
+      {Dir::C2S, "PORT 198,18,0,2,195,80\r\n"},
+      {Dir::S2C, "200 PORT ok\r\n"},
+      {Dir::C2S, "PASV\r\n"},
+      {Dir::S2C, "227 Entering Passive Mode (10,0,0,9,156,64).\r\n"},
+      {Dir::C2S, "EPSV\r\nEPRT |1|198.18.0.2|50001|\r\n"},
+      {Dir::S2C, "229 Entering Extended Passive Mode (|||40001|)\r\n200 ok\r\n"},
+      {Dir::C2S, "QUIT\r\n"},
+      {Dir::S2C, "221 bye\r\n"},
+  };
+}
+
+struct RunResult {
+  std::string c2s;
+  std::string s2c;
+  std::vector<std::string> events;
+  size_t bad = 0;
+};
+
+RunResult runConversation(size_t splitMsg, size_t cut, bool oneByte) {
+  EngineHarness h(EngineConfig{});
+  NatBinding b;
+  b.clientInside = h.client().addr;
+  b.clientOutside = ipFromText("198.51.100.7");
+  b.serverInside = h.server().addr;
+  b.serverOutside = ipFromText("10.0.0.9");
+  h.setNat(b);
+  h.handshake();
+  const auto conv = conversation();
+  for (size_t i = 0; i < conv.size(); ++i) {
+    if (oneByte) {
+      h.send(conv[i].dir, conv[i].text, {1});
+    } else if (i == splitMsg && cut > 0 && cut < conv[i].text.size()) {
+      h.send(conv[i].dir, conv[i].text, {cut, conv[i].text.size()});
+    } else {
+      h.send(conv[i].dir, conv[i].text);
+    }
+  }
+  RunResult r;
+  r.c2s = h.delivered(Dir::C2S);
+  r.s2c = h.delivered(Dir::S2C);
+  for (const Event& e : h.events) {
+    r.events.push_back(std::string(eventKindName(e.kind)) + "/" + std::string(verdictName(e.verdict)) +
+                       "/" + std::string(reasonName(e.reason)) + "/" +
+                       std::to_string(e.announced.port));
+  }
+  r.bad = h.badChecksums + h.inconsistentOverlaps + h.heldNow();
+  if (h.lastAckTo(Dir::C2S) != h.sndNext(Dir::C2S)) r.bad += 100;
+  if (h.lastAckTo(Dir::S2C) != h.sndNext(Dir::S2C)) r.bad += 1000;
+  return r;
+}
+
+TEST(EngineProperty, SplitEverywhereGivesIdenticalEventsAndStreams) {
+  const RunResult base = runConversation(SIZE_MAX, 0, false);
+  ASSERT_EQ(base.events.size(), 4u);
+  EXPECT_EQ(base.bad, 0u);
+  EXPECT_NE(base.c2s.find("PORT 198,51,100,7,195,80"), std::string::npos);
+  EXPECT_NE(base.s2c.find("(198,19,0,2,156,64)"), std::string::npos);
+  const auto conv = conversation();
+  for (size_t m = 0; m < conv.size(); ++m) {
+    for (size_t cut = 1; cut < conv[m].text.size(); ++cut) {
+      const RunResult r = runConversation(m, cut, false);
+      ASSERT_EQ(r.c2s, base.c2s) << "message " << m << " cut " << cut;
+      ASSERT_EQ(r.s2c, base.s2c) << "message " << m << " cut " << cut;
+      ASSERT_EQ(r.events, base.events) << "message " << m << " cut " << cut;
+      ASSERT_EQ(r.bad, 0u) << "message " << m << " cut " << cut;
+    }
+  }
+  const RunResult bytes = runConversation(SIZE_MAX, 0, true);
+  EXPECT_EQ(bytes.c2s, base.c2s);
+  EXPECT_EQ(bytes.s2c, base.s2c);
+  EXPECT_EQ(bytes.events, base.events);
+  EXPECT_EQ(bytes.bad, 0u);
+}
+
+}  // namespace
+}  // namespace ftpalg::core
