@@ -1,0 +1,62 @@
+// Pinhole mode (kernels without nfnetlink_cthelper): ftpalg's own nftables table admits each
+// announced data connection, single use and with a timeout, and steers it through NAT.
+//
+//   table inet ftpalg {
+//     set pin4 { type ipv4_addr . ipv4_addr . inet_service; flags timeout; }   (and pin6)
+//       key: data source . destination after NAT . port after NAT (what forward sees)
+//     map nat4 { type ipv4_addr . ipv4_addr . inet_service : ipv4_addr . inet_service;
+//                flags timeout; }                                            (and nat6)
+//       key: source . announced destination . port -> NAT target
+//     chain pre  { type nat hook prerouting priority dstnat - 5;
+//                  dnat ip to ip saddr . ip daddr . tcp dport map @nat4 (and ip6) }
+//     chain pin  { type filter hook forward priority filter - 5;
+//                  ct state new ip saddr . ip daddr . tcp dport @pin4
+//                    delete @pin4 { ip saddr . ip daddr . tcp dport } ct mark set <mark>
+//                    counter accept (and ip6) }
+//   }
+// The admin's own forward chain admits what ftpalg marked: `ct mark <mark> accept`
+// (`ftpalg rules` prints the lines). Elements are added through libnftnl over libmnl and the
+// kernel's acknowledgement is awaited, so a pinhole exists before the packet that announced it
+// is released.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "ftpalg/core/engine.h"
+#include "ftpalg/kernel/status.h"
+
+namespace ftpalg::kernel {
+
+struct PinholeConfig {
+  std::string table = "ftpalg";   // inet table name
+  uint32_t ctMark = 0x00f7a1;     // conntrack mark set on admitted data connections
+  uint32_t timeoutMs = 30000;     // pinhole and NAT map element lifetime
+};
+
+class PinholeTableImpl;
+
+// Owns one netlink socket. Not thread-safe: one per queue thread, or guard it.
+class PinholeTable {
+ public:
+  explicit PinholeTable(PinholeConfig cfg);
+  ~PinholeTable();
+  PinholeTable(const PinholeTable&) = delete;
+  PinholeTable& operator=(const PinholeTable&) = delete;
+
+  // Creates the table (replacing a stale one of the same name) with its sets, maps and chains.
+  Status install();
+  // Deletes the table. Safe to call when it does not exist.
+  Status remove();
+  // Adds the pinhole (and the NAT map element when natTo differs from dst) for one admitted
+  // expectation; returns after the kernel acknowledged both.
+  Status admit(const core::Expectation& x);
+  // Text of the table as `nft -f` would take it (for `ftpalg rules` and docs).
+  [[nodiscard]] std::string describe() const;
+
+ private:
+  std::unique_ptr<PinholeTableImpl> impl_;
+};
+
+}  // namespace ftpalg::kernel
