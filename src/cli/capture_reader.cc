@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <pcap/pcap.h>
 
+#include <string_view>
+
 namespace ftpalg::cli {
 
 CaptureReader::~CaptureReader() {
@@ -13,7 +15,14 @@ Status CaptureReader::open(const std::string& path) {
   char errbuf[PCAP_ERRBUF_SIZE] = {};
   pcap* p =
       pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, errbuf);
-  if (p == nullptr) return Status::error(fmt::format("cannot read {}: {}", path, errbuf));
+  if (p == nullptr) {
+    // libpcap often starts the message with the path itself: "x.pcap: No such file ...".
+    std::string_view why = errbuf;
+    if (why.starts_with(path) && why.substr(path.size()).starts_with(": ")) {
+      why.remove_prefix(path.size() + 2);
+    }
+    return Status::error(fmt::format("cannot read {}: {}", path, why));
+  }
   const int dlt = pcap_datalink(p);
   const auto type = linkTypeFromDlt(dlt);
   if (!type) {

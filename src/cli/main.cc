@@ -37,9 +37,13 @@ int fail(const std::string& message) {
 void addReplay(CLI::App& app, ftpalg::cli::ReplayOptions& o) {
   CLI::App* replay = app.add_subcommand("replay", "Run a capture through the FTP gateway engine");
   replay->footer(kReplayFooter);
-  replay->add_option("--in", o.inPath, "Input capture (pcap or pcapng)")->required();
-  replay->add_option("--out", o.outPath, "Output capture, same link type as the input");
-  replay->add_option("--events", o.eventsPath, "Events as JSON lines ('-' = stdout)");
+  replay->add_option("--in", o.inPath, "Input capture (pcap or pcapng)")
+      ->required()
+      ->type_name("FILE");
+  replay->add_option("--out", o.outPath, "Output capture, same link type as the input")
+      ->type_name("FILE");
+  replay->add_option("--events", o.eventsPath, "Events as JSON lines ('-' = stdout)")
+      ->type_name("FILE");
   replay->add_option("--snat", o.snat, "Client behind SNAT: PRIVATE=PUBLIC (repeatable)")
       ->type_name("PRIVATE=PUBLIC");
   replay->add_option("--dnat", o.dnat, "Server behind DNAT: PUBLIC=PRIVATE (repeatable)")
