@@ -3,8 +3,6 @@
 #include <fmt/format.h>
 #include <pcap/pcap.h>
 
-#include <string_view>
-
 namespace ftpalg::cli {
 
 CaptureReader::~CaptureReader() {
@@ -16,12 +14,7 @@ Status CaptureReader::open(const std::string& path) {
   pcap* p =
       pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, errbuf);
   if (p == nullptr) {
-    // libpcap often starts the message with the path itself: "x.pcap: No such file ...".
-    std::string_view why = errbuf;
-    if (why.starts_with(path) && why.substr(path.size()).starts_with(": ")) {
-      why.remove_prefix(path.size() + 2);
-    }
-    return Status::error(fmt::format("cannot read {}: {}", path, why));
+    return Status::error(fmt::format("cannot read {}: {}", path, withoutPathPrefix(errbuf, path)));
   }
   const int dlt = pcap_datalink(p);
   const auto type = linkTypeFromDlt(dlt);

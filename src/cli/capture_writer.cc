@@ -17,7 +17,8 @@ Status CaptureWriter::open(const std::string& path, int dlt) {
   if (p == nullptr) return Status::error(fmt::format("cannot write {}: out of memory", path));
   pcap_dumper* d = pcap_dump_open(p, path.c_str());
   if (d == nullptr) {
-    Status s = Status::error(fmt::format("cannot write {}: {}", path, pcap_geterr(p)));
+    Status s = Status::error(
+        fmt::format("cannot write {}: {}", path, withoutPathPrefix(pcap_geterr(p), path)));
     pcap_close(p);
     return s;
   }

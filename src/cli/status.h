@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace ftpalg::cli {
@@ -22,5 +23,14 @@ class [[nodiscard]] Status {
   bool failed_ = false;
   std::string message_;
 };
+
+// A library message without a leading "<path>: " (libpcap repeats the file name), so that
+// "cannot read x.pcap: " + message names the file once.
+inline std::string_view withoutPathPrefix(std::string_view message, std::string_view path) {
+  if (message.starts_with(path) && message.substr(path.size()).starts_with(": ")) {
+    message.remove_prefix(path.size() + 2);
+  }
+  return message;
+}
 
 }  // namespace ftpalg::cli
