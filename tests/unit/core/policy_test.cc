@@ -1,0 +1,379 @@
+// decideAnnouncement: every Reason it can give, the order of its checks, and the rewritten
+// endpoint and expectation for each NAT combination (none, SNAT of the client, DNAT of the
+// server, both), for PORT/EPRT/LPRT and 227/229/228.
+#include "src/core/policy.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/support/packet_builder.h"
+
+namespace ftpalg::core {
+namespace {
+
+using testing::endpoint;
+using testing::ipFromText;
+
+constexpr std::string_view kClientIn = "10.0.0.2";      // client on its wire
+constexpr std::string_view kClientOut = "198.51.100.7"; // client after SNAT
+constexpr std::string_view kServerIn = "203.0.113.21";  // server as the client dials it
+constexpr std::string_view kServerOut = "10.9.0.21";    // server on its wire (behind DNAT)
+
+enum class Nat { None, Snat, Dnat, Both };
+
+NatBinding binding(Nat n) {
+  NatBinding b;
+  b.clientInside = ipFromText(kClientIn);
+  b.clientOutside = n == Nat::Snat || n == Nat::Both ? ipFromText(kClientOut) : b.clientInside;
+  b.serverInside = ipFromText(kServerIn);
+  b.serverOutside = n == Nat::Dnat || n == Nat::Both ? ipFromText(kServerOut) : b.serverInside;
+  return b;
+}
+
+AddrParse parsed(const Endpoint& ep, bool hasAddr = true) {
+  AddrParse p;
+  p.status = ParseStatus::Ok;
+  p.ep = ep;
+  p.hasAddr = hasAddr;
+  p.span = Span{5, 16};
+  return p;
+}
+
+// One policy call with a context that admits unless a test changes something.
+struct Case {
+  EventKind kind = EventKind::Port;
+  Dir dir = Dir::C2S;
+  AddrParse parse;
+  NatBinding nat = binding(Nat::None);
+  EngineConfig cfg;
+  Family family = Family::V4;
+  bool epsvAll = false;
+  bool solicited = true;
+  size_t outstanding = 0;
+
+  PolicyDecision run() const {
+    AnnouncementContext ctx;
+    ctx.dir = dir;
+    ctx.kind = kind;
+    ctx.parse = &parse;
+    ctx.connFamily = family;
+    ctx.nat = &nat;
+    ctx.epsvAll = epsvAll;
+    ctx.solicited = solicited;
+    ctx.outstandingExpectations = outstanding;
+    ctx.config = &cfg;
+    return decideAnnouncement(ctx);
+  }
+};
+
+Case active(Nat n, uint16_t port = 50000) {
+  Case c;
+  c.kind = EventKind::Port;
+  c.dir = Dir::C2S;
+  c.nat = binding(n);
+  c.parse = parsed(Endpoint{c.nat.clientInside, port});
+  return c;
+}
+
+Case passive(Nat n, uint16_t port = 40000) {
+  Case c;
+  c.kind = EventKind::Pasv227;
+  c.dir = Dir::S2C;
+  c.nat = binding(n);
+  c.parse = parsed(Endpoint{c.nat.serverOutside, port});
+  return c;
+}
+
+void expectRefused(const PolicyDecision& d, Reason r) {
+  EXPECT_EQ(d.verdict, Verdict::Refuse);
+  EXPECT_EQ(d.reason, r) << reasonName(d.reason);
+  EXPECT_FALSE(d.rewrite);
+}
+
+// --- admitted, per NAT combination ----------------------------------------------------------
+
+TEST(Policy, PortWithoutNatIsAdmittedAsAnnounced) {
+  const PolicyDecision d = active(Nat::None).run();
+  EXPECT_EQ(d.verdict, Verdict::Admit);
+  EXPECT_EQ(d.reason, Reason::Ok);
+  EXPECT_FALSE(d.rewrite);
+  EXPECT_EQ(d.announced, endpoint(kClientIn, 50000));
+  EXPECT_EQ(d.rewritten, d.announced);
+  EXPECT_EQ(d.expect.src, endpoint(kServerIn, 0));
+  EXPECT_TRUE(d.expect.srcPortAny);
+  EXPECT_EQ(d.expect.dst, endpoint(kClientIn, 50000));
+  EXPECT_EQ(d.expect.natTo, endpoint(kClientIn, 50000));
+}
+
+TEST(Policy, PortBehindSnatIsRewrittenToThePublicAddress) {
+  const PolicyDecision d = active(Nat::Snat).run();
+  EXPECT_EQ(d.verdict, Verdict::Admit);
+  EXPECT_EQ(d.reason, Reason::Rewritten);
+  EXPECT_TRUE(d.rewrite);
+  EXPECT_EQ(d.announced, endpoint(kClientIn, 50000));
+  EXPECT_EQ(d.rewritten, endpoint(kClientOut, 50000));
+  EXPECT_EQ(d.expect.src, endpoint(kServerIn, 0));
+  EXPECT_EQ(d.expect.dst, endpoint(kClientOut, 50000));
+  EXPECT_EQ(d.expect.natTo, endpoint(kClientIn, 50000));
+}
+
+TEST(Policy, PortWithServerBehindDnatIsNotRewritten) {
+  const PolicyDecision d = active(Nat::Dnat).run();
+  EXPECT_EQ(d.verdict, Verdict::Admit);
+  EXPECT_EQ(d.reason, Reason::Ok);
+  EXPECT_FALSE(d.rewrite);
+  EXPECT_EQ(d.rewritten, endpoint(kClientIn, 50000));
+  // The server opens the data connection from its own (private) address.
+  EXPECT_EQ(d.expect.src, endpoint(kServerOut, 0));
+  EXPECT_EQ(d.expect.dst, endpoint(kClientIn, 50000));
+  EXPECT_EQ(d.expect.natTo, endpoint(kClientIn, 50000));
+}
+
+TEST(Policy, PortWithBothNats) {
+  const PolicyDecision d = active(Nat::Both).run();
+  EXPECT_EQ(d.verdict, Verdict::Admit);
+  EXPECT_EQ(d.reason, Reason::Rewritten);
+  EXPECT_TRUE(d.rewrite);
+  EXPECT_EQ(d.rewritten, endpoint(kClientOut, 50000));
+  EXPECT_EQ(d.expect.src, endpoint(kServerOut, 0));
+  EXPECT_EQ(d.expect.dst, endpoint(kClientOut, 50000));
+  EXPECT_EQ(d.expect.natTo, endpoint(kClientIn, 50000));
+}
+
+TEST(Policy, Pasv227WithoutNat) {
+  const PolicyDecision d = passive(Nat::None).run();
+  EXPECT_EQ(d.verdict, Verdict::Admit);
+  EXPECT_EQ(d.reason, Reason::Ok);
+  EXPECT_FALSE(d.rewrite);
+  EXPECT_EQ(d.announced, endpoint(kServerIn, 40000));
+  EXPECT_EQ(d.expect.src, endpoint(kClientIn, 0));
+  EXPECT_EQ(d.expect.dst, endpoint(kServerIn, 40000));
+  EXPECT_EQ(d.expect.natTo, endpoint(kServerIn, 40000));
+}
+
+TEST(Policy, Pasv227WithClientBehindSnatIsNotRewritten) {
+  const PolicyDecision d = passive(Nat::Snat).run();
+  EXPECT_EQ(d.verdict, Verdict::Admit);
+  EXPECT_EQ(d.reason, Reason::Ok);
+  EXPECT_FALSE(d.rewrite);
+  EXPECT_EQ(d.expect.src, endpoint(kClientIn, 0));
+  EXPECT_EQ(d.expect.dst, endpoint(kServerIn, 40000));
+}
+
+TEST(Policy, Pasv227BehindDnatIsRewrittenToTheDialledAddress) {
+  const PolicyDecision d = passive(Nat::Dnat).run();
+  EXPECT_EQ(d.verdict, Verdict::Admit);
+  EXPECT_EQ(d.reason, Reason::Rewritten);
+  EXPECT_TRUE(d.rewrite);
+  EXPECT_EQ(d.announced, endpoint(kServerOut, 40000));
+  EXPECT_EQ(d.rewritten, endpoint(kServerIn, 40000));
+  EXPECT_EQ(d.expect.src, endpoint(kClientIn, 0));
+  EXPECT_EQ(d.expect.dst, endpoint(kServerIn, 40000));
+  EXPECT_EQ(d.expect.natTo, endpoint(kServerOut, 40000));
+}
+
+TEST(Policy, Pasv227WithBothNats) {
+  const PolicyDecision d = passive(Nat::Both).run();
+  EXPECT_EQ(d.reason, Reason::Rewritten);
+  EXPECT_EQ(d.rewritten, endpoint(kServerIn, 40000));
+  EXPECT_EQ(d.expect.src, endpoint(kClientIn, 0));
+  EXPECT_EQ(d.expect.natTo, endpoint(kServerOut, 40000));
+}
+
+TEST(Policy, Epsv229WithoutAddressUsesTheServersOwnAndNeverSplices) {
+  for (Nat n : {Nat::None, Nat::Snat, Nat::Dnat, Nat::Both}) {
+    Case c = passive(n);
+    c.kind = EventKind::Epsv229;
+    c.parse = parsed(Endpoint{IpAddr{}, 40001}, false);
+    const PolicyDecision d = c.run();
+    EXPECT_EQ(d.verdict, Verdict::Admit);
+    EXPECT_EQ(d.reason, Reason::Ok);
+    EXPECT_FALSE(d.rewrite);  // only a port on the wire: nothing to replace
+    EXPECT_EQ(d.announced, (Endpoint{c.nat.serverOutside, 40001}));
+    EXPECT_EQ(d.rewritten, (Endpoint{c.nat.serverInside, 40001}));
+    EXPECT_EQ(d.expect.src, (Endpoint{c.nat.clientInside, 0}));
+    EXPECT_EQ(d.expect.dst, (Endpoint{c.nat.serverInside, 40001}));
+    EXPECT_EQ(d.expect.natTo, (Endpoint{c.nat.serverOutside, 40001}));
+  }
+}
+
+TEST(Policy, Epsv229OnIpv6Connection) {
+  Case c;
+  c.kind = EventKind::Epsv229;
+  c.dir = Dir::S2C;
+  c.family = Family::V6;
+  c.nat.clientInside = c.nat.clientOutside = ipFromText("2001:db8:1::2");
+  c.nat.serverInside = c.nat.serverOutside = ipFromText("2001:db8:2::2");
+  c.parse = parsed(Endpoint{IpAddr{}, 40001}, false);
+  const PolicyDecision d = c.run();
+  EXPECT_EQ(d.verdict, Verdict::Admit);
+  EXPECT_EQ(d.announced, endpoint("[2001:db8:2::2]:40001"));
+}
+
+TEST(Policy, EprtBehindSnat) {
+  Case c = active(Nat::Snat);
+  c.kind = EventKind::Eprt;
+  const PolicyDecision d = c.run();
+  EXPECT_EQ(d.reason, Reason::Rewritten);
+  EXPECT_EQ(d.rewritten, endpoint(kClientOut, 50000));
+}
+
+// --- each refusal -----------------------------------------------------------------------------
+
+TEST(Policy, WrongDirection) {
+  Case port = active(Nat::None);
+  port.dir = Dir::S2C;
+  expectRefused(port.run(), Reason::WrongDirection);
+  Case eprt = active(Nat::None);
+  eprt.kind = EventKind::Eprt;
+  eprt.dir = Dir::S2C;
+  expectRefused(eprt.run(), Reason::WrongDirection);
+  Case pasv = passive(Nat::None);
+  pasv.dir = Dir::C2S;
+  expectRefused(pasv.run(), Reason::WrongDirection);
+  Case epsv = passive(Nat::None);
+  epsv.kind = EventKind::Epsv229;
+  epsv.dir = Dir::C2S;
+  expectRefused(epsv.run(), Reason::WrongDirection);
+}
+
+TEST(Policy, UnsolicitedAppliesToRepliesOnly) {
+  for (EventKind k : {EventKind::Pasv227, EventKind::Epsv229}) {
+    Case c = passive(Nat::None);
+    c.kind = k;
+    c.solicited = false;
+    expectRefused(c.run(), Reason::Unsolicited);
+  }
+  Case port = active(Nat::None);
+  port.solicited = false;
+  EXPECT_EQ(port.run().verdict, Verdict::Admit);
+}
+
+TEST(Policy, LongFormsNeedAllowLongForms) {
+  Case lprt = active(Nat::Snat);
+  lprt.kind = EventKind::Lprt;
+  expectRefused(lprt.run(), Reason::PolicyDisabled);
+  Case lpsv = passive(Nat::Dnat);
+  lpsv.kind = EventKind::Lpsv228;
+  expectRefused(lpsv.run(), Reason::PolicyDisabled);
+  lprt.cfg.allowLongForms = true;
+  lpsv.cfg.allowLongForms = true;
+  const PolicyDecision a = lprt.run();
+  EXPECT_EQ(a.verdict, Verdict::Admit);
+  EXPECT_EQ(a.reason, Reason::Rewritten);
+  EXPECT_EQ(a.rewritten, endpoint(kClientOut, 50000));
+  const PolicyDecision p = lpsv.run();
+  EXPECT_EQ(p.verdict, Verdict::Admit);
+  EXPECT_EQ(p.rewritten, endpoint(kServerIn, 40000));
+}
+
+TEST(Policy, EpsvAllRefusesActiveFormsOnly) {
+  for (EventKind k : {EventKind::Port, EventKind::Eprt}) {
+    Case c = active(Nat::None);
+    c.kind = k;
+    c.epsvAll = true;
+    expectRefused(c.run(), Reason::EpsvAllActive);
+  }
+  Case pasv = passive(Nat::None);
+  pasv.epsvAll = true;
+  EXPECT_EQ(pasv.run().verdict, Verdict::Admit);
+}
+
+TEST(Policy, FamilyMismatch) {
+  Case eprt = active(Nat::None);
+  eprt.kind = EventKind::Eprt;
+  eprt.parse = parsed(endpoint("[2001:db8::2]:50000"));
+  expectRefused(eprt.run(), Reason::FamilyMismatch);
+  Case v6 = active(Nat::None);
+  v6.family = Family::V6;  // an IPv4 PORT on an IPv6 control connection
+  expectRefused(v6.run(), Reason::FamilyMismatch);
+}
+
+TEST(Policy, BounceRefusedUnlessAllowed) {
+  Case port = active(Nat::None);
+  port.parse = parsed(endpoint("10.0.0.99", 50000));
+  const PolicyDecision r = port.run();
+  expectRefused(r, Reason::BounceAddress);
+  EXPECT_EQ(r.announced, endpoint("10.0.0.99", 50000));  // still reported
+  port.cfg.allowBounce = true;
+  const PolicyDecision a = port.run();
+  EXPECT_EQ(a.verdict, Verdict::Admit);
+  EXPECT_EQ(a.reason, Reason::Ok);
+  EXPECT_FALSE(a.rewrite);  // a third host is never rewritten
+  EXPECT_EQ(a.expect.dst, endpoint("10.0.0.99", 50000));
+
+  Case pasv = passive(Nat::None);
+  pasv.parse = parsed(endpoint("203.0.113.99", 40000));
+  expectRefused(pasv.run(), Reason::BounceAddress);
+  pasv.cfg.allowBounce = true;
+  EXPECT_EQ(pasv.run().verdict, Verdict::Admit);
+}
+
+TEST(Policy, AnnouncingTheOtherSideOfTheNatIsABounce) {
+  // A client behind SNAT announcing its public address, a server behind DNAT announcing the
+  // public one: neither is the peer's own address on its wire.
+  Case port = active(Nat::Snat);
+  port.parse = parsed(endpoint(kClientOut, 50000));
+  expectRefused(port.run(), Reason::BounceAddress);
+  Case pasv = passive(Nat::Dnat);
+  pasv.parse = parsed(endpoint(kServerIn, 40000));
+  expectRefused(pasv.run(), Reason::BounceAddress);
+  pasv.cfg.allowBounce = true;
+  const PolicyDecision d = pasv.run();
+  EXPECT_EQ(d.verdict, Verdict::Admit);
+  EXPECT_FALSE(d.rewrite);
+}
+
+TEST(Policy, LowPortRefusedUnlessAllowed) {
+  expectRefused(active(Nat::None, 1023).run(), Reason::LowPort);
+  expectRefused(passive(Nat::None, 21).run(), Reason::LowPort);
+  EXPECT_EQ(active(Nat::None, 1024).run().verdict, Verdict::Admit);
+  Case c = active(Nat::Snat, 20);
+  c.cfg.allowLowPorts = true;
+  const PolicyDecision d = c.run();
+  EXPECT_EQ(d.verdict, Verdict::Admit);
+  EXPECT_EQ(d.rewritten, endpoint(kClientOut, 20));
+}
+
+TEST(Policy, TooManyExpectations) {
+  Case c = active(Nat::None);
+  c.cfg.maxExpectationsPerSession = 3;
+  c.outstanding = 2;
+  EXPECT_EQ(c.run().verdict, Verdict::Admit);
+  c.outstanding = 3;
+  expectRefused(c.run(), Reason::TooManyExpectations);
+  Case p = passive(Nat::Dnat);
+  p.cfg.maxExpectationsPerSession = 1;
+  p.outstanding = 1;
+  expectRefused(p.run(), Reason::TooManyExpectations);
+}
+
+TEST(Policy, ChecksRunInADocumentedOrder) {
+  // Direction before everything; then solicitation, long forms, EPSV ALL, family, bounce,
+  // low port, expectation limit.
+  Case c = active(Nat::None, 21);
+  c.dir = Dir::S2C;
+  c.epsvAll = true;
+  c.parse = parsed(endpoint("10.0.0.99", 21));
+  c.outstanding = 100;
+  expectRefused(c.run(), Reason::WrongDirection);
+  c.dir = Dir::C2S;
+  expectRefused(c.run(), Reason::EpsvAllActive);
+  c.epsvAll = false;
+  expectRefused(c.run(), Reason::BounceAddress);
+  c.cfg.allowBounce = true;
+  expectRefused(c.run(), Reason::LowPort);
+  c.cfg.allowLowPorts = true;
+  expectRefused(c.run(), Reason::TooManyExpectations);
+  c.outstanding = 0;
+  EXPECT_EQ(c.run().verdict, Verdict::Admit);
+
+  Case p = passive(Nat::None);
+  p.kind = EventKind::Lpsv228;
+  p.solicited = false;
+  expectRefused(p.run(), Reason::Unsolicited);
+  p.solicited = true;
+  expectRefused(p.run(), Reason::PolicyDisabled);
+}
+
+}  // namespace
+}  // namespace ftpalg::core
