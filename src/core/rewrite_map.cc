@@ -76,9 +76,12 @@ size_t RewriteMap::render(uint32_t from, uint32_t to, std::span<const uint8_t> o
   size_t w = 0;
   auto copyOrig = [&](uint32_t a, uint32_t b) -> bool {
     const auto n = static_cast<size_t>(seqDiff(b, a));
-    const auto off = static_cast<size_t>(seqDiff(a, origBase));
     if (n == 0) return true;
-    if (off + n > orig.size() || w + n > out.size()) return false;
+    // A range starting before origBase has a negative offset: refuse it rather than let the
+    // unsigned sum wrap around below the buffer.
+    if (seqLt(a, origBase)) return false;
+    const auto off = static_cast<size_t>(seqDiff(a, origBase));
+    if (off > orig.size() || n > orig.size() - off || w + n > out.size()) return false;
     std::memcpy(out.data() + w, orig.data() + off, n);
     w += n;
     return true;

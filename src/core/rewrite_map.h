@@ -47,7 +47,7 @@ class RewriteMap {
 
   // Writes the rewritten bytes of original range [from, to) into out, reading original bytes
   // through `orig` (orig[0] is position `origBase`). Returns bytes written, or SIZE_MAX when
-  // out is too small.
+  // out is too small or the range needs original bytes outside `orig`.
   size_t render(uint32_t from, uint32_t to, std::span<const uint8_t> orig, uint32_t origBase,
                 std::span<uint8_t> out) const;
 

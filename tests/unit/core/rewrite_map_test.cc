@@ -293,5 +293,14 @@ TEST(RewriteMap, RenderFailsWhenOutputTooSmall) {
   EXPECT_EQ(renderRange(m, 100, 110, orig, 100, 9), "<fail>");   // before it
 }
 
+TEST(RewriteMap, RenderFailsOutsideTheOriginalBytes) {
+  auto orig = origBytes(40);
+  RewriteMap m;
+  ASSERT_TRUE(m.add(110, 5, text("ABCDEFG")));
+  EXPECT_EQ(renderRange(m, 120, 141, orig, 100), "<fail>");  // past the end
+  EXPECT_EQ(renderRange(m, 96, 104, orig, 100), "<fail>");   // starts before origBase
+  EXPECT_EQ(renderRange(m, 96, 112, orig, 100), "<fail>");
+}
+
 }  // namespace
 }  // namespace ftpalg::core
