@@ -116,6 +116,11 @@ struct AddrParse {
   char delim = 0;
 };
 
+// Common to the parsers below: the result never is NeedMore (they take a framed line); a line
+// longer than 65535 bytes is Invalid/LineTooLong (spans are 16-bit). PORT, EPRT and LPRT allow
+// only spaces after the last field (else TrailingGarbage). EPRT/229 delimiters are 33..126
+// except the digits '0'..'9', which would make the number fields ambiguous (BadDelimiter).
+
 // "PORT 192,168,1,2,4,1" -> 192.168.1.2:1025, span "192,168,1,2,4,1". Takes the whole line.
 AddrParse parsePort(std::string_view line);
 // "EPRT |2|2001:db8::1|6275|" -> span "|2|2001:db8::1|6275|" (delimiters included).
@@ -130,6 +135,9 @@ AddrParse parse229(std::string_view line);
 // "228 Entering Long Passive Mode (4,4,1,2,3,4,2,24,131)" -> span from first to last number.
 AddrParse parse228(std::string_view line);
 
+// Formatters return 0 (write nothing useful) when the endpoint cannot be expressed so that it
+// parses back to itself: port 0, a family the form cannot carry, a delimiter outside the
+// parser's set, or (EPRT) a delimiter that occurs in the address text.
 // "192,168,1,2,4,1" for PORT and 227. Returns length, 0 if out is too small (needs 24).
 size_t formatPortText(const Endpoint& ep, std::span<char> out);
 // "|1|192.168.1.2|1025|" (or |2|...); returns length, 0 if out too small (needs 64).

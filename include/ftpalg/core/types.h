@@ -49,12 +49,15 @@ enum class Dir : uint8_t { C2S = 0, S2C = 1 };
 
 inline constexpr Dir opposite(Dir d) { return d == Dir::C2S ? Dir::S2C : Dir::C2S; }
 
-// Formats "1.2.3.4" or "2001:db8::1" (RFC 5952) into out; returns the length written.
-// out must hold at least 46 bytes.
+// Formats "1.2.3.4" or "2001:db8::1" (RFC 5952; IPv4-mapped as "::ffff:1.2.3.4") into out;
+// returns the length written, 0 for Family::None or when the text does not fit. 46 bytes
+// always suffice.
 size_t formatIp(const IpAddr& a, std::span<char> out);
 // Formats "1.2.3.4:21" or "[2001:db8::1]:21"; out must hold at least 54 bytes.
 size_t formatEndpoint(const Endpoint& e, std::span<char> out);
-// Strict textual address parse (dotted quad or RFC 4291 text). Whole string, no spaces.
+// Strict textual address parse (dotted quad or RFC 4291 text). Whole string, no spaces. Dotted
+// quads refuse leading zeros ("010.0.0.1": octal to inet_aton); IPv6 takes "::" once, an
+// embedded dotted quad at the end, no zone index or brackets. `out` is untouched on failure.
 bool parseIp(std::string_view text, IpAddr& out);
 
 }  // namespace ftpalg::core
