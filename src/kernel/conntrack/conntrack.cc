@@ -1,0 +1,262 @@
+// Conntrack: ctnetlink queries through libnetfilter_conntrack.
+//
+// Lookup strategy for a control connection seen at the forward hook (client = original
+// source, server = reply source): first a GET of the original tuple client -> server, which
+// is the entry whenever there is no DNAT (no NAT, or SNAT/masquerade only); otherwise a dump of
+// the family's entries, matched in userspace (libnetfilter_conntrack 1.0.9 cannot ask the
+// kernel to filter a dump by tuple). The dump costs O(conntrack table) once per session with
+// DNAT in front of the server.
+#include "ftpalg/kernel/conntrack.h"
+
+#include <arpa/inet.h>
+#include <libnetfilter_conntrack/libnetfilter_conntrack.h>
+#include <libnetfilter_conntrack/libnetfilter_conntrack_tcp.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+#include <optional>
+
+#include "kernel/conntrack/ct_tuples.h"
+
+namespace ftpalg::kernel {
+namespace {
+
+// IP_CT_TCP_FLAG_BE_LIBERAL from <linux/netfilter/nf_conntrack_tcp.h>, whose enum clashes with
+// libnetfilter_conntrack_tcp.h.
+constexpr uint8_t kTcpFlagBeLiberal = 0x08;
+
+struct CtDeleter {
+  void operator()(nf_conntrack* ct) const { nfct_destroy(ct); }
+};
+using CtPtr = std::unique_ptr<nf_conntrack, CtDeleter>;
+
+struct FilterDeleter {
+  void operator()(nfct_filter_dump* f) const { nfct_filter_dump_destroy(f); }
+};
+
+int familyOf(const core::IpAddr& a) {
+  switch (a.family) {
+    case core::Family::V4:
+      return AF_INET;
+    case core::Family::V6:
+      return AF_INET6;
+    case core::Family::None:
+      break;
+  }
+  return AF_UNSPEC;
+}
+
+core::IpAddr addrAttr(const nf_conntrack* ct, int family, nf_conntrack_attr v4,
+                      nf_conntrack_attr v6) {
+  core::IpAddr a;
+  if (family == AF_INET) {
+    a.family = core::Family::V4;
+    std::memcpy(a.bytes.data(), nfct_get_attr(ct, v4), 4);
+  } else {
+    a.family = core::Family::V6;
+    std::memcpy(a.bytes.data(), nfct_get_attr(ct, v6), 16);
+  }
+  return a;
+}
+
+std::optional<CtTuples> tuplesOf(const nf_conntrack* ct) {
+  if (!nfct_attr_is_set(ct, ATTR_L3PROTO) || !nfct_attr_is_set(ct, ATTR_L4PROTO) ||
+      nfct_get_attr_u8(ct, ATTR_L4PROTO) != IPPROTO_TCP) {
+    return std::nullopt;
+  }
+  const int family = nfct_get_attr_u8(ct, ATTR_L3PROTO);
+  if (family != AF_INET && family != AF_INET6) {
+    return std::nullopt;
+  }
+  CtTuples t;
+  t.origSrc.addr = addrAttr(ct, family, ATTR_ORIG_IPV4_SRC, ATTR_ORIG_IPV6_SRC);
+  t.origDst.addr = addrAttr(ct, family, ATTR_ORIG_IPV4_DST, ATTR_ORIG_IPV6_DST);
+  t.replySrc.addr = addrAttr(ct, family, ATTR_REPL_IPV4_SRC, ATTR_REPL_IPV6_SRC);
+  t.replyDst.addr = addrAttr(ct, family, ATTR_REPL_IPV4_DST, ATTR_REPL_IPV6_DST);
+  t.origSrc.port = ntohs(nfct_get_attr_u16(ct, ATTR_ORIG_PORT_SRC));
+  t.origDst.port = ntohs(nfct_get_attr_u16(ct, ATTR_ORIG_PORT_DST));
+  t.replySrc.port = ntohs(nfct_get_attr_u16(ct, ATTR_REPL_PORT_SRC));
+  t.replyDst.port = ntohs(nfct_get_attr_u16(ct, ATTR_REPL_PORT_DST));
+  return t;
+}
+
+// A conntrack object keyed by the original tuple src -> dst (TCP).
+CtPtr origTuple(const core::Endpoint& src, const core::Endpoint& dst) {
+  CtPtr ct(nfct_new());
+  if (!ct) {
+    return ct;
+  }
+  const int family = familyOf(src.addr);
+  nfct_set_attr_u8(ct.get(), ATTR_L3PROTO, static_cast<uint8_t>(family));
+  if (family == AF_INET) {
+    nfct_set_attr(ct.get(), ATTR_IPV4_SRC, src.addr.bytes.data());
+    nfct_set_attr(ct.get(), ATTR_IPV4_DST, dst.addr.bytes.data());
+  } else {
+    nfct_set_attr(ct.get(), ATTR_IPV6_SRC, src.addr.bytes.data());
+    nfct_set_attr(ct.get(), ATTR_IPV6_DST, dst.addr.bytes.data());
+  }
+  nfct_set_attr_u8(ct.get(), ATTR_L4PROTO, IPPROTO_TCP);
+  nfct_set_attr_u16(ct.get(), ATTR_PORT_SRC, htons(src.port));
+  nfct_set_attr_u16(ct.get(), ATTR_PORT_DST, htons(dst.port));
+  return ct;
+}
+
+}  // namespace
+
+class ConntrackImpl {
+ public:
+  ~ConntrackImpl() {
+    if (h_ != nullptr) {
+      nfct_close(h_);
+    }
+  }
+
+  Status open() {
+    if (h_ != nullptr) {
+      return {};
+    }
+    h_ = nfct_open(CONNTRACK, 0);
+    if (h_ == nullptr) {
+      return Status::error(errno, "conntrack: open ctnetlink socket");
+    }
+    if (nfct_callback_register(h_, NFCT_T_ALL, &ConntrackImpl::onEntry, this) < 0) {
+      return Status::error(errno, "conntrack: register callback");
+    }
+    return {};
+  }
+
+  // The entry of `flow`, or ENOENT.
+  Status find(const core::FlowKey& flow, CtTuples& out) {
+    if (Status s = open(); !s.ok()) {
+      return s;
+    }
+    const int family = familyOf(flow.client.addr);
+    if (family == AF_UNSPEC || flow.server.addr.family != flow.client.addr.family) {
+      return Status::error(EINVAL, "conntrack: flow with mixed or no address family");
+    }
+    flow_ = flow;
+    found_.reset();
+    // Without DNAT the original destination is the server itself.
+    CtPtr ct = origTuple(flow.client, flow.server);
+    if (!ct) {
+      return Status::error(ENOMEM, "conntrack: allocate entry");
+    }
+    if (nfct_query(h_, NFCT_Q_GET, ct.get()) < 0 && errno != ENOENT) {
+      return Status::error(errno, "conntrack: get entry");
+    }
+    if (!found_) {
+      std::unique_ptr<nfct_filter_dump, FilterDeleter> filter(nfct_filter_dump_create());
+      if (!filter) {
+        return Status::error(ENOMEM, "conntrack: allocate dump filter");
+      }
+      nfct_filter_dump_set_attr_u8(filter.get(), NFCT_FILTER_DUMP_L3NUM,
+                                   static_cast<uint8_t>(family));
+      if (nfct_query(h_, NFCT_Q_DUMP_FILTER, filter.get()) < 0) {
+        return Status::error(errno, "conntrack: dump entries");
+      }
+    }
+    if (!found_) {
+      return Status::error(ENOENT, "conntrack: no entry for the control connection");
+    }
+    out = *found_;
+    return {};
+  }
+
+  Status readFlags(const CtTuples& t, uint8_t& orig, uint8_t& repl) {
+    CtPtr ct = origTuple(t.origSrc, t.origDst);
+    if (!ct) {
+      return Status::error(ENOMEM, "conntrack: allocate entry");
+    }
+    wantFlags_ = true;
+    flagsSeen_ = false;
+    const int rc = nfct_query(h_, NFCT_Q_GET, ct.get());
+    wantFlags_ = false;
+    if (rc < 0) {
+      return Status::error(errno, "conntrack: read back entry");
+    }
+    if (!flagsSeen_) {
+      return Status::error(ENODATA, "conntrack: entry without TCP flags");
+    }
+    orig = flagsOrig_;
+    repl = flagsRepl_;
+    return {};
+  }
+
+  Status setLiberal(const core::FlowKey& flow) {
+    CtTuples t;
+    if (Status s = find(flow, t); !s.ok()) {
+      return s;
+    }
+    CtPtr ct = origTuple(t.origSrc, t.origDst);
+    if (!ct) {
+      return Status::error(ENOMEM, "conntrack: allocate entry");
+    }
+    constexpr uint8_t kLiberal = kTcpFlagBeLiberal;
+    nfct_set_attr_u8(ct.get(), ATTR_TCP_FLAGS_ORIG, kLiberal);
+    nfct_set_attr_u8(ct.get(), ATTR_TCP_MASK_ORIG, kLiberal);
+    nfct_set_attr_u8(ct.get(), ATTR_TCP_FLAGS_REPL, kLiberal);
+    nfct_set_attr_u8(ct.get(), ATTR_TCP_MASK_REPL, kLiberal);
+    if (nfct_query(h_, NFCT_Q_UPDATE, ct.get()) < 0) {
+      return Status::error(errno, "conntrack: set TCP liberal flag");
+    }
+    uint8_t orig = 0;
+    uint8_t repl = 0;
+    if (Status s = readFlags(t, orig, repl); !s.ok()) {
+      return s;
+    }
+    if ((orig & kLiberal) == 0 || (repl & kLiberal) == 0) {
+      return Status::error(EIO, "conntrack: TCP liberal flag not set after update");
+    }
+    return {};
+  }
+
+ private:
+  // Called for the GET reply and for every dumped entry. Always continues: stopping a dump
+  // early would leave its remaining messages queued on the socket.
+  static int onEntry(nf_conntrack_msg_type, nf_conntrack* ct, void* data) {
+    auto* self = static_cast<ConntrackImpl*>(data);
+    if (self->wantFlags_) {
+      if (nfct_attr_is_set(ct, ATTR_TCP_FLAGS_ORIG) && nfct_attr_is_set(ct, ATTR_TCP_FLAGS_REPL)) {
+        self->flagsSeen_ = true;
+        self->flagsOrig_ = nfct_get_attr_u8(ct, ATTR_TCP_FLAGS_ORIG);
+        self->flagsRepl_ = nfct_get_attr_u8(ct, ATTR_TCP_FLAGS_REPL);
+      }
+      return NFCT_CB_CONTINUE;
+    }
+    if (self->found_) {
+      return NFCT_CB_CONTINUE;
+    }
+    const std::optional<CtTuples> t = tuplesOf(ct);
+    if (t && ctMatchesFlow(*t, self->flow_)) {
+      self->found_ = t;
+    }
+    return NFCT_CB_CONTINUE;
+  }
+
+  nfct_handle* h_ = nullptr;
+  core::FlowKey flow_;
+  std::optional<CtTuples> found_;
+  bool wantFlags_ = false;
+  bool flagsSeen_ = false;
+  uint8_t flagsOrig_ = 0;
+  uint8_t flagsRepl_ = 0;
+};
+
+Conntrack::Conntrack() : impl_(std::make_unique<ConntrackImpl>()) {}
+Conntrack::~Conntrack() = default;
+
+Status Conntrack::open() { return impl_->open(); }
+
+bool Conntrack::resolve(const core::FlowKey& flow, core::NatBinding& out) {
+  CtTuples t;
+  if (!impl_->find(flow, t).ok()) {
+    return false;
+  }
+  return ctBinding(t, out);
+}
+
+Status Conntrack::setLiberal(const core::FlowKey& flow) { return impl_->setLiberal(flow); }
+
+}  // namespace ftpalg::kernel

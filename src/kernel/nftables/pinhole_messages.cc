@@ -1,0 +1,379 @@
+#include "kernel/nftables/pinhole_messages.h"
+
+#include <arpa/inet.h>
+#include <endian.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netlink.h>
+#include <netinet/in.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+
+namespace ftpalg::kernel::nft {
+namespace {
+
+// libnftnl objects, freed on scope exit. Allocation failure while building the ruleset is
+// not recoverable in any useful way: abort.
+template <typename T, void (*Free)(const T*)>
+struct Deleter {
+  void operator()(T* p) const { Free(p); }
+};
+using TablePtr = std::unique_ptr<nftnl_table, Deleter<nftnl_table, nftnl_table_free>>;
+using SetPtr = std::unique_ptr<nftnl_set, Deleter<nftnl_set, nftnl_set_free>>;
+using ChainPtr = std::unique_ptr<nftnl_chain, Deleter<nftnl_chain, nftnl_chain_free>>;
+using RulePtr = std::unique_ptr<nftnl_rule, Deleter<nftnl_rule, nftnl_rule_free>>;
+
+template <typename T>
+T* need(T* p) {
+  if (p == nullptr) {
+    std::abort();
+  }
+  return p;
+}
+
+// Standard hook priorities (nft's `dstnat` and `filter`).
+constexpr int32_t kPrioDstnat = -100;
+constexpr int32_t kPrioFilter = 0;
+
+// Family-specific layout of the rules.
+struct FamilyLayout {
+  uint8_t nfproto;         // NFPROTO_IPV4 / NFPROTO_IPV6
+  uint32_t addrLen;        // 4 / 16
+  uint32_t saddrOffset;    // network header offset of the source address
+  uint32_t daddrOffset;    // ... of the destination address
+  uint32_t regSrc;         // registers holding the concatenated key
+  uint32_t regDst;
+  uint32_t regPort;
+  uint32_t regNatPort;     // where the NAT map value's port lands (after the address)
+  uint32_t keyType;
+  uint32_t dataType;
+  const char* pinSet;
+  const char* natMap;
+  uint32_t pinSetId;
+  uint32_t natMapId;
+};
+
+constexpr FamilyLayout kV4{NFPROTO_IPV4, 4, 12, 16, NFT_REG32_00, NFT_REG32_01, NFT_REG32_02,
+                           NFT_REG32_01,
+                           concatType(concatType(kTypeIpv4, kTypeIpv4), kTypeInetService),
+                           concatType(kTypeIpv4, kTypeInetService), kPinSet4, kNatMap4, 1, 2};
+constexpr FamilyLayout kV6{NFPROTO_IPV6, 16, 8, 24, NFT_REG32_00, NFT_REG32_04, NFT_REG32_08,
+                           NFT_REG32_04,
+                           concatType(concatType(kTypeIpv6, kTypeIpv6), kTypeInetService),
+                           concatType(kTypeIpv6, kTypeInetService), kPinSet6, kNatMap6, 3, 4};
+
+uint32_t keyLen(const FamilyLayout& f) { return 2 * f.addrLen + 4; }
+uint32_t dataLen(const FamilyLayout& f) { return f.addrLen + 4; }
+
+bool putTable(NftBatch& batch, const PinholeConfig& cfg, uint16_t type, uint16_t flags,
+              std::string_view label) {
+  TablePtr t(need(nftnl_table_alloc()));
+  nftnl_table_set_str(t.get(), NFTNL_TABLE_NAME, cfg.table.c_str());
+  nftnl_table_set_u32(t.get(), NFTNL_TABLE_FAMILY, NFPROTO_INET);
+  nlmsghdr* nlh = batch.begin(type, NFPROTO_INET, flags, label);
+  if (nlh == nullptr) {
+    return false;
+  }
+  nftnl_table_nlmsg_build_payload(nlh, t.get());
+  return batch.end();
+}
+
+bool putSet(NftBatch& batch, const PinholeConfig& cfg, const FamilyLayout& f, bool map) {
+  SetPtr s(need(nftnl_set_alloc()));
+  nftnl_set_set_str(s.get(), NFTNL_SET_TABLE, cfg.table.c_str());
+  nftnl_set_set_str(s.get(), NFTNL_SET_NAME, map ? f.natMap : f.pinSet);
+  nftnl_set_set_u32(s.get(), NFTNL_SET_FAMILY, NFPROTO_INET);
+  nftnl_set_set_u32(s.get(), NFTNL_SET_ID, map ? f.natMapId : f.pinSetId);
+  nftnl_set_set_u32(s.get(), NFTNL_SET_KEY_TYPE, f.keyType);
+  nftnl_set_set_u32(s.get(), NFTNL_SET_KEY_LEN, keyLen(f));
+  nftnl_set_set_u32(s.get(), NFTNL_SET_DESC_SIZE, kSetSize);
+  if (map) {
+    nftnl_set_set_u32(s.get(), NFTNL_SET_FLAGS, NFT_SET_MAP | NFT_SET_TIMEOUT);
+    nftnl_set_set_u32(s.get(), NFTNL_SET_DATA_TYPE, f.dataType);
+    nftnl_set_set_u32(s.get(), NFTNL_SET_DATA_LEN, dataLen(f));
+  } else {
+    // EVAL: the pin rule deletes elements from the packet path.
+    nftnl_set_set_u32(s.get(), NFTNL_SET_FLAGS, NFT_SET_TIMEOUT | NFT_SET_EVAL);
+  }
+  nlmsghdr* nlh = batch.begin(NFT_MSG_NEWSET, NFPROTO_INET, NLM_F_CREATE,
+                              map ? "nft: add map" : "nft: add set");
+  if (nlh == nullptr) {
+    return false;
+  }
+  nftnl_set_nlmsg_build_payload(nlh, s.get());
+  return batch.end();
+}
+
+bool putChain(NftBatch& batch, const PinholeConfig& cfg, const char* name, const char* type,
+              uint32_t hook, int32_t prio) {
+  ChainPtr c(need(nftnl_chain_alloc()));
+  nftnl_chain_set_str(c.get(), NFTNL_CHAIN_TABLE, cfg.table.c_str());
+  nftnl_chain_set_str(c.get(), NFTNL_CHAIN_NAME, name);
+  nftnl_chain_set_u32(c.get(), NFTNL_CHAIN_FAMILY, NFPROTO_INET);
+  nftnl_chain_set_str(c.get(), NFTNL_CHAIN_TYPE, type);
+  nftnl_chain_set_u32(c.get(), NFTNL_CHAIN_HOOKNUM, hook);
+  nftnl_chain_set_s32(c.get(), NFTNL_CHAIN_PRIO, prio);
+  nftnl_chain_set_u32(c.get(), NFTNL_CHAIN_POLICY, NF_ACCEPT);
+  nlmsghdr* nlh = batch.begin(NFT_MSG_NEWCHAIN, NFPROTO_INET, NLM_F_CREATE, "nft: add chain");
+  if (nlh == nullptr) {
+    return false;
+  }
+  nftnl_chain_nlmsg_build_payload(nlh, c.get());
+  return batch.end();
+}
+
+// Expression helpers: each appends one expression to the rule.
+class RuleWriter {
+ public:
+  explicit RuleWriter(nftnl_rule* r) : r_(r) {}
+
+  void meta(uint32_t key, uint32_t dreg) {
+    nftnl_expr* e = make("meta");
+    nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, dreg);
+  }
+  void cmpU8(uint32_t sreg, uint32_t op, uint8_t value) {
+    nftnl_expr* e = make("cmp");
+    nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, sreg);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
+    nftnl_expr_set_data(e, NFTNL_EXPR_CMP_DATA, &value, sizeof(value));
+  }
+  void cmpU32(uint32_t sreg, uint32_t op, uint32_t value) {
+    nftnl_expr* e = make("cmp");
+    nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, sreg);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
+    nftnl_expr_set_data(e, NFTNL_EXPR_CMP_DATA, &value, sizeof(value));
+  }
+  void payload(uint32_t base, uint32_t offset, uint32_t len, uint32_t dreg) {
+    nftnl_expr* e = make("payload");
+    nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, offset);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, dreg);
+  }
+  // `ct state new`: load state, mask the NEW bit, compare non-zero.
+  void ctStateNew() {
+    nftnl_expr* ct = make("ct");
+    nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
+    nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+    const uint32_t mask = NF_CT_STATE_BIT(IP_CT_NEW);
+    const uint32_t zero = 0;
+    nftnl_expr* bw = make("bitwise");
+    nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+    nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+    nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_LEN, sizeof(uint32_t));
+    nftnl_expr_set_data(bw, NFTNL_EXPR_BITWISE_MASK, &mask, sizeof(mask));
+    nftnl_expr_set_data(bw, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof(zero));
+    cmpU32(NFT_REG_1, NFT_CMP_NEQ, 0);
+  }
+  // nfproto == family && l4proto == tcp, then src . dst . dport into the key registers.
+  void loadKey(const FamilyLayout& f) {
+    payload(NFT_PAYLOAD_NETWORK_HEADER, f.saddrOffset, f.addrLen, f.regSrc);
+    payload(NFT_PAYLOAD_NETWORK_HEADER, f.daddrOffset, f.addrLen, f.regDst);
+    payload(NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, f.regPort);
+  }
+  void matchFamilyTcp(const FamilyLayout& f) {
+    meta(NFT_META_NFPROTO, NFT_REG_1);
+    cmpU8(NFT_REG_1, NFT_CMP_EQ, f.nfproto);
+    meta(NFT_META_L4PROTO, NFT_REG_1);
+    cmpU8(NFT_REG_1, NFT_CMP_EQ, IPPROTO_TCP);
+  }
+  void lookup(const char* set, uint32_t setId, uint32_t sreg, bool withDreg, uint32_t dreg) {
+    nftnl_expr* e = make("lookup");
+    nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, setId);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, sreg);
+    if (withDreg) {
+      nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, dreg);
+    }
+  }
+  void dynsetDelete(const char* set, uint32_t setId, uint32_t sreg) {
+    nftnl_expr* e = make("dynset");
+    nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, set);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SET_ID, setId);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, sreg);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_DELETE);
+  }
+  void ctSetMark(uint32_t mark) {
+    nftnl_expr* imm = make("immediate");
+    nftnl_expr_set_u32(imm, NFTNL_EXPR_IMM_DREG, NFT_REG_1);
+    nftnl_expr_set_data(imm, NFTNL_EXPR_IMM_DATA, &mark, sizeof(mark));
+    nftnl_expr* ct = make("ct");
+    nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_KEY, NFT_CT_MARK);
+    nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_SREG, NFT_REG_1);
+  }
+  void counter() { make("counter"); }
+  void accept() {
+    nftnl_expr* e = make("immediate");
+    nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, NF_ACCEPT);
+  }
+  void dnat(const FamilyLayout& f) {
+    nftnl_expr* e = make("nat");
+    nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, f.nfproto);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG32_00);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, f.regNatPort);
+  }
+
+ private:
+  nftnl_expr* make(const char* name) {
+    nftnl_expr* e = need(nftnl_expr_alloc(name));
+    nftnl_rule_add_expr(r_, e);  // the rule owns it from here
+    return e;
+  }
+  nftnl_rule* r_;
+};
+
+bool putRule(NftBatch& batch, const PinholeConfig& cfg, const char* chain,
+             void (*fill)(RuleWriter&, const FamilyLayout&, const PinholeConfig&),
+             const FamilyLayout& f) {
+  RulePtr r(need(nftnl_rule_alloc()));
+  nftnl_rule_set_str(r.get(), NFTNL_RULE_TABLE, cfg.table.c_str());
+  nftnl_rule_set_str(r.get(), NFTNL_RULE_CHAIN, chain);
+  nftnl_rule_set_u32(r.get(), NFTNL_RULE_FAMILY, NFPROTO_INET);
+  RuleWriter w(r.get());
+  fill(w, f, cfg);
+  nlmsghdr* nlh = batch.begin(NFT_MSG_NEWRULE, NFPROTO_INET, NLM_F_CREATE | NLM_F_APPEND,
+                              "nft: add rule");
+  if (nlh == nullptr) {
+    return false;
+  }
+  nftnl_rule_nlmsg_build_payload(nlh, r.get());
+  return batch.end();
+}
+
+// dnat ip to ip saddr . ip daddr . tcp dport map @nat4
+void fillPre(RuleWriter& w, const FamilyLayout& f, const PinholeConfig&) {
+  w.matchFamilyTcp(f);
+  w.loadKey(f);
+  w.lookup(f.natMap, f.natMapId, f.regSrc, true, NFT_REG32_00);
+  w.dnat(f);
+}
+
+// ct state new ip saddr . ip daddr . tcp dport @pin4
+//   delete @pin4 { ip saddr . ip daddr . tcp dport } ct mark set <mark> counter accept
+void fillPin(RuleWriter& w, const FamilyLayout& f, const PinholeConfig& cfg) {
+  w.ctStateNew();
+  w.matchFamilyTcp(f);
+  w.loadKey(f);
+  w.lookup(f.pinSet, f.pinSetId, f.regSrc, false, 0);
+  w.loadKey(f);
+  w.dynsetDelete(f.pinSet, f.pinSetId, f.regSrc);
+  w.ctSetMark(cfg.ctMark);
+  w.counter();
+  w.accept();
+}
+
+// One set element (key, optional map value, timeout) with libmnl only: no allocation.
+bool putElement(NftBatch& batch, const PinholeConfig& cfg, const char* set,
+                const PackedKey& key, const PackedKey* data, std::string_view label) {
+  nlmsghdr* nlh = batch.begin(NFT_MSG_NEWSETELEM, NFPROTO_INET, NLM_F_CREATE, label);
+  if (nlh == nullptr) {
+    return false;
+  }
+  mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, cfg.table.c_str());
+  mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, set);
+  nlattr* list = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
+  nlattr* elem = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
+  mnl_attr_put_u64(nlh, NFTA_SET_ELEM_TIMEOUT, htobe64(uint64_t{cfg.timeoutMs}));
+  nlattr* k = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_KEY);
+  mnl_attr_put(nlh, NFTA_DATA_VALUE, key.len, key.bytes.data());
+  mnl_attr_nest_end(nlh, k);
+  if (data != nullptr) {
+    nlattr* d = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_DATA);
+    mnl_attr_put(nlh, NFTA_DATA_VALUE, data->len, data->bytes.data());
+    mnl_attr_nest_end(nlh, d);
+  }
+  mnl_attr_nest_end(nlh, elem);
+  mnl_attr_nest_end(nlh, list);
+  return batch.end();
+}
+
+void putPort(PackedKey& k, uint16_t port) {
+  k.bytes[k.len] = static_cast<uint8_t>(port >> 8);
+  k.bytes[k.len + 1] = static_cast<uint8_t>(port & 0xff);
+  k.len += 4;  // two bytes of padding (zero)
+}
+
+void putAddr(PackedKey& k, const core::IpAddr& a) {
+  const size_t n = a.size();
+  std::memcpy(k.bytes.data() + k.len, a.bytes.data(), n);
+  k.len += static_cast<uint32_t>(n);
+}
+
+bool validFamily(const core::IpAddr& a) {
+  return a.family == core::Family::V4 || a.family == core::Family::V6;
+}
+
+}  // namespace
+
+PackedKey packAddrAddrPort(const core::IpAddr& a, const core::IpAddr& b, uint16_t port) {
+  PackedKey k;
+  putAddr(k, a);
+  putAddr(k, b);
+  putPort(k, port);
+  return k;
+}
+
+PackedKey packAddrPort(const core::IpAddr& a, uint16_t port) {
+  PackedKey k;
+  putAddr(k, a);
+  putPort(k, port);
+  return k;
+}
+
+bool appendInstall(NftBatch& batch, const PinholeConfig& cfg) {
+  bool ok = putTable(batch, cfg, NFT_MSG_NEWTABLE, NLM_F_CREATE, "nft: add table") &&
+            putTable(batch, cfg, NFT_MSG_DELTABLE, 0, "nft: delete stale table") &&
+            putTable(batch, cfg, NFT_MSG_NEWTABLE, NLM_F_CREATE, "nft: add table");
+  for (const FamilyLayout* f : {&kV4, &kV6}) {
+    ok = ok && putSet(batch, cfg, *f, false) && putSet(batch, cfg, *f, true);
+  }
+  ok = ok && putChain(batch, cfg, kPreChain, "nat", NF_INET_PRE_ROUTING, kPrioDstnat - 5);
+  ok = ok && putChain(batch, cfg, kPinChain, "filter", NF_INET_FORWARD, kPrioFilter - 5);
+  for (const FamilyLayout* f : {&kV4, &kV6}) {
+    ok = ok && putRule(batch, cfg, kPreChain, fillPre, *f);
+    ok = ok && putRule(batch, cfg, kPinChain, fillPin, *f);
+  }
+  return ok;
+}
+
+bool appendRemove(NftBatch& batch, const PinholeConfig& cfg) {
+  return putTable(batch, cfg, NFT_MSG_DELTABLE, 0, "nft: delete table");
+}
+
+Status appendAdmit(NftBatch& batch, const PinholeConfig& cfg, const core::Expectation& x) {
+  const core::Family fam = x.src.addr.family;
+  if (!validFamily(x.src.addr) || x.dst.addr.family != fam || x.natTo.addr.family != fam ||
+      x.dst.port == 0 || x.natTo.port == 0) {
+    return Status::error(EINVAL, "nft: admit: invalid expectation");
+  }
+  const bool v4 = fam == core::Family::V4;
+  const PackedKey pin = packAddrAddrPort(x.src.addr, x.natTo.addr, x.natTo.port);
+  if (!putElement(batch, cfg, v4 ? kPinSet4 : kPinSet6, pin, nullptr,
+                  v4 ? "nft: add element to pin4" : "nft: add element to pin6")) {
+    return Status::error(EMSGSIZE, "nft: admit: batch too large");
+  }
+  if (x.natTo != x.dst) {
+    const PackedKey key = packAddrAddrPort(x.src.addr, x.dst.addr, x.dst.port);
+    const PackedKey to = packAddrPort(x.natTo.addr, x.natTo.port);
+    if (!putElement(batch, cfg, v4 ? kNatMap4 : kNatMap6, key, &to,
+                    v4 ? "nft: add element to nat4" : "nft: add element to nat6")) {
+      return Status::error(EMSGSIZE, "nft: admit: batch too large");
+    }
+  }
+  return {};
+}
+
+}  // namespace ftpalg::kernel::nft

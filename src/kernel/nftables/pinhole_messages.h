@@ -1,0 +1,53 @@
+// The nf_tables messages of pinhole mode (see ftpalg/kernel/pinhole.h for the table they
+// build). Pure message building: no socket, testable without a kernel.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "ftpalg/core/engine.h"
+#include "ftpalg/kernel/pinhole.h"
+#include "ftpalg/kernel/status.h"
+#include "kernel/nftables/nft_batch.h"
+
+namespace ftpalg::kernel::nft {
+
+// Set and map names per family.
+inline constexpr const char* kPinSet4 = "pin4";
+inline constexpr const char* kPinSet6 = "pin6";
+inline constexpr const char* kNatMap4 = "nat4";
+inline constexpr const char* kNatMap6 = "nat6";
+inline constexpr const char* kPreChain = "pre";
+inline constexpr const char* kPinChain = "pin";
+inline constexpr uint32_t kSetSize = 65535;  // elements per set or map
+
+// nftables datatype ids (nftables' datatypes.h) and their concatenation
+// (type << 6 | next), as nft stores them so that `nft list` prints the key types.
+inline constexpr uint32_t kTypeIpv4 = 7;
+inline constexpr uint32_t kTypeIpv6 = 8;
+inline constexpr uint32_t kTypeInetService = 13;
+constexpr uint32_t concatType(uint32_t a, uint32_t b) { return (a << 6) | b; }
+
+// A concatenated set key or map value: each field padded to 4 bytes, network byte order.
+struct PackedKey {
+  std::array<uint8_t, 36> bytes{};
+  uint32_t len = 0;
+  [[nodiscard]] std::span<const uint8_t> view() const { return {bytes.data(), len}; }
+};
+// addr . addr . port (12 bytes for IPv4, 36 for IPv6).
+PackedKey packAddrAddrPort(const core::IpAddr& a, const core::IpAddr& b, uint16_t port);
+// addr . port (8 bytes for IPv4, 20 for IPv6).
+PackedKey packAddrPort(const core::IpAddr& a, uint16_t port);
+
+// Replaces the table `cfg.table` (add, delete, add: atomic, no ENOENT) with its sets, maps,
+// chains and rules. False when the batch overflowed.
+bool appendInstall(NftBatch& batch, const PinholeConfig& cfg);
+// Deletes the table.
+bool appendRemove(NftBatch& batch, const PinholeConfig& cfg);
+// The pin element, and the NAT map element when natTo != dst. Invalid expectations (mixed
+// families, zero ports) give EINVAL; allocation-free.
+Status appendAdmit(NftBatch& batch, const PinholeConfig& cfg, const core::Expectation& x);
+
+}  // namespace ftpalg::kernel::nft

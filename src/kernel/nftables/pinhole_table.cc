@@ -1,0 +1,75 @@
+// PinholeTable: install/remove/admit as nf_tables transactions over one netlink socket.
+#include <array>
+#include <cerrno>
+#include <utility>
+#include <vector>
+
+#include "ftpalg/kernel/pinhole.h"
+#include "kernel/nftables/nft_batch.h"
+#include "kernel/nftables/nft_socket.h"
+#include "kernel/nftables/pinhole_messages.h"
+#include "kernel/nftables/rules_text.h"
+
+namespace ftpalg::kernel {
+
+class PinholeTableImpl {
+ public:
+  explicit PinholeTableImpl(PinholeConfig cfg) : cfg_(std::move(cfg)) {}
+
+  Status install() {
+    if (Status s = sock_.open(); !s.ok()) {
+      return s;
+    }
+    std::vector<char> buf(64 * 1024);
+    nft::NftBatch batch(buf, sock_.reserveSeq(nft::NftBatch::kMaxMessages));
+    if (!nft::appendInstall(batch, cfg_) || !batch.finish()) {
+      return Status::error(EMSGSIZE, "nft: install: batch too large");
+    }
+    return sock_.commit(batch);
+  }
+
+  Status remove() {
+    if (Status s = sock_.open(); !s.ok()) {
+      return s;
+    }
+    std::array<char, 4096> buf{};
+    nft::NftBatch batch(buf, sock_.reserveSeq(1));
+    if (!nft::appendRemove(batch, cfg_) || !batch.finish()) {
+      return Status::error(EMSGSIZE, "nft: remove: batch too large");
+    }
+    return sock_.commit(batch, ENOENT);
+  }
+
+  // On the packet path: stack buffer, no allocation.
+  Status admit(const core::Expectation& x) {
+    if (Status s = sock_.open(); !s.ok()) {
+      return s;
+    }
+    std::array<char, 4096> buf{};
+    nft::NftBatch batch(buf, sock_.reserveSeq(2));
+    if (Status s = nft::appendAdmit(batch, cfg_, x); !s.ok()) {
+      return s;
+    }
+    if (!batch.finish()) {
+      return Status::error(EMSGSIZE, "nft: admit: batch too large");
+    }
+    return sock_.commit(batch);
+  }
+
+  [[nodiscard]] std::string describe() const { return pinholeTableText(cfg_); }
+
+ private:
+  PinholeConfig cfg_;
+  nft::NftSocket sock_;
+};
+
+PinholeTable::PinholeTable(PinholeConfig cfg)
+    : impl_(std::make_unique<PinholeTableImpl>(std::move(cfg))) {}
+PinholeTable::~PinholeTable() = default;
+
+Status PinholeTable::install() { return impl_->install(); }
+Status PinholeTable::remove() { return impl_->remove(); }
+Status PinholeTable::admit(const core::Expectation& x) { return impl_->admit(x); }
+std::string PinholeTable::describe() const { return impl_->describe(); }
+
+}  // namespace ftpalg::kernel
