@@ -2,6 +2,7 @@
 // sink, checked from the written capture and events file.
 #include "cli/replay.h"
 
+#include <gtest/gtest.h>
 #include <pcap/dlt.h>
 
 #include <filesystem>
@@ -10,9 +11,8 @@
 #include <string_view>
 #include <vector>
 
-#include <gtest/gtest.h>
-
 #include "ftpalg/core/packet.h"
+#include "tests/support/packet_builder.h"
 #include "tests/unit/cli/capture_test_util.h"
 
 namespace ftpalg::cli {
@@ -147,8 +147,8 @@ TEST(Replay, OtherLinkTypeAndControlPort) {
         ip[tcp + 17] = static_cast<uint8_t>(check);
       }
     }
-    const std::vector<uint8_t> sll2{0x08, 0x00, 0, 0, 0, 0, 0, 3, 0, 1, 0, 6,
-                                    1,    2,    3, 4, 5, 6, 0, 0};
+    const std::vector<uint8_t> sll2{0x08, 0x00, 0, 0, 0, 0, 0, 3, 0, 1,
+                                    0,    6,    1, 2, 3, 4, 5, 6, 0, 0};
     frames.push_back({concat({sll2, ip}), f.tsNs, 0});
   }
   writeCapture(dir.file("in.pcap"), DLT_LINUX_SLL2, frames);
@@ -198,11 +198,11 @@ TEST(Replay, DamagedCaptureIsProcessedUpToTheDamage) {
 TEST(Replay, NonIpAndNonTcpFramesPassThrough) {
   TempDir dir;
   std::vector<TestFrame> frames;
-  const std::vector<uint8_t> arp = concat({{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x08, 0x06},
-                                           std::vector<uint8_t>(28, 0)});
+  const std::vector<uint8_t> arp =
+      concat({{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x08, 0x06}, std::vector<uint8_t>(28, 0)});
   // IPv4 header of a UDP packet (protocol 17) with 8 bytes of UDP header.
-  std::vector<uint8_t> udp{0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
-                           0,    53, 0, 53, 0, 8, 0, 0};
+  std::vector<uint8_t> udp{0x45, 0, 0,  28, 0, 0, 0, 0,  64, 17, 0, 0, 10, 0,
+                           0,    1, 10, 0,  0, 2, 0, 53, 0,  53, 0, 8, 0,  0};
   frames.push_back({arp, 1000, 0});
   frames.push_back({concat({{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x08, 0x00}, udp}), 2000, 0});
   writeCapture(dir.file("in.pcap"), DLT_EN10MB, frames);
@@ -259,6 +259,61 @@ TEST(Replay, Summary) {
   EXPECT_NE(summary.find("rewrites 1"), std::string::npos) << summary;
   EXPECT_EQ(summary.find("packet errors"), std::string::npos) << summary;
   EXPECT_EQ(summary.find("capture damage"), std::string::npos) << summary;
+}
+
+TEST(Replay, PortLineSplitAcrossSegmentsIsHeldAndRewritten) {
+  // The sample with its PORT line sent as "PORT 198,1" + "8,0,2,195,80\r\n".
+  TempDir dir;
+  const auto in = framesOf(kSample);
+  std::vector<TestFrame> frames;
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (i + 1 != kPortFrame) {
+      frames.push_back({in[i].data, in[i].tsNs, 0});
+      continue;
+    }
+    const core::PacketView v = viewOf(in[i]);
+    const std::string_view text = "PORT 198,18,0,2,195,80\r\n";
+    const size_t cut = 10;
+    for (const auto& [offset, part] :
+         {std::pair<size_t, std::string_view>{0, text.substr(0, cut)}, {cut, text.substr(cut)}}) {
+      const auto ip = ftpalg::testing::PacketBuilder()
+                          .v4({v.src, v.sport}, {v.dst, v.dport})
+                          .seq(v.seq + static_cast<uint32_t>(offset))
+                          .ack(v.ack)
+                          .flags(v.flags)
+                          .payload(part)
+                          .build();
+      frames.push_back({concat({in[i].link, ip}), in[i].tsNs + offset, 0});
+    }
+  }
+  writeCapture(dir.file("split.pcap"), DLT_EN10MB, frames);
+
+  ReplayOptions o;
+  o.inPath = dir.file("split.pcap");
+  o.outPath = dir.file("out.pcap");
+  o.snat = {"198.18.0.2=198.51.100.7"};
+  ReplayReport report;
+  ASSERT_TRUE(runReplay(o, report).ok());
+  EXPECT_EQ(report.framesRead, 20u);
+  EXPECT_EQ(report.output.held, 1u);  // "PORT 198,1" cannot be forwarded before the rest
+  EXPECT_EQ(report.output.heldAtEnd, 0u);
+  EXPECT_EQ(report.output.rewriteFailed, 0u);
+  EXPECT_EQ(report.output.unknownHandle, 0u);
+  EXPECT_EQ(report.output.missingVerdict, 0u);
+
+  const auto out = framesOf(o.outPath);
+  std::string clientStream;
+  uint64_t lastTs = 0;
+  for (const ReadFrame& f : out) {
+    const core::PacketParse p = core::parsePacket(f.ip);
+    ASSERT_EQ(p.error, core::PacketError::None);
+    EXPECT_TRUE(core::tcpChecksumValid(f.ip, p.view));
+    EXPECT_GE(f.tsNs, lastTs);
+    lastTs = f.tsNs;
+    if (p.view.sport == 45000) clientStream += payloadText(f);
+  }
+  EXPECT_NE(clientStream.find("\r\nPORT 198,51,100,7,195,80\r\nPASV\r\n"), std::string::npos)
+      << clientStream;
 }
 
 }  // namespace
