@@ -204,6 +204,7 @@ class EngineImpl {
   bool suspicious(const Session& s, Dir d);
   void pushPending(Session& s, Pending p);
   Pending frontPending(const Session& s) const;
+  Pending relearnPending(Session& s, Pending want);
   void popPending(Session& s);
 
   // Releases original range [from, to) of direction d into the held packets plus `current`.
@@ -386,9 +387,11 @@ uint32_t EngineImpl::mapAck(DirState& o, uint32_t ack) {
 
 void EngineImpl::pushPending(Session& s, Pending p) {
   if (s.ringCount == kPairRing) {
+    // More unanswered commands than the ring holds: forget the oldest; pairing is then only
+    // re-learnt from the next passive reply.
+    if (s.pairingKnown) count(Counter::PairingLost);
     s.pairingKnown = false;
-    count(Counter::PairingLost);
-    return;
+    popPending(s);
   }
   s.ring[(s.ringHead + s.ringCount) % kPairRing] = p;
   ++s.ringCount;
@@ -397,6 +400,20 @@ void EngineImpl::pushPending(Session& s, Pending p) {
 Pending EngineImpl::frontPending(const Session& s) const {
   if (!s.pairingKnown || s.ringCount == 0) return Pending::Unknown;
   return s.ring[s.ringHead];
+}
+
+Pending EngineImpl::relearnPending(Session& s, Pending want) {
+  // Pairing unknown (mid-stream pickup, a gap, ring overflow): a reply of the kind `want`
+  // answers the oldest pending command of that kind, if any; every command before it is taken
+  // as answered, and pairing is known again from there.
+  for (uint8_t i = 0; i < s.ringCount; ++i) {
+    if (s.ring[(s.ringHead + i) % kPairRing] != want) continue;
+    s.ringHead = static_cast<uint8_t>((s.ringHead + i) % kPairRing);
+    s.ringCount = static_cast<uint8_t>(s.ringCount - i);
+    s.pairingKnown = true;
+    return want;
+  }
+  return Pending::Unknown;
 }
 
 void EngineImpl::popPending(Session& s) {
@@ -564,8 +581,17 @@ void EngineImpl::handleReply(Session& s, std::string_view line, uint32_t lineSeq
     return;
   }
   if (r.first) {
-    ds.replyTo = frontPending(s);
     ds.replyFound = false;
+    if (s.pairingKnown) {
+      ds.replyTo = frontPending(s);
+    } else {
+      const Pending want = r.code == 227   ? Pending::Pasv
+                           : r.code == 229 ? Pending::Epsv
+                           : r.code == 228 ? Pending::Lpsv
+                           : r.code == 234 ? Pending::AuthTls
+                                           : Pending::Unknown;
+      ds.replyTo = want == Pending::Unknown ? Pending::Unknown : relearnPending(s, want);
+    }
   }
   EventKind kind = EventKind::Count;
   AddrParse p;
@@ -601,7 +627,7 @@ void EngineImpl::handleReply(Session& s, std::string_view line, uint32_t lineSeq
       e->reason = Reason::TlsOpaque;
     }
   }
-  if (r.last && r.code >= 200) popPending(s);
+  if (r.last && r.code >= 200 && s.pairingKnown) popPending(s);
 }
 
 void EngineImpl::announce(Session& s, Dir d, EventKind kind, const AddrParse& p, bool solicited,
@@ -656,7 +682,7 @@ void EngineImpl::announce(Session& s, Dir d, EventKind kind, const AddrParse& p,
     if (seqLt(spanStart, ds.released)) {
       dec.verdict = Verdict::Refuse;
       dec.reason = Reason::PartiallyReleased;
-    } else if (b == nullptr || n == 0 || n > 61 ||
+    } else if (b == nullptr || n == 0 ||
                !b->map.add(spanStart, p.span.length, std::span<const char>(text.data(), n))) {
       count(Counter::SeqAdjFull);
       dec.verdict = Verdict::Refuse;
@@ -772,8 +798,10 @@ void EngineImpl::resync(Session& s, Dir d, uint32_t at, uint64_t handle, uint64_
     b->flightLen = 0;
     b->flightStart = at;
   }
-  // The bytes in the gap never passed through here; the rest of the current line is skipped.
+  // The bytes in the gap never passed through here; the rest of the current line is skipped,
+  // and commands or replies may have been lost with them.
   ds.discard = true;
+  s.pairingKnown = false;
   ds.next = at;
   ds.released = at;
   ds.acked = at;

@@ -18,7 +18,7 @@ struct RewriteRecord {
   uint32_t origStart = 0;
   uint16_t origLen = 0;
   uint8_t newLen = 0;
-  std::array<char, 61> text{};
+  std::array<char, 80> text{};  // longest: LPRT/228 IPv6 text (78)
 };
 
 // Records in stream order over a base delta (the collapsed, acknowledged history).

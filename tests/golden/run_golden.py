@@ -92,11 +92,6 @@ EXPECTED_VERDICTS = {
         "refuse", "parse_failed", "'PORT 114,115' carries no h1..p2 tuple"),
     ("zeek-fake-server-delays-all", 30): (
         "refuse", "parse_failed", "'227 Fake response PASV' carries no h1..p2 tuple"),
-    ("zeek-ftp-with-numbers-in-filename", "pasv227"): (
-        "refuse", "unsolicited",
-        "the capture starts mid-stream (no SYN; frame 1 is a PASV): docs/design.md says sessions "
-        "picked up mid-stream keep unknown pairing and refuse passive replies until they "
-        "restart, so all four 227s (frames 3, 25, 48, 618) are refused"),
     ("zeek-ftp-auth-tls", "auth_tls"): (
         "pass", "tls_opaque", "nothing after 234 can be inspected"),
 }

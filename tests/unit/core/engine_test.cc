@@ -451,6 +451,39 @@ TEST(Engine, MidstreamReplyIsUnsolicited) {
   EXPECT_EQ(h.engine().counter(Counter::MidstreamPickup), 1u);
 }
 
+TEST(Engine, MidstreamPairingIsRelearntFromTheNextPassiveExchange) {
+  EngineHarness h(defaultConfig());
+  h.send(Dir::S2C, "200 ok\r\n");  // picked up mid-stream
+  h.send(Dir::C2S, "TYPE I\r\nPASV\r\n");
+  h.send(Dir::S2C, "200 type\r\n227 Entering Passive Mode (198,19,0,2,156,64)\r\n");
+  h.send(Dir::C2S, "NOOP\r\n");
+  h.send(Dir::S2C, "200 noop\r\n");
+  h.send(Dir::C2S, "PASV\r\n");
+  h.send(Dir::S2C, "227 Entering Passive Mode (198,19,0,2,156,65)\r\n");
+  ASSERT_EQ(h.events.size(), 2u);
+  EXPECT_EQ(h.events[0].verdict, Verdict::Admit);
+  EXPECT_EQ(h.events[1].verdict, Verdict::Admit);
+}
+
+TEST(Engine, GapResyncForgetsPairingThenRelearns) {
+  EngineConfig cfg;
+  cfg.resyncOnGap = true;
+  EngineHarness h(cfg);
+  h.handshake();
+  h.send(Dir::S2C, "220 ready\r\n");
+  h.send(Dir::C2S, "RETR a\r\n");
+  // The server's "150 Opening" was never seen: a gap in the server's stream.
+  const uint32_t at = h.sndNext(Dir::S2C);
+  h.sendAt(Dir::S2C, at + 20, "226 done\r\n");
+  h.send(Dir::C2S, "PASV\r\n");
+  h.send(Dir::S2C, "227 Entering Passive Mode (198,19,0,2,156,64)\r\n");
+  ASSERT_EQ(h.events.size(), 2u);
+  EXPECT_EQ(h.events[0].kind, EventKind::Desync);
+  EXPECT_EQ(h.events[1].kind, EventKind::Pasv227);
+  EXPECT_EQ(h.events[1].verdict, Verdict::Admit);
+  EXPECT_EQ(h.engine().counter(Counter::GapResync), 1u);
+}
+
 TEST(Engine, IdleSessionStateIsSmall) {
   EXPECT_LE(Engine::sessionStateBytes(), 512u);
   EngineHarness h(defaultConfig());
