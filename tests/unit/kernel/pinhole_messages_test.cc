@@ -1,0 +1,277 @@
+// nf_tables message building for pinhole mode, checked by parsing the messages back with
+// libnftnl (no kernel needed).
+#include "kernel/nftables/pinhole_messages.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netlink.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "ftpalg/core/types.h"
+#include "kernel/nftables/nft_batch.h"
+
+namespace ftpalg::kernel::nft {
+namespace {
+
+core::IpAddr ip(const char* text) {
+  core::IpAddr a;
+  EXPECT_TRUE(core::parseIp(text, a)) << text;
+  return a;
+}
+
+core::Endpoint ep(const char* text, uint16_t port) { return core::Endpoint{ip(text), port}; }
+
+// The netlink messages of a finished batch, BEGIN and END included.
+std::vector<const nlmsghdr*> messages(const NftBatch& batch) {
+  std::vector<const nlmsghdr*> out;
+  const std::span<const char> bytes = batch.bytes();
+  auto* nlh = reinterpret_cast<const nlmsghdr*>(bytes.data());
+  int left = static_cast<int>(bytes.size());
+  for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+    out.push_back(nlh);
+  }
+  EXPECT_EQ(left, 0);
+  return out;
+}
+
+uint16_t nftType(uint16_t msg) {
+  return static_cast<uint16_t>((NFNL_SUBSYS_NFTABLES << 8) | msg);
+}
+
+struct ParsedElem {
+  std::string table;
+  std::string set;
+  std::vector<uint8_t> key;
+  std::vector<uint8_t> data;
+  uint64_t timeoutMs = 0;
+};
+
+ParsedElem parseElem(const nlmsghdr* nlh) {
+  ParsedElem out;
+  nftnl_set* s = nftnl_set_alloc();
+  EXPECT_EQ(nftnl_set_elems_nlmsg_parse(nlh, s), 0);
+  out.table = nftnl_set_get_str(s, NFTNL_SET_TABLE);
+  out.set = nftnl_set_get_str(s, NFTNL_SET_NAME);
+  nftnl_set_elems_iter* it = nftnl_set_elems_iter_create(s);
+  int n = 0;
+  for (nftnl_set_elem* e = nftnl_set_elems_iter_next(it); e != nullptr;
+       e = nftnl_set_elems_iter_next(it)) {
+    ++n;
+    uint32_t len = 0;
+    const auto* k = static_cast<const uint8_t*>(nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len));
+    out.key.assign(k, k + len);
+    if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_DATA)) {
+      const auto* d =
+          static_cast<const uint8_t*>(nftnl_set_elem_get(e, NFTNL_SET_ELEM_DATA, &len));
+      out.data.assign(d, d + len);
+    }
+    out.timeoutMs = nftnl_set_elem_get_u64(e, NFTNL_SET_ELEM_TIMEOUT);
+  }
+  EXPECT_EQ(n, 1);
+  nftnl_set_elems_iter_destroy(it);
+  nftnl_set_free(s);
+  return out;
+}
+
+std::vector<uint8_t> bytesOf(const PackedKey& k) { return {k.view().begin(), k.view().end()}; }
+
+TEST(PackedKey, Ipv4KeyIsThreeFourBytePaddedFields) {
+  const PackedKey k = packAddrAddrPort(ip("198.18.1.2"), ip("198.18.2.3"), 0x1388);
+  EXPECT_EQ(bytesOf(k), (std::vector<uint8_t>{198, 18, 1, 2, 198, 18, 2, 3, 0x13, 0x88, 0, 0}));
+  const PackedKey v = packAddrPort(ip("198.18.2.3"), 21);
+  EXPECT_EQ(bytesOf(v), (std::vector<uint8_t>{198, 18, 2, 3, 0, 21, 0, 0}));
+}
+
+TEST(PackedKey, Ipv6KeyIs36Bytes) {
+  const PackedKey k = packAddrAddrPort(ip("2001:db8::1"), ip("2001:db8::2"), 65535);
+  ASSERT_EQ(k.len, 36u);
+  EXPECT_EQ(k.bytes[0], 0x20);
+  EXPECT_EQ(k.bytes[15], 1);
+  EXPECT_EQ(k.bytes[31], 2);
+  EXPECT_EQ(k.bytes[32], 0xff);
+  EXPECT_EQ(k.bytes[33], 0xff);
+  EXPECT_EQ(k.bytes[34], 0);
+  EXPECT_EQ(packAddrPort(ip("2001:db8::2"), 1).len, 20u);
+}
+
+TEST(NftBatch, FramesMessagesWithBeginAndEnd) {
+  std::array<char, 4096> buf{};
+  PinholeConfig cfg;
+  NftBatch batch(buf, 100);
+  core::Expectation x;
+  x.src = ep("198.18.1.2", 0);
+  x.dst = ep("198.18.2.2", 5000);
+  x.natTo = x.dst;
+  ASSERT_TRUE(appendAdmit(batch, cfg, x).ok());
+  ASSERT_TRUE(batch.finish());
+  const auto msgs = messages(batch);
+  ASSERT_EQ(msgs.size(), 3u);
+  EXPECT_EQ(msgs[0]->nlmsg_type, NFNL_MSG_BATCH_BEGIN);
+  EXPECT_EQ(msgs[0]->nlmsg_seq, 100u);
+  const auto* gen = static_cast<const nfgenmsg*>(mnl_nlmsg_get_payload(msgs[0]));
+  EXPECT_EQ(ntohs(gen->res_id), NFNL_SUBSYS_NFTABLES);
+  EXPECT_EQ(msgs[1]->nlmsg_seq, 101u);
+  EXPECT_EQ(msgs[1]->nlmsg_flags & NLM_F_ACK, NLM_F_ACK);
+  EXPECT_EQ(msgs[2]->nlmsg_type, NFNL_MSG_BATCH_END);
+  EXPECT_EQ(msgs[2]->nlmsg_seq, 102u);
+  EXPECT_EQ(batch.firstSeq(), 101u);
+  EXPECT_EQ(batch.messageCount(), 1u);
+  EXPECT_EQ(batch.label(101), "nft: add element to pin4");
+  EXPECT_EQ(batch.label(102), "");
+}
+
+TEST(AppendAdmit, WithoutNatAddsOnlyThePinElement) {
+  std::array<char, 4096> buf{};
+  PinholeConfig cfg;
+  cfg.table = "t1";
+  cfg.timeoutMs = 1234;
+  NftBatch batch(buf, 1);
+  core::Expectation x;
+  x.src = ep("198.18.1.2", 0);
+  x.dst = ep("198.18.2.2", 5000);
+  x.natTo = x.dst;
+  ASSERT_TRUE(appendAdmit(batch, cfg, x).ok());
+  ASSERT_TRUE(batch.finish());
+  const auto msgs = messages(batch);
+  ASSERT_EQ(msgs.size(), 3u);
+  EXPECT_EQ(msgs[1]->nlmsg_type, nftType(NFT_MSG_NEWSETELEM));
+  EXPECT_EQ(msgs[1]->nlmsg_flags & (NLM_F_CREATE | NLM_F_EXCL), NLM_F_CREATE);
+  const ParsedElem e = parseElem(msgs[1]);
+  EXPECT_EQ(e.table, "t1");
+  EXPECT_EQ(e.set, "pin4");
+  EXPECT_EQ(e.key, bytesOf(packAddrAddrPort(x.src.addr, x.dst.addr, 5000)));
+  EXPECT_TRUE(e.data.empty());
+  EXPECT_EQ(e.timeoutMs, 1234u);
+}
+
+TEST(AppendAdmit, WithNatAddsPinOnTargetAndMapFromAnnounced) {
+  std::array<char, 4096> buf{};
+  PinholeConfig cfg;
+  NftBatch batch(buf, 1);
+  core::Expectation x;
+  x.src = ep("2001:db8:2::2", 20);
+  x.dst = ep("2001:db8:2::1", 40000);   // the gateway's public address, as announced
+  x.natTo = ep("2001:db8:1::2", 6000);  // the client behind it
+  ASSERT_TRUE(appendAdmit(batch, cfg, x).ok());
+  ASSERT_TRUE(batch.finish());
+  const auto msgs = messages(batch);
+  ASSERT_EQ(msgs.size(), 4u);
+  const ParsedElem pin = parseElem(msgs[1]);
+  EXPECT_EQ(pin.set, "pin6");
+  EXPECT_EQ(pin.key, bytesOf(packAddrAddrPort(x.src.addr, x.natTo.addr, 6000)));
+  const ParsedElem map = parseElem(msgs[2]);
+  EXPECT_EQ(map.set, "nat6");
+  EXPECT_EQ(map.key, bytesOf(packAddrAddrPort(x.src.addr, x.dst.addr, 40000)));
+  EXPECT_EQ(map.data, bytesOf(packAddrPort(x.natTo.addr, 6000)));
+  EXPECT_EQ(map.timeoutMs, cfg.timeoutMs);
+  EXPECT_EQ(batch.label(batch.firstSeq() + 1), "nft: add element to nat6");
+}
+
+TEST(AppendAdmit, RejectsMixedFamiliesAndZeroPorts) {
+  std::array<char, 4096> buf{};
+  PinholeConfig cfg;
+  NftBatch batch(buf, 1);
+  core::Expectation x;
+  x.src = ep("198.18.1.2", 0);
+  x.dst = ep("2001:db8::1", 5000);
+  x.natTo = x.dst;
+  EXPECT_EQ(appendAdmit(batch, cfg, x).err(), EINVAL);
+  x.dst = ep("198.18.2.2", 0);
+  x.natTo = x.dst;
+  EXPECT_EQ(appendAdmit(batch, cfg, x).err(), EINVAL);
+  x.dst = ep("198.18.2.2", 5000);
+  x.natTo = ep("198.18.2.3", 0);
+  EXPECT_EQ(appendAdmit(batch, cfg, x).err(), EINVAL);
+  core::Expectation none;
+  EXPECT_EQ(appendAdmit(batch, cfg, none).err(), EINVAL);
+  EXPECT_EQ(batch.messageCount(), 0u);
+}
+
+std::vector<std::string> exprNames(const nlmsghdr* nlh) {
+  std::vector<std::string> names;
+  nftnl_rule* r = nftnl_rule_alloc();
+  EXPECT_EQ(nftnl_rule_nlmsg_parse(nlh, r), 0);
+  nftnl_expr_iter* it = nftnl_expr_iter_create(r);
+  for (nftnl_expr* e = nftnl_expr_iter_next(it); e != nullptr; e = nftnl_expr_iter_next(it)) {
+    std::string name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+    if (name == "dynset") {
+      EXPECT_EQ(nftnl_expr_get_u32(e, NFTNL_EXPR_DYNSET_OP), uint32_t{NFT_DYNSET_OP_DELETE});
+    }
+    if (name == "nat") {
+      EXPECT_EQ(nftnl_expr_get_u32(e, NFTNL_EXPR_NAT_TYPE), uint32_t{NFT_NAT_DNAT});
+    }
+    names.push_back(std::move(name));
+  }
+  nftnl_expr_iter_destroy(it);
+  nftnl_rule_free(r);
+  return names;
+}
+
+TEST(AppendInstall, ReplacesTheTableWithSetsChainsAndRules) {
+  std::vector<char> buf(64 * 1024);
+  PinholeConfig cfg;
+  NftBatch batch(buf, 1);
+  ASSERT_TRUE(appendInstall(batch, cfg));
+  ASSERT_TRUE(batch.finish());
+  const auto msgs = messages(batch);
+  const std::vector<uint16_t> want = {
+      NFNL_MSG_BATCH_BEGIN,       nftType(NFT_MSG_NEWTABLE), nftType(NFT_MSG_DELTABLE),
+      nftType(NFT_MSG_NEWTABLE),  nftType(NFT_MSG_NEWSET),   nftType(NFT_MSG_NEWSET),
+      nftType(NFT_MSG_NEWSET),    nftType(NFT_MSG_NEWSET),   nftType(NFT_MSG_NEWCHAIN),
+      nftType(NFT_MSG_NEWCHAIN),  nftType(NFT_MSG_NEWRULE),  nftType(NFT_MSG_NEWRULE),
+      nftType(NFT_MSG_NEWRULE),   nftType(NFT_MSG_NEWRULE),  NFNL_MSG_BATCH_END};
+  ASSERT_EQ(msgs.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    EXPECT_EQ(msgs[i]->nlmsg_type, want[i]) << i;
+  }
+
+  // pin4: 12-byte key, timeout + eval (the rule deletes from it); nat6: 36 -> 20 bytes.
+  nftnl_set* s = nftnl_set_alloc();
+  ASSERT_EQ(nftnl_set_nlmsg_parse(msgs[4], s), 0);
+  EXPECT_STREQ(nftnl_set_get_str(s, NFTNL_SET_NAME), "pin4");
+  EXPECT_EQ(nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN), 12u);
+  EXPECT_EQ(nftnl_set_get_u32(s, NFTNL_SET_FLAGS), uint32_t{NFT_SET_TIMEOUT | NFT_SET_EVAL});
+  nftnl_set_free(s);
+  s = nftnl_set_alloc();
+  ASSERT_EQ(nftnl_set_nlmsg_parse(msgs[7], s), 0);
+  EXPECT_STREQ(nftnl_set_get_str(s, NFTNL_SET_NAME), "nat6");
+  EXPECT_EQ(nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN), 36u);
+  EXPECT_EQ(nftnl_set_get_u32(s, NFTNL_SET_DATA_LEN), 20u);
+  EXPECT_EQ(nftnl_set_get_u32(s, NFTNL_SET_FLAGS), uint32_t{NFT_SET_MAP | NFT_SET_TIMEOUT});
+  nftnl_set_free(s);
+
+  const std::vector<std::string> pre = {"meta", "cmp",     "meta",    "cmp",   "payload",
+                                        "payload", "payload", "lookup", "nat"};
+  const std::vector<std::string> pin = {
+      "ct",      "bitwise", "cmp",    "meta",    "cmp",     "meta",      "cmp",
+      "payload", "payload", "payload", "lookup", "payload", "payload",   "payload",
+      "dynset",  "immediate", "ct",   "counter", "immediate"};
+  EXPECT_EQ(exprNames(msgs[10]), pre);
+  EXPECT_EQ(exprNames(msgs[11]), pin);
+  EXPECT_EQ(exprNames(msgs[12]), pre);
+  EXPECT_EQ(exprNames(msgs[13]), pin);
+}
+
+TEST(AppendInstall, FailsCleanlyWhenTheBufferIsTooSmall) {
+  std::array<char, 1024> buf{};
+  PinholeConfig cfg;
+  NftBatch batch(buf, 1);
+  EXPECT_FALSE(appendInstall(batch, cfg));
+  EXPECT_FALSE(batch.finish());
+  EXPECT_FALSE(batch.ok());
+}
+
+}  // namespace
+}  // namespace ftpalg::kernel::nft

@@ -1,0 +1,42 @@
+#include "kernel/nftables/rules_text.h"
+
+#include <gtest/gtest.h>
+
+#include "ftpalg/kernel/pinhole.h"
+
+namespace ftpalg::kernel {
+namespace {
+
+TEST(RulesText, TableUsesTheConfiguredNameAndMark) {
+  PinholeConfig cfg;
+  cfg.table = "alg";
+  cfg.ctMark = 0x42;
+  const std::string t = pinholeTableText(cfg);
+  EXPECT_TRUE(t.starts_with("table inet alg {\n"));
+  EXPECT_NE(t.find("dnat ip to ip saddr . ip daddr . tcp dport map @nat4\n"), std::string::npos);
+  EXPECT_NE(t.find("dnat ip6 to ip6 saddr . ip6 daddr . tcp dport map @nat6\n"),
+            std::string::npos);
+  EXPECT_NE(t.find("ct state new ip saddr . ip daddr . tcp dport @pin4 delete @pin4 { ip saddr "
+                   ". ip daddr . tcp dport } ct mark set 0x00000042 counter accept\n"),
+            std::string::npos);
+  EXPECT_NE(t.find("type nat hook prerouting priority dstnat - 5;"), std::string::npos);
+  EXPECT_NE(t.find("type filter hook forward priority filter - 5;"), std::string::npos);
+  EXPECT_TRUE(t.ends_with("\t}\n}\n"));
+}
+
+TEST(RulesText, DescribeIsTheTableText) {
+  PinholeConfig cfg;
+  PinholeTable table(cfg);
+  EXPECT_EQ(table.describe(), pinholeTableText(cfg));
+}
+
+TEST(RulesText, TellsTheAdminWhichMarkToAccept) {
+  PinholeConfig cfg;
+  const std::string t = rulesText(cfg);
+  EXPECT_NE(t.find(pinholeTableText(cfg)), std::string::npos);
+  EXPECT_NE(t.find("ct mark 0x0000f7a1 accept"), std::string::npos);
+  EXPECT_NE(t.find("30000 ms"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ftpalg::kernel
