@@ -8,8 +8,8 @@
 //   header, 4 bytes
 //     h0: bit0 NAT resolver on, bit1 AckSpace::Original, bit2 evictWhenFull, bit3 resyncOnGap,
 //         bit4 allowBounce, bit5 allowLowPorts, bit6 allowLongForms, bit7 IPv6
-//     h1: bits0-1 maxLine {64,128,512,4096}, bits2-3 maxInFlight {min,512,4096,65536},
-//         bits4-5 maxBufferedDirections {1,2,3,512}, bits6-7 maxSessions {1,2,4096,4096}
+//     h1: bits0-1 maxLine {64,128,512,4096}, bits2-3 maxInFlight {min,512,4096,16384},
+//         bits4-5 maxBufferedDirections {1,2,3,16}, bits6-7 maxSessions {1,2,64,64}
 //     h2: bit0 two sessions, bit1 start with a handshake, bits2-4 maxExpectationsPerSession-1,
 //         bit5 SNAT of the client, bit6 DNAT of the server, bit7 small MSS (server side 40)
 //     h3: bits0-1 gapDropLimit {0,1,3,32}, bits2-3 idleTimeout {1ms,1s,60s,3600s}
@@ -37,7 +37,7 @@
 //   - with no NAT nothing is spliced: a delivered byte equals the byte the sender sent there;
 //     with NAT, overlapping deliveries of bytes not yet acknowledged agree byte for byte
 //     (unless the script lied: other retransmitted bytes, forged acknowledgements or SACKs,
-//     eviction);
+//     eviction; nor after a reset or an expiry until the next handshake);
 //   - expire(UINT64_MAX) ends every session and releases (drops) every held packet.
 #include <algorithm>
 #include <cstddef>
@@ -131,6 +131,9 @@ struct Conn {
   Endpoint client;
   Endpoint server;
   Side side[2];  // by Dir
+  // Reset, or its session expired: the engine may pick the rest up as a new session, with
+  // numbers the peers no longer share. Deliveries go unchecked until the next handshake.
+  bool lost = false;
 };
 
 class Runner {
@@ -158,6 +161,7 @@ class Runner {
 
   void handshake(size_t c, uint16_t serverMss) {
     Conn& k = conn_[c];
+    k.lost = false;
     send(c, Dir::C2S, k.side[0].isn, 0, TcpSyn, {}, {}, 1460);
     send(c, Dir::S2C, k.side[1].isn, k.side[0].base, TcpSyn | TcpAck, {}, {}, serverMss);
     send(c, Dir::C2S, k.side[0].base, ackFor(c, Dir::C2S), TcpAck, {}, {}, 0);
@@ -244,6 +248,7 @@ class Runner {
         me.stream.push_back('\0');  // the FIN's sequence number
         break;
       case 6:  // reset
+        k.lost = true;
         send(c, d, me.base + me.sent, ack, TcpRst | TcpAck, {}, {}, 0);
         break;
       default:
@@ -328,12 +333,16 @@ class Runner {
   }
 
   void expire(uint64_t now) {
+    const uint64_t expired = engine_.counter(Counter::Expired);
     Actions out;
     for (int i = 0; i < 100; ++i) {
       out.clear();
       const bool more = engine_.expire(now, out);
       apply(out, 0);
       if (!more) break;
+    }
+    if (engine_.counter(Counter::Expired) != expired) {
+      for (Conn& k : conn_) k.lost = true;
     }
   }
 
@@ -439,6 +448,7 @@ class Runner {
     const uint16_t clientPort = d == Dir::C2S ? v.sport : v.dport;
     const size_t c = clientPort == 40001 ? 1 : 0;
     Side& s = conn_[c].side[static_cast<size_t>(d)];
+    const bool checked = !dirty_ && !cfg_.evictWhenFull && !conn_[c].lost;
     if ((v.flags & TcpSyn) != 0) {
       s.rcvKnown = true;
       s.rcvBase = v.seq + 1;
@@ -451,15 +461,14 @@ class Runner {
       if (off >= kMaxTracked) continue;
       if (s.got.size() <= off) s.got.resize(off + 1, -1);
       const int16_t byte = v.payload[i];
-      if (!nat_.enabled && !dirty_ && !cfg_.evictWhenFull) {
+      if (!nat_.enabled && checked) {
         // Nothing is spliced without NAT: the receiver gets what the sender sent there.
         check(off < s.stream.size() && static_cast<uint8_t>(s.stream[off]) == v.payload[i],
               "delivered byte differs from the sent one without NAT");
       }
       // Bytes the receiver already acknowledged may come back shifted in an old duplicate
       // (the engine no longer has them to render); a receiver discards them.
-      if (s.got[off] >= 0 && s.got[off] != byte && off >= s.acked && !dirty_ &&
-          !cfg_.evictWhenFull) {
+      if (s.got[off] >= 0 && s.got[off] != byte && off >= s.acked && checked) {
         check(false, "overlapping deliveries disagree");
       }
       if (s.got[off] < 0) s.got[off] = byte;
@@ -489,9 +498,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint8_t h2 = r.u8();
   const uint8_t h3 = r.u8();
   static constexpr size_t kLines[] = {64, 128, 512, 4096};
-  static constexpr size_t kFlight[] = {0, 512, 4096, 65536};
-  static constexpr size_t kBuffers[] = {1, 2, 3, 512};
-  static constexpr size_t kSessions[] = {1, 2, 4096, 4096};
+  // Small pools keep the engine's constructor (which allocates every buffer) cheap per run.
+  static constexpr size_t kFlight[] = {0, 512, 4096, 16384};
+  static constexpr size_t kBuffers[] = {1, 2, 3, 16};
+  static constexpr size_t kSessions[] = {1, 2, 64, 64};
   static constexpr uint32_t kGapDrops[] = {0, 1, 3, 32};
   static constexpr uint64_t kIdle[] = {1'000'000, 1'000'000'000, 60'000'000'000,
                                        3600'000'000'000};
