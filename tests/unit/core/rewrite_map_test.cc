@@ -118,8 +118,8 @@ TEST(RewriteMap, SeveralRecordsAccumulateTheirDeltas) {
   EXPECT_EQ(m.toRewritten(1000), 1008u);
   // Every position outside the inside of a splice round-trips.
   for (uint32_t p = 40; p < 400; ++p) {
-    const bool inside = (p > 100 && p < 110) || (p > 150 && p < 160) || (p > 160 && p < 163) ||
-                        (p > 300 && p < 301);
+    // (The one-byte splice at 300 has no inside.)
+    const bool inside = (p > 100 && p < 110) || (p > 150 && p < 160) || (p > 160 && p < 163);
     if (inside) continue;
     EXPECT_EQ(m.toOriginal(m.toRewritten(p)), p) << p;
   }
