@@ -2,10 +2,11 @@
 // announced data connection, single use and with a timeout, and steers it through NAT.
 //
 //   table inet ftpalg {
-//     set pin4 { type ipv4_addr . ipv4_addr . inet_service; flags timeout; }   (and pin6)
+//     set pin4 { type ipv4_addr . ipv4_addr . inet_service; size 65535;
+//                flags dynamic,timeout; }                                    (and pin6)
 //       key: data source . destination after NAT . port after NAT (what forward sees)
 //     map nat4 { type ipv4_addr . ipv4_addr . inet_service : ipv4_addr . inet_service;
-//                flags timeout; }                                            (and nat6)
+//                size 65535; flags timeout; }                                (and nat6)
 //       key: source . announced destination . port -> NAT target
 //     chain pre  { type nat hook prerouting priority dstnat - 5;
 //                  dnat ip to ip saddr . ip daddr . tcp dport map @nat4 (and ip6) }
@@ -15,9 +16,10 @@
 //                    counter accept (and ip6) }
 //   }
 // The admin's own forward chain admits what ftpalg marked: `ct mark <mark> accept`
-// (`ftpalg rules` prints the lines). Elements are added through libnftnl over libmnl and the
-// kernel's acknowledgement is awaited, so a pinhole exists before the packet that announced it
-// is released.
+// (`ftpalg rules` prints them: kernel::rulesText() in src/kernel/nftables/rules_text.h).
+// The table is built with libnftnl, elements with libmnl alone (no allocation), each change as
+// one nf_tables transaction whose every message the kernel acknowledges before the call
+// returns, so a pinhole exists before the packet that announced it is released.
 #pragma once
 
 #include <cstdint>
@@ -30,9 +32,9 @@
 namespace ftpalg::kernel {
 
 struct PinholeConfig {
-  std::string table = "ftpalg";   // inet table name
-  uint32_t ctMark = 0x00f7a1;     // conntrack mark set on admitted data connections
-  uint32_t timeoutMs = 30000;     // pinhole and NAT map element lifetime
+  std::string table = "ftpalg";  // inet table name
+  uint32_t ctMark = 0x00f7a1;    // conntrack mark set on admitted data connections
+  uint32_t timeoutMs = 30000;    // pinhole and NAT map element lifetime
 };
 
 class PinholeTableImpl;
@@ -45,12 +47,17 @@ class PinholeTable {
   PinholeTable(const PinholeTable&) = delete;
   PinholeTable& operator=(const PinholeTable&) = delete;
 
-  // Creates the table (replacing a stale one of the same name) with its sets, maps and chains.
+  // Creates the table (replacing a stale one of the same name, atomically) with its sets, maps
+  // and chains.
   Status install();
   // Deletes the table. Safe to call when it does not exist.
   Status remove();
   // Adds the pinhole (and the NAT map element when natTo differs from dst) for one admitted
-  // expectation; returns after the kernel acknowledged both.
+  // expectation, in one transaction; returns after the kernel acknowledged both. Re-admitting
+  // an identical pending expectation is a no-op (its timeout is not refreshed); a NAT map
+  // element with the same key and another target fails with EEXIST and adds nothing; full
+  // sets fail with ENFILE; mixed families or zero ports with EINVAL. The source port is not
+  // part of the key (srcPortAny is always assumed). No allocation.
   Status admit(const core::Expectation& x);
   // Text of the table as `nft -f` would take it (for `ftpalg rules` and docs).
   [[nodiscard]] std::string describe() const;

@@ -23,8 +23,7 @@ NftBatch::~NftBatch() {
   }
 }
 
-nlmsghdr* NftBatch::begin(uint16_t type, uint16_t family, uint16_t flags,
-                          std::string_view label) {
+nlmsghdr* NftBatch::begin(uint16_t type, uint16_t family, uint16_t flags, std::string_view label) {
   if (!ok_ || open_ || finished_ || count_ == kMaxMessages) {
     ok_ = false;
     return nullptr;
@@ -33,8 +32,8 @@ nlmsghdr* NftBatch::begin(uint16_t type, uint16_t family, uint16_t flags,
   ++count_;
   open_ = true;
   const auto seq = static_cast<uint32_t>(seq_ + count_);
-  return nftnl_nlmsg_build_hdr(static_cast<char*>(mnl_nlmsg_batch_current(batch_)), type,
-                               family, static_cast<uint16_t>(flags | NLM_F_ACK), seq);
+  return nftnl_nlmsg_build_hdr(static_cast<char*>(mnl_nlmsg_batch_current(batch_)), type, family,
+                               static_cast<uint16_t>(flags | NLM_F_ACK), seq);
 }
 
 bool NftBatch::end() {
@@ -65,8 +64,7 @@ std::span<const char> NftBatch::bytes() const {
   if (batch_ == nullptr) {
     return {};
   }
-  return {static_cast<const char*>(mnl_nlmsg_batch_head(batch_)),
-          mnl_nlmsg_batch_size(batch_)};
+  return {static_cast<const char*>(mnl_nlmsg_batch_head(batch_)), mnl_nlmsg_batch_size(batch_)};
 }
 
 std::string_view NftBatch::label(uint32_t seq) const {

@@ -47,14 +47,14 @@ constexpr int32_t kPrioFilter = 0;
 
 // Family-specific layout of the rules.
 struct FamilyLayout {
-  uint8_t nfproto;         // NFPROTO_IPV4 / NFPROTO_IPV6
-  uint32_t addrLen;        // 4 / 16
-  uint32_t saddrOffset;    // network header offset of the source address
-  uint32_t daddrOffset;    // ... of the destination address
-  uint32_t regSrc;         // registers holding the concatenated key
+  uint8_t nfproto;       // NFPROTO_IPV4 / NFPROTO_IPV6
+  uint32_t addrLen;      // 4 / 16
+  uint32_t saddrOffset;  // network header offset of the source address
+  uint32_t daddrOffset;  // ... of the destination address
+  uint32_t regSrc;       // registers holding the concatenated key
   uint32_t regDst;
   uint32_t regPort;
-  uint32_t regNatPort;     // where the NAT map value's port lands (after the address)
+  uint32_t regNatPort;  // where the NAT map value's port lands (after the address)
   uint32_t keyType;
   uint32_t dataType;
   const char* pinSet;
@@ -63,14 +63,34 @@ struct FamilyLayout {
   uint32_t natMapId;
 };
 
-constexpr FamilyLayout kV4{NFPROTO_IPV4, 4, 12, 16, NFT_REG32_00, NFT_REG32_01, NFT_REG32_02,
+constexpr FamilyLayout kV4{NFPROTO_IPV4,
+                           4,
+                           12,
+                           16,
+                           NFT_REG32_00,
+                           NFT_REG32_01,
+                           NFT_REG32_02,
                            NFT_REG32_01,
                            concatType(concatType(kTypeIpv4, kTypeIpv4), kTypeInetService),
-                           concatType(kTypeIpv4, kTypeInetService), kPinSet4, kNatMap4, 1, 2};
-constexpr FamilyLayout kV6{NFPROTO_IPV6, 16, 8, 24, NFT_REG32_00, NFT_REG32_04, NFT_REG32_08,
+                           concatType(kTypeIpv4, kTypeInetService),
+                           kPinSet4,
+                           kNatMap4,
+                           1,
+                           2};
+constexpr FamilyLayout kV6{NFPROTO_IPV6,
+                           16,
+                           8,
+                           24,
+                           NFT_REG32_00,
+                           NFT_REG32_04,
+                           NFT_REG32_08,
                            NFT_REG32_04,
                            concatType(concatType(kTypeIpv6, kTypeIpv6), kTypeInetService),
-                           concatType(kTypeIpv6, kTypeInetService), kPinSet6, kNatMap6, 3, 4};
+                           concatType(kTypeIpv6, kTypeInetService),
+                           kPinSet6,
+                           kNatMap6,
+                           3,
+                           4};
 
 uint32_t keyLen(const FamilyLayout& f) { return 2 * f.addrLen + 4; }
 uint32_t dataLen(const FamilyLayout& f) { return f.addrLen + 4; }
@@ -244,8 +264,8 @@ bool putRule(NftBatch& batch, const PinholeConfig& cfg, const char* chain,
   nftnl_rule_set_u32(r.get(), NFTNL_RULE_FAMILY, NFPROTO_INET);
   RuleWriter w(r.get());
   fill(w, f, cfg);
-  nlmsghdr* nlh = batch.begin(NFT_MSG_NEWRULE, NFPROTO_INET, NLM_F_CREATE | NLM_F_APPEND,
-                              "nft: add rule");
+  nlmsghdr* nlh =
+      batch.begin(NFT_MSG_NEWRULE, NFPROTO_INET, NLM_F_CREATE | NLM_F_APPEND, "nft: add rule");
   if (nlh == nullptr) {
     return false;
   }
@@ -276,8 +296,8 @@ void fillPin(RuleWriter& w, const FamilyLayout& f, const PinholeConfig& cfg) {
 }
 
 // One set element (key, optional map value, timeout) with libmnl only: no allocation.
-bool putElement(NftBatch& batch, const PinholeConfig& cfg, const char* set,
-                const PackedKey& key, const PackedKey* data, std::string_view label) {
+bool putElement(NftBatch& batch, const PinholeConfig& cfg, const char* set, const PackedKey& key,
+                const PackedKey* data, std::string_view label) {
   nlmsghdr* nlh = batch.begin(NFT_MSG_NEWSETELEM, NFPROTO_INET, NLM_F_CREATE, label);
   if (nlh == nullptr) {
     return false;

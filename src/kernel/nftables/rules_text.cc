@@ -36,8 +36,8 @@ std::string pinholeTableText(const PinholeConfig& cfg) {
   }
   out += "\tchain pre {\n\t\ttype nat hook prerouting priority dstnat - 5; policy accept;\n";
   for (const Family& f : kFamilies) {
-    out += fmt::format("\t\tdnat {0} to {0} saddr . {0} daddr . tcp dport map @nat{1}\n",
-                       f.proto, f.suffix);
+    out += fmt::format("\t\tdnat {0} to {0} saddr . {0} daddr . tcp dport map @nat{1}\n", f.proto,
+                       f.suffix);
   }
   out += "\t}\n\n";
   out += "\tchain pin {\n\t\ttype filter hook forward priority filter - 5; policy accept;\n";

@@ -46,9 +46,7 @@ std::vector<const nlmsghdr*> messages(const NftBatch& batch) {
   return out;
 }
 
-uint16_t nftType(uint16_t msg) {
-  return static_cast<uint16_t>((NFNL_SUBSYS_NFTABLES << 8) | msg);
-}
+uint16_t nftType(uint16_t msg) { return static_cast<uint16_t>((NFNL_SUBSYS_NFTABLES << 8) | msg); }
 
 struct ParsedElem {
   std::string table;
@@ -73,8 +71,7 @@ ParsedElem parseElem(const nlmsghdr* nlh) {
     const auto* k = static_cast<const uint8_t*>(nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len));
     out.key.assign(k, k + len);
     if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_DATA)) {
-      const auto* d =
-          static_cast<const uint8_t*>(nftnl_set_elem_get(e, NFTNL_SET_ELEM_DATA, &len));
+      const auto* d = static_cast<const uint8_t*>(nftnl_set_elem_get(e, NFTNL_SET_ELEM_DATA, &len));
       out.data.assign(d, d + len);
     }
     out.timeoutMs = nftnl_set_elem_get_u64(e, NFTNL_SET_ELEM_TIMEOUT);
@@ -227,11 +224,11 @@ TEST(AppendInstall, ReplacesTheTableWithSetsChainsAndRules) {
   ASSERT_TRUE(batch.finish());
   const auto msgs = messages(batch);
   const std::vector<uint16_t> want = {
-      NFNL_MSG_BATCH_BEGIN,       nftType(NFT_MSG_NEWTABLE), nftType(NFT_MSG_DELTABLE),
-      nftType(NFT_MSG_NEWTABLE),  nftType(NFT_MSG_NEWSET),   nftType(NFT_MSG_NEWSET),
-      nftType(NFT_MSG_NEWSET),    nftType(NFT_MSG_NEWSET),   nftType(NFT_MSG_NEWCHAIN),
-      nftType(NFT_MSG_NEWCHAIN),  nftType(NFT_MSG_NEWRULE),  nftType(NFT_MSG_NEWRULE),
-      nftType(NFT_MSG_NEWRULE),   nftType(NFT_MSG_NEWRULE),  NFNL_MSG_BATCH_END};
+      NFNL_MSG_BATCH_BEGIN,      nftType(NFT_MSG_NEWTABLE), nftType(NFT_MSG_DELTABLE),
+      nftType(NFT_MSG_NEWTABLE), nftType(NFT_MSG_NEWSET),   nftType(NFT_MSG_NEWSET),
+      nftType(NFT_MSG_NEWSET),   nftType(NFT_MSG_NEWSET),   nftType(NFT_MSG_NEWCHAIN),
+      nftType(NFT_MSG_NEWCHAIN), nftType(NFT_MSG_NEWRULE),  nftType(NFT_MSG_NEWRULE),
+      nftType(NFT_MSG_NEWRULE),  nftType(NFT_MSG_NEWRULE),  NFNL_MSG_BATCH_END};
   ASSERT_EQ(msgs.size(), want.size());
   for (size_t i = 0; i < want.size(); ++i) {
     EXPECT_EQ(msgs[i]->nlmsg_type, want[i]) << i;
@@ -252,12 +249,12 @@ TEST(AppendInstall, ReplacesTheTableWithSetsChainsAndRules) {
   EXPECT_EQ(nftnl_set_get_u32(s, NFTNL_SET_FLAGS), uint32_t{NFT_SET_MAP | NFT_SET_TIMEOUT});
   nftnl_set_free(s);
 
-  const std::vector<std::string> pre = {"meta", "cmp",     "meta",    "cmp",   "payload",
+  const std::vector<std::string> pre = {"meta",    "cmp",     "meta",   "cmp", "payload",
                                         "payload", "payload", "lookup", "nat"};
-  const std::vector<std::string> pin = {
-      "ct",      "bitwise", "cmp",    "meta",    "cmp",     "meta",      "cmp",
-      "payload", "payload", "payload", "lookup", "payload", "payload",   "payload",
-      "dynset",  "immediate", "ct",   "counter", "immediate"};
+  const std::vector<std::string> pin = {"ct",        "bitwise", "cmp",     "meta",     "cmp",
+                                        "meta",      "cmp",     "payload", "payload",  "payload",
+                                        "lookup",    "payload", "payload", "payload",  "dynset",
+                                        "immediate", "ct",      "counter", "immediate"};
   EXPECT_EQ(exprNames(msgs[10]), pre);
   EXPECT_EQ(exprNames(msgs[11]), pin);
   EXPECT_EQ(exprNames(msgs[12]), pre);

@@ -14,8 +14,7 @@ TEST(RulesText, TableUsesTheConfiguredNameAndMark) {
   const std::string t = pinholeTableText(cfg);
   EXPECT_TRUE(t.starts_with("table inet alg {\n"));
   EXPECT_NE(t.find("dnat ip to ip saddr . ip daddr . tcp dport map @nat4\n"), std::string::npos);
-  EXPECT_NE(t.find("dnat ip6 to ip6 saddr . ip6 daddr . tcp dport map @nat6\n"),
-            std::string::npos);
+  EXPECT_NE(t.find("dnat ip6 to ip6 saddr . ip6 daddr . tcp dport map @nat6\n"), std::string::npos);
   EXPECT_NE(t.find("ct state new ip saddr . ip daddr . tcp dport @pin4 delete @pin4 { ip saddr "
                    ". ip daddr . tcp dport } ct mark set 0x00000042 counter accept\n"),
             std::string::npos);
