@@ -196,8 +196,9 @@ TEST(RewriteMap, CollapseAcrossTheWrap) {
 
 TEST(RewriteMap, AddRefusesWhenFullOrTextTooLong) {
   RewriteMap m;
-  EXPECT_FALSE(m.add(0, 1, text(std::string(62, 'x'))));
-  EXPECT_TRUE(m.add(0, 1, text(std::string(61, 'x'))));
+  const size_t cap = RewriteRecord{}.text.size();
+  EXPECT_FALSE(m.add(0, 1, text(std::string(cap + 1, 'x'))));
+  EXPECT_TRUE(m.add(0, 1, text(std::string(cap, 'x'))));
   for (size_t i = 1; i < RewriteMap::kMaxRecords; ++i) {
     EXPECT_TRUE(m.add(static_cast<uint32_t>(i * 10), 2, text("ab")));
   }
