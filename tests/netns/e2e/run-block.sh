@@ -1,0 +1,386 @@
+#!/usr/bin/env bash
+# One block of the ftpalg end-to-end matrix, in its own namespaces (client - gw - server, and
+# a third host for the bounce case; see tests/netns/lib/e2e.sh), with the gateway's ALG being
+# either the in-kernel FTP helper or ftpalgd.
+#
+# Usage: run-block.sh --mode kernel-helper|ftpalgd --block BLOCK --results FILE
+#                     [--ftpalgd PATH] [--ftpalg PATH]
+#   BLOCK: nonat4 nonat6 masq4 masq6 dnat4 dnat6 both4 (positive: vsftpd and proftpd, lftp,
+#          curl and Python ftplib, active and passive, listing + download + upload checked by
+#          SHA-256), negative (bounce, low port, client 227, unsolicited 227, unannounced port,
+#          single use, pinhole timeout, fail-closed, 1-byte segments; IPv4, split also IPv6)
+#   --results: JSON lines {case, mode, result, seconds, notes} are appended here
+#   --ftpalg: the replay tool; the nonat and masq blocks capture the gateway's control traffic
+#             and replay it (in mode ftpalgd the replay's events must equal the daemon's)
+# Known differences of a mode are listed in tests/netns/e2e/known-<mode>.txt: a failing case
+# listed there is "xfail" and does not fail the block.
+# Exit status: 0 all cases pass (or xfail), 1 a case failed, 2 setup error. KEEP_TMP=1 keeps
+# the scratch directory.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../../.." && pwd)
+mode='' block='' results='' ftpalgd='' ftpalg=''
+while (($#)); do
+  case $1 in
+    --mode) mode=$2 ;;
+    --block) block=$2 ;;
+    --results) results=$2 ;;
+    --ftpalgd) ftpalgd=$2 ;;
+    --ftpalg) ftpalg=$2 ;;
+    *) echo "usage: see the head of $0" >&2; exit 2 ;;
+  esac
+  shift 2
+done
+[[ $mode == kernel-helper || $mode == ftpalgd ]] || { echo "--mode kernel-helper|ftpalgd" >&2; exit 2; }
+[[ -n $block && -n $results ]] || { echo "--block and --results are required" >&2; exit 2; }
+[[ $(id -u) == 0 ]] || { echo "needs root" >&2; exit 2; }
+if [[ $mode == ftpalgd ]]; then
+  [[ -x $ftpalgd ]] || { echo "mode ftpalgd needs --ftpalgd PATH (got '$ftpalgd')" >&2; exit 2; }
+fi
+[[ -z $ftpalg || -x $ftpalg ]] || { echo "--ftpalg $ftpalg is not executable" >&2; exit 2; }
+
+export NETNS_PREFIX="fte2e-$$-"
+# shellcheck source=scripts/lib/netns.sh
+. "$repo/scripts/lib/netns.sh"
+# shellcheck source=tests/netns/lib/e2e.sh
+. "$repo/tests/netns/lib/e2e.sh"
+E2E_MODE=$mode
+E2E_DIR=$here
+E2E_RESULTS=$(realpath -m "$results")
+mkdir -p "$(dirname "$E2E_RESULTS")"
+
+e2e_install_deps
+
+E2E_TMP=$(mktemp -d /tmp/ftpalg-e2e.XXXXXX)
+on_exit() {
+  e2e_daemon_stop
+  if [[ -n ${KEEP_TMP:-} ]]; then e2e_log "kept $E2E_TMP"; else rm -rf "$E2E_TMP"; fi
+}
+netns_install_trap on_exit
+trap 'e2e_log "command failed (status $?) at ${BASH_SOURCE[0]##*/}:$LINENO: $BASH_COMMAND"' ERR
+
+failures=0
+late_total=0
+declare -A known=()
+while IFS=$'\t' read -r pat why; do
+  [[ -z $pat || $pat == \#* ]] && continue
+  known[$pat]=$why
+done <"$here/known-$mode.txt"
+
+# verdict CASE OK(0/1) SECONDS NOTES: pass/fail/xfail/xpass with the known-differences list.
+verdict() {
+  local name=$1 ok=$2 secs=$3 notes=$4 pat why=''
+  for pat in "${!known[@]}"; do
+    # shellcheck disable=SC2053
+    [[ $name == $pat ]] && why=${known[$pat]} && break
+  done
+  if ((ok)); then
+    if [[ -n $why ]]; then
+      e2e_result "$name" xpass "$secs" "listed as known difference ($why) but passed; $notes"
+    else
+      e2e_result "$name" pass "$secs" "$notes"
+    fi
+  elif [[ -n $why ]]; then
+    e2e_result "$name" xfail "$secs" "$why; $notes"
+  else
+    e2e_result "$name" fail "$secs" "$notes"
+    failures=$((failures + 1))
+  fi
+}
+
+# --- ftpalgd -----------------------------------------------------------------------------------
+E2E_DAEMON_PID=''
+E2E_EVENTS=''
+# e2e_daemon_start [EXTRA ARGS...]: ftpalgd in the gateway, events to $E2E_TMP/events.jsonl;
+# returns once its table inet ftpalg exists.
+e2e_daemon_start() {
+  E2E_EVENTS=$E2E_TMP/events.jsonl
+  netns_spawn gw "$ftpalgd" --queues "$E2E_QUEUE" --kernel-mode pinhole --mark "$E2E_CT_MARK" \
+    --events "$E2E_EVENTS" --log-level debug "$@" 2>>"$E2E_TMP/ftpalgd.log"
+  E2E_DAEMON_PID=$NETNS_LAST_PID
+  for _ in $(seq 1 50); do
+    netns_exec gw nft list table inet ftpalg >/dev/null 2>&1 && return 0
+    kill -0 "$E2E_DAEMON_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  tail -n 20 "$E2E_TMP/ftpalgd.log" >&2 || true
+  e2e_die "ftpalgd did not install table inet ftpalg"
+}
+e2e_daemon_stop() {
+  [[ -n $E2E_DAEMON_PID ]] || return 0
+  kill -TERM "$E2E_DAEMON_PID" 2>/dev/null || true
+  for _ in $(seq 1 50); do
+    kill -0 "$E2E_DAEMON_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$E2E_DAEMON_PID" 2>/dev/null || true
+  wait "$E2E_DAEMON_PID" 2>/dev/null || true
+  E2E_DAEMON_PID=''
+}
+
+# --- Clients -----------------------------------------------------------------------------------
+# client_lftp NAME HOST XMODE / client_curl ... / client_python ...: list pub/ into
+# $E2E_TMP/cli/NAME.list, download pub/big.bin to NAME.got, upload up.bin as upload/NAME.bin.
+client_lftp() {
+  local name=$1 host=$2 xmode=$3 url pasv=on
+  [[ $xmode == active ]] && pasv=off
+  url=ftp://$host
+  [[ $host == *:* ]] && url="ftp://[$host]"
+  netns_exec client timeout 40 lftp -f /dev/stdin <<EOF
+set cmd:fail-exit yes
+set net:max-retries 1
+set net:timeout 8
+set net:reconnect-interval-base 1
+set ftp:ssl-allow no
+set ftp:passive-mode $pasv
+set ftp:auto-passive-mode no
+set ftp:fix-pasv-address no
+set ftp:prefer-epsv no
+set xfer:clobber on
+open -u anonymous,e2e@ftpalg.test $url
+ls pub > $E2E_TMP/cli/$name.list
+get pub/big.bin -o $E2E_TMP/cli/$name.got
+put $E2E_TMP/cli/up.bin -o upload/$name.bin
+bye
+EOF
+}
+
+client_curl() {
+  local name=$1 host=$2 xmode=$3 url
+  local -a opt=(-sS --fail --connect-timeout 8 --max-time 20 -u anonymous:e2e@ftpalg.test)
+  [[ $xmode == active ]] && opt+=(--ftp-port -) || opt+=(--ftp-pasv)
+  url=ftp://$host
+  [[ $host == *:* ]] && url="ftp://[$host]"
+  netns_exec client timeout 40 curl "${opt[@]}" "$url/pub/" -o "$E2E_TMP/cli/$name.list" \
+    --next "${opt[@]}" "$url/pub/big.bin" -o "$E2E_TMP/cli/$name.got" \
+    --next "${opt[@]}" -T "$E2E_TMP/cli/up.bin" "$url/upload/$name.bin"
+}
+
+client_python() {
+  local name=$1 host=$2 xmode=$3
+  shift 3
+  netns_exec client timeout 40 python3 "$here/ftp_driver.py" client --host "$host" \
+    --mode "$xmode" --list-out "$E2E_TMP/cli/$name.list" --get pub/big.bin \
+    --get-out "$E2E_TMP/cli/$name.got" --put "$E2E_TMP/cli/up.bin" --put-as "upload/$name.bin" "$@"
+}
+
+# check_files NAME: empty output when listing, download and upload are right, else the reasons.
+check_files() {
+  local name=$1 got bad=''
+  grep -q 'big.bin' "$E2E_TMP/cli/$name.list" 2>/dev/null || bad+="listing lacks big.bin; "
+  got=$(sha256sum "$E2E_TMP/cli/$name.got" 2>/dev/null | cut -d' ' -f1) || true
+  [[ $got == "$E2E_BIG_SHA" ]] || bad+="download sha256 ${got:-missing} != $E2E_BIG_SHA; "
+  got=$(sha256sum "$E2E_TMP/srv/upload/$name.bin" 2>/dev/null | cut -d' ' -f1) || true
+  [[ $got == "$E2E_UP_SHA" ]] || bad+="upload sha256 ${got:-missing} != $E2E_UP_SHA; "
+  printf '%s' "$bad"
+}
+
+# late_note: counts the late SYNs since the last call into late_total; sets LAST_LATE and
+# LATE_NOTE (call it directly, not in a subshell).
+late_note() {
+  local late dropped admitted
+  read -r late dropped admitted < <(e2e_late_syn)
+  late_total=$((late_total + late))
+  LAST_LATE=$late
+  LATE_NOTE="data SYNs: $admitted admitted, $dropped dropped, $late late"
+}
+
+# run_case NAT FAM XMODE SERVER CLIENT [CLIENT ARGS...]
+run_case() {
+  local nat=$1 fam=$2 xmode=$3 server=$4 client=$5
+  shift 5
+  local name="$nat/v$fam/$xmode/$server/$client" fname host t0 out rc=0 bad late
+  [[ ${1:-} == --split ]] && name="$name-split"
+  fname=${name//\//-}
+  host=$(e2e_server_addr "$nat" "$fam")
+  t0=$(e2e_now)
+  out=$("client_$client" "$fname" "$host" "$xmode" "$@" 2>&1) || rc=$?
+  bad=$(check_files "$fname")
+  late_note
+  late=$LATE_NOTE
+  if ((rc != 0)); then bad="client exit $rc: $(tail -c 300 <<<"$out" | tr '\n' ' ') $bad"; fi
+  if ((LAST_LATE > 0)); then bad="$bad late SYNs: $LAST_LATE;"; fi
+  if [[ -z $bad ]]; then
+    verdict "$name" 1 "$(e2e_elapsed "$t0")" "$late"
+  else
+    verdict "$name" 0 "$(e2e_elapsed "$t0")" "$bad $late"
+  fi
+}
+
+# --- Capture and replay ------------------------------------------------------------------------
+# capture_start FILE / capture_stop: tcpdump on the gateway's client-side interface, port 21.
+capture_start() {
+  : >"$E2E_TMP/tcpdump.err"
+  netns_spawn gw timeout 120 tcpdump -i cli0 -s 0 -U --immediate-mode -n -Z root -w "$1" \
+    'tcp port 21' 2>"$E2E_TMP/tcpdump.err"
+  CAP_PID=$NETNS_LAST_PID
+  for _ in $(seq 1 50); do
+    grep -q 'listening on' "$E2E_TMP/tcpdump.err" && return 0
+    sleep 0.1
+  done
+  e2e_die "tcpdump did not start: $(cat "$E2E_TMP/tcpdump.err")"
+}
+capture_stop() {
+  sleep 0.3
+  kill -INT "$CAP_PID" 2>/dev/null || true
+  for _ in $(seq 1 50); do kill -0 "$CAP_PID" 2>/dev/null || break; sleep 0.1; done
+  wait "$CAP_PID" 2>/dev/null || true
+}
+
+# replay_case NAT FAM XMODE: one python session captured on gw cli0, replayed with the NAT of
+# the scenario. Mode ftpalgd: the replay's announcements and verdicts must equal the daemon's
+# events of the same control connection. Mode kernel-helper: the replay must admit every
+# announcement of the (successful) session.
+replay_case() {
+  local nat=$1 fam=$2 xmode=$3 name t0 cap ev host bad='' notes
+  name="replay/$nat/v$fam/$xmode"
+  t0=$(e2e_now)
+  cap=$E2E_TMP/${name//\//-}.pcap
+  ev=$E2E_TMP/${name//\//-}.events.jsonl
+  host=$(e2e_server_addr "$nat" "$fam")
+  local before=0
+  [[ -n $E2E_EVENTS && -f $E2E_EVENTS ]] && before=$(wc -l <"$E2E_EVENTS")
+  capture_start "$cap"
+  client_python "${name//\//-}" "$host" "$xmode" >"$E2E_TMP/replay-client.log" 2>&1 || bad="client failed;"
+  capture_stop
+  late_note
+  bad="$bad$(check_files "${name//\//-}")"
+  local -a nat_args=()
+  if [[ $nat == masq ]]; then
+    [[ $fam == 4 ]] && nat_args=(--snat "$E2E_CLIENT4=$E2E_GW_SRV4") || nat_args=(--snat "$E2E_CLIENT6=$E2E_GW_SRV6")
+  fi
+  if ! timeout 30 "$ftpalg" replay --in "$cap" --events "$ev" "${nat_args[@]}" -q \
+    >"$E2E_TMP/replay.log" 2>&1; then
+    bad="$bad ftpalg replay failed: $(tail -c 200 "$E2E_TMP/replay.log");"
+  fi
+  local daemon_ev=/dev/null
+  if [[ $mode == ftpalgd ]]; then
+    daemon_ev=$E2E_TMP/daemon-slice.jsonl
+    tail -n +"$((before + 1))" "$E2E_EVENTS" >"$daemon_ev" 2>/dev/null || : >"$daemon_ev"
+  fi
+  notes=$(python3 "$here/compare_events.py" --mode "$mode" --replay "$ev" --daemon "$daemon_ev" 2>&1) ||
+    bad="$bad $notes"
+  if [[ -z $bad ]]; then
+    verdict "$name" 1 "$(e2e_elapsed "$t0")" "$notes"
+  else
+    verdict "$name" 0 "$(e2e_elapsed "$t0")" "$bad"
+  fi
+}
+
+# --- Blocks ------------------------------------------------------------------------------------
+positive_block() {
+  local nat=$1 fam=$2 server xmode client
+  e2e_topology "$nat"
+  e2e_gw_setup "$mode" "$nat"
+  [[ $mode == ftpalgd ]] && e2e_daemon_start
+  e2e_files
+  for server in vsftpd proftpd; do
+    e2e_server_start "$server"
+    for xmode in active passive; do
+      for client in lftp curl python; do
+        run_case "$nat" "$fam" "$xmode" "$server" "$client"
+      done
+    done
+    if [[ $server == vsftpd && -n $ftpalg && ($nat == nonat || $nat == masq) ]]; then
+      replay_case "$nat" "$fam" active
+      replay_case "$nat" "$fam" passive
+    fi
+    # The masquerade blocks also send every announcement in 1-byte segments (real servers:
+    # a PORT/EPRT that is not rewritten is refused, a 227 that is not is checked by the client).
+    if [[ $nat == masq && $server == vsftpd ]]; then
+      run_case "$nat" "$fam" active "$server" python --split --timeout 6
+      run_case "$nat" "$fam" passive "$server" python --split --timeout 6
+    fi
+    e2e_server_stop
+  done
+}
+
+# neg CASE NAME [ARGS...]: one negative case run by ftp_driver.py neg in the client namespace.
+neg() {
+  local case=$1 name=$2 t0 out rc=0 notes
+  shift 2
+  t0=$(e2e_now)
+  out=$(netns_exec client timeout 60 python3 "$here/ftp_driver.py" neg "$case" "$@" 2>&1) || rc=$?
+  notes=$(python3 -c 'import json,sys
+try: print(json.loads(sys.stdin.read().strip().splitlines()[-1])["notes"])
+except Exception as e: print("no result")' <<<"$out")
+  [[ $notes == "no result" ]] && notes="driver exit $rc: $(tail -c 300 <<<"$out" | tr '\n' ' ')"
+  late_note
+  notes="$notes; $LATE_NOTE"
+  if [[ $mode == ftpalgd && -n ${NEG_EVENT:-} ]]; then
+    # The refusal must be logged with the named reason.
+    if ! grep -q "$NEG_EVENT" "$E2E_EVENTS" 2>/dev/null; then
+      rc=1
+      notes="$notes; no event matching $NEG_EVENT"
+    else
+      notes="$notes; event $NEG_EVENT logged"
+    fi
+  fi
+  verdict "$name" "$((rc == 0))" "$(e2e_elapsed "$t0")" "$notes"
+}
+
+negative_block() {
+  local h4=$E2E_SERVER4 h6=$E2E_SERVER6 timeout_s=3
+  e2e_topology nonat
+  e2e_gw_setup "$mode" nonat
+  [[ $mode == ftpalgd ]] && e2e_daemon_start --pinhole-timeout "$timeout_s"
+  e2e_server_start fake
+  netns_spawn third python3 "$here/ftp_driver.py" listen --addr "$E2E_THIRD4" --port 50021 \
+    --log "$E2E_TMP/third.log"
+  netns_exec third timeout 5 bash -c 'until ss -Hltn "sport = :50021" | grep -q .; do sleep 0.1; done'
+  NEG_EVENT='"reason":"bounce_address"' neg bounce neg/v4/bounce --host "$h4" --third "$E2E_THIRD4"
+  if [[ -s $E2E_TMP/third.log ]]; then
+    verdict neg/v4/bounce-third-host 0 0 "the third host saw: $(head -c 200 "$E2E_TMP/third.log")"
+  fi
+  NEG_EVENT='"reason":"low_port"' neg lowport neg/v4/low-port --host "$h4"
+  NEG_EVENT='"reason":"wrong_direction"' neg client227 neg/v4/client-227 --host "$h4"
+  NEG_EVENT='"reason":"unsolicited"' neg unsolicited227 neg/v4/unsolicited-227 --host "$h4"
+  NEG_EVENT='' neg unannounced neg/v4/unannounced-port --host "$h4"
+  NEG_EVENT='' neg singleuse neg/v4/single-use --host "$h4"
+  NEG_EVENT='' neg split neg/v4/split-1-byte --host "$h4"
+  NEG_EVENT='' neg split neg/v6/split-1-byte --host "$h6"
+  if [[ $mode == ftpalgd ]]; then
+    NEG_EVENT='' neg timeout neg/v4/pinhole-timeout --host "$h4" --wait "$((timeout_s + 2))"
+  else
+    e2e_result neg/v4/pinhole-timeout skip 0 \
+      "in-kernel ftp expectations live 300 s (fixed helper policy); not waited for"
+  fi
+  # Fail-closed: no ALG on the gateway. Mode ftpalgd: the daemon stopped, first with the queue
+  # rules as installed (no bypass: control blocked too), then with --queue-bypass (control
+  # passes, data must not). Mode kernel-helper: the helper rules removed.
+  if [[ $mode == ftpalgd ]]; then
+    e2e_daemon_stop
+    NEG_EVENT='' neg failclosed neg/v4/fail-closed-no-bypass --host "$h4"
+    e2e_gw_queue_rules del
+    e2e_gw_queue_rules add bypass
+    NEG_EVENT='' neg failclosed neg/v4/fail-closed-bypass --host "$h4"
+  else
+    netns_exec gw timeout 10 nft flush chain inet e2e helper
+    NEG_EVENT='' neg failclosed neg/v4/fail-closed --host "$h4"
+  fi
+}
+
+t_block=$(e2e_now)
+e2e_log "mode $mode, block $block, namespaces $NETNS_PREFIX*, scratch $E2E_TMP"
+case $block in
+  nonat4) positive_block nonat 4 ;;
+  nonat6) positive_block nonat 6 ;;
+  masq4) positive_block masq 4 ;;
+  masq6) positive_block masq 6 ;;
+  dnat4) positive_block dnat 4 ;;
+  dnat6) positive_block dnat 6 ;;
+  both4) positive_block both 4 ;;
+  negative) negative_block ;;
+  *) e2e_die "unknown block $block" ;;
+esac
+
+if ((late_total == 0)); then
+  e2e_result "late-syn/$block" pass "$(e2e_elapsed "$t_block")" "late data SYNs: 0"
+else
+  e2e_result "late-syn/$block" fail "$(e2e_elapsed "$t_block")" "late data SYNs: $late_total"
+  failures=$((failures + 1))
+fi
+e2e_log "block $block ($mode): $failures failure(s), late SYNs $late_total, $(e2e_elapsed "$t_block") s"
+trap - ERR
+exit $((failures == 0 ? 0 : 1))

@@ -1,0 +1,419 @@
+# shellcheck shell=bash
+# Building blocks of the ftpalg end-to-end suite (tests/netns/e2e/run-block.sh) and of
+# scripts/demo-gateway.sh. Source after scripts/lib/netns.sh; do not run.
+#
+# Topology (one run, namespaces "${NETNS_PREFIX}<role>"):
+#
+#   client 198.18.1.2/24      cli0 | gw | srv0            server 198.19.1.2/24
+#          2001:db8:1::2/64   198.18.1.1 | 198.19.1.1            2001:db8:2::2/64
+#                             2001:db8:1::1 | 2001:db8:2::1
+#                             public (DNAT) 198.18.1.10, 2001:db8:1::10 on cli0
+#                                  thr0 | 198.19.2.1, 2001:db8:3::1
+#                                       third 198.19.2.3/24 2001:db8:3::3/64 (bounce target)
+#
+# Routes depend on the NAT scenario, so that an address the ALG failed to rewrite is
+# unreachable instead of silently working:
+#   nonat  client and server route to each other through gw
+#   masq   client routes to the server; the server knows only its own link (masquerade on srv0)
+#   dnat   client knows only its own link and dials the public address; the server routes back
+#   both   neither routes anywhere: masquerade on srv0 and DNAT from the public address
+# The server and the third host always route to each other.
+# No namespace has a default route.
+#
+# Gateway firewall: table inet e2e, forward policy drop; admits established traffic, new
+# connections to port 21, and data connections the ALG admitted: `ct state related` (mode
+# kernel-helper) or `ct mark $E2E_CT_MARK` (mode ftpalgd). Every new TCP SYN dropped by the
+# policy is added to the sets drop4/drop6 (source . sport . destination . dport) and every
+# admitted data SYN to adm4/adm6: a 4-tuple in both is a SYN that came before its pinhole
+# ("late SYN"); e2e_late_syn counts them.
+
+E2E_CLIENT4=198.18.1.2
+E2E_GW_CLI4=198.18.1.1
+E2E_PUBLIC4=198.18.1.10
+E2E_GW_SRV4=198.19.1.1
+E2E_SERVER4=198.19.1.2
+E2E_GW_THR4=198.19.2.1
+E2E_THIRD4=198.19.2.3
+E2E_CLIENT6=2001:db8:1::2
+E2E_GW_CLI6=2001:db8:1::1
+E2E_PUBLIC6=2001:db8:1::10
+E2E_GW_SRV6=2001:db8:2::1
+E2E_SERVER6=2001:db8:2::2
+E2E_GW_THR6=2001:db8:3::1
+E2E_THIRD6=2001:db8:3::3
+E2E_PASV_RANGE=40000-40100
+E2E_CT_MARK=${E2E_CT_MARK:-0x00f7a1}
+E2E_QUEUE=${E2E_QUEUE:-0}
+
+e2e_log() { printf '[e2e %s] %s\n' "$(date +%T)" "$*" >&2; }
+e2e_die() {
+  e2e_log "FATAL: $*"
+  exit 2
+}
+
+# --- Dependencies ------------------------------------------------------------------------------
+# vsftpd, proftpd and pure-ftpd all conflict with the virtual package ftp-server, so only vsftpd
+# is installed; proftpd runs from its package extracted under $E2E_CACHE (e2e_proftpd_bin).
+E2E_PACKAGES=(vsftpd lftp curl python3 nftables iptables conntrack tcpdump iproute2 ethtool
+  coreutils)
+E2E_CACHE=${E2E_CACHE:-/var/cache/ftpalg-e2e}
+
+# e2e_install_deps: install the Debian packages the suite needs; fast when all are present.
+e2e_install_deps() {
+  local -a missing=()
+  local p
+  for p in "${E2E_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+  done
+  if ((${#missing[@]})); then
+    e2e_log "installing: ${missing[*]}"
+    timeout 600 apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive timeout 900 apt-get install -y -qq --no-install-recommends \
+      "${missing[@]}" >/dev/null
+  fi
+  E2E_PROFTPD=$(e2e_proftpd_bin)
+}
+
+# e2e_proftpd_bin: path of a runnable proftpd. An installed one if there is one, else the binary
+# of the proftpd-core package unpacked (not installed) into $E2E_CACHE, with the libraries it
+# links installed.
+e2e_proftpd_bin() {
+  local bin=$E2E_CACHE/root/usr/sbin/proftpd deb libs
+  if [[ -x /usr/sbin/proftpd ]]; then
+    echo /usr/sbin/proftpd
+    return 0
+  fi
+  if [[ ! -x $bin ]]; then
+    mkdir -p "$E2E_CACHE"
+    rm -f "$E2E_CACHE"/proftpd-core_*.deb
+    (cd "$E2E_CACHE" && timeout 300 apt-get download proftpd-core >/dev/null 2>&1) ||
+      { timeout 600 apt-get update -qq && (cd "$E2E_CACHE" && timeout 300 apt-get download proftpd-core >/dev/null 2>&1); } ||
+      e2e_die "apt-get download proftpd-core failed"
+    deb=$(ls "$E2E_CACHE"/proftpd-core_*.deb)
+    dpkg-deb -x "$deb" "$E2E_CACHE/root"
+  fi
+  if ldd "$bin" | grep -q 'not found'; then
+    libs=$(apt-cache depends proftpd-core | awk '$1 == "Depends:" && $2 ~ /^lib/ { print $2 }' | sort -u)
+    # shellcheck disable=SC2086
+    DEBIAN_FRONTEND=noninteractive timeout 900 apt-get install -y -qq --no-install-recommends \
+      $libs >/dev/null
+  fi
+  echo "$bin"
+}
+
+# --- Topology ----------------------------------------------------------------------------------
+# e2e_topology NAT: the four namespaces, links, addresses and the routes of scenario NAT.
+e2e_topology() {
+  local nat=$1 role
+  for role in client gw server third; do netns_create "$role"; done
+  netns_link client veth0 gw cli0
+  netns_link gw srv0 server veth0
+  netns_link gw thr0 third veth0
+  netns_addr client veth0 "$E2E_CLIENT4/24" "$E2E_CLIENT6/64"
+  netns_addr gw cli0 "$E2E_GW_CLI4/24" "$E2E_GW_CLI6/64" "$E2E_PUBLIC4/32" "$E2E_PUBLIC6/128"
+  netns_addr gw srv0 "$E2E_GW_SRV4/24" "$E2E_GW_SRV6/64"
+  netns_addr gw thr0 "$E2E_GW_THR4/24" "$E2E_GW_THR6/64"
+  netns_addr server veth0 "$E2E_SERVER4/24" "$E2E_SERVER6/64"
+  netns_addr third veth0 "$E2E_THIRD4/24" "$E2E_THIRD6/64"
+  netns_exec gw sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+  # Valid checksums in the gateway's captures (replayed by `ftpalg replay`).
+  for role in client server; do netns_csum_off "$role" veth0; done
+  # The third host and the server reach each other in every scenario (a bounce must be
+  # stopped by the gateway's ALG, not by a missing route).
+  netns_route third 198.18.0.0/15 "$E2E_GW_THR4"
+  netns_route third 2001:db8::/32 "$E2E_GW_THR6"
+  netns_route server 198.19.2.0/24 "$E2E_GW_SRV4"
+  netns_route server 2001:db8:3::/48 "$E2E_GW_SRV6"
+  case $nat in
+    nonat | masq)
+      netns_route client 198.19.0.0/16 "$E2E_GW_CLI4"
+      netns_route client 2001:db8:2::/48 "$E2E_GW_CLI6"
+      netns_route client 2001:db8:3::/48 "$E2E_GW_CLI6"
+      ;;
+  esac
+  case $nat in
+    nonat | dnat)
+      netns_route server 198.18.0.0/16 "$E2E_GW_SRV4"
+      netns_route server 2001:db8:1::/48 "$E2E_GW_SRV6"
+      ;;
+  esac
+  netns_wait_reachable client "$E2E_GW_CLI4"
+  netns_wait_reachable client "$E2E_GW_CLI6"
+  netns_wait_reachable server "$E2E_GW_SRV4"
+  netns_wait_reachable server "$E2E_GW_SRV6"
+}
+
+# e2e_server_addr NAT FAM: the server address the client dials.
+e2e_server_addr() {
+  case $1 in
+    nonat | masq) [[ $2 == 4 ]] && echo "$E2E_SERVER4" || echo "$E2E_SERVER6" ;;
+    *) [[ $2 == 4 ]] && echo "$E2E_PUBLIC4" || echo "$E2E_PUBLIC6" ;;
+  esac
+}
+
+# --- Gateway rules -----------------------------------------------------------------------------
+# e2e_gw_ruleset MODE NAT: the nft text of table inet e2e on stdout.
+e2e_gw_ruleset() {
+  local mode=$1 nat=$2
+  local key4='ip saddr . tcp sport . ip daddr . tcp dport'
+  local key6='ip6 saddr . tcp sport . ip6 daddr . tcp dport'
+  cat <<EOF
+table inet e2e {
+  set drop4 { type ipv4_addr . inet_service . ipv4_addr . inet_service; flags dynamic; size 65535; }
+  set drop6 { type ipv6_addr . inet_service . ipv6_addr . inet_service; flags dynamic; size 65535; }
+  set adm4 { type ipv4_addr . inet_service . ipv4_addr . inet_service; flags dynamic; size 65535; }
+  set adm6 { type ipv6_addr . inet_service . ipv6_addr . inet_service; flags dynamic; size 65535; }
+  counter dropped_syn { }
+EOF
+  if [[ $mode == kernel-helper ]]; then
+    cat <<'EOF'
+  ct helper ftp-std { type "ftp" protocol tcp; l3proto ip; }
+  ct helper ftp-std6 { type "ftp" protocol tcp; l3proto ip6; }
+  chain helper {
+    type filter hook prerouting priority 0; policy accept;
+    meta nfproto ipv4 tcp dport 21 ct state new ct helper set "ftp-std"
+    meta nfproto ipv6 tcp dport 21 ct state new ct helper set "ftp-std6"
+  }
+EOF
+  fi
+  echo '  chain natpre {'
+  echo '    type nat hook prerouting priority dstnat; policy accept;'
+  case $nat in
+    dnat | both)
+      echo "    iifname \"cli0\" ip daddr $E2E_PUBLIC4 tcp dport 21 dnat ip to $E2E_SERVER4"
+      echo "    iifname \"cli0\" ip6 daddr $E2E_PUBLIC6 tcp dport 21 dnat ip6 to $E2E_SERVER6"
+      ;;
+  esac
+  echo '  }'
+  echo '  chain natpost {'
+  echo '    type nat hook postrouting priority srcnat; policy accept;'
+  case $nat in
+    masq | both) echo '    oifname "srv0" masquerade' ;;
+  esac
+  echo '  }'
+  cat <<EOF
+  chain forward {
+    type filter hook forward priority filter; policy drop;
+    ct state established accept
+    ct state related meta l4proto { icmp, ipv6-icmp } accept
+EOF
+  if [[ $mode == kernel-helper ]]; then
+    echo "    ct state related meta nfproto ipv4 tcp flags syn add @adm4 { $key4 }"
+    echo "    ct state related meta nfproto ipv6 tcp flags syn add @adm6 { $key6 }"
+    echo '    ct state related accept'
+  else
+    echo "    ct state new ct mark $E2E_CT_MARK meta nfproto ipv4 tcp flags syn add @adm4 { $key4 }"
+    echo "    ct state new ct mark $E2E_CT_MARK meta nfproto ipv6 tcp flags syn add @adm6 { $key6 }"
+    echo "    ct mark $E2E_CT_MARK accept"
+  fi
+  cat <<EOF
+    ct state new tcp dport 21 accept
+    ct state new meta nfproto ipv4 tcp flags syn add @drop4 { $key4 } counter name dropped_syn
+    ct state new meta nfproto ipv6 tcp flags syn add @drop6 { $key6 } counter name dropped_syn
+  }
+}
+EOF
+}
+
+# e2e_gw_setup MODE NAT: load table inet e2e into the gateway (replacing it) and, in mode
+# ftpalgd, the NFQUEUE rules for the control connections (both directions, no bypass: without
+# a consumer control packets are dropped, fail-closed).
+e2e_gw_setup() {
+  local mode=$1 nat=$2 f
+  f=$(mktemp "${E2E_TMP:-/tmp}/ruleset.XXXXXX")
+  {
+    netns_exec gw nft list table inet e2e >/dev/null 2>&1 && echo 'delete table inet e2e'
+    e2e_gw_ruleset "$mode" "$nat"
+  } >"$f"
+  timeout 10 ip netns exec "$(netns_name gw)" nft -f "$f" || e2e_die "nft rejected $f"
+  if [[ $mode == ftpalgd ]]; then e2e_gw_queue_rules add; fi
+}
+
+# e2e_gw_queue_rules add|del [bypass]: the iptables-nft mangle FORWARD rules queueing port 21.
+e2e_gw_queue_rules() {
+  local op=-A extra=()
+  [[ $1 == del ]] && op=-D
+  [[ ${2:-} == bypass ]] && extra=(--queue-bypass)
+  local ipt
+  for ipt in iptables ip6tables; do
+    netns_exec gw timeout 10 "$ipt" -t mangle "$op" FORWARD -p tcp --dport 21 \
+      -j NFQUEUE --queue-num "$E2E_QUEUE" "${extra[@]}"
+    netns_exec gw timeout 10 "$ipt" -t mangle "$op" FORWARD -p tcp --sport 21 \
+      -j NFQUEUE --queue-num "$E2E_QUEUE" "${extra[@]}"
+  done
+}
+
+# e2e_late_syn: prints "LATE DROPPED ADMITTED" for the SYNs recorded since the last call and
+# empties the sets. LATE counts 4-tuples first dropped and then admitted.
+e2e_late_syn() {
+  local json
+  json=$(netns_exec gw timeout 10 nft -j list table inet e2e) || {
+    echo "0 0 0"
+    return 0
+  }
+  python3 -c '
+import json, sys
+sets = {}
+for o in json.load(sys.stdin)["nftables"]:
+    s = o.get("set")
+    if s:
+        sets[s["name"]] = {json.dumps(e, sort_keys=True) for e in s.get("elem", [])}
+d = sets.get("drop4", set()) | sets.get("drop6", set())
+a = sets.get("adm4", set()) | sets.get("adm6", set())
+print(len(d & a), len(d), len(a))
+' <<<"$json"
+  local s
+  for s in drop4 drop6 adm4 adm6; do netns_exec gw timeout 10 nft flush set inet e2e "$s"; done
+}
+
+# --- FTP servers -------------------------------------------------------------------------------
+# e2e_files: the served tree under $E2E_TMP/srv (pub/big.bin, writable upload/) and the
+# client's upload file $E2E_TMP/cli/up.bin.
+e2e_files() {
+  local srv=$E2E_TMP/srv
+  mkdir -p "$srv/pub" "$srv/upload" "$E2E_TMP/empty" "$E2E_TMP/cli"
+  chmod 755 "$E2E_TMP" "$srv" "$srv/pub"
+  chown ftp:nogroup "$srv/upload" 2>/dev/null || chown ftp "$srv/upload"
+  chmod 777 "$srv/upload"
+  head -c 393216 /dev/urandom >"$srv/pub/big.bin"
+  chmod 644 "$srv/pub/big.bin"
+  head -c 262144 /dev/urandom >"$E2E_TMP/cli/up.bin"
+  E2E_BIG_SHA=$(sha256sum <"$srv/pub/big.bin" | cut -d' ' -f1)
+  E2E_UP_SHA=$(sha256sum <"$E2E_TMP/cli/up.bin" | cut -d' ' -f1)
+}
+
+e2e_vsftpd_conf() {
+  cat <<EOF
+listen=NO
+listen_ipv6=YES
+background=NO
+anonymous_enable=YES
+local_enable=NO
+no_anon_password=YES
+anon_root=$E2E_TMP/srv
+write_enable=YES
+anon_upload_enable=YES
+anon_other_write_enable=YES
+anon_umask=022
+anon_world_readable_only=YES
+pasv_enable=YES
+port_enable=YES
+pasv_min_port=${E2E_PASV_RANGE%-*}
+pasv_max_port=${E2E_PASV_RANGE#*-}
+connect_from_port_20=NO
+seccomp_sandbox=NO
+secure_chroot_dir=$E2E_TMP/empty
+ftp_username=ftp
+nopriv_user=nobody
+hide_ids=YES
+dirmessage_enable=NO
+ftpd_banner=ftpalg e2e vsftpd
+xferlog_enable=YES
+xferlog_std_format=NO
+log_ftp_protocol=YES
+vsftpd_log_file=$E2E_TMP/vsftpd.log
+EOF
+}
+
+e2e_proftpd_conf() {
+  cat <<EOF
+ServerName "ftpalg e2e proftpd"
+ServerType standalone
+DefaultServer on
+Port 21
+UseIPv6 on
+User nobody
+Group nogroup
+Umask 022
+MaxInstances 30
+PidFile $E2E_TMP/proftpd.pid
+ScoreboardFile $E2E_TMP/proftpd.scoreboard
+DelayTable none
+WtmpLog off
+UseReverseDNS off
+UseFtpUsers off
+RequireValidShell off
+AllowOverwrite on
+PassivePorts ${E2E_PASV_RANGE%-*} ${E2E_PASV_RANGE#*-}
+SystemLog $E2E_TMP/proftpd.log
+TransferLog $E2E_TMP/proftpd.xfer
+<Anonymous $E2E_TMP/srv>
+  User ftp
+  Group nogroup
+  UserAlias anonymous ftp
+  RequireValidShell off
+  <Directory upload>
+    <Limit WRITE>
+      AllowAll
+    </Limit>
+  </Directory>
+</Anonymous>
+EOF
+}
+
+# e2e_server_start vsftpd|proftpd|fake: start one server on port 21 in the server namespace.
+e2e_server_start() {
+  local kind=$1 pid
+  case $kind in
+    vsftpd)
+      e2e_vsftpd_conf >"$E2E_TMP/vsftpd.conf"
+      netns_spawn server "$(command -v vsftpd || echo /usr/sbin/vsftpd)" "$E2E_TMP/vsftpd.conf"
+      ;;
+    proftpd)
+      e2e_proftpd_conf >"$E2E_TMP/proftpd.conf"
+      netns_spawn server "${E2E_PROFTPD:-$(e2e_proftpd_bin)}" -n -q -c "$E2E_TMP/proftpd.conf"
+      ;;
+    fake)
+      netns_spawn server python3 "$E2E_DIR/ftp_driver.py" fake-server \
+        --pasv-range "$E2E_PASV_RANGE" --log "$E2E_TMP/fake.log"
+      ;;
+  esac
+  pid=$NETNS_LAST_PID
+  E2E_SERVER_PID=$pid
+  for _ in $(seq 1 50); do
+    netns_exec server ss -Hltn 'sport = :21' | grep -q . && return 0
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  tail -n 20 "$E2E_TMP/$kind.log" >&2 2>/dev/null || true
+  e2e_die "$kind does not listen on port 21"
+}
+
+e2e_server_stop() {
+  [[ -n ${E2E_SERVER_PID:-} ]] || return 0
+  kill -TERM "$E2E_SERVER_PID" 2>/dev/null || true
+  # proftpd forks session children; end whatever still listens or serves in the namespace.
+  local pids
+  for _ in $(seq 1 30); do
+    pids=$(netns_exec server ss -Htnp 'sport = :21' 2>/dev/null | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u) || true
+    [[ -z $pids ]] && break
+    # shellcheck disable=SC2086
+    kill -TERM $pids 2>/dev/null || true
+    sleep 0.1
+  done
+  wait "$E2E_SERVER_PID" 2>/dev/null || true
+  E2E_SERVER_PID=
+}
+
+# --- Results -----------------------------------------------------------------------------------
+# e2e_json_str TEXT: TEXT as a JSON string.
+e2e_json_str() {
+  local s=$1
+  s=${s//\\/\\\\}
+  s=${s//\"/\\\"}
+  s=${s//$'\n'/ }
+  s=${s//$'\t'/ }
+  s=${s//$'\r'/}
+  printf '"%s"' "$s"
+}
+
+# e2e_result CASE RESULT SECONDS NOTES: one JSON line into $E2E_RESULTS and a log line.
+e2e_result() {
+  printf '{"case":%s,"mode":%s,"result":%s,"seconds":%s,"notes":%s}\n' \
+    "$(e2e_json_str "$1")" "$(e2e_json_str "$E2E_MODE")" "$(e2e_json_str "$2")" "$3" \
+    "$(e2e_json_str "$4")" >>"$E2E_RESULTS"
+  e2e_log "$(printf '%-6s %-48s %6ss  %s' "$2" "$1" "$3" "$4")"
+}
+
+e2e_now() { date +%s.%N; }
+e2e_elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }'; }
