@@ -933,6 +933,19 @@ void EngineImpl::onSegment(const Segment& seg, uint64_t now, Actions& out) {
 
   const uint32_t segStart = v.seq;
   const uint32_t segEnd = v.seq + len;
+  if ((s->finMask & (1u << static_cast<unsigned>(d))) != 0 && len > 0 &&
+      seqGe(segEnd, ds.next)) {
+    // Data at or after this direction's FIN (ds.next - 1): the FIN takes a sequence number but
+    // no byte of the flight buffer, so such bytes can never be tracked in place. A peer that
+    // closed sends nothing more: refuse it like a retransmission with different content.
+    count(Counter::RetransmitMismatch);
+    if (Event* e = baseEvent(*s, d, EventKind::Evasion, seg.handle, now, out)) {
+      e->verdict = Verdict::Refuse;
+      e->reason = Reason::RetransmitMismatch;
+    }
+    addPacket(out, seg.handle, PacketVerdict::Drop);
+    return;
+  }
   if (seqGt(segStart, ds.next)) {
     // Ahead of a gap: never passed uninspected. Drop (TCP retransmits what is missing) unless
     // the gap is declared permanent.
@@ -952,9 +965,10 @@ void EngineImpl::onSegment(const Segment& seg, uint64_t now, Actions& out) {
     count(Counter::Retransmissions);
     if (b != nullptr) {
       const uint32_t from = seqMax(segStart, b->flightStart);
-      if (seqLt(from, oldEnd)) {
+      const uint32_t to = seqMin(oldEnd, b->flightStart + b->flightLen);
+      if (seqLt(from, to)) {
         const auto off = static_cast<size_t>(seqDiff(from, b->flightStart));
-        const auto n = static_cast<size_t>(seqDiff(oldEnd, from));
+        const auto n = static_cast<size_t>(seqDiff(to, from));
         const auto poff = static_cast<size_t>(seqDiff(from, segStart));
         if (std::memcmp(flightData(ds.buf) + off, v.payload.data() + poff, n) != 0) {
           count(Counter::RetransmitMismatch);
