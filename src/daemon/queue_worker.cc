@@ -1,0 +1,418 @@
+#include "daemon/queue_worker.h"
+
+#include <time.h>
+
+#include <algorithm>
+#include <array>
+#include <string>
+
+#include "cli/event_json.h"
+#include "ftpalg/core/packet.h"
+
+namespace ftpalg::daemon {
+namespace {
+
+constexpr uint64_t kExpireIntervalNs = 1'000'000'000;
+constexpr size_t kMaxBatch = 64;             // packets per receive batch (one verdict sendmsg)
+constexpr size_t kMaxPending = 64;           // failed admits retried on retransmission
+constexpr size_t kMaxMarked = 16384;         // liberal-marked control connections per thread
+constexpr size_t kScratchBytes = 65535 + 256;
+constexpr size_t kSynStashSlots = 4096;
+constexpr uint64_t kSynMaxAgeNs = 75'000'000'000;  // longer than SYN retransmissions last
+
+uint64_t clockNs(clockid_t id) {
+  timespec ts{};
+  clock_gettime(id, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+uint64_t monotonicNs() { return clockNs(CLOCK_MONOTONIC); }
+
+void bump(std::atomic<uint64_t>& c, uint64_t n = 1) {
+  c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
+
+std::string endpointText(const core::Endpoint& e) {
+  std::array<char, 64> buf{};
+  return std::string(buf.data(), core::formatEndpoint(e, buf));
+}
+
+std::string ipText(const core::IpAddr& a) {
+  std::array<char, 64> buf{};
+  return std::string(buf.data(), core::formatIp(a, buf));
+}
+
+std::string flowText(const core::FlowKey& f) {
+  return endpointText(f.client) + "-" + endpointText(f.server);
+}
+
+bool sameFlow(const core::FlowKey& a, const core::FlowKey& b) { return a == b; }
+
+}  // namespace
+
+template <typename... Args>
+void QueueWorker::limited(RateLimit& rl, LogLevel level, uint64_t nowNs,
+                          fmt::format_string<Args...> f, Args&&... args) {
+  if (!logEnabled(level)) return;
+  uint64_t suppressed = 0;
+  if (!rl.allow(nowNs, suppressed)) return;
+  std::string line = fmt::format("queue {}: ", settings_.queue.queueNum);
+  line += fmt::format(f, std::forward<Args>(args)...);
+  if (suppressed != 0) line += fmt::format(" ({} similar messages suppressed)", suppressed);
+  logLine(level, line);
+}
+
+QueueWorker::QueueWorker(const WorkerSettings& settings, EventSink& events)
+    : settings_(settings),
+      events_(events),
+      socket_(settings.queue),
+      pinholes_(settings.pinhole),
+      engine_(settings.engine, &conntrack_),
+      held_(settings.heldCapacity),
+      syns_(kSynStashSlots),
+      scratch_(kScratchBytes) {
+  pending_.reserve(kMaxPending);
+  synBytes_.reserve(SynStash::kMaxSynBytes);
+  marked_.reserve(1024);
+  realtimeOffsetNs_ =
+      static_cast<int64_t>(clockNs(CLOCK_REALTIME)) - static_cast<int64_t>(monotonicNs());
+}
+
+QueueWorker::~QueueWorker() = default;
+
+kernel::Status QueueWorker::open() {
+  if (kernel::Status s = conntrack_.open(); !s.ok()) return s;
+  return socket_.open();
+}
+
+bool QueueWorker::isControlPort(uint16_t port) const {
+  for (uint16_t p : settings_.engine.controlPorts) {
+    if (p != 0 && p == port) return true;
+  }
+  return false;
+}
+
+void QueueWorker::verdict(uint32_t id, kernel::NfVerdict v, std::span<const uint8_t> packet) {
+  if (v == kernel::NfVerdict::Drop) bump(stats_.dropped);
+  if (kernel::Status s = socket_.verdict(id, v, packet); !s.ok()) {
+    limited(errorLog_, LogLevel::Error, monotonicNs(), "{}", s.message());
+  }
+}
+
+void QueueWorker::onPacket(const kernel::QueuedPacket& packet) {
+  bump(stats_.packets);
+  const uint64_t now = monotonicNs();
+  const core::PacketParse pp = core::parsePacket(packet.payload);
+  if (pp.error != core::PacketError::None) {
+    // Not a packet the engine can read (the rules queue only TCP to/from control ports, and
+    // conntrack has reassembled fragments): forward it unchanged, count it.
+    bump(stats_.parseErrors);
+    limited(parseLog_, LogLevel::Debug, now, "unparsable packet id {} ({}), accepted", packet.id,
+            core::packetErrorName(pp.error));
+    verdict(packet.id, kernel::NfVerdict::Accept);
+    return;
+  }
+  if (!engine_.isControl(pp.view)) {
+    bump(stats_.nonControl);
+    verdict(packet.id, kernel::NfVerdict::Accept);
+    return;
+  }
+  const core::PacketView& v = pp.view;
+  const uint8_t handshake = v.flags & (core::TcpSyn | core::TcpAck | core::TcpRst | core::TcpFin);
+  if (handshake == core::TcpSyn && v.payload.empty() && isControlPort(v.dport)) {
+    const core::FlowKey flow{{v.src, v.sport}, {v.dst, v.dport}};
+    if (syns_.put(flow, packet.payload, now)) {
+      bump(stats_.synsDeferred);
+      verdict(packet.id, kernel::NfVerdict::Accept);
+      return;
+    }
+  } else if (handshake == (core::TcpSyn | core::TcpAck) && isControlPort(v.sport)) {
+    feedStashedSyn(core::FlowKey{{v.dst, v.dport}, {v.src, v.sport}}, now);
+  }
+  actions_.clear();
+  engine_.onSegment(core::Segment{&v, packet.id}, now, actions_);
+  apply(now, &packet, &v);
+}
+
+void QueueWorker::feedStashedSyn(const core::FlowKey& flow, uint64_t nowNs) {
+  if (!syns_.take(flow, synBytes_)) return;
+  const core::PacketParse pp = core::parsePacket(synBytes_);
+  if (pp.error != core::PacketError::None) return;
+  // The SYN was forwarded already: its handle is synthetic, and apply() ignores its verdict.
+  actions_.clear();
+  engine_.onSegment(core::Segment{&pp.view, nextSyntheticHandle_++}, nowNs, actions_);
+  apply(nowNs, nullptr, nullptr);
+}
+
+void QueueWorker::apply(uint64_t nowNs, const kernel::QueuedPacket* current,
+                        const core::PacketView* view) {
+  // 1. Events: pinholes before any verdict can release the line that announced them.
+  std::array<uint64_t, core::Actions::kMaxEvents> dropHandles{};
+  size_t dropCount = 0;
+  for (size_t i = 0; i < actions_.eventCount; ++i) {
+    const core::Event& ev = actions_.events[i];
+    if (!applyEvent(ev, nowNs)) dropHandles[dropCount++] = ev.handle;
+    logEvent(ev, nowNs);
+  }
+  // A pinhole that failed earlier: its line may come back as a retransmission, which the engine
+  // rewrites from its history without a new event. Retry the pinhole; while it still fails,
+  // keep dropping what this packet releases.
+  bool dropReleased = false;
+  core::FlowKey flow{};
+  core::Dir dir = core::Dir::C2S;
+  if (view != nullptr) {
+    dir = isControlPort(view->dport) ? core::Dir::C2S : core::Dir::S2C;
+    const core::Endpoint src{view->src, view->sport};
+    const core::Endpoint dst{view->dst, view->dport};
+    flow = dir == core::Dir::C2S ? core::FlowKey{src, dst} : core::FlowKey{dst, src};
+    if (!pending_.empty() && !view->payload.empty()) dropReleased = !retryPending(flow, dir, nowNs);
+  }
+
+  // 2. Packet verdicts.
+  bool currentDone = false;
+  for (size_t i = 0; i < actions_.packetCount; ++i) {
+    const core::PacketAction& a = actions_.packets[i];
+    if (a.handle > UINT32_MAX) continue;  // a stashed SYN, forwarded when it arrived
+    const auto id = static_cast<uint32_t>(a.handle);
+    const bool isCurrent = current != nullptr && id == current->id;
+    currentDone = currentDone || isCurrent;
+    core::PacketVerdict v = a.verdict;
+    if (v == core::PacketVerdict::Accept || v == core::PacketVerdict::Rewrite) {
+      const bool announcementFailed =
+          std::find(dropHandles.begin(), dropHandles.begin() + static_cast<std::ptrdiff_t>(dropCount),
+                    a.handle) != dropHandles.begin() + static_cast<std::ptrdiff_t>(dropCount);
+      if (announcementFailed || dropReleased) v = core::PacketVerdict::Drop;
+    }
+    const std::vector<uint8_t>* heldBytes = isCurrent ? nullptr : held_.find(id);
+    if (!isCurrent && heldBytes == nullptr) {
+      // The engine released a packet we could not keep (pool full: already dropped).
+      bump(stats_.unknownHandles);
+      limited(anomalyLog_, LogLevel::Warning, nowNs, "verdict for unknown packet id {}", id);
+      continue;
+    }
+    const std::span<const uint8_t> bytes =
+        isCurrent ? current->payload : std::span<const uint8_t>(*heldBytes);
+    switch (v) {
+      case core::PacketVerdict::Accept:
+        verdict(id, kernel::NfVerdict::Accept);
+        break;
+      case core::PacketVerdict::Drop:
+        verdict(id, kernel::NfVerdict::Drop);
+        break;
+      case core::PacketVerdict::Hold:
+        if (isCurrent) {
+          if (held_.put(id, bytes)) {
+            bump(stats_.held);
+          } else {
+            // Fail closed: without a copy this packet could never be released rewritten.
+            bump(stats_.poolFull);
+            limited(anomalyLog_, LogLevel::Warning, nowNs,
+                    "held packet pool full ({} packets), dropping id {}", held_.capacity(), id);
+            verdict(id, kernel::NfVerdict::Drop);
+          }
+        }
+        continue;  // a re-hold of an already held packet changes nothing
+      case core::PacketVerdict::Rewrite: {
+        const core::PacketParse pp = core::parsePacket(bytes);
+        size_t n = 0;
+        if (pp.error == core::PacketError::None && a.sackCount == pp.view.sackCount) {
+          n = core::rebuildPacket(bytes, pp.view, a.seq, a.ack,
+                                  std::span<const core::SackBlock>(a.sack.data(), a.sackCount),
+                                  a.payload, scratch_);
+        }
+        if (n == 0) {
+          bump(stats_.rebuildFailures);
+          limited(anomalyLog_, LogLevel::Warning, nowNs, "cannot rebuild packet id {}, dropped",
+                  id);
+          verdict(id, kernel::NfVerdict::Drop);
+        } else {
+          bump(stats_.rewritten);
+          verdict(id, kernel::NfVerdict::Accept, std::span<const uint8_t>(scratch_.data(), n));
+        }
+        break;
+      }
+    }
+    if (!isCurrent) {
+      held_.erase(id);
+      stats_.held.store(held_.size(), std::memory_order_relaxed);
+    }
+  }
+  if (current != nullptr && !currentDone) {
+    // The engine gives every segment a verdict; should it not, the packet must not stay queued
+    // forever: forward it unchanged.
+    bump(stats_.unknownHandles);
+    limited(anomalyLog_, LogLevel::Warning, nowNs, "no verdict for packet id {}, accepted",
+            current->id);
+    verdict(current->id, kernel::NfVerdict::Accept);
+  }
+  if (view != nullptr && (view->flags & (core::TcpFin | core::TcpRst)) != 0) unmark(flow);
+}
+
+bool QueueWorker::applyEvent(const core::Event& ev, uint64_t nowNs) {
+  if (ev.verdict == core::Verdict::Refuse) bump(stats_.refused);
+  if (ev.verdict != core::Verdict::Admit) return true;
+  if (ev.hasRewritten) markLiberal(ev.flow, nowNs);
+  if (!ev.hasExpect) return true;
+  if (kernel::Status s = pinholes_.admit(ev.expect); !s.ok()) {
+    bump(stats_.pinholeFailures);
+    limited(errorLog_, LogLevel::Error, nowNs,
+            "pinhole for {} -> {} failed: {}; dropping the announcement (flow {})",
+            ipText(ev.expect.src.addr), endpointText(ev.expect.dst), s.message(),
+            flowText(ev.flow));
+    if (pending_.size() == kMaxPending) pending_.erase(pending_.begin());
+    pending_.push_back(PendingAdmit{ev.flow, ev.dir, ev.expect, nowNs});
+    return false;
+  }
+  bump(stats_.admitted);
+  return true;
+}
+
+bool QueueWorker::retryPending(const core::FlowKey& flow, core::Dir dir, uint64_t nowNs) {
+  bool ok = true;
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    if (!sameFlow(it->flow, flow) || it->dir != dir) {
+      ++it;
+      continue;
+    }
+    if (kernel::Status s = pinholes_.admit(it->expect); !s.ok()) {
+      bump(stats_.pinholeFailures);
+      limited(errorLog_, LogLevel::Error, nowNs, "pinhole retry for {} failed: {}",
+              endpointText(it->expect.dst), s.message());
+      ok = false;
+      ++it;
+    } else {
+      bump(stats_.admitted);
+      logf(LogLevel::Info, "queue {}: pinhole for {} installed on retry", settings_.queue.queueNum,
+           endpointText(it->expect.dst));
+      it = pending_.erase(it);
+    }
+  }
+  return ok;
+}
+
+void QueueWorker::markLiberal(const core::FlowKey& flow, uint64_t nowNs) {
+  for (MarkedFlow& m : marked_) {
+    if (sameFlow(m.flow, flow)) {
+      m.lastNs = nowNs;
+      return;
+    }
+  }
+  if (kernel::Status s = conntrack_.setLiberal(flow); !s.ok()) {
+    // Not marked: the next rewrite of this session tries again.
+    bump(stats_.liberalFailures);
+    limited(errorLog_, LogLevel::Error, nowNs, "liberal tracking for {}: {}", flowText(flow),
+            s.message());
+    return;
+  }
+  if (marked_.size() == kMaxMarked) marked_.erase(marked_.begin());
+  marked_.push_back(MarkedFlow{flow, nowNs});
+}
+
+void QueueWorker::unmark(const core::FlowKey& flow) {
+  std::erase_if(marked_, [&](const MarkedFlow& m) { return sameFlow(m.flow, flow); });
+}
+
+void QueueWorker::logEvent(const core::Event& ev, uint64_t nowNs) {
+  if (events_.enabled()) {
+    core::Event wall = ev;  // JSON carries wall-clock time; the engine runs on CLOCK_MONOTONIC
+    wall.tsNs = static_cast<uint64_t>(static_cast<int64_t>(ev.tsNs) + realtimeOffsetNs_);
+    cli::appendEventJson(wall, json_);
+    json_.push_back('\n');
+  }
+  const std::string_view kind = core::eventKindName(ev.kind);
+  const std::string announced = ev.hasAnnounced ? endpointText(ev.announced) : "-";
+  switch (ev.verdict) {
+    case core::Verdict::Admit: {
+      if (!logEnabled(LogLevel::Info)) return;
+      std::string text = fmt::format("admit {} {}", kind, announced);
+      if (ev.hasRewritten) text += fmt::format(" -> {} (rewritten)", endpointText(ev.rewritten));
+      if (ev.hasExpect) {
+        const core::Expectation& x = ev.expect;
+        text += fmt::format(" pinhole {}:{} -> {}", ipText(x.src.addr),
+                            x.srcPortAny ? std::string("any") : std::to_string(x.src.port),
+                            endpointText(x.dst));
+        if (!(x.natTo == x.dst)) text += fmt::format(" nat-to {}", endpointText(x.natTo));
+      }
+      text += fmt::format(" flow {}", flowText(ev.flow));
+      limited(admitLog_, LogLevel::Info, nowNs, "{}", text);
+      return;
+    }
+    case core::Verdict::Refuse:
+      limited(refuseLog_, LogLevel::Warning, nowNs, "refuse {} {} ({}{}{}) flow {}", kind, announced,
+              core::reasonName(ev.reason),
+              ev.parseError != core::ParseError::None ? ": " : "",
+              ev.parseError != core::ParseError::None ? core::parseErrorName(ev.parseError) : "",
+              flowText(ev.flow));
+      return;
+    case core::Verdict::Pass: {
+      const bool anomaly = ev.kind == core::EventKind::Evasion ||
+                           ev.kind == core::EventKind::Malformed ||
+                           ev.kind == core::EventKind::Desync;
+      limited(anomaly ? anomalyLog_ : admitLog_, anomaly ? LogLevel::Warning : LogLevel::Info,
+              nowNs, "{} ({}) flow {}", kind, core::reasonName(ev.reason), flowText(ev.flow));
+      return;
+    }
+  }
+}
+
+void QueueWorker::flushBatch() {
+  if (kernel::Status s = socket_.flush(); !s.ok()) {
+    limited(errorLog_, LogLevel::Error, monotonicNs(), "{}", s.message());
+  }
+  if (json_.size() != 0) {
+    events_.write(std::string_view(json_.data(), json_.size()));
+    json_.clear();
+  }
+}
+
+void QueueWorker::expire(uint64_t nowNs) {
+  bool more = true;
+  while (more) {
+    actions_.clear();
+    more = engine_.expire(nowNs, actions_);
+    apply(nowNs, nullptr, nullptr);
+  }
+  stats_.sessions.store(engine_.sessionCount(), std::memory_order_relaxed);
+  syns_.prune(nowNs, kSynMaxAgeNs);
+  // Sessions end on FIN/RST (seen above) or by expiry inside the engine; forget liberal marks
+  // of connections idle longer than the engine keeps sessions.
+  const uint64_t idle = settings_.engine.idleTimeoutNs;
+  std::erase_if(marked_, [&](const MarkedFlow& m) { return nowNs - m.lastNs > idle; });
+  const uint64_t expectTimeout = settings_.engine.expectTimeoutNs;
+  std::erase_if(pending_, [&](const PendingAdmit& p) { return nowNs - p.sinceNs > expectTimeout; });
+}
+
+void QueueWorker::run(const std::atomic<bool>& stop) {
+  uint64_t lastExpire = monotonicNs();
+  while (!stop.load(std::memory_order_relaxed)) {
+    // A blocking receive (up to the socket's receive timeout), then drain what else is queued
+    // without blocking, so one sendmsg carries the verdicts of the whole batch.
+    kernel::ReceiveResult r = kernel::ReceiveResult::Empty;
+    kernel::Status s = socket_.receive(false, *this, r);
+    size_t batch = 1;
+    while (s.ok() && (r == kernel::ReceiveResult::Packets || r == kernel::ReceiveResult::Overrun) &&
+           batch < kMaxBatch) {
+      s = socket_.receive(true, *this, r);
+      ++batch;
+    }
+    if (!s.ok()) limited(errorLog_, LogLevel::Error, monotonicNs(), "{}", s.message());
+    flushBatch();
+    const uint64_t now = monotonicNs();
+    if (now - lastExpire >= kExpireIntervalNs) {
+      lastExpire = now;
+      expire(now);
+      flushBatch();
+    }
+  }
+  // Shutdown: held packets carry (part of) a line that was never inspected in full. Fail
+  // closed: drop them; their senders retransmit to whatever handles the queue next (or, with
+  // the daemon gone, to the rule's bypass decision).
+  for (uint32_t id : held_.ids()) {
+    verdict(id, kernel::NfVerdict::Drop);
+    held_.erase(id);
+  }
+  stats_.held.store(0, std::memory_order_relaxed);
+  flushBatch();
+}
+
+}  // namespace ftpalg::daemon

@@ -1,0 +1,130 @@
+// One NFQUEUE queue and everything that serves it, driven by one thread: the queue socket, an
+// Engine, a Conntrack socket (NAT bindings, liberal tracking) and a PinholeTable socket (admits).
+//
+// Per packet: parse; not TCP control traffic -> accept; a client SYN -> accept and stash (it
+// reaches the engine just before the SYN-ACK, when conntrack knows the NAT binding, see
+// SynStash); otherwise Engine::onSegment with the
+// packet id as handle and CLOCK_MONOTONIC as time, then apply the Actions: events first (install
+// pinholes, mark rewritten sessions liberal, write JSON and log lines), packet verdicts second.
+// Verdicts of one receive batch leave in one sendmsg; the pinholes they depend on were added
+// synchronously before.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+#include "daemon/event_sink.h"
+#include "daemon/held_pool.h"
+#include "daemon/log.h"
+#include "daemon/syn_stash.h"
+#include "ftpalg/core/engine.h"
+#include "ftpalg/kernel/conntrack.h"
+#include "ftpalg/kernel/pinhole.h"
+#include "kernel/nfqueue/queue_socket.h"
+
+#include <fmt/format.h>
+
+namespace ftpalg::daemon {
+
+// Counters of one worker: written by its thread only, read by the main thread (STATUS=).
+struct WorkerStats {
+  std::atomic<uint64_t> packets{0};
+  std::atomic<uint64_t> parseErrors{0};     // not an IP/TCP packet we can read: accepted
+  std::atomic<uint64_t> nonControl{0};      // not on a control port: accepted
+  std::atomic<uint64_t> rewritten{0};       // packets forwarded with new bytes
+  std::atomic<uint64_t> dropped{0};         // NF_DROP verdicts
+  std::atomic<uint64_t> admitted{0};        // pinholes installed
+  std::atomic<uint64_t> refused{0};
+  std::atomic<uint64_t> pinholeFailures{0};  // admit failed: announcement dropped (fail closed)
+  std::atomic<uint64_t> liberalFailures{0};
+  std::atomic<uint64_t> rebuildFailures{0};  // rewrite did not fit: packet dropped
+  std::atomic<uint64_t> unknownHandles{0};   // engine named a packet we do not have
+  std::atomic<uint64_t> poolFull{0};         // could not keep a held packet: dropped
+  std::atomic<uint64_t> held{0};             // packets currently held
+  std::atomic<uint64_t> sessions{0};         // engine sessions (refreshed once a second)
+  std::atomic<uint64_t> synsDeferred{0};     // client SYNs shown to the engine at the SYN-ACK
+};
+
+struct WorkerSettings {
+  kernel::QueueConfig queue;
+  core::EngineConfig engine;
+  kernel::PinholeConfig pinhole;
+  size_t heldCapacity = 4096;  // held packet copies per queue
+};
+
+class QueueWorker : public kernel::PacketHandler {
+ public:
+  QueueWorker(const WorkerSettings& settings, EventSink& events);
+  ~QueueWorker() override;
+  QueueWorker(const QueueWorker&) = delete;
+  QueueWorker& operator=(const QueueWorker&) = delete;
+
+  // Opens the conntrack socket and binds the queue. Called before the thread starts, so that
+  // startup errors reach main().
+  kernel::Status open();
+  // Serves the queue until `stop` is set, then drops every held packet (fail closed).
+  void run(const std::atomic<bool>& stop);
+
+  void onPacket(const kernel::QueuedPacket& packet) override;
+
+  [[nodiscard]] const WorkerStats& stats() const { return stats_; }
+  [[nodiscard]] uint16_t queueNum() const { return settings_.queue.queueNum; }
+
+ private:
+  // A pinhole that could not be installed. Until it is, packets of that flow and direction
+  // carrying payload are dropped (the sender retransmits, and each retransmission retries).
+  struct PendingAdmit {
+    core::FlowKey flow;
+    core::Dir dir = core::Dir::C2S;
+    core::Expectation expect;
+    uint64_t sinceNs = 0;
+  };
+  // A control connection already set to liberal TCP tracking.
+  struct MarkedFlow {
+    core::FlowKey flow;
+    uint64_t lastNs = 0;
+  };
+
+  void apply(uint64_t nowNs, const kernel::QueuedPacket* current, const core::PacketView* view);
+  // Returns false when the announcement's packet must be dropped (pinhole not installed).
+  bool applyEvent(const core::Event& event, uint64_t nowNs);
+  void markLiberal(const core::FlowKey& flow, uint64_t nowNs);
+  void unmark(const core::FlowKey& flow);
+  bool retryPending(const core::FlowKey& flow, core::Dir dir, uint64_t nowNs);
+  void logEvent(const core::Event& event, uint64_t nowNs);
+  void verdict(uint32_t id, kernel::NfVerdict v, std::span<const uint8_t> packet = {});
+  // Feeds the engine the stashed SYN of `flow` (before its SYN-ACK); see SynStash.
+  void feedStashedSyn(const core::FlowKey& flow, uint64_t nowNs);
+  void flushBatch();
+  void expire(uint64_t nowNs);
+  [[nodiscard]] bool isControlPort(uint16_t port) const;
+  template <typename... Args>
+  void limited(RateLimit& rl, LogLevel level, uint64_t nowNs, fmt::format_string<Args...> f,
+               Args&&... args);
+
+  WorkerSettings settings_;
+  EventSink& events_;
+  kernel::QueueSocket socket_;
+  kernel::Conntrack conntrack_;
+  kernel::PinholeTable pinholes_;
+  core::Engine engine_;
+  core::Actions actions_;
+  HeldPool held_;
+  SynStash syns_;
+  std::vector<uint8_t> synBytes_;
+  uint64_t nextSyntheticHandle_ = uint64_t{1} << 32;  // above every NFQUEUE packet id
+  std::vector<uint8_t> scratch_;  // rebuilt packet
+  fmt::memory_buffer json_;       // event lines of the current batch
+  std::vector<PendingAdmit> pending_;
+  std::vector<MarkedFlow> marked_;
+  int64_t realtimeOffsetNs_ = 0;  // CLOCK_REALTIME - CLOCK_MONOTONIC, for event timestamps
+  WorkerStats stats_;
+  RateLimit parseLog_;
+  RateLimit admitLog_{50};
+  RateLimit refuseLog_;
+  RateLimit anomalyLog_;
+  RateLimit errorLog_;
+};
+
+}  // namespace ftpalg::daemon
