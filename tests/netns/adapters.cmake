@@ -11,8 +11,3 @@ if(TARGET ftpalg_kernel)
                        SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
 endif()
 
-# tests/unit/kernel/*_test.cc are globbed into ftpalg_unit_tests (tests/CMakeLists.txt), which
-# needs the kernel library for them. Belongs in tests/CMakeLists.txt; here until it moves.
-if(TARGET ftpalg_kernel AND TARGET ftpalg_unit_tests)
-  target_link_libraries(ftpalg_unit_tests PRIVATE ftpalg_kernel)
-endif()
