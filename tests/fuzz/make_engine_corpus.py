@@ -145,6 +145,11 @@ def seeds():
         send(C2S, "NOOP\r\n") + rec(S2C, ACK, sack=[(2, 6)]) + rec(S2C, ACK, ack=-3) + bye()
     s["big_multiline_reply"] = header() + login() + send(C2S, "STAT\r\n") + \
         send(S2C, "211-status\r\n" + " line of status text\r\n" * 40 + "211 end\r\n", [255]) + bye()
+    # Regression: data after a FIN used to make the retransmission check read past the
+    # flight buffer (fixed in engine.cc; see EngineRegression in tests/unit/core).
+    s["data_after_fin"] = header(nat=True, snat=True, max_line=0, flight=0, buffers=0) + \
+        login() + rec(C2S, FIN, payload="x" * 126 + "\r\n") + \
+        rec(C2S, OVERLAP, arg=127, payload="NOOP\r\n") + rec(S2C, FIN)
     return s
 
 
