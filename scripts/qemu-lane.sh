@@ -1,0 +1,238 @@
+#!/usr/bin/env bash
+# qemu lane: boots Debian's own kernel (linux-image-amd64's dependency) under qemu-system-x86_64
+# (TCG, no KVM needed) with a small initramfs and runs the scenario scripts of tests/qemu/ in
+# it. This is where expectation mode is tested: the kernel has nfnetlink_cthelper, the NFQUEUE
+# conntrack glue and the nft queue statement, which the host kernel may lack.
+#
+#   scripts/qemu-lane.sh BUILD_DIR [SCENARIO...]
+#
+# BUILD_DIR is a configured and built tree: the kernel package is cached under
+# BUILD_DIR/qemu-lane/cache, the initramfs and console log go to BUILD_DIR/qemu-lane/. Our
+# binaries are taken from BUILD_DIR (tests/qemu/ftpalg_ct_probe, src/daemon/ftpalgd when built).
+# SCENARIO names a file tests/qemu/scenarios/NAME.sh; default: every scenario there, in one
+# boot. Missing host tools are installed with apt-get (root); anything that cannot be installed
+# or found fails the lane: it never skips.
+#
+# Environment: FTPALG_QEMU_TIMEOUT (seconds for the VM, default 300), FTPALG_QEMU_MEM (MiB,
+# default 1024), FTPALG_QEMU_SMP (default: number of host CPUs, at most 2).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+qdir=$here/tests/qemu
+die() { printf 'qemu-lane: FAIL: %s\n' "$*" >&2; exit 1; }
+say() { printf 'qemu-lane: %s\n' "$*"; }
+now_ms() { date +%s%3N; }
+elapsed() { printf '%d.%01ds' $(( ($(now_ms) - $1) / 1000 )) $(( ($(now_ms) - $1) % 1000 / 100 )); }
+
+(($# >= 1)) || die "usage: $0 BUILD_DIR [SCENARIO...]"
+build=$(cd "$1" && pwd) || die "no build directory $1"
+shift
+scenarios=("$@")
+if ((${#scenarios[@]} == 0)); then
+  for f in "$qdir"/scenarios/*.sh; do
+    scenarios+=("$(basename "$f" .sh)")
+  done
+fi
+for s in "${scenarios[@]}"; do
+  [[ -f $qdir/scenarios/$s.sh ]] || die "no scenario $qdir/scenarios/$s.sh"
+done
+[[ $(id -u) -eq 0 ]] || die "needs root (apt-get, kernel package extraction with device nodes)"
+
+lane=$build/qemu-lane
+cache=$lane/cache
+mkdir -p "$cache"
+t_all=$(now_ms)
+
+# --- 1. Host tools ------------------------------------------------------------------------------
+# command -> Debian package. busybox must be the static one: it is the VM's /bin/sh.
+declare -A need=(
+  [qemu-system-x86_64]=qemu-system-x86 [cpio]=cpio [depmod]=kmod [modprobe]=kmod
+  [nft]=nftables [conntrack]=conntrack [vsftpd]=vsftpd [curl]=curl
+  [apt-get]=apt [dpkg-deb]=dpkg
+)
+missing=()
+for c in "${!need[@]}"; do
+  command -v "$c" >/dev/null 2>&1 || missing+=("${need[$c]}")
+done
+[[ -x /usr/bin/ip || -x /bin/ip ]] || missing+=(iproute2)
+static_busybox() { [[ -x /bin/busybox ]] && ! ldd /bin/busybox >/dev/null 2>&1; }
+static_busybox || missing+=(busybox-static)
+if ((${#missing[@]})); then
+  mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+  say "installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq || die "apt-get update failed"
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+    die "could not install ${missing[*]}"
+fi
+for c in "${!need[@]}"; do
+  command -v "$c" >/dev/null 2>&1 || die "$c still missing after installing ${need[$c]}"
+done
+static_busybox || die "/bin/busybox is not busybox-static"
+
+# --- 2. Kernel package -------------------------------------------------------------------------
+t0=$(now_ms)
+kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
+  awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }')
+[[ -n $kpkg ]] || die "cannot resolve the kernel package linux-image-amd64 depends on (apt-get update?)"
+kver=${kpkg#linux-image-}
+deb=$(ls "$cache/${kpkg}"_*.deb 2>/dev/null | head -n1 || true)
+if [[ -z $deb ]]; then
+  say "downloading $kpkg"
+  # apt drops privileges to _apt for downloads; give it a directory it may write.
+  dl=$(mktemp -d)
+  chmod 0777 "$dl"
+  (cd "$dl" && apt-get download -q "$kpkg" >/dev/null 2>&1) ||
+    { rm -rf "$dl"; die "apt-get download $kpkg failed"; }
+  mv "$dl"/*.deb "$cache/" && rm -rf "$dl"
+  deb=$(ls "$cache/${kpkg}"_*.deb | head -n1)
+fi
+kroot=$cache/$kpkg
+if [[ ! -f $kroot/.extracted || $kroot/.extracted -ot $deb ]]; then
+  say "extracting $(basename "$deb")"
+  rm -rf "$kroot"
+  mkdir -p "$kroot"
+  # Only what the VM can need: the image and the module subtrees netfilter depends on.
+  dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$kroot" --wildcards \
+    './boot/vmlinuz-*' './boot/config-*' "./lib/modules/$kver/modules.*" \
+    "./lib/modules/$kver/kernel/net/*" "./lib/modules/$kver/kernel/lib/*" \
+    "./lib/modules/$kver/kernel/crypto/*" "./lib/modules/$kver/kernel/arch/*" \
+    "./lib/modules/$kver/kernel/drivers/net/veth.ko" ||
+    die "extracting $deb failed"
+  depmod -b "$kroot" "$kver" || die "depmod for $kver failed"
+  touch "$kroot/.extracted"
+fi
+vmlinuz=$kroot/boot/vmlinuz-$kver
+[[ -f $vmlinuz ]] || die "no kernel image in $deb"
+say "kernel $kver ($(elapsed "$t0"))"
+
+# --- 3. Initramfs ------------------------------------------------------------------------------
+t0=$(now_ms)
+stage=$lane/root
+rm -rf "$stage"
+mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,usr/local/bin,lib/modules,etc,proc,sys,dev,tmp,run,var/run,srv/ftp,root,lane}
+cp /bin/busybox "$stage/bin/busybox"
+for applet in $(/bin/busybox --list); do
+  [[ -e $stage/bin/$applet ]] || ln -s busybox "$stage/bin/$applet"
+done
+
+# Copies a dynamically linked program and every library ldd names (real paths, plus the
+# loader). Fails the lane when ldd cannot resolve a library.
+copy_elf() {
+  local src=$1 dst=$2 lib
+  mkdir -p "$stage$(dirname "$dst")"
+  cp -L "$src" "$stage$dst"
+  if ldd "$src" | grep -q 'not found'; then
+    die "$src: unresolved libraries: $(ldd "$src" | grep 'not found' | tr -s ' \t' ' ')"
+  fi
+  for lib in $(ldd "$src" | awk '/=> \// { print $3 } /^\t\// { print $1 }'); do
+    if [[ ! -e $stage$lib ]]; then
+      mkdir -p "$stage$(dirname "$lib")"
+      cp -L "$lib" "$stage$lib"
+    fi
+  done
+}
+# Programs of the VM. iproute2's ip goes to /usr/sbin/ip: scenarios call it by full path,
+# because busybox's own ip applet (no netns support) wins otherwise.
+ip_bin=$(readlink -f /usr/bin/ip 2>/dev/null || readlink -f /bin/ip)
+copy_elf "$ip_bin" /usr/sbin/ip
+copy_elf "$(command -v nft)" /usr/sbin/nft
+copy_elf "$(command -v conntrack)" /usr/sbin/conntrack
+copy_elf "$(command -v vsftpd)" /usr/sbin/vsftpd
+copy_elf "$(command -v curl)" /usr/bin/curl
+# glibc's dlopen()ed pieces some of them want (name service, iconv) are not needed: the VM has
+# files-only passwd/group, which glibc 2.34+ reads without libnss_files.
+
+# Our binaries from the build tree. The probe is required; the daemon when it exists.
+probe=$build/tests/qemu/ftpalg_ct_probe
+[[ -x $probe ]] || die "$probe missing: build the tree first (cmake --build $build)"
+copy_elf "$probe" /usr/local/bin/ct_probe
+daemon=$build/src/daemon/ftpalgd
+if [[ -x $daemon ]]; then
+  copy_elf "$daemon" /usr/local/bin/ftpalgd
+fi
+
+# Modules: every listed one plus its dependencies, in load order, flat in /lib/modules.
+: >"$stage/lib/modules/load.order"
+declare -A seen=()
+while read -r mod _; do
+  [[ -z $mod || $mod == \#* ]] && continue
+  deps=$(modprobe -d "$kroot" -S "$kver" --show-depends "$mod" 2>&1) ||
+    die "module $mod: $deps"
+  while read -r kind path _; do
+    case $kind in
+      insmod)
+        name=$(basename "$path")
+        if [[ -z ${seen[$name]:-} ]]; then
+          seen[$name]=1
+          cp "$path" "$stage/lib/modules/$name"
+          echo "$name" >>"$stage/lib/modules/load.order"
+        fi
+        ;;
+      builtin) ;;
+      *) die "module $mod: unexpected modprobe output: $kind $path" ;;
+    esac
+  done <<<"$deps"
+  echo "$mod" >>"$stage/lib/modules/wanted"
+done <"$qdir/modules.list"
+
+# Scripts, users, scenario selection.
+cp "$qdir/init.sh" "$stage/init"
+cp "$qdir/lib.sh" "$stage/lane/lib.sh"
+for s in "${scenarios[@]}"; do
+  cp "$qdir/scenarios/$s.sh" "$stage/lane/$s.sh"
+done
+printf '%s\n' "${scenarios[@]}" >"$stage/lane/scenarios"
+chmod 0755 "$stage/init"
+cat >"$stage/etc/passwd" <<'EOF'
+root:x:0:0:root:/root:/bin/sh
+ftp:x:100:101:ftp:/srv/ftp:/bin/false
+nobody:x:65534:65534:nobody:/nonexistent:/bin/false
+EOF
+cat >"$stage/etc/group" <<'EOF'
+root:x:0:
+ftp:x:101:
+nogroup:x:65534:
+EOF
+printf 'hosts: files\npasswd: files\ngroup: files\n' >"$stage/etc/nsswitch.conf"
+# nft resolves protocol and service names through these (Debian's netbase).
+for f in /etc/protocols /etc/services; do
+  [[ -f $f ]] || die "$f missing (install netbase)"
+  cp "$f" "$stage$f"
+done
+: >"$stage/etc/hosts"
+
+initrd=$lane/initramfs.cpio.gz
+(cd "$stage" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet | gzip -1) \
+  >"$initrd" || die "building the initramfs failed"
+say "initramfs $(du -h "$initrd" | cut -f1) with $(wc -l <"$stage/lib/modules/load.order") modules ($(elapsed "$t0"))"
+
+# --- 4. Boot -----------------------------------------------------------------------------------
+t0=$(now_ms)
+timeout_s=${FTPALG_QEMU_TIMEOUT:-300}
+mem=${FTPALG_QEMU_MEM:-1024}
+smp=${FTPALG_QEMU_SMP:-$(($(nproc) > 2 ? 2 : $(nproc)))}
+log=$lane/console.log
+say "booting (timeout ${timeout_s}s, ${smp} CPU, ${mem} MiB): ${scenarios[*]}"
+set +e
+timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 \
+  -machine q35 -accel tcg,thread=multi -cpu max -smp "$smp" -m "$mem" \
+  -kernel "$vmlinuz" -initrd "$initrd" \
+  -append "console=ttyS0 panic=-1 oops=panic loglevel=4 rdinit=/init" \
+  -nographic -nic none -no-reboot \
+  -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+  </dev/null 2>&1 | tr -d '\r' | tee "$log"
+rc=${PIPESTATUS[0]}
+set -e
+say "VM ran $(elapsed "$t0"), qemu exit $rc, total $(elapsed "$t_all"), log $log"
+
+# /init writes 0 (all scenarios passed) or 1 to the isa-debug-exit port: qemu exits with
+# (value << 1) | 1. 0 means the VM powered off or panicked without reporting; 124 a timeout.
+case $rc in
+  1) grep -q '^LANE RESULT PASS' "$log" || die "exit code says pass but no PASS line in $log"
+     say "PASS" ;;
+  3) die "scenario failures (see $log)" ;;
+  124 | 137) die "VM timed out after ${timeout_s}s" ;;
+  0) die "VM stopped without reporting a result (panic or power-off)" ;;
+  *) die "qemu exit status $rc" ;;
+esac

@@ -1,0 +1,141 @@
+# Shell library of the qemu lane's scenarios (busybox sh inside the VM). Sourced before each
+# scenario. Topology, three network namespaces joined by veth pairs:
+#
+#   client  c0 198.18.1.2/24  2001:db8:1::2/64   default via the gateway
+#   gw      g0 198.18.1.1/24  2001:db8:1::1/64   (client side; also holds the public
+#                                                  addresses 198.18.100.1, 2001:db8:100::1)
+#           g1 198.19.2.1/24  2001:db8:2::1/64   (server side), forwarding on
+#   server  s0 198.19.2.2/24  2001:db8:2::2/64   default via the gateway
+#
+# Only 198.18.0.0/15 and 2001:db8::/32 are used. iproute2's ip is called by full path: the
+# busybox shell would run its own ip applet, which has no netns support.
+IP=/usr/sbin/ip
+C4=198.18.1.2 C6=2001:db8:1::2
+G4=198.18.1.1 G6=2001:db8:1::1
+PUB4=198.18.100.1 PUB6=2001:db8:100::1
+GS4=198.19.2.1 GS6=2001:db8:2::1
+S4=198.19.2.2 S6=2001:db8:2::2
+
+log() { echo "  $*"; }
+fail() {
+  echo "  FAIL: $*"
+  exit 1
+}
+# Runs a command in a namespace.
+in_ns() {
+  ns=$1
+  shift
+  $IP netns exec "$ns" "$@"
+}
+
+sysctl_ns() { in_ns "$1" sh -c "echo $3 > /proc/sys/$2"; }
+
+topo_up() {
+  for ns in client gw server; do
+    $IP netns add "$ns" || fail "netns add $ns"
+    in_ns "$ns" $IP link set lo up
+    sysctl_ns "$ns" net/ipv6/conf/all/accept_dad 0
+    sysctl_ns "$ns" net/ipv6/conf/default/accept_dad 0
+  done
+  $IP link add c0 netns client type veth peer name g0 netns gw || fail "veth client-gw"
+  $IP link add s0 netns server type veth peer name g1 netns gw || fail "veth server-gw"
+  in_ns client $IP addr add $C4/24 dev c0
+  in_ns client $IP addr add $C6/64 dev c0 nodad
+  in_ns gw $IP addr add $G4/24 dev g0
+  in_ns gw $IP addr add $G6/64 dev g0 nodad
+  in_ns gw $IP addr add $PUB4/32 dev g0
+  in_ns gw $IP addr add $PUB6/128 dev g0 nodad
+  in_ns gw $IP addr add $GS4/24 dev g1
+  in_ns gw $IP addr add $GS6/64 dev g1 nodad
+  in_ns server $IP addr add $S4/24 dev s0
+  in_ns server $IP addr add $S6/64 dev s0 nodad
+  for pair in client:c0 gw:g0 gw:g1 server:s0; do
+    in_ns "${pair%%:*}" $IP link set "${pair#*:}" up
+  done
+  in_ns client $IP route add default via $G4
+  in_ns client $IP -6 route add default via $G6
+  in_ns server $IP route add default via $GS4
+  in_ns server $IP -6 route add default via $GS6
+  sysctl_ns gw net/ipv4/ip_forward 1
+  sysctl_ns gw net/ipv6/conf/all/forwarding 1
+  in_ns client ping -c1 -W5 $S4 >/dev/null || fail "no IPv4 path client -> server"
+  in_ns client ping -6 -c1 -W5 $S6 >/dev/null || fail "no IPv6 path client -> server"
+}
+
+# Removes every namespace, userspace helper and background job a scenario may have left.
+lane_cleanup() {
+  for ns in client gw server; do
+    $IP netns del "$ns" 2>/dev/null
+  done
+  ct_probe helper-del >/dev/null 2>&1
+  killall vsftpd ct_probe ftpalgd >/dev/null 2>&1
+  true
+}
+
+# Anonymous vsftpd in the server namespace, IPv4 and IPv6 (listen_ipv6 takes both), with two
+# files: /hello.txt (small) and /big.bin (256 KiB). Extra "key=value" arguments are appended
+# to the configuration (for example pasv_address=...).
+ftp_server_start() {
+  mkdir -p /srv/ftp /var/run/vsftpd/empty
+  echo "hello from the qemu lane" >/srv/ftp/hello.txt
+  [ -f /srv/ftp/big.bin ] || dd if=/dev/urandom of=/srv/ftp/big.bin bs=1024 count=256 2>/dev/null
+  chmod 0755 /srv/ftp
+  chmod 0644 /srv/ftp/*
+  cat >/tmp/vsftpd.conf <<EOF
+listen=NO
+listen_ipv6=YES
+anonymous_enable=YES
+local_enable=NO
+write_enable=NO
+anon_root=/srv/ftp
+no_anon_password=YES
+secure_chroot_dir=/var/run/vsftpd/empty
+nopriv_user=ftp
+ftp_username=ftp
+seccomp_sandbox=NO
+isolate_network=NO
+isolate=NO
+connect_from_port_20=NO
+pasv_min_port=40000
+pasv_max_port=40100
+vsftpd_log_file=/tmp/vsftpd.xfer.log
+EOF
+  for kv in "$@"; do
+    echo "$kv" >>/tmp/vsftpd.conf
+  done
+  in_ns server vsftpd /tmp/vsftpd.conf >/tmp/vsftpd.out 2>&1 &
+  i=0
+  while ! in_ns server netstat -ltn 2>/dev/null | grep -q ':21 '; do
+    i=$((i + 1))
+    [ $i -lt 100 ] || fail "vsftpd did not start: $(cat /tmp/vsftpd.out)"
+    sleep 0.1
+  done
+}
+
+# ftp_get MODE URL OUT: curl in the client namespace. MODE pasv (227), epsv (229), port (PORT),
+# eprt (EPRT). Returns curl's status; the transfer log is in /tmp/curl.log.
+ftp_get() {
+  case $1 in
+    pasv) opts="--ftp-pasv --disable-epsv" ;;
+    epsv) opts="--ftp-pasv" ;;
+    port) opts="--ftp-port - --disable-eprt" ;;
+    eprt) opts="--ftp-port -" ;;
+    *) fail "ftp_get: unknown mode $1" ;;
+  esac
+  in_ns client curl -sS -v --max-time 30 $opts -o "$3" "$2" >/tmp/curl.log 2>&1
+}
+
+# Prints the value of an nft named counter ("packets N bytes M") in table inet $1.
+nft_counter_packets() {
+  in_ns gw nft list counter inet "$1" "$2" | awk '/packets/ { for (i = 1; i <= NF; i++) if ($i == "packets") print $(i + 1) }'
+}
+
+# Waits up to $2 tenths of a second for file $1 to exist.
+wait_file() {
+  i=0
+  while [ ! -e "$1" ]; do
+    i=$((i + 1))
+    [ $i -lt "$2" ] || return 1
+    sleep 0.1
+  done
+}
