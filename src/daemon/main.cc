@@ -116,21 +116,21 @@ int main(int argc, char** argv) {
   d::EventSink events;
   if (d::ConfigStatus s = events.open(cfg.eventsPath); !s.ok()) return configError(s.message());
 
-  ftpalg::kernel::PinholeTable table(workerSettings(cfg, cfg.queues.front()).pinhole);
-  if (ftpalg::kernel::Status s = table.install(); !s.ok()) {
-    logf(LogLevel::Error, "installing nftables table {}: {}", cfg.table, s.message());
-    return kExitSetup;
-  }
-
   std::vector<std::unique_ptr<d::QueueWorker>> workers;
   for (uint16_t q : cfg.queues) {
     workers.push_back(std::make_unique<d::QueueWorker>(workerSettings(cfg, q), events));
     if (ftpalg::kernel::Status s = workers.back()->open(); !s.ok()) {
       logf(LogLevel::Error, "queue {}: {}", q, s.message());
-      workers.clear();
-      (void)table.remove();
       return kExitSetup;
     }
+  }
+
+  // Only after every queue is bound: a second instance (the queues are taken) must fail before
+  // it replaces the running instance's table.
+  ftpalg::kernel::PinholeTable table(workerSettings(cfg, cfg.queues.front()).pinhole);
+  if (ftpalg::kernel::Status s = table.install(); !s.ok()) {
+    logf(LogLevel::Error, "installing nftables table {}: {}", cfg.table, s.message());
+    return kExitSetup;
   }
 
   d::QueueRules installed(rules);
