@@ -79,6 +79,7 @@ struct Session {
   bool closing = false;
   bool epsvAll = false;
   bool pairingKnown = true;
+  bool natResolved = false;
   uint8_t finMask = 0;
 };
 
@@ -261,10 +262,6 @@ Session* EngineImpl::create(const FlowKey& k, uint64_t now) {
   s.key = k;
   s.lastSeenNs = now;
   s.nat = NatBinding{k.client.addr, k.client.addr, k.server.addr, k.server.addr};
-  if (nat_ != nullptr) {
-    NatBinding b;
-    if (nat_->resolve(k, b)) s.nat = b;
-  }
   const size_t mask = index_.size() - 1;
   size_t i = hashKey(k) & mask;
   while (index_[i] != kNone) i = (i + 1) & mask;
@@ -871,6 +868,13 @@ void EngineImpl::onSegment(const Segment& seg, uint64_t now, Actions& out) {
     }
   }
   s->lastSeenNs = now;
+  if (!s->natResolved && !(syn && !(v.flags & TcpAck))) {
+    // Asked once, after the client's SYN: an inline gateway sees that SYN before conntrack has
+    // confirmed the connection and NAT has chosen its addresses.
+    s->natResolved = true;
+    NatBinding b;
+    if (nat_ != nullptr && nat_->resolve(key, b)) s->nat = b;
+  }
   DirState& ds = s->dir[static_cast<size_t>(d)];
   DirState& os = s->dir[static_cast<size_t>(opposite(d))];
 

@@ -17,8 +17,6 @@ constexpr size_t kMaxBatch = 64;             // packets per receive batch (one v
 constexpr size_t kMaxPending = 64;           // failed admits retried on retransmission
 constexpr size_t kMaxMarked = 16384;         // liberal-marked control connections per thread
 constexpr size_t kScratchBytes = 65535 + 256;
-constexpr size_t kSynStashSlots = 4096;
-constexpr uint64_t kSynMaxAgeNs = 75'000'000'000;  // longer than SYN retransmissions last
 
 uint64_t clockNs(clockid_t id) {
   timespec ts{};
@@ -69,10 +67,8 @@ QueueWorker::QueueWorker(const WorkerSettings& settings, EventSink& events)
       pinholes_(settings.pinhole),
       engine_(settings.engine, &conntrack_),
       held_(settings.heldCapacity),
-      syns_(kSynStashSlots),
       scratch_(kScratchBytes) {
   pending_.reserve(kMaxPending);
-  synBytes_.reserve(SynStash::kMaxSynBytes);
   marked_.reserve(1024);
   realtimeOffsetNs_ =
       static_cast<int64_t>(clockNs(CLOCK_REALTIME)) - static_cast<int64_t>(monotonicNs());
@@ -118,30 +114,9 @@ void QueueWorker::onPacket(const kernel::QueuedPacket& packet) {
     return;
   }
   const core::PacketView& v = pp.view;
-  const uint8_t handshake = v.flags & (core::TcpSyn | core::TcpAck | core::TcpRst | core::TcpFin);
-  if (handshake == core::TcpSyn && v.payload.empty() && isControlPort(v.dport)) {
-    const core::FlowKey flow{{v.src, v.sport}, {v.dst, v.dport}};
-    if (syns_.put(flow, packet.payload, now)) {
-      bump(stats_.synsDeferred);
-      verdict(packet.id, kernel::NfVerdict::Accept);
-      return;
-    }
-  } else if (handshake == (core::TcpSyn | core::TcpAck) && isControlPort(v.sport)) {
-    feedStashedSyn(core::FlowKey{{v.dst, v.dport}, {v.src, v.sport}}, now);
-  }
   actions_.clear();
   engine_.onSegment(core::Segment{&v, packet.id}, now, actions_);
   apply(now, &packet, &v);
-}
-
-void QueueWorker::feedStashedSyn(const core::FlowKey& flow, uint64_t nowNs) {
-  if (!syns_.take(flow, synBytes_)) return;
-  const core::PacketParse pp = core::parsePacket(synBytes_);
-  if (pp.error != core::PacketError::None) return;
-  // The SYN was forwarded already: its handle is synthetic, and apply() ignores its verdict.
-  actions_.clear();
-  engine_.onSegment(core::Segment{&pp.view, nextSyntheticHandle_++}, nowNs, actions_);
-  apply(nowNs, nullptr, nullptr);
 }
 
 void QueueWorker::apply(uint64_t nowNs, const kernel::QueuedPacket* current,
@@ -172,7 +147,6 @@ void QueueWorker::apply(uint64_t nowNs, const kernel::QueuedPacket* current,
   bool currentDone = false;
   for (size_t i = 0; i < actions_.packetCount; ++i) {
     const core::PacketAction& a = actions_.packets[i];
-    if (a.handle > UINT32_MAX) continue;  // a stashed SYN, forwarded when it arrived
     const auto id = static_cast<uint32_t>(a.handle);
     const bool isCurrent = current != nullptr && id == current->id;
     currentDone = currentDone || isCurrent;
@@ -373,7 +347,6 @@ void QueueWorker::expire(uint64_t nowNs) {
     apply(nowNs, nullptr, nullptr);
   }
   stats_.sessions.store(engine_.sessionCount(), std::memory_order_relaxed);
-  syns_.prune(nowNs, kSynMaxAgeNs);
   // Sessions end on FIN/RST (seen above) or by expiry inside the engine; forget liberal marks
   // of connections idle longer than the engine keeps sessions.
   const uint64_t idle = settings_.engine.idleTimeoutNs;

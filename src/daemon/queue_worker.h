@@ -1,9 +1,7 @@
 // One NFQUEUE queue and everything that serves it, driven by one thread: the queue socket, an
 // Engine, a Conntrack socket (NAT bindings, liberal tracking) and a PinholeTable socket (admits).
 //
-// Per packet: parse; not TCP control traffic -> accept; a client SYN -> accept and stash (it
-// reaches the engine just before the SYN-ACK, when conntrack knows the NAT binding, see
-// SynStash); otherwise Engine::onSegment with the
+// Per packet: parse; not TCP control traffic -> accept; otherwise Engine::onSegment with the
 // packet id as handle and CLOCK_MONOTONIC as time, then apply the Actions: events first (install
 // pinholes, mark rewritten sessions liberal, write JSON and log lines), packet verdicts second.
 // Verdicts of one receive batch leave in one sendmsg; the pinholes they depend on were added
@@ -17,7 +15,6 @@
 #include "daemon/event_sink.h"
 #include "daemon/held_pool.h"
 #include "daemon/log.h"
-#include "daemon/syn_stash.h"
 #include "ftpalg/core/engine.h"
 #include "ftpalg/kernel/conntrack.h"
 #include "ftpalg/kernel/pinhole.h"
@@ -43,7 +40,6 @@ struct WorkerStats {
   std::atomic<uint64_t> poolFull{0};         // could not keep a held packet: dropped
   std::atomic<uint64_t> held{0};             // packets currently held
   std::atomic<uint64_t> sessions{0};         // engine sessions (refreshed once a second)
-  std::atomic<uint64_t> synsDeferred{0};     // client SYNs shown to the engine at the SYN-ACK
 };
 
 struct WorkerSettings {
@@ -94,8 +90,6 @@ class QueueWorker : public kernel::PacketHandler {
   bool retryPending(const core::FlowKey& flow, core::Dir dir, uint64_t nowNs);
   void logEvent(const core::Event& event, uint64_t nowNs);
   void verdict(uint32_t id, kernel::NfVerdict v, std::span<const uint8_t> packet = {});
-  // Feeds the engine the stashed SYN of `flow` (before its SYN-ACK); see SynStash.
-  void feedStashedSyn(const core::FlowKey& flow, uint64_t nowNs);
   void flushBatch();
   void expire(uint64_t nowNs);
   [[nodiscard]] bool isControlPort(uint16_t port) const;
@@ -111,9 +105,6 @@ class QueueWorker : public kernel::PacketHandler {
   core::Engine engine_;
   core::Actions actions_;
   HeldPool held_;
-  SynStash syns_;
-  std::vector<uint8_t> synBytes_;
-  uint64_t nextSyntheticHandle_ = uint64_t{1} << 32;  // above every NFQUEUE packet id
   std::vector<uint8_t> scratch_;  // rebuilt packet
   fmt::memory_buffer json_;       // event lines of the current batch
   std::vector<PendingAdmit> pending_;

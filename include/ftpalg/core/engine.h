@@ -42,7 +42,8 @@ struct FlowKey {
 };
 
 // Adapter callback: the NAT binding of a new control connection (conntrack in the daemon,
-// --snat/--dnat maps in replay). Called once per session, from onSegment().
+// --snat/--dnat maps in replay). Called once per session, from onSegment(), with the first
+// segment after the client's SYN (an inline gateway sees that SYN before NAT is decided).
 class NatResolver {
  public:
   virtual ~NatResolver() = default;

@@ -484,6 +484,42 @@ TEST(Engine, GapResyncForgetsPairingThenRelearns) {
   EXPECT_EQ(h.engine().counter(Counter::GapResync), 1u);
 }
 
+// Conntrack knows a connection's NAT only once its SYN has been confirmed, after the forward
+// hook saw it: the engine must ask after the SYN, not at it.
+TEST(Engine, NatBindingIsResolvedAfterTheClientSyn) {
+  struct LateNat : NatResolver {
+    int calls = 0;
+    bool ready = false;
+    NatBinding b;
+    bool resolve(const FlowKey&, NatBinding& out) override {
+      ++calls;
+      if (!ready) return false;
+      out = b;
+      return true;
+    }
+  } nat;
+  const Endpoint c = endpoint("198.18.0.2:40000");
+  const Endpoint sv = endpoint("198.19.0.2:21");
+  nat.b = NatBinding{c.addr, ipFromText("198.51.100.7"), sv.addr, sv.addr};
+  Engine engine(EngineConfig{}, &nat);
+  auto feed = [&](std::vector<uint8_t> pkt) {
+    const PacketParse pp = parsePacket(pkt);
+    Actions acts;
+    engine.onSegment(Segment{&pp.view, 1}, 1, acts);
+    return acts;
+  };
+  feed(testing::PacketBuilder().v4(c, sv).seq(100).flags(TcpSyn).build());
+  EXPECT_EQ(nat.calls, 0);
+  nat.ready = true;  // the SYN left the gateway: conntrack confirmed it
+  feed(testing::PacketBuilder().v4(sv, c).seq(500).ack(101).flags(TcpSyn | TcpAck).build());
+  EXPECT_EQ(nat.calls, 1);
+  const Actions a = feed(testing::PacketBuilder().v4(c, sv).seq(101).ack(501)
+                             .payload("PORT 198,18,0,2,195,80\r\n").build());
+  ASSERT_EQ(a.eventCount, 1u);
+  EXPECT_EQ(a.events[0].rewritten, endpoint("198.51.100.7:50000"));
+  EXPECT_EQ(nat.calls, 1);
+}
+
 TEST(Engine, IdleSessionStateIsSmall) {
   EXPECT_LE(Engine::sessionStateBytes(), 512u);
   EngineHarness h(defaultConfig());
