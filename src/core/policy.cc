@@ -37,10 +37,13 @@ PolicyDecision decideAnnouncement(const AnnouncementContext& ctx) {
   if (active && ctx.epsvAll) return refuse(d, Reason::EpsvAllActive);
   if (d.announced.addr.family != ctx.connFamily) return refuse(d, Reason::FamilyMismatch);
 
-  // The announced address must be the announcing peer's own address on its wire (no FTP
-  // bounce, no third-party pinholes) unless the admin allows it.
+  // The announced address must be the announcing peer's own, on either side of the NAT (a
+  // client configured with its public address, a server with its published one), so no FTP
+  // bounce and no third-party pinholes unless the admin allows them.
   const IpAddr& own = active ? nat.clientInside : nat.serverOutside;
-  if (!(d.announced.addr == own) && !cfg.allowBounce) return refuse(d, Reason::BounceAddress);
+  const IpAddr& ownPublic = active ? nat.clientOutside : nat.serverInside;
+  const bool isOwn = d.announced.addr == own || d.announced.addr == ownPublic;
+  if (!isOwn && !cfg.allowBounce) return refuse(d, Reason::BounceAddress);
   if (d.announced.port < 1024 && !cfg.allowLowPorts) return refuse(d, Reason::LowPort);
   if (ctx.outstandingExpectations >= cfg.maxExpectationsPerSession) {
     return refuse(d, Reason::TooManyExpectations);
@@ -50,17 +53,20 @@ PolicyDecision decideAnnouncement(const AnnouncementContext& ctx) {
   d.reason = Reason::Ok;
   d.rewritten = d.announced;
   if (active) {
-    // Active mode: the server connects from its own address to the client's public one.
+    // Active mode: the server connects from its own address to the client's public one, which
+    // the gateway translates to the client's own.
     if (d.announced.addr == nat.clientInside) d.rewritten.addr = nat.clientOutside;
     d.expect.src = Endpoint{nat.serverOutside, 0};
     d.expect.dst = d.rewritten;
     d.expect.natTo = d.announced;
+    if (d.announced.addr == nat.clientOutside) d.expect.natTo.addr = nat.clientInside;
   } else {
     // Passive mode: the client connects to the address it dialled for the control channel.
     if (d.announced.addr == nat.serverOutside) d.rewritten.addr = nat.serverInside;
     d.expect.src = Endpoint{nat.clientInside, 0};
     d.expect.dst = d.rewritten;
     d.expect.natTo = d.announced;
+    if (d.announced.addr == nat.serverInside) d.expect.natTo.addr = nat.serverOutside;
   }
   d.expect.srcPortAny = true;
   // 229 carries no address: nothing to splice even when the server is behind DNAT.

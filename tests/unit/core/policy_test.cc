@@ -308,19 +308,23 @@ TEST(Policy, BounceRefusedUnlessAllowed) {
   EXPECT_EQ(pasv.run().verdict, Verdict::Admit);
 }
 
-TEST(Policy, AnnouncingTheOtherSideOfTheNatIsABounce) {
-  // A client behind SNAT announcing its public address, a server behind DNAT announcing the
-  // public one: neither is the peer's own address on its wire.
+TEST(Policy, AnnouncingOwnPublicAddressIsAdmittedWithoutRewrite) {
+  // A client behind SNAT configured with its public address, a server behind DNAT configured
+  // with its published one: their own addresses, already right for the peer.
   Case port = active(Nat::Snat);
   port.parse = parsed(endpoint(kClientOut, 50000));
-  expectRefused(port.run(), Reason::BounceAddress);
-  Case pasv = passive(Nat::Dnat);
-  pasv.parse = parsed(endpoint(kServerIn, 40000));
-  expectRefused(pasv.run(), Reason::BounceAddress);
-  pasv.cfg.allowBounce = true;
-  const PolicyDecision d = pasv.run();
+  PolicyDecision d = port.run();
   EXPECT_EQ(d.verdict, Verdict::Admit);
   EXPECT_FALSE(d.rewrite);
+  EXPECT_EQ(d.expect.dst, endpoint(kClientOut, 50000));
+  EXPECT_EQ(d.expect.natTo, (Endpoint{port.nat.clientInside, 50000}));
+  Case pasv = passive(Nat::Dnat);
+  pasv.parse = parsed(endpoint(kServerIn, 40000));
+  d = pasv.run();
+  EXPECT_EQ(d.verdict, Verdict::Admit);
+  EXPECT_FALSE(d.rewrite);
+  EXPECT_EQ(d.expect.dst, endpoint(kServerIn, 40000));
+  EXPECT_EQ(d.expect.natTo, endpoint(kServerOut, 40000));
 }
 
 TEST(Policy, LowPortRefusedUnlessAllowed) {
