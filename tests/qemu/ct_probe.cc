@@ -10,15 +10,15 @@
 //   ct_probe expect-add MASTER_SRC MASTER_DST SRC DST   (master without NAT; SRC port 0: any)
 //   ct_probe expect-del SRC DST
 //   ct_probe expect-list
-//   ct_probe alg --queue N [--seconds S] [--hold-ms MS] [--marker FILE] [--rewrite]
-//                [--log FILE]
+//   ct_probe alg --queue N [--seconds S] [--hold-ms MS] [--marker FILE] [--rewrite [--no-ct]]
 //
 // Endpoints are written 198.18.1.2:1234 or [2001:db8::1]:21. The alg mode reads whole FTP
 // lines from single segments only (a test tool, not the product): 227/229 from the server and
 // PORT/EPRT from the client. For each it creates the expectation (through ExpectationTable)
 // before the verdict; with --rewrite it also replaces an announced address that NAT made wrong,
 // recomputes the checksums and hands the new packet back with an NFQA_CT attribute, so the
-// kernel's NFQUEUE conntrack glue records the length change in seqadj.
+// kernel's NFQUEUE conntrack glue records the length change in seqadj (--no-ct leaves the
+// attribute out, to show what happens without it).
 #include <arpa/inet.h>
 #include <libmnl/libmnl.h>
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
@@ -147,7 +147,7 @@ struct Options {
 };
 
 Options parseOptions(int argc, char** argv, int first) {
-  static constexpr std::array<std::string_view, 3> kFlags{"--rewrite", "--enable", "--quiet"};
+  static constexpr std::array<std::string_view, 3> kFlags{"--rewrite", "--enable", "--no-ct"};
   Options o;
   for (int i = first; i < argc; ++i) {
     const std::string_view a = argv[i];
@@ -265,6 +265,7 @@ struct AlgConfig {
   uint32_t holdMs = 0;
   std::string marker;
   bool rewrite = false;
+  bool verdictCt = true;  // send NFQA_CT with a rewritten packet (--no-ct: leave it out)
 };
 
 using CtPair = ftpalg::kernel::CtEntry;
@@ -513,7 +514,7 @@ class Alg {
     nfq_nlmsg_verdict_put(nlh, static_cast<int>(id), NF_ACCEPT);
     if (!replacement.empty()) {
       nfq_nlmsg_verdict_put_pkt(nlh, replacement.data(), static_cast<uint32_t>(replacement.size()));
-      if (withCt) {
+      if (withCt && cfg_.verdictCt) {
         nlattr* nest = mnl_attr_nest_start(nlh, NFQA_CT);
         mnl_attr_nest_end(nlh, nest);
       }
@@ -550,6 +551,7 @@ int cmdAlg(const Options& o) {
     cfg.marker = *m;
   }
   cfg.rewrite = o.has("--rewrite");
+  cfg.verdictCt = !o.has("--no-ct");
   std::signal(SIGTERM, onSignal);
   std::signal(SIGINT, onSignal);
   return Alg(cfg).run();

@@ -21,7 +21,8 @@ fail() {
   echo "  FAIL: $*"
   exit 1
 }
-# Runs a command in a namespace.
+# Runs a command in a namespace. Background jobs whose pid matters (kill, wait) must call
+# "$IP netns exec" directly: a backgrounded shell function is a subshell, and $! its pid.
 in_ns() {
   ns=$1
   shift
@@ -112,17 +113,21 @@ EOF
   done
 }
 
-# ftp_get MODE URL OUT: curl in the client namespace. MODE pasv (227), epsv (229), port (PORT),
-# eprt (EPRT). Returns curl's status; the transfer log is in /tmp/curl.log.
-ftp_get() {
+# curl options for one data connection mode: pasv (227), epsv (229), port (PORT), eprt (EPRT).
+ftp_opts() {
   case $1 in
-    pasv) opts="--ftp-pasv --disable-epsv" ;;
-    epsv) opts="--ftp-pasv" ;;
-    port) opts="--ftp-port - --disable-eprt" ;;
-    eprt) opts="--ftp-port -" ;;
-    *) fail "ftp_get: unknown mode $1" ;;
+    pasv) echo "--ftp-pasv --disable-epsv" ;;
+    epsv) echo "--ftp-pasv" ;;
+    port) echo "--ftp-port - --disable-eprt" ;;
+    eprt) echo "--ftp-port -" ;;
+    *) fail "ftp_opts: unknown mode $1" ;;
   esac
-  in_ns client curl -sS -v --max-time 30 $opts -o "$3" "$2" >/tmp/curl.log 2>&1
+}
+
+# ftp_get MODE URL OUT: curl in the client namespace. Returns curl's status; the transfer log
+# is in /tmp/curl.log.
+ftp_get() {
+  in_ns client curl -sS -v --max-time 30 $(ftp_opts "$1") -o "$3" "$2" >/tmp/curl.log 2>&1
 }
 
 # Prints the value of an nft named counter ("packets N bytes M") in table inet $1.

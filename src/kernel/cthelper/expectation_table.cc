@@ -1,13 +1,18 @@
-// ExpectationTable: ctnetlink expectation messages through libnetfilter_conntrack's query
-// interface (nfexp_query), which builds the NAT, expectfn and class attributes; its libmnl
-// builder (nfexp_nlmsg_build) does not.
+// ExpectationTable: ctnetlink expectation messages over libmnl. libnetfilter_conntrack
+// (1.0.9) builds and parses the tuple, master and mask attributes; the NAT information and the
+// expectfn name are added and read here, because neither of the library's builders sends them
+// (nfexp_query and nfexp_nlmsg_build both drop ATTR_EXP_NAT_TUPLE, ATTR_EXP_NAT_DIR and
+// ATTR_EXP_FN without an error, and the kernel then creates an expectation without NAT).
 #include <arpa/inet.h>
+#include <libmnl/libmnl.h>
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 
 #include "ftpalg/kernel/expectation.h"
 
@@ -15,6 +20,9 @@ namespace ftpalg::kernel {
 namespace {
 
 constexpr const char* kFollowMaster = "nat-follow-master";
+// Netlink buffers: one request, one dump datagram (MNL_SOCKET_BUFFER_SIZE is a run-time value).
+constexpr size_t kRequestBytes = 1024;
+constexpr size_t kReceiveBytes = 32768;
 
 struct CtDeleter {
   void operator()(nf_conntrack* ct) const { nfct_destroy(ct); }
@@ -107,6 +115,70 @@ bool readTuple(const nf_conntrack* ct, CtTuple& out) {
   return true;
 }
 
+// Puts a TCP tuple nest (CTA_TUPLE_IP + CTA_TUPLE_PROTO) of type `type`.
+void putTuple(nlmsghdr* nlh, uint16_t type, const core::Endpoint& src, const core::Endpoint& dst) {
+  nlattr* tuple = mnl_attr_nest_start(nlh, type);
+  nlattr* ip = mnl_attr_nest_start(nlh, CTA_TUPLE_IP);
+  if (src.addr.family == core::Family::V4) {
+    mnl_attr_put(nlh, CTA_IP_V4_SRC, 4, src.addr.bytes.data());
+    mnl_attr_put(nlh, CTA_IP_V4_DST, 4, dst.addr.bytes.data());
+  } else {
+    mnl_attr_put(nlh, CTA_IP_V6_SRC, 16, src.addr.bytes.data());
+    mnl_attr_put(nlh, CTA_IP_V6_DST, 16, dst.addr.bytes.data());
+  }
+  mnl_attr_nest_end(nlh, ip);
+  nlattr* proto = mnl_attr_nest_start(nlh, CTA_TUPLE_PROTO);
+  mnl_attr_put_u8(nlh, CTA_PROTO_NUM, IPPROTO_TCP);
+  mnl_attr_put_u16(nlh, CTA_PROTO_SRC_PORT, htons(src.port));
+  mnl_attr_put_u16(nlh, CTA_PROTO_DST_PORT, htons(dst.port));
+  mnl_attr_nest_end(nlh, proto);
+  mnl_attr_nest_end(nlh, tuple);
+}
+
+struct AttrTable {
+  std::array<const nlattr*, 32> tb{};
+};
+
+int collectAttr(const nlattr* attr, void* data) {
+  auto* t = static_cast<AttrTable*>(data);
+  const uint16_t type = mnl_attr_get_type(attr);
+  if (type < t->tb.size()) {
+    t->tb[type] = attr;
+  }
+  return MNL_CB_OK;
+}
+
+// Reads the source endpoint of a tuple nest (CTA_EXPECT_NAT_TUPLE carries the target there).
+bool readTupleSource(const nlattr* tuple, core::Endpoint& out) {
+  AttrTable t;
+  if (mnl_attr_parse_nested(tuple, collectAttr, &t) < 0 || t.tb[CTA_TUPLE_IP] == nullptr) {
+    return false;
+  }
+  AttrTable ip;
+  if (mnl_attr_parse_nested(t.tb[CTA_TUPLE_IP], collectAttr, &ip) < 0) {
+    return false;
+  }
+  if (const nlattr* v4 = ip.tb[CTA_IP_V4_SRC]; v4 != nullptr && mnl_attr_get_payload_len(v4) == 4) {
+    out.addr.family = core::Family::V4;
+    std::memcpy(out.addr.bytes.data(), mnl_attr_get_payload(v4), 4);
+  } else if (const nlattr* v6 = ip.tb[CTA_IP_V6_SRC];
+             v6 != nullptr && mnl_attr_get_payload_len(v6) == 16) {
+    out.addr.family = core::Family::V6;
+    std::memcpy(out.addr.bytes.data(), mnl_attr_get_payload(v6), 16);
+  } else {
+    return false;
+  }
+  out.port = 0;
+  AttrTable proto;
+  if (t.tb[CTA_TUPLE_PROTO] != nullptr &&
+      mnl_attr_parse_nested(t.tb[CTA_TUPLE_PROTO], collectAttr, &proto) >= 0 &&
+      proto.tb[CTA_PROTO_SRC_PORT] != nullptr &&
+      mnl_attr_get_payload_len(proto.tb[CTA_PROTO_SRC_PORT]) == 2) {
+    out.port = ntohs(mnl_attr_get_u16(proto.tb[CTA_PROTO_SRC_PORT]));
+  }
+  return true;
+}
+
 }  // namespace
 
 bool CtEntry::natted() const {
@@ -124,22 +196,27 @@ ExpectNatPlan planExpectNat(const CtEntry& master, const core::Expectation& x) {
 class ExpectationTableImpl {
  public:
   ~ExpectationTableImpl() {
-    if (h_ != nullptr) {
-      nfct_close(h_);
+    if (nl_ != nullptr) {
+      mnl_socket_close(nl_);
     }
   }
 
   Status open() {
-    if (h_ != nullptr) {
+    if (nl_ != nullptr) {
       return {};
     }
-    h_ = nfct_open(EXPECT, 0);
-    if (h_ == nullptr) {
+    nl_ = mnl_socket_open(NETLINK_NETFILTER);
+    if (nl_ == nullptr) {
       return Status::error(errno, "expect: open ctnetlink socket");
     }
-    if (nfexp_callback_register(h_, NFCT_T_ALL, &ExpectationTableImpl::onEntry, this) < 0) {
-      return Status::error(errno, "expect: register callback");
+    if (mnl_socket_bind(nl_, 0, MNL_SOCKET_AUTOPID) < 0) {
+      const int err = errno;
+      mnl_socket_close(nl_);
+      nl_ = nullptr;
+      return Status::error(err, "expect: bind ctnetlink socket");
     }
+    portId_ = mnl_socket_get_portid(nl_);
+    seq_ = static_cast<uint32_t>(time(nullptr));
     return {};
   }
 
@@ -174,26 +251,21 @@ class ExpectationTableImpl {
     nfexp_set_attr(exp.get(), ATTR_EXP_MASTER, masterCt.get());
     nfexp_set_attr(exp.get(), ATTR_EXP_EXPECTED, expected.get());
     nfexp_set_attr(exp.get(), ATTR_EXP_MASK, mask.get());
-    // Sent for completeness; the helper policy's timeout is what the kernel applies.
-    nfexp_set_attr_u32(exp.get(), ATTR_EXP_TIMEOUT, 30);
-    CtPtr nat;
+    std::array<char, kRequestBytes> buf;
+    nlmsghdr* nlh =
+        header(buf.data(), IPCTNL_MSG_EXP_NEW, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK, family);
+    if (nfexp_nlmsg_build(nlh, exp.get()) < 0) {
+      return Status::error(EINVAL, "expect: build message");
+    }
     if (plan.needed) {
-      // CTA_EXPECT_NAT_TUPLE: the kernel reads the target from its source half.
-      nat = tupleObject(family, x.natTo.addr.bytes.data(), x.dst.addr.bytes.data(), x.natTo.port,
-                        x.dst.port);
-      if (!nat) {
-        return Status::error(ENOMEM, "expect: allocate");
-      }
-      nfexp_set_attr(exp.get(), ATTR_EXP_NAT_TUPLE, nat.get());
-      // libnetfilter_conntrack documents this attribute as 8 bits but reads 32 on some
-      // versions; the 32-bit setter is right for both on a little-endian host.
-      nfexp_set_attr_u32(exp.get(), ATTR_EXP_NAT_DIR, static_cast<uint32_t>(plan.dir));
-      nfexp_set_attr(exp.get(), ATTR_EXP_FN, kFollowMaster);
+      // CTA_EXPECT_NAT_TUPLE: the kernel reads the target from the tuple's source half.
+      nlattr* nat = mnl_attr_nest_start(nlh, CTA_EXPECT_NAT);
+      mnl_attr_put_u32(nlh, CTA_EXPECT_NAT_DIR, htonl(static_cast<uint32_t>(plan.dir)));
+      putTuple(nlh, CTA_EXPECT_NAT_TUPLE, x.natTo, x.dst);
+      mnl_attr_nest_end(nlh, nat);
+      mnl_attr_put_strz(nlh, CTA_EXPECT_FN, kFollowMaster);
     }
-    if (nfexp_query(h_, NFCT_Q_CREATE, exp.get()) < 0) {
-      return Status::error(errno, "expect: create");
-    }
-    return {};
+    return transact(nlh, nullptr, "expect: create");
   }
 
   Status remove(const core::Expectation& x) {
@@ -209,10 +281,12 @@ class ExpectationTableImpl {
       return Status::error(ENOMEM, "expect: allocate");
     }
     nfexp_set_attr(exp.get(), ATTR_EXP_EXPECTED, expected.get());
-    if (nfexp_query(h_, NFCT_Q_DESTROY, exp.get()) < 0) {
-      return Status::error(errno, "expect: delete");
+    std::array<char, kRequestBytes> buf;
+    nlmsghdr* nlh = header(buf.data(), IPCTNL_MSG_EXP_DELETE, NLM_F_ACK, familyOf(x.src.addr));
+    if (nfexp_nlmsg_build(nlh, exp.get()) < 0) {
+      return Status::error(EINVAL, "expect: build message");
     }
-    return {};
+    return transact(nlh, nullptr, "expect: delete");
   }
 
   Status list(std::vector<ExpectEntry>& out) {
@@ -220,62 +294,98 @@ class ExpectationTableImpl {
       return s;
     }
     out.clear();
-    sink_ = &out;
-    uint32_t family = AF_UNSPEC;
-    const int rc = nfexp_query(h_, NFCT_Q_DUMP, &family);
-    const int err = errno;
-    sink_ = nullptr;
-    if (rc < 0) {
-      return Status::error(err, "expect: dump");
-    }
-    return {};
+    std::array<char, kRequestBytes> buf;
+    nlmsghdr* nlh = header(buf.data(), IPCTNL_MSG_EXP_GET, NLM_F_DUMP, AF_UNSPEC);
+    return transact(nlh, &out, "expect: dump");
   }
 
  private:
-  static int onEntry(enum nf_conntrack_msg_type /*type*/, struct nf_expect* exp, void* data) {
-    auto* self = static_cast<ExpectationTableImpl*>(data);
-    if (self->sink_ == nullptr) {
-      return NFCT_CB_CONTINUE;
+  nlmsghdr* header(char* buf, uint8_t cmd, uint16_t flags, int family) {
+    nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
+    nlh->nlmsg_type = static_cast<uint16_t>((NFNL_SUBSYS_CTNETLINK_EXP << 8) | cmd);
+    nlh->nlmsg_flags = static_cast<uint16_t>(NLM_F_REQUEST | flags);
+    nlh->nlmsg_seq = ++seq_;
+    auto* nfg = static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
+    nfg->nfgen_family = static_cast<uint8_t>(family);
+    nfg->version = NFNETLINK_V0;
+    nfg->res_id = 0;
+    return nlh;
+  }
+
+  // Sends one request; collects dump records into `sink` (when given) until ACK or DONE.
+  Status transact(const nlmsghdr* nlh, std::vector<ExpectEntry>* sink, const char* what) {
+    if (mnl_socket_sendto(nl_, nlh, nlh->nlmsg_len) < 0) {
+      return Status::error(errno, what);
+    }
+    std::array<char, kReceiveBytes> buf;
+    for (;;) {
+      const ssize_t n = mnl_socket_recvfrom(nl_, buf.data(), buf.size());
+      if (n < 0) {
+        return Status::error(errno, what);
+      }
+      const int rc = mnl_cb_run(buf.data(), static_cast<size_t>(n), nlh->nlmsg_seq, portId_,
+                                sink != nullptr ? &ExpectationTableImpl::onEntry : nullptr, sink);
+      if (rc < 0) {
+        return Status::error(errno, what);
+      }
+      if (rc == MNL_CB_STOP) {
+        return {};
+      }
+    }
+  }
+
+  static int onEntry(const nlmsghdr* nlh, void* data) {
+    auto* sink = static_cast<std::vector<ExpectEntry>*>(data);
+    ExpPtr exp(nfexp_new());
+    if (!exp || nfexp_nlmsg_parse(nlh, exp.get()) < 0) {
+      return MNL_CB_OK;  // a record the library cannot read is skipped
     }
     ExpectEntry e;
     CtTuple expected;
-    CtTuple mask;
-    if (!readTuple(static_cast<const nf_conntrack*>(nfexp_get_attr(exp, ATTR_EXP_MASTER)),
+    if (!readTuple(static_cast<const nf_conntrack*>(nfexp_get_attr(exp.get(), ATTR_EXP_MASTER)),
                    e.master) ||
-        !readTuple(static_cast<const nf_conntrack*>(nfexp_get_attr(exp, ATTR_EXP_EXPECTED)),
+        !readTuple(static_cast<const nf_conntrack*>(nfexp_get_attr(exp.get(), ATTR_EXP_EXPECTED)),
                    expected)) {
-      return NFCT_CB_CONTINUE;
+      return MNL_CB_OK;
     }
     e.src = expected.src;
     e.dst = expected.dst;
-    if (readTuple(static_cast<const nf_conntrack*>(nfexp_get_attr(exp, ATTR_EXP_MASK)), mask)) {
+    CtTuple mask;
+    if (readTuple(static_cast<const nf_conntrack*>(nfexp_get_attr(exp.get(), ATTR_EXP_MASK)),
+                  mask)) {
       e.srcPortAny = mask.src.port == 0;
     }
-    if (nfexp_attr_is_set(exp, ATTR_EXP_TIMEOUT)) {
-      e.timeoutS = nfexp_get_attr_u32(exp, ATTR_EXP_TIMEOUT);
+    if (nfexp_attr_is_set(exp.get(), ATTR_EXP_TIMEOUT)) {
+      e.timeoutS = nfexp_get_attr_u32(exp.get(), ATTR_EXP_TIMEOUT);
     }
-    if (nfexp_attr_is_set(exp, ATTR_EXP_HELPER_NAME)) {
-      e.helper = static_cast<const char*>(nfexp_get_attr(exp, ATTR_EXP_HELPER_NAME));
+    if (nfexp_attr_is_set(exp.get(), ATTR_EXP_HELPER_NAME)) {
+      e.helper = static_cast<const char*>(nfexp_get_attr(exp.get(), ATTR_EXP_HELPER_NAME));
     }
-    if (nfexp_attr_is_set(exp, ATTR_EXP_FN)) {
-      e.fn = static_cast<const char*>(nfexp_get_attr(exp, ATTR_EXP_FN));
-    }
-    CtTuple nat;
-    if (nfexp_attr_is_set(exp, ATTR_EXP_NAT_TUPLE) &&
-        readTuple(static_cast<const nf_conntrack*>(nfexp_get_attr(exp, ATTR_EXP_NAT_TUPLE)), nat)) {
-      e.hasNat = true;
-      e.natTo = nat.src;
-      if (nfexp_attr_is_set(exp, ATTR_EXP_NAT_DIR)) {
-        e.natDir =
-            nfexp_get_attr_u32(exp, ATTR_EXP_NAT_DIR) == 0 ? ExpectDir::Original : ExpectDir::Reply;
+    AttrTable top;
+    if (mnl_attr_parse(nlh, sizeof(nfgenmsg), collectAttr, &top) >= 0) {
+      if (const nlattr* fn = top.tb[CTA_EXPECT_FN];
+          fn != nullptr && mnl_attr_validate(fn, MNL_TYPE_NUL_STRING) >= 0) {
+        e.fn = mnl_attr_get_str(fn);
+      }
+      AttrTable nat;
+      if (top.tb[CTA_EXPECT_NAT] != nullptr &&
+          mnl_attr_parse_nested(top.tb[CTA_EXPECT_NAT], collectAttr, &nat) >= 0 &&
+          nat.tb[CTA_EXPECT_NAT_TUPLE] != nullptr &&
+          readTupleSource(nat.tb[CTA_EXPECT_NAT_TUPLE], e.natTo)) {
+        e.hasNat = true;
+        if (const nlattr* dir = nat.tb[CTA_EXPECT_NAT_DIR];
+            dir != nullptr && mnl_attr_get_payload_len(dir) == 4) {
+          e.natDir = ntohl(mnl_attr_get_u32(dir)) == 0 ? ExpectDir::Original : ExpectDir::Reply;
+        }
       }
     }
-    self->sink_->push_back(std::move(e));
-    return NFCT_CB_CONTINUE;
+    sink->push_back(std::move(e));
+    return MNL_CB_OK;
   }
 
-  nfct_handle* h_ = nullptr;
-  std::vector<ExpectEntry>* sink_ = nullptr;
+  mnl_socket* nl_ = nullptr;
+  uint32_t portId_ = 0;
+  uint32_t seq_ = 0;
 };
 
 ExpectationTable::ExpectationTable() : impl_(std::make_unique<ExpectationTableImpl>()) {}

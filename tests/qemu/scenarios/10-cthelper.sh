@@ -42,7 +42,7 @@ table inet lane {
 EOF
 
 ftp_server_start
-in_ns gw ct_probe alg --queue $Q --seconds 60 --hold-ms 2000 --marker /tmp/expect.marker \
+$IP netns exec gw ct_probe alg --queue $Q --seconds 60 --hold-ms 2000 --marker /tmp/expect.marker \
   >/tmp/alg.log 2>&1 &
 alg=$!
 sleep 0.5
