@@ -27,6 +27,8 @@ enum class Pending : uint8_t { Other, Greeting, Pasv, Epsv, Lpsv, AuthTls, Unkno
 // A held packet: its handle and the acknowledgement data to rewrite when it is released.
 struct HeldSeg {
   uint64_t handle = 0;
+  uint32_t seq = 0;  // original range [seq, seq + len) of the packet's payload
+  uint32_t len = 0;
   uint32_t ack = 0;
   uint8_t flags = 0;
   uint8_t sackCount = 0;
@@ -180,6 +182,7 @@ class EngineImpl {
   }
   uint32_t mapAck(DirState& o, uint32_t ack);
   uint32_t mapSackEdge(DirState& o, uint32_t edge) {
+    if (cfg_.kernelSeqAdjust) return edge;
     if (cfg_.ackSpace == AckSpace::Rewritten) {
       DirBuffer* b = buffer(o);
       return b ? b->map.toOriginal(edge) : seqAdd(edge, -o.baseDelta);
@@ -212,6 +215,10 @@ class EngineImpl {
   void release(Session& s, Dir d, uint32_t from, uint32_t to, const HeldSeg* current,
                uint32_t outAck, bool withHeld, Actions& out);
   void resync(Session& s, Dir d, uint32_t at, uint64_t handle, uint64_t now, Actions& out);
+  // Kernel sequence adjustment: every packet keeps its own byte range and numbers, only its
+  // payload is replaced by the rewritten bytes of that range.
+  void releaseInPlace(DirState& ds, const HeldSeg* const* pk, size_t k, const HeldSeg* current,
+                      Actions& out);
 
   Event* baseEvent(Session& s, Dir d, EventKind k, uint64_t handle, uint64_t now, Actions& out) {
     Event* e = addEvent(out);
@@ -233,6 +240,7 @@ class EngineImpl {
   std::vector<char> lines_;
   std::vector<uint8_t> scratch_;
   size_t scratchUsed_ = 0;
+  std::span<const uint8_t> curPayload_;  // payload of the segment being processed
   uint32_t freeBuf_ = kNone;
   size_t liveSessions_ = 0;
   size_t nextFreeSession_ = 0;
@@ -367,10 +375,10 @@ void EngineImpl::trimAcked(DirState& o, uint32_t origAck) {
 
 uint32_t EngineImpl::mapAck(DirState& o, uint32_t ack) {
   DirBuffer* b = buffer(o);
-  if (cfg_.ackSpace == AckSpace::Rewritten) {
+  if (cfg_.ackSpace == AckSpace::Rewritten || cfg_.kernelSeqAdjust) {
     const uint32_t orig = b ? b->map.toOriginal(ack) : seqAdd(ack, -o.baseDelta);
     trimAcked(o, orig);
-    return orig;
+    return cfg_.kernelSeqAdjust ? ack : orig;  // the kernel maps it back itself
   }
   // Replay: the capture's acknowledgements are in original space. Never acknowledge bytes
   // the output has not carried yet (held ones).
@@ -733,6 +741,14 @@ void EngineImpl::release(Session& s, Dir d, uint32_t from, uint32_t to, const He
   }
   if (current != nullptr) pk[k++] = current;
   if (k == 0) return;
+  if (cfg_.kernelSeqAdjust) {
+    releaseInPlace(ds, pk.data(), k, current, out);
+    if (b != nullptr && withHeld) {
+      b->heldCount = 0;
+      ds.holding = false;
+    }
+    return;
+  }
 
   const size_t limit = std::max<size_t>(ds.mss != 0 ? ds.mss : kDefaultMss, ds.maxSeen);
   size_t needed = std::max<size_t>(1, (total + limit - 1) / limit);
@@ -774,6 +790,38 @@ void EngineImpl::release(Session& s, Dir d, uint32_t from, uint32_t to, const He
   }
 }
 
+void EngineImpl::releaseInPlace(DirState& ds, const HeldSeg* const* pk, size_t k,
+                                const HeldSeg* current, Actions& out) {
+  DirBuffer* b = buffer(ds);
+  for (size_t i = 0; i < k; ++i) {
+    const HeldSeg& h = *pk[i];
+    PacketAction* a = addPacket(out, h.handle, PacketVerdict::Rewrite);
+    a->seq = h.seq;
+    a->ack = h.ack;
+    a->sackCount = h.sackCount;
+    a->sack = h.sack;
+    std::span<uint8_t> dst(scratch_.data() + scratchUsed_, scratch_.size() - scratchUsed_);
+    size_t w = 0;
+    uint32_t from = h.seq;
+    if (b != nullptr && seqLt(from, b->flightStart) && &h == current) {
+      // Acknowledged bytes at the front of a retransmission: before every live splice.
+      const auto n = std::min<size_t>(static_cast<size_t>(seqDiff(b->flightStart, from)), h.len);
+      std::memcpy(dst.data(), curPayload_.data(), n);
+      w = n;
+      from = b->flightStart;
+    }
+    const uint32_t to = h.seq + h.len;
+    if (b != nullptr && seqLt(from, to)) {
+      const size_t r = b->map.render(from, to,
+                                     std::span<const uint8_t>(flightData(ds.buf), b->flightLen),
+                                     b->flightStart, dst.subspan(w));
+      if (r != SIZE_MAX) w += r;
+    }
+    scratchUsed_ += w;
+    a->payload = std::span<const uint8_t>(dst.data(), w);
+  }
+}
+
 void EngineImpl::resync(Session& s, Dir d, uint32_t at, uint64_t handle, uint64_t now,
                         Actions& out) {
   DirState& ds = s.dir[static_cast<size_t>(d)];
@@ -811,6 +859,7 @@ void EngineImpl::resync(Session& s, Dir d, uint32_t at, uint64_t handle, uint64_
 void EngineImpl::onSegment(const Segment& seg, uint64_t now, Actions& out) {
   scratchUsed_ = 0;
   const PacketView& v = *seg.view;
+  curPayload_ = v.payload;
   count(Counter::Segments);
   Dir d;
   FlowKey key;
@@ -891,6 +940,8 @@ void EngineImpl::onSegment(const Segment& seg, uint64_t now, Actions& out) {
   uint32_t outAck = v.ack;
   HeldSeg cur;
   cur.handle = seg.handle;
+  cur.seq = v.seq;
+  cur.len = len;
   cur.ack = v.ack;
   cur.flags = v.flags;
   cur.sackCount = v.sackCount;
@@ -903,7 +954,7 @@ void EngineImpl::onSegment(const Segment& seg, uint64_t now, Actions& out) {
                             : v.sack[j];
   }
   auto forwardAsIs = [&](uint32_t origSeq) {
-    const uint32_t seqOut = mapSeq(ds, origSeq);
+    const uint32_t seqOut = cfg_.kernelSeqAdjust ? origSeq : mapSeq(ds, origSeq);
     const bool same = seqOut == v.seq && outAck == v.ack &&
                       std::equal(outSack.begin(), outSack.begin() + v.sackCount, v.sack.begin());
     PacketAction* a = addPacket(out, seg.handle, same ? PacketVerdict::Accept : PacketVerdict::Rewrite);
@@ -1057,6 +1108,14 @@ void EngineImpl::onSegment(const Segment& seg, uint64_t now, Actions& out) {
     if (!ds.holding) {
       ds.holding = true;
       ds.heldFrom = ds.released;
+    }
+    if (b->heldCount == kMaxHeld && cfg_.kernelSeqAdjust) {
+      // Bytes cannot move between packets here: give up holding this line. If it completes
+      // as an announcement, it is refused (partially_released), never half-rewritten.
+      release(*s, d, ds.heldFrom, segEnd, &cur, outAck, true, out);
+      ds.released = segEnd;
+      count(Counter::BufferOverflow);
+      return;
     }
     if (b->heldCount == kMaxHeld) {
       addPacket(out, b->held[0].handle, PacketVerdict::Drop);

@@ -193,6 +193,10 @@ struct EngineConfig {
   bool allowLongForms = false;  // LPRT/LPSV
   std::array<uint16_t, 8> controlPorts{21, 0, 0, 0, 0, 0, 0, 0};
   AckSpace ackSpace = AckSpace::Rewritten;
+  // The kernel adjusts sequence numbers (conntrack seqadj through NFQUEUE verdicts, expectation
+  // mode): the engine only replaces payloads, every packet keeps its own byte range, seq, ack
+  // and SACK blocks; held packets are released one by one instead of coalesced.
+  bool kernelSeqAdjust = false;
 };
 
 class EngineImpl;

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -630,6 +631,58 @@ TEST(EngineProperty, SplitEverywhereGivesIdenticalEventsAndStreams) {
   EXPECT_EQ(bytes.s2c, base.s2c);
   EXPECT_EQ(bytes.events, base.events);
   EXPECT_EQ(bytes.bad, 0u);
+}
+
+}  // namespace
+}  // namespace ftpalg::core
+
+namespace ftpalg::core {
+namespace {
+
+// Expectation mode: the kernel's seqadj shifts sequence numbers, so the engine must keep every
+// packet's own numbers and byte range and only replace payloads; the payloads, in order, are
+// the rewritten stream.
+TEST(EngineKernelSeqAdjust, PacketsKeepTheirNumbersAndPayloadsFormTheRewrittenStream) {
+  EngineConfig cfg;
+  cfg.kernelSeqAdjust = true;
+  testing::StaticNat nat;
+  const Endpoint c = endpoint("198.18.0.2:40000");
+  const Endpoint sv = endpoint("198.19.0.2:21");
+  nat.enabled = true;
+  nat.binding = NatBinding{c.addr, ipFromText("198.51.100.7"), sv.addr, sv.addr};
+  Engine engine(cfg, &nat);
+  uint64_t handle = 0;
+  std::map<uint64_t, uint32_t> seqOf;
+  std::map<uint64_t, std::string> payloadOf;
+  std::map<uint32_t, std::string> out;  // original seq -> payload sent
+  auto feed = [&](std::vector<uint8_t> pkt) {
+    const PacketParse pp = parsePacket(pkt);
+    seqOf[++handle] = pp.view.seq;
+    payloadOf[handle] = std::string(pp.view.payload.begin(), pp.view.payload.end());
+    Actions acts;
+    engine.onSegment(Segment{&pp.view, handle}, handle, acts);
+    for (size_t i = 0; i < acts.packetCount; ++i) {
+      const PacketAction& a = acts.packets[i];
+      ASSERT_NE(a.verdict, PacketVerdict::Drop);
+      if (a.verdict == PacketVerdict::Rewrite) {
+        EXPECT_EQ(a.seq, seqOf[a.handle]);
+        EXPECT_EQ(a.ack, 501u);
+        out[a.seq] = std::string(a.payload.begin(), a.payload.end());
+      } else if (a.verdict == PacketVerdict::Accept) {
+        out[seqOf[a.handle]] = payloadOf[a.handle];
+      }
+    }
+  };
+  feed(testing::PacketBuilder().v4(c, sv).seq(100).flags(TcpSyn).build());
+  feed(testing::PacketBuilder().v4(sv, c).seq(500).ack(101).flags(TcpSyn | TcpAck).build());
+  const std::string line = "NOOP\r\nPORT 198,18,0,2,195,80\r\nNOOP\r\n";
+  for (size_t i = 0; i < line.size(); ++i) {
+    feed(testing::PacketBuilder().v4(c, sv).seq(101 + static_cast<uint32_t>(i)).ack(501)
+             .payload(line.substr(i, 1)).build());
+  }
+  std::string joined;
+  for (const auto& [seq, p] : out) joined += p;
+  EXPECT_EQ(joined.substr(joined.find("PORT")), "PORT 198,51,100,7,195,80\r\nNOOP\r\n");
 }
 
 }  // namespace
