@@ -172,6 +172,8 @@ class FakeServer:
         f = c.makefile("rb")
         local = c.getsockname()[0]
         fam = c.family
+        # The listening socket is dual-stack: an IPv4 peer shows up as ::ffff:a.b.c.d.
+        v4 = local[7:] if local.startswith("::ffff:") else local
 
         def send(line):
             c.sendall((line + "\r\n").encode())
@@ -220,14 +222,14 @@ class FakeServer:
                                         "client-227"))
             elif verb == "PASV":
                 port = self.listener(fam, local)
-                h = local.replace(".", ",")
+                h = v4.replace(".", ",")
                 send(f"227 Entering Passive Mode ({h},{port >> 8},{port & 255})")
             elif verb == "EPSV":
                 port = self.listener(fam, local)
                 send(f"229 Entering Extended Passive Mode (|||{port}|)")
             elif verb == "SITE" and arg.upper() == "U227":
                 port = self.listener(fam, local)
-                h = local.replace(".", ",")
+                h = v4.replace(".", ",")
                 send(f"227 Entering Passive Mode ({h},{port >> 8},{port & 255})")
             elif verb == "SITE" and arg.upper() == "LISTEN":
                 port = self.listener(fam, local)

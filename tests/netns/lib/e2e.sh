@@ -244,24 +244,43 @@ e2e_gw_queue_rules() {
 }
 
 # e2e_late_syn: prints "LATE DROPPED ADMITTED" for the SYNs recorded since the last call and
-# empties the sets. LATE counts 4-tuples first dropped and then admitted.
+# empties the sets. LATE counts dropped 4-tuples that were admitted later: found in adm4/adm6
+# or as a conntrack entry (a dropped SYN never gets a confirmed entry, so an entry with that
+# tuple means a later SYN of the same connection went through).
 e2e_late_syn() {
-  local json
+  local json ct
   json=$(netns_exec gw timeout 10 nft -j list table inet e2e) || {
     echo "0 0 0"
     return 0
   }
+  ct=$( (netns_exec gw timeout 10 conntrack -L -p tcp -o extended 2>/dev/null
+    netns_exec gw timeout 10 conntrack -L -f ipv6 -p tcp -o extended 2>/dev/null) || true)
   python3 -c '
-import json, sys
+import ipaddress, json, re, sys
+doc, ct = sys.argv[1], sys.argv[2]
+def norm(a, sp, d, dp):
+    return (str(ipaddress.ip_address(a)), int(sp), str(ipaddress.ip_address(d)), int(dp))
 sets = {}
-for o in json.load(sys.stdin)["nftables"]:
+for o in json.loads(doc)["nftables"]:
     s = o.get("set")
     if s:
-        sets[s["name"]] = {json.dumps(e, sort_keys=True) for e in s.get("elem", [])}
-d = sets.get("drop4", set()) | sets.get("drop6", set())
-a = sets.get("adm4", set()) | sets.get("adm6", set())
-print(len(d & a), len(d), len(a))
-' <<<"$json"
+        els = set()
+        for e in s.get("elem", []):
+            v = e["elem"]["val"] if isinstance(e, dict) and "elem" in e else e
+            c = v["concat"]
+            els.add(norm(*c))
+        sets[s["name"]] = els
+dropped = sets.get("drop4", set()) | sets.get("drop6", set())
+admitted = sets.get("adm4", set()) | sets.get("adm6", set())
+seen = set(admitted)
+for line in ct.splitlines():
+    src = re.findall(r"src=(\S+)", line); dst = re.findall(r"dst=(\S+)", line)
+    sp = re.findall(r"sport=(\d+)", line); dp = re.findall(r"dport=(\d+)", line)
+    if len(src) >= 2 and len(sp) >= 2:
+        seen.add(norm(src[0], sp[0], dst[0], dp[0]))
+        seen.add(norm(src[0], sp[0], src[1], sp[1]))  # after DNAT: the reply source
+print(len(dropped & seen), len(dropped), len(admitted))
+' "$json" "$ct"
   local s
   for s in drop4 drop6 adm4 adm6; do netns_exec gw timeout 10 nft flush set inet e2e "$s"; done
 }
