@@ -228,6 +228,8 @@ say "VM ran $(elapsed "$t0"), qemu exit $rc, total $(elapsed "$t_all"), log $log
 
 # /init writes 0 (all scenarios passed) or 1 to the isa-debug-exit port: qemu exits with
 # (value << 1) | 1. 0 means the VM powered off or panicked without reporting; 124 a timeout.
+# Result lines of the scenarios (docs/interop.md, scripts/interop-table.py format).
+sed -n 's/^LANE-RESULT //p' "$log" >"$lane/results.jsonl"
 case $rc in
   1) grep -q '^LANE RESULT PASS' "$log" || die "exit code says pass but no PASS line in $log"
      say "PASS" ;;

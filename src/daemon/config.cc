@@ -45,7 +45,15 @@ std::string_view trim(std::string_view s) {
 }  // namespace
 
 std::string_view kernelModeName(KernelMode m) {
-  return m == KernelMode::Pinhole ? "pinhole" : "auto";
+  switch (m) {
+    case KernelMode::Pinhole:
+      return "pinhole";
+    case KernelMode::Cthelper:
+      return "cthelper";
+    case KernelMode::Auto:
+      break;
+  }
+  return "auto";
 }
 
 std::string_view logLevelName(LogLevel l) {
@@ -151,8 +159,11 @@ ConfigStatus parseKernelMode(std::string_view text, KernelMode& out) {
     out = KernelMode::Auto;
   } else if (text == "pinhole") {
     out = KernelMode::Pinhole;
+  } else if (text == "cthelper") {
+    out = KernelMode::Cthelper;
   } else {
-    return ConfigStatus::error(fmt::format("bad kernel mode '{}' (pinhole, auto)", text));
+    return ConfigStatus::error(
+        fmt::format("bad kernel mode '{}' (auto, cthelper, pinhole)", text));
   }
   return {};
 }
@@ -303,6 +314,9 @@ ConfigStatus applyConfigFile(const std::string& path, DaemonConfig& cfg) {
 
 ConfigStatus validate(const DaemonConfig& cfg) {
   if (cfg.queues.empty()) return ConfigStatus::error("no queue given");
+  if (cfg.kernelMode == KernelMode::Cthelper && cfg.queues.size() != 1) {
+    return ConfigStatus::error("--kernel-mode cthelper serves exactly one queue (the helper's)");
+  }
   if (cfg.installRules) {
     for (size_t i = 1; i < cfg.queues.size(); ++i) {
       if (cfg.queues[i] != cfg.queues[0] + i) {
@@ -327,7 +341,7 @@ ConfigStatus parseCommandLine(int argc, const char* const* argv, CommandLine& ou
   app.add_option("--config", configPath, "TOML configuration file")->type_name("FILE");
   app.add_option("--queues", queues, "NFQUEUE numbers, one thread each (default 0)")
       ->type_name("N[-M][,...]");
-  app.add_option("--kernel-mode", kernelMode, "pinhole or auto (default auto)")
+  app.add_option("--kernel-mode", kernelMode, "auto, cthelper or pinhole (default auto)")
       ->type_name("MODE");
   app.add_flag("--install-rules", installRules,
                "Add the NFQUEUE rules for the control ports at start, remove them at exit");

@@ -12,7 +12,10 @@
 
 namespace ftpalg::daemon {
 
-enum class KernelMode : uint8_t { Auto, Pinhole };
+// Auto: cthelper when the kernel has nfnetlink_cthelper, else pinhole. Cthelper: ftpalgd is a
+// userspace conntrack helper and admits data connections as conntrack expectations. Pinhole:
+// ftpalgd's own nftables table of single-use pinholes.
+enum class KernelMode : uint8_t { Auto, Pinhole, Cthelper };
 enum class LogLevel : uint8_t { Error, Warning, Info, Debug };
 
 std::string_view kernelModeName(KernelMode m);

@@ -1,5 +1,6 @@
-// Which kernel mechanism admits data connections. Only pinhole mode (ftpalg's nftables table)
-// exists today; `auto` probes for nfnetlink_cthelper and says why it picks pinhole.
+// Which kernel mechanism admits data connections: ftpalg's own nftables pinholes, or conntrack
+// expectations with ftpalgd registered as a userspace conntrack helper (nfnetlink_cthelper).
+// `auto` probes for nfnetlink_cthelper and says in one line what it picked and why.
 #pragma once
 
 #include <string>
@@ -9,11 +10,12 @@
 namespace ftpalg::daemon {
 
 struct KernelModeChoice {
-  KernelMode mode = KernelMode::Pinhole;
+  KernelMode mode = KernelMode::Pinhole;  // Pinhole or Cthelper, never Auto
+  bool ok = true;   // false: the requested mode cannot run on this kernel (`why` says why)
   std::string why;  // one line for the log
 };
 
-// Resolves `requested` (auto or pinhole) on the running kernel.
+// Resolves `requested` on the running kernel.
 KernelModeChoice chooseKernelMode(KernelMode requested);
 
 }  // namespace ftpalg::daemon

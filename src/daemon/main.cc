@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "daemon/config.h"
+#include "daemon/cthelper_mode.h"
 #include "daemon/event_sink.h"
 #include "daemon/kernel_mode.h"
 #include "daemon/log.h"
@@ -94,6 +95,12 @@ int main(int argc, char** argv) {
   d::setLogLevel(cfg.logLevel);
 
   const d::RuleSpec rules = d::ruleSpec(cfg);
+  if (cl.printRules && (cfg.kernelMode == d::KernelMode::Cthelper ||
+                        (cfg.kernelMode == d::KernelMode::Auto &&
+                         d::chooseKernelMode(cfg.kernelMode).mode == d::KernelMode::Cthelper))) {
+    std::fputs(d::helperRulesText(d::helperRuleSpec(cfg)).c_str(), stdout);
+    return 0;
+  }
   if (cl.printRules) {
     std::fputs(d::rulesText(rules).c_str(), stdout);
     std::fputs("\n", stdout);
@@ -111,10 +118,19 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
 
   const d::KernelModeChoice mode = d::chooseKernelMode(cfg.kernelMode);
+  if (!mode.ok) {
+    logf(LogLevel::Error, "kernel mode {}", mode.why);
+    return kExitSetup;
+  }
   logf(LogLevel::Info, "kernel mode {}", mode.why);
 
   d::EventSink events;
   if (d::ConfigStatus s = events.open(cfg.eventsPath); !s.ok()) return configError(s.message());
+  if (mode.mode == d::KernelMode::Cthelper) {
+    const int rc = d::runCthelperMode(cfg, workerSettings(cfg, cfg.queues.front()), events, sigs);
+    events.close();
+    return rc;
+  }
 
   std::vector<std::unique_ptr<d::QueueWorker>> workers;
   for (uint16_t q : cfg.queues) {

@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <array>
 #include <string>
 
@@ -48,6 +49,15 @@ bool sameFlow(const core::FlowKey& a, const core::FlowKey& b) { return a == b; }
 
 }  // namespace
 
+bool CtEntryResolver::resolve(const core::FlowKey& /*flow*/, core::NatBinding& out) {
+  if (ct_ == nullptr || !ct_->natted()) return false;
+  out.clientInside = ct_->orig.src.addr;
+  out.serverInside = ct_->orig.dst.addr;
+  out.serverOutside = ct_->reply.src.addr;
+  out.clientOutside = ct_->reply.dst.addr;
+  return true;
+}
+
 template <typename... Args>
 void QueueWorker::limited(RateLimit& rl, LogLevel level, uint64_t nowNs,
                           fmt::format_string<Args...> f, Args&&... args) {
@@ -65,7 +75,9 @@ QueueWorker::QueueWorker(const WorkerSettings& settings, EventSink& events)
       events_(events),
       socket_(settings.queue),
       pinholes_(settings.pinhole),
-      engine_(settings.engine, &conntrack_),
+      engine_(settings.engine, settings.expectationMode
+                                   ? static_cast<core::NatResolver*>(&ctResolver_)
+                                   : static_cast<core::NatResolver*>(&conntrack_)),
       held_(settings.heldCapacity),
       scratch_(kScratchBytes) {
   pending_.reserve(kMaxPending);
@@ -77,7 +89,11 @@ QueueWorker::QueueWorker(const WorkerSettings& settings, EventSink& events)
 QueueWorker::~QueueWorker() = default;
 
 kernel::Status QueueWorker::open() {
-  if (kernel::Status s = conntrack_.open(); !s.ok()) return s;
+  if (settings_.expectationMode) {
+    if (kernel::Status s = expectations_.open(); !s.ok()) return s;
+  } else if (kernel::Status s = conntrack_.open(); !s.ok()) {
+    return s;
+  }
   return socket_.open();
 }
 
@@ -90,7 +106,10 @@ bool QueueWorker::isControlPort(uint16_t port) const {
 
 void QueueWorker::verdict(uint32_t id, kernel::NfVerdict v, std::span<const uint8_t> packet) {
   if (v == kernel::NfVerdict::Drop) bump(stats_.dropped);
-  if (kernel::Status s = socket_.verdict(id, v, packet); !s.ok()) {
+  // Expectation mode: a new payload goes with an NFQA_CT nest, or the kernel does not apply
+  // seqadj to a length change and the connection breaks.
+  const bool withCt = settings_.expectationMode && !packet.empty();
+  if (kernel::Status s = socket_.verdict(id, v, packet, withCt); !s.ok()) {
     limited(errorLog_, LogLevel::Error, monotonicNs(), "{}", s.message());
   }
 }
@@ -113,10 +132,57 @@ void QueueWorker::onPacket(const kernel::QueuedPacket& packet) {
     verdict(packet.id, kernel::NfVerdict::Accept);
     return;
   }
-  const core::PacketView& v = pp.view;
+  if (!settings_.expectationMode) {
+    const core::PacketView& v = pp.view;
+    actions_.clear();
+    engine_.onSegment(core::Segment{&v, packet.id}, now, actions_);
+    apply(now, &packet, &v);
+    return;
+  }
+  // Expectation mode: only connections the ruleset assigned to the helper are queued, each
+  // packet with its conntrack entry, after NAT. Without a readable entry nothing can be
+  // expected: forward the packet uninspected (it opens nothing) and count it.
+  core::PacketView v;
+  hasCurrentCt_ = parseCtAttr(packet.ct, pp.view.family, currentCt_) && normalise(pp.view, v);
+  if (!hasCurrentCt_) {
+    bump(stats_.noConntrack);
+    limited(parseLog_, LogLevel::Warning, now,
+            "packet id {} without a usable conntrack entry ({} bytes of NFQA_CT), accepted",
+            packet.id, packet.ct.size());
+    verdict(packet.id, kernel::NfVerdict::Accept);
+    return;
+  }
+  ctResolver_.set(&currentCt_);
   actions_.clear();
   engine_.onSegment(core::Segment{&v, packet.id}, now, actions_);
   apply(now, &packet, &v);
+  ctResolver_.set(nullptr);
+  hasCurrentCt_ = false;
+}
+
+bool QueueWorker::normalise(const core::PacketView& raw, core::PacketView& out) const {
+  const kernel::CtTuple& o = currentCt_.orig;
+  const kernel::CtTuple& r = currentCt_.reply;
+  const core::Endpoint src{raw.src, raw.sport};
+  const core::Endpoint dst{raw.dst, raw.dport};
+  out = raw;
+  // At the confirm hook both NATs are done: client -> server packets carry the reply tuple
+  // reversed, server -> client packets the original tuple reversed.
+  if ((src == r.dst && dst == r.src) || (src == o.src && dst == o.dst)) {
+    out.src = o.src.addr;
+    out.sport = o.src.port;
+    out.dst = o.dst.addr;
+    out.dport = o.dst.port;
+    return true;
+  }
+  if ((src == o.dst && dst == o.src) || (src == r.src && dst == r.dst)) {
+    out.src = o.dst.addr;
+    out.sport = o.dst.port;
+    out.dst = o.src.addr;
+    out.dport = o.src.port;
+    return true;
+  }
+  return false;
 }
 
 void QueueWorker::apply(uint64_t nowNs, const kernel::QueuedPacket* current,
@@ -225,20 +291,28 @@ void QueueWorker::apply(uint64_t nowNs, const kernel::QueuedPacket* current,
 bool QueueWorker::applyEvent(const core::Event& ev, uint64_t nowNs) {
   if (ev.verdict == core::Verdict::Refuse) bump(stats_.refused);
   if (ev.verdict != core::Verdict::Admit) return true;
-  if (ev.hasRewritten) markLiberal(ev.flow, nowNs);
+  if (ev.hasRewritten && !settings_.expectationMode) markLiberal(ev.flow, nowNs);
   if (!ev.hasExpect) return true;
-  if (kernel::Status s = pinholes_.admit(ev.expect); !s.ok()) {
+  if (kernel::Status s = admit(ev.expect); !s.ok()) {
     bump(stats_.pinholeFailures);
     limited(errorLog_, LogLevel::Error, nowNs,
-            "pinhole for {} -> {} failed: {}; dropping the announcement (flow {})",
-            ipText(ev.expect.src.addr), endpointText(ev.expect.dst), s.message(),
-            flowText(ev.flow));
+            "{} for {} -> {} failed: {}; dropping the announcement (flow {})",
+            settings_.expectationMode ? "expectation" : "pinhole", ipText(ev.expect.src.addr),
+            endpointText(ev.expect.dst), s.message(), flowText(ev.flow));
     if (pending_.size() == kMaxPending) pending_.erase(pending_.begin());
     pending_.push_back(PendingAdmit{ev.flow, ev.dir, ev.expect, nowNs});
     return false;
   }
   bump(stats_.admitted);
   return true;
+}
+
+kernel::Status QueueWorker::admit(const core::Expectation& x) {
+  if (!settings_.expectationMode) return pinholes_.admit(x);
+  // Fail closed: an announcement seen without its packet's conntrack entry (e.g. released by a
+  // timer) has no master to hang the expectation on.
+  if (!hasCurrentCt_) return kernel::Status::error(ENOENT, "expect: no conntrack entry at hand");
+  return expectations_.add(currentCt_, x);
 }
 
 bool QueueWorker::retryPending(const core::FlowKey& flow, core::Dir dir, uint64_t nowNs) {
@@ -248,7 +322,7 @@ bool QueueWorker::retryPending(const core::FlowKey& flow, core::Dir dir, uint64_
       ++it;
       continue;
     }
-    if (kernel::Status s = pinholes_.admit(it->expect); !s.ok()) {
+    if (kernel::Status s = admit(it->expect); !s.ok()) {
       bump(stats_.pinholeFailures);
       limited(errorLog_, LogLevel::Error, nowNs, "pinhole retry for {} failed: {}",
               endpointText(it->expect.dst), s.message());
@@ -302,7 +376,8 @@ void QueueWorker::logEvent(const core::Event& ev, uint64_t nowNs) {
       if (ev.hasRewritten) text += fmt::format(" -> {} (rewritten)", endpointText(ev.rewritten));
       if (ev.hasExpect) {
         const core::Expectation& x = ev.expect;
-        text += fmt::format(" pinhole {}:{} -> {}", ipText(x.src.addr),
+        text += fmt::format(" {} {}:{} -> {}",
+                            settings_.expectationMode ? "expect" : "pinhole", ipText(x.src.addr),
                             x.srcPortAny ? std::string("any") : std::to_string(x.src.port),
                             endpointText(x.dst));
         if (!(x.natTo == x.dst)) text += fmt::format(" nat-to {}", endpointText(x.natTo));

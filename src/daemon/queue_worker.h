@@ -1,5 +1,9 @@
 // One NFQUEUE queue and everything that serves it, driven by one thread: the queue socket, an
 // Engine, a Conntrack socket (NAT bindings, liberal tracking) and a PinholeTable socket (admits).
+// In expectation mode (cthelper) the queue carries each packet's conntrack entry instead: the
+// NAT binding comes from its tuples, each admit becomes a conntrack expectation on that entry
+// (ExpectationTable), the kernel adjusts sequence numbers itself (no liberal tracking), and
+// every verdict with a new payload carries an NFQA_CT nest so the kernel records it in seqadj.
 //
 // Per packet: parse; not TCP control traffic -> accept; otherwise Engine::onSegment with the
 // packet id as handle and CLOCK_MONOTONIC as time, then apply the Actions: events first (install
@@ -17,6 +21,7 @@
 #include "daemon/log.h"
 #include "ftpalg/core/engine.h"
 #include "ftpalg/kernel/conntrack.h"
+#include "ftpalg/kernel/expectation.h"
 #include "ftpalg/kernel/pinhole.h"
 #include "kernel/nfqueue/queue_socket.h"
 
@@ -34,6 +39,7 @@ struct WorkerStats {
   std::atomic<uint64_t> admitted{0};        // pinholes installed
   std::atomic<uint64_t> refused{0};
   std::atomic<uint64_t> pinholeFailures{0};  // admit failed: announcement dropped (fail closed)
+  std::atomic<uint64_t> noConntrack{0};      // expectation mode: packet without NFQA_CT
   std::atomic<uint64_t> liberalFailures{0};
   std::atomic<uint64_t> rebuildFailures{0};  // rewrite did not fit: packet dropped
   std::atomic<uint64_t> unknownHandles{0};   // engine named a packet we do not have
@@ -47,6 +53,21 @@ struct WorkerSettings {
   core::EngineConfig engine;
   kernel::PinholeConfig pinhole;
   size_t heldCapacity = 4096;  // held packet copies per queue
+  // Expectation mode: admits are conntrack expectations; queue.conntrack and
+  // engine.kernelSeqAdjust must be set too.
+  bool expectationMode = false;
+};
+
+// Expectation mode's NatResolver: the binding of the conntrack entry of the packet being
+// handled (the engine asks from inside onSegment). clientInside = orig src, serverInside =
+// orig dst, serverOutside = reply src, clientOutside = reply dst.
+class CtEntryResolver : public core::NatResolver {
+ public:
+  void set(const kernel::CtEntry* ct) { ct_ = ct; }
+  bool resolve(const core::FlowKey& flow, core::NatBinding& out) override;
+
+ private:
+  const kernel::CtEntry* ct_ = nullptr;
 };
 
 class QueueWorker : public kernel::PacketHandler {
@@ -85,11 +106,18 @@ class QueueWorker : public kernel::PacketHandler {
   void apply(uint64_t nowNs, const kernel::QueuedPacket* current, const core::PacketView* view);
   // Returns false when the announcement's packet must be dropped (pinhole not installed).
   bool applyEvent(const core::Event& event, uint64_t nowNs);
+  // Installs one expectation: a pinhole, or in expectation mode a conntrack expectation on the
+  // current packet's entry (none: ENOENT).
+  kernel::Status admit(const core::Expectation& x);
   void markLiberal(const core::FlowKey& flow, uint64_t nowNs);
   void unmark(const core::FlowKey& flow);
   bool retryPending(const core::FlowKey& flow, core::Dir dir, uint64_t nowNs);
   void logEvent(const core::Event& event, uint64_t nowNs);
   void verdict(uint32_t id, kernel::NfVerdict v, std::span<const uint8_t> packet = {});
+  // Expectation mode: hands the engine a copy of `raw` whose addresses and ports are those of
+  // the conntrack entry's original tuple (the kernel queues after NAT, so the two directions
+  // otherwise show different address pairs). False when the packet fits neither direction.
+  bool normalise(const core::PacketView& raw, core::PacketView& out) const;
   void flushBatch();
   void expire(uint64_t nowNs);
   [[nodiscard]] bool isControlPort(uint16_t port) const;
@@ -102,6 +130,10 @@ class QueueWorker : public kernel::PacketHandler {
   kernel::QueueSocket socket_;
   kernel::Conntrack conntrack_;
   kernel::PinholeTable pinholes_;
+  kernel::ExpectationTable expectations_;
+  CtEntryResolver ctResolver_;
+  kernel::CtEntry currentCt_;
+  bool hasCurrentCt_ = false;
   core::Engine engine_;
   core::Actions actions_;
   HeldPool held_;

@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -74,6 +75,10 @@ struct ExpectNatPlan {
   core::IpAddr natAddr;
 };
 ExpectNatPlan planExpectNat(const CtEntry& master, const core::Expectation& x);
+
+// Reads both tuples from the payload of a conntrack nest (NFQA_CT of a queued packet, whose
+// attributes are CTA_*) of an IPv4 or IPv6 TCP connection. False when a tuple is incomplete.
+bool parseCtAttr(std::span<const uint8_t> nest, core::Family family, CtEntry& out);
 
 class ExpectationTableImpl;
 

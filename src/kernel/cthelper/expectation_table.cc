@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <span>
 
 #include "ftpalg/kernel/expectation.h"
 
@@ -183,6 +184,36 @@ bool readTupleSource(const nlattr* tuple, core::Endpoint& out) {
 
 bool CtEntry::natted() const {
   return !(orig.src.addr == reply.dst.addr) || !(orig.dst.addr == reply.src.addr);
+}
+
+bool parseCtAttr(std::span<const uint8_t> nest, core::Family family, CtEntry& out) {
+  const int af = family == core::Family::V4 ? AF_INET : AF_INET6;
+  CtPtr ct(nfct_new());
+  if (!ct || nest.empty() ||
+      nfct_payload_parse(nest.data(), nest.size(), static_cast<uint16_t>(af), ct.get()) < 0) {
+    return false;
+  }
+  const nf_conntrack* c = ct.get();
+  const bool v4 = af == AF_INET;
+  const nf_conntrack_attr need[] = {
+      v4 ? ATTR_ORIG_IPV4_SRC : ATTR_ORIG_IPV6_SRC, v4 ? ATTR_ORIG_IPV4_DST : ATTR_ORIG_IPV6_DST,
+      v4 ? ATTR_REPL_IPV4_SRC : ATTR_REPL_IPV6_SRC, v4 ? ATTR_REPL_IPV4_DST : ATTR_REPL_IPV6_DST,
+      ATTR_ORIG_PORT_SRC, ATTR_ORIG_PORT_DST, ATTR_REPL_PORT_SRC, ATTR_REPL_PORT_DST};
+  for (nf_conntrack_attr a : need) {
+    if (!nfct_attr_is_set(c, a)) return false;
+  }
+  auto addr = [&](nf_conntrack_attr a) {
+    core::IpAddr r;
+    r.family = family;
+    std::memcpy(r.bytes.data(), nfct_get_attr(c, a), v4 ? 4 : 16);
+    return r;
+  };
+  auto port = [&](nf_conntrack_attr a) { return ntohs(nfct_get_attr_u16(c, a)); };
+  out.orig.src = {addr(need[0]), port(ATTR_ORIG_PORT_SRC)};
+  out.orig.dst = {addr(need[1]), port(ATTR_ORIG_PORT_DST)};
+  out.reply.src = {addr(need[2]), port(ATTR_REPL_PORT_SRC)};
+  out.reply.dst = {addr(need[3]), port(ATTR_REPL_PORT_DST)};
+  return true;
 }
 
 ExpectNatPlan planExpectNat(const CtEntry& master, const core::Expectation& x) {

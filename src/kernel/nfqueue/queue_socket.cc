@@ -100,10 +100,18 @@ Status QueueSocket::open() {
   // not computed (NFQA_SKB_CSUMNOTREADY); we recompute it on every rewrite.
   uint32_t flags = NFQA_CFG_F_GSO;
   if (cfg_.failOpen) flags |= NFQA_CFG_F_FAIL_OPEN;
-  const uint32_t mask = NFQA_CFG_F_GSO | NFQA_CFG_F_FAIL_OPEN;
+  if (cfg_.conntrack) flags |= NFQA_CFG_F_CONNTRACK;
+  const uint32_t mask = NFQA_CFG_F_GSO | NFQA_CFG_F_FAIL_OPEN | NFQA_CFG_F_CONNTRACK;
   mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(flags));
   mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(mask));
-  if (Status s = configure(buf, "nfqueue: configure queue"); !s.ok()) return s;
+  if (Status s = configure(buf, "nfqueue: configure queue"); !s.ok()) {
+    if (cfg_.conntrack && s.err() == EOPNOTSUPP) {
+      return Status::error(s.err(),
+                           "nfqueue: conntrack information on the queue (the kernel lacks the "
+                           "NFQUEUE conntrack glue, CONFIG_NETFILTER_NETLINK_GLUE_CT)");
+    }
+    return s;
+  }
 
   // Overruns are still visible in our own counters; with this option the kernel does not
   // report them as receive errors, which would otherwise interrupt a batch.
@@ -158,13 +166,18 @@ Status QueueSocket::receive(bool dontWait, PacketHandler& handler, ReceiveResult
     if (attr[NFQA_SKB_INFO] != nullptr) p.skbInfo = ntohl(mnl_attr_get_u32(attr[NFQA_SKB_INFO]));
     p.payload = std::span<const uint8_t>(payloadAs<uint8_t>(attr[NFQA_PAYLOAD]),
                                          mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]));
+    if (attr[NFQA_CT] != nullptr) {
+      p.ct = std::span<const uint8_t>(payloadAs<uint8_t>(attr[NFQA_CT]),
+                                      mnl_attr_get_payload_len(attr[NFQA_CT]));
+    }
     ++stats_.packets;
     handler.onPacket(p);
   }
   return {};
 }
 
-Status QueueSocket::verdict(uint32_t id, NfVerdict v, std::span<const uint8_t> packet) {
+Status QueueSocket::verdict(uint32_t id, NfVerdict v, std::span<const uint8_t> packet,
+                            bool withCt) {
   const size_t need = kVerdictOverhead + packet.size();
   if (need > tx_.size()) return Status::error(EMSGSIZE, "nfqueue: verdict packet too large");
   if (txLen_ + need > tx_.size()) {
@@ -175,6 +188,10 @@ Status QueueSocket::verdict(uint32_t id, NfVerdict v, std::span<const uint8_t> p
                         v == NfVerdict::Accept ? NF_ACCEPT : NF_DROP);
   if (!packet.empty()) {
     nfq_nlmsg_verdict_put_pkt(nlh, packet.data(), static_cast<uint32_t>(packet.size()));
+  }
+  if (withCt) {
+    nlattr* nest = mnl_attr_nest_start(nlh, NFQA_CT);
+    mnl_attr_nest_end(nlh, nest);
   }
   txLen_ += nlh->nlmsg_len;  // a multiple of 4: mnl_attr_put pads every attribute
   ++pending_;

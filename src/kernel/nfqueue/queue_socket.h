@@ -29,6 +29,9 @@ struct QueueConfig {
   bool failOpen = false;      // NFQA_CFG_F_FAIL_OPEN: accept instead of drop when the queue is full
   uint32_t rcvBufBytes = 8u << 20;  // SO_RCVBUFFORCE
   uint32_t receiveTimeoutMs = 200;  // SO_RCVTIMEO: a blocking receive returns after this long
+  // NFQA_CFG_F_CONNTRACK: every packet comes with its conntrack entry (NFQA_CT). Expectation
+  // mode; the kernel refuses it (EOPNOTSUPP) without the NFQUEUE conntrack glue.
+  bool conntrack = false;
 };
 
 // One packet the kernel queued. The payload starts at the IP header.
@@ -38,6 +41,7 @@ struct QueuedPacket {
   uint8_t hook = 0;
   uint32_t skbInfo = 0;     // NFQA_SKB_* bits
   std::span<const uint8_t> payload;
+  std::span<const uint8_t> ct;  // NFQA_CT nest payload (conntrack attributes); empty without
   // The kernel has not computed the TCP checksum yet (NFQA_SKB_CSUMNOTREADY): the checksum field
   // holds a partial sum. Forwarding the packet unchanged is fine; a rewrite must recompute it.
   [[nodiscard]] bool checksumNotReady() const;
@@ -88,8 +92,12 @@ class QueueSocket {
   Status receive(bool dontWait, PacketHandler& handler, ReceiveResult& result);
 
   // Appends a verdict for `id`. With a non-empty `packet` the kernel forwards those bytes
-  // instead of the queued ones (NFQA_PAYLOAD). Flushes first when the buffer is full.
-  Status verdict(uint32_t id, NfVerdict v, std::span<const uint8_t> packet = {});
+  // instead of the queued ones (NFQA_PAYLOAD). `withCt` adds an empty NFQA_CT nest: the kernel
+  // then looks up the packet's conntrack entry and records a length change in seqadj (without
+  // it a rewrite that changes the length desynchronises the connection). Flushes first when the
+  // buffer is full.
+  Status verdict(uint32_t id, NfVerdict v, std::span<const uint8_t> packet = {},
+                 bool withCt = false);
   // Sends every appended verdict in one sendmsg.
   Status flush();
   [[nodiscard]] size_t pendingVerdicts() const { return pending_; }

@@ -1,19 +1,38 @@
-# Expectation mode through NAT, with ct_probe's small queue helper standing in for ftpalgd:
-# {client behind masquerade, server behind DNAT} x {IPv4, IPv6} x {passive, active}. Each case
-# downloads two files over one control connection through a gateway whose forward chain drops
-# everything but the control connection and RELATED data connections, so a transfer only
-# works when the expectation (with nat-follow-master where the master is NATed) is right.
+# Expectation mode end to end with the real daemon: ftpalgd --kernel-mode cthelper
+# --install-rules registers the userspace helper, adds its table (ct helper object + `ct helper
+# set` on new port-21 connections) and serves the helper's queue. Matrix {client behind
+# masquerade, server behind DNAT} x {IPv4, IPv6} x {passive, active}: each case downloads two
+# files over one control connection with curl from vsftpd (content compared byte for byte and
+# by sha256) through a forward chain whose policy is drop and which admits only established
+# traffic, new port-21 connections and `ct state related`: a transfer works only when
+# ftpalgd's expectation (with nat-follow-master where the master is NATed) is right.
 # IPv4 passive through DNAT rewrites the 227 address 198,19,2,2 -> 198,18,100,1 (two bytes
-# longer): the second transfer on that connection works only if the kernel's seqadj shifts the
-# sequence numbers after a verdict that changed the payload length.
+# longer): the second transfer works only if the kernel's seqadj shifts the sequence numbers,
+# i.e. only if ftpalgd's verdict carried NFQA_CT.
+# Evidence printed: `conntrack -L expect` while a PASV announcement is outstanding (a raw
+# control session held open with nc), the RELATED counter per case, the data connections in
+# `conntrack -L`, ftpalgd's admit events. One result line per case ("LANE-RESULT {json}") for
+# docs/interop.md.
 Q=5
 topo_up
-ct_probe helper-add --queue $Q --max 8 --timeout 30 --enable || fail "helper-add"
 ftp_server_start
-$IP netns exec gw ct_probe alg --queue $Q --seconds 220 --rewrite >/tmp/alg.log 2>&1 &
-alg=$!
+$IP netns exec gw ftpalgd --kernel-mode cthelper --queues $Q --install-rules \
+  --events /tmp/events.jsonl >/tmp/ftpalgd.log 2>&1 &
+daemon=$!
+i=0
+while ! grep -q "serving queue" /tmp/ftpalgd.log; do
+  i=$((i + 1))
+  [ $i -lt 100 ] && kill -0 $daemon 2>/dev/null || { cat /tmp/ftpalgd.log; fail "ftpalgd did not start"; }
+  sleep 0.1
+done
+sed 's/^/    ftpalgd: /' /tmp/ftpalgd.log
+grep -q "kernel mode cthelper" /tmp/ftpalgd.log || fail "ftpalgd did not pick cthelper mode"
+in_ns gw nft list table inet ftpalg_helper | sed 's/^/    /'
+ct_probe helper-list | sed 's/^/    /'
+ct_probe helper-list | grep -q "helper ftpalg family ipv4 proto 6 queue $Q status enabled max 8 timeout 30" ||
+  fail "helper not registered and enabled by ftpalgd"
 
-# ruleset NAT: the whole gateway ruleset for one NAT setup.
+# ruleset NAT: the admin's part of the gateway ruleset (NAT and the forward chain).
 ruleset() {
   case $1 in
     masq) natrules='chain srcnat { type nat hook postrouting priority srcnat; oifname "g1" masquerade; }' ;;
@@ -24,15 +43,10 @@ ruleset() {
                chain srcnat { type nat hook postrouting priority srcnat; }" ;;
   esac
   in_ns gw nft delete table inet lane 2>/dev/null
-  in_ns gw nft -f - <<EOF || fail "ruleset $1"
+  in_ns gw nft -f - <<EOR || fail "ruleset $1"
 table inet lane {
-  ct helper ftp-user { type "ftpalg" protocol tcp; }
   counter related { }
   counter dropped { }
-  chain pre {
-    type filter hook prerouting priority 0;
-    tcp dport 21 ct state new ct helper set "ftp-user"
-  }
   $natrules
   chain forward {
     type filter hook forward priority 0; policy drop;
@@ -43,12 +57,28 @@ table inet lane {
     counter name "dropped"
   }
 }
-EOF
+EOR
+}
+
+# held_pasv HOST: a control session that sends PASV and stays open 4 s without opening the
+# data connection; prints `conntrack -L expect` while the expectation is outstanding.
+held_pasv() {
+  $IP netns exec client sh -c "(printf 'USER anonymous\r\n'; sleep 0.6; printf 'PASS x\r\n';
+    sleep 0.6; printf 'PASV\r\n'; sleep 4; printf 'QUIT\r\n') | nc $1 21" >/tmp/nc.out 2>&1 &
+  nc_pid=$!
+  sleep 2.5
+  log "control session: $(grep '^227' /tmp/nc.out | tr -d '\r')"
+  log "conntrack -L expect while the 227 is outstanding:"
+  in_ns gw conntrack -L expect 2>&1 | sed 's/^/      /'
+  in_ns gw conntrack -L expect 2>/dev/null | grep -q "tcp" || { failures=$((failures + 1)); log "  ...no expectation listed"; }
+  wait $nc_pid
 }
 
 failures=0
+t_case=0
 for nat in masq dnat; do
   ruleset $nat
+  if [ $nat = dnat ]; then held_pasv $PUB4; else held_pasv $S4; fi
   for fam in 4 6; do
     if [ $nat = dnat ]; then
       host=$PUB4
@@ -67,28 +97,48 @@ for nat in masq dnat; do
       rm -f /tmp/o1 /tmp/o2
       before=$(nft_counter_packets lane related)
       case_name="$nat ipv$fam $mode ($m)"
+      t0=$(cut -d' ' -f1 /proc/uptime)
+      ok=0
       if in_ns client curl -sS -v --max-time 40 $(ftp_opts $m) \
         -o /tmp/o1 "ftp://$host/hello.txt" -o /tmp/o2 "ftp://$host/big.bin" >/tmp/curl.log 2>&1 &&
-        cmp -s /tmp/o1 /srv/ftp/hello.txt && cmp -s /tmp/o2 /srv/ftp/big.bin; then
-        after=$(nft_counter_packets lane related)
-        log "PASS $case_name: related packets $before -> $after"
-        [ "$after" -ge $((before + 2)) ] || { log "  ...but fewer than two RELATED data connections"; failures=$((failures + 1)); }
+        cmp -s /tmp/o1 /srv/ftp/hello.txt && cmp -s /tmp/o2 /srv/ftp/big.bin &&
+        [ "$(sha256sum </tmp/o2)" = "$(sha256sum </srv/ftp/big.bin)" ]; then
+        ok=1
+      fi
+      secs=$(awk -v a="$t0" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN { printf "%.1f", b - a }')
+      after=$(nft_counter_packets lane related)
+      notes="related packets $before -> $after, sha256 $(sha256sum </tmp/o2 2>/dev/null | cut -c1-16)"
+      if [ $ok = 1 ] && [ "$after" -ge $((before + 2)) ]; then
+        log "PASS $case_name: $notes"
+        result=pass
       else
-        log "FAIL $case_name"
+        log "FAIL $case_name: $notes"
         grep -E '^[<>] |curl:' /tmp/curl.log | sed 's/^/      /' | tail -n 12
         in_ns gw conntrack -L 2>/dev/null | sed 's/^/      ct: /'
         in_ns gw conntrack -L expect 2>/dev/null | sed 's/^/      exp: /'
-        grep -v 'alg: queued' /tmp/alg.log | tail -n 6 | sed 's/^/      /'
+        tail -n 6 /tmp/ftpalgd.log | sed 's/^/      /'
         failures=$((failures + 1))
+        result=fail
       fi
+      [ $fam = 6 ] && famname=ipv6 || famname=ipv4
+      echo "LANE-RESULT {\"case\": \"$nat/$famname-$m\", \"mode\": \"ftpalgd-expect\", \"result\": \"$result\", \"seconds\": $secs, \"notes\": \"qemu $(uname -r); $notes\"}"
     done
   done
+  log "data connections in conntrack -L after the $nat cases (RELATED to a helped master):"
+  in_ns gw conntrack -L 2>/dev/null | grep -E 'dport=(4[0-9]{4}|[0-9]{5}) ' | grep -v 'dport=21 ' | head -n 4 | sed 's/^/      /'
+  in_ns gw conntrack -L 2>/dev/null | grep 'dport=21 ' | head -n 2 | sed 's/^/      /'
 done
-log "alg log (announcements):"
-grep -E 'alg: (PORT|EPRT|227|229|rewrote|expect|done)|Operation|error' /tmp/alg.log | sed 's/^/    /'
-kill $alg
-wait $alg
+log "ftpalgd admit events: $(grep -cE '"verdict": ?"admit"' /tmp/events.jsonl)"
+grep -E '"verdict": ?"admit"' /tmp/events.jsonl | head -n 3 | sed 's/^/      /'
+grep -qE '"verdict": ?"admit"' /tmp/events.jsonl || { failures=$((failures + 1)); log "no admit events"; }
+grep -E 'admit|error|refuse' /tmp/ftpalgd.log | head -n 12 | sed 's/^/    ftpalgd: /'
+kill -TERM $daemon
+wait $daemon
+rc=$?
+sed 's/^/    ftpalgd: /' /tmp/ftpalgd.log | tail -n 3
+[ $rc -eq 0 ] || fail "ftpalgd exit status $rc"
+in_ns gw nft list table inet ftpalg_helper >/dev/null 2>&1 && fail "ftpalgd left table ftpalg_helper"
+ct_probe helper-list | grep -q "helper ftpalg " && fail "ftpalgd left its helper registered"
 in_ns gw nft delete table inet lane
-ct_probe helper-del || fail "helper-del"
 [ $failures -eq 0 ] || fail "$failures case(s) failed"
 log "ok"

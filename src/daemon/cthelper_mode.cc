@@ -1,0 +1,129 @@
+#include "daemon/cthelper_mode.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <ctime>
+#include <string>
+#include <thread>
+
+#include "daemon/log.h"
+#include "daemon/notify.h"
+#include "ftpalg/kernel/cthelper.h"
+
+namespace ftpalg::daemon {
+namespace {
+
+constexpr int kExitSetup = 1;
+constexpr int kStatusIntervalS = 5;
+constexpr const char* kHelperName = "ftpalg";
+
+std::string statusLine(const WorkerStats& st) {
+  return fmt::format(
+      "{} packets, {} sessions, {} admitted, {} refused, {} expectation failures, {} held",
+      st.packets.load(std::memory_order_relaxed), st.sessions.load(std::memory_order_relaxed),
+      st.admitted.load(std::memory_order_relaxed), st.refused.load(std::memory_order_relaxed),
+      st.pinholeFailures.load(std::memory_order_relaxed),
+      st.held.load(std::memory_order_relaxed));
+}
+
+}  // namespace
+
+HelperRuleSpec helperRuleSpec(const DaemonConfig& cfg) {
+  HelperRuleSpec spec;
+  spec.helper = kHelperName;
+  for (uint16_t p : cfg.ports) {
+    if (std::find(spec.ports.begin(), spec.ports.end(), p) == spec.ports.end()) {
+      spec.ports.push_back(p);
+    }
+  }
+  return spec;
+}
+
+int runCthelperMode(const DaemonConfig& cfg, WorkerSettings settings, EventSink& events,
+                    const sigset_t& sigs) {
+  settings.expectationMode = true;
+  settings.queue.conntrack = true;
+  settings.engine.kernelSeqAdjust = true;
+  const uint16_t queue = settings.queue.queueNum;
+
+  // The queue first: a second instance (the queue is taken) fails before it touches the
+  // running instance's helper.
+  QueueWorker worker(settings, events);
+  if (kernel::Status s = worker.open(); !s.ok()) {
+    logf(LogLevel::Error, "queue {}: {}", queue, s.message());
+    return kExitSetup;
+  }
+
+  kernel::CtHelperConfig hc;
+  hc.name = kHelperName;
+  hc.queueNum = queue;
+  hc.maxExpected = static_cast<uint32_t>(settings.engine.maxExpectationsPerSession);
+  hc.expectTimeoutS = cfg.pinholeTimeoutS;
+  kernel::CtHelper helper(hc);
+  if (kernel::Status s = helper.install(); !s.ok()) {
+    logf(LogLevel::Error, "registering conntrack helper {}: {}", hc.name, s.message());
+    return kExitSetup;
+  }
+  const HelperRuleSpec spec = helperRuleSpec(cfg);
+  int rc = 0;
+  auto teardown = [&](bool rulesInstalled) {
+    if (rulesInstalled) {
+      if (kernel::Status s = removeHelperRules(); !s.ok()) {
+        logf(LogLevel::Error, "removing table inet {}: {}", kHelperTable, s.message());
+        rc = kExitSetup;
+      }
+    }
+    if (kernel::Status s = helper.setEnabled(false); !s.ok()) {
+      logf(LogLevel::Error, "disabling conntrack helper {}: {}", hc.name, s.message());
+      rc = kExitSetup;
+    }
+    if (kernel::Status s = helper.remove(); !s.ok()) {
+      // EBUSY: an nft `ct helper` object of the admin's ruleset still names it. It stays
+      // registered but disabled: its connections pass unqueued.
+      logf(LogLevel::Error, "unregistering conntrack helper {}: {}{}", hc.name, s.message(),
+           s.err() == EBUSY ? " (a ruleset still references it; left disabled)" : "");
+      rc = kExitSetup;
+    }
+  };
+  if (cfg.installRules) {
+    if (kernel::Status s = installHelperRules(spec); !s.ok()) {
+      logf(LogLevel::Error, "installing table inet {}: {}", kHelperTable, s.message());
+      teardown(false);
+      return kExitSetup;
+    }
+    logf(LogLevel::Info, "installed table inet {} (ct helper {} for tcp dport {})", kHelperTable,
+         kHelperObject, fmt::join(spec.ports, ","));
+  }
+  if (kernel::Status s = helper.setEnabled(true); !s.ok()) {
+    logf(LogLevel::Error, "enabling conntrack helper {}: {}", hc.name, s.message());
+    teardown(cfg.installRules);
+    return kExitSetup;
+  }
+
+  std::atomic<bool> stop{false};
+  std::thread thread([&stop, &worker] { worker.run(stop); });
+  logf(LogLevel::Info,
+       "serving queue {} as conntrack helper {} (max {} expectations per session, timeout {} s; "
+       "{})",
+       queue, hc.name, hc.maxExpected, hc.expectTimeoutS,
+       cfg.failOpen ? "fail-open" : "fail-closed");
+  notifyReady(fmt::format("queue {}: ready (cthelper)", queue));
+
+  int sig = 0;
+  while (true) {
+    const timespec timeout{kStatusIntervalS, 0};
+    sig = sigtimedwait(&sigs, nullptr, &timeout);
+    if (sig == SIGTERM || sig == SIGINT) break;
+    if (sig == SIGHUP) logf(LogLevel::Info, "SIGHUP ignored: restart to change the configuration");
+    notifyStatus(fmt::format("queue {}: {}", queue, statusLine(worker.stats())));
+  }
+  notifyStopping();
+  logf(LogLevel::Info, "signal {}: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  stop.store(true);
+  thread.join();
+  teardown(cfg.installRules);
+  logf(LogLevel::Info, "stopped: {}", statusLine(worker.stats()));
+  return rc;
+}
+
+}  // namespace ftpalg::daemon
