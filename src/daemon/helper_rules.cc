@@ -189,8 +189,10 @@ std::string helperRulesText(const HelperRuleSpec& spec) {
 }
 
 kernel::Status installHelperRules(const HelperRuleSpec& spec) {
-  Batch b(batchSeq());
-  deleteTable(b);
+  // A stale table goes in a transaction of its own: an error (ENOENT when there is none)
+  // aborts the whole transaction it is part of.
+  if (kernel::Status s = removeHelperRules(); !s.ok()) return s;
+  Batch b(batchSeq() + 16);
 
   nftnl_table* t = nftnl_table_alloc();
   nftnl_table_set_str(t, NFTNL_TABLE_NAME, kHelperTable);

@@ -70,7 +70,7 @@ held_pasv() {
   log "control session: $(grep '^227' /tmp/nc.out | tr -d '\r')"
   log "conntrack -L expect while the 227 is outstanding:"
   in_ns gw conntrack -L expect 2>&1 | sed 's/^/      /'
-  in_ns gw conntrack -L expect 2>/dev/null | grep -q "tcp" || { failures=$((failures + 1)); log "  ...no expectation listed"; }
+  in_ns gw conntrack -L expect 2>/dev/null | grep -q "helper=ftpalg" || { failures=$((failures + 1)); log "  ...no expectation listed"; }
   wait $nc_pid
 }
 
@@ -107,7 +107,7 @@ for nat in masq dnat; do
       fi
       secs=$(awk -v a="$t0" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN { printf "%.1f", b - a }')
       after=$(nft_counter_packets lane related)
-      notes="related packets $before -> $after, sha256 $(sha256sum </tmp/o2 2>/dev/null | cut -c1-16)"
+      notes="related packets $before -> $after, sha256 $(sha256sum 2>/dev/null </tmp/o2 | cut -c1-16)"
       if [ $ok = 1 ] && [ "$after" -ge $((before + 2)) ]; then
         log "PASS $case_name: $notes"
         result=pass
