@@ -1,4 +1,4 @@
-// ftpalg: command-line entry point. Subcommands: `replay` (more to come: `rules`, `status`).
+// ftpalg: command-line entry point. Subcommands: `replay`, `rules` (more to come: `status`).
 // Exit status: 0 success, 2 bad arguments or an input/output that cannot be used; every
 // failure is one line "ftpalg: error: ..." on stderr.
 // g++ 12 at -O2 reports a false -Wnull-dereference inside CLI11's inlined std::string code
@@ -12,7 +12,10 @@
 
 #include "cli/replay.h"
 #include "cli/replay_options.h"
+#include "cli/rules_cmd.h"
 #include "cli/status.h"
+#include "kernel/nfqueue/nft_queue_probe.h"
+#include "kernel/nfqueue/queue_rules_text.h"
 
 namespace {
 
@@ -28,6 +31,14 @@ uses: packet IP headers are not rewritten. The output capture differs from the i
 the engine changes something: FTP payload, TCP sequence and acknowledgement numbers, SACK.
 The output capture has the input's link type (pcap, nanosecond timestamps); events are JSON
 lines; a summary goes to stderr.)";
+
+constexpr const char* kRulesFooter =
+    R"(Prints, for the running kernel, the queueing rules (nft `queue` where the kernel has the
+nft queue expression, else iptables/ip6tables NFQUEUE lines), the pinhole table ftpalgd creates,
+and an example forward chain. --queue-form auto probes the kernel with a scratch nf_tables
+transaction that leaves nothing behind; it needs CAP_NET_ADMIN and falls back to the iptables
+form without it. The options mirror ftpalgd's (--queues, --ports, --fail-open, --mark, --table,
+--pinhole-timeout): give both the same values.)";
 
 int fail(const std::string& message) {
   std::fputs(fmt::format("ftpalg: error: {}\n", message).c_str(), stderr);
@@ -57,6 +68,49 @@ void addReplay(CLI::App& app, ftpalg::cli::ReplayOptions& o) {
   replay->add_flag("--quiet,-q", o.quiet, "No summary on stderr");
 }
 
+void addRules(CLI::App& app, ftpalg::cli::RulesOptions& o) {
+  CLI::App* rules = app.add_subcommand("rules", "Print the rules an admin adds for ftpalgd");
+  rules->footer(kRulesFooter);
+  rules->add_option("--queues", o.queues, "Queue number or contiguous range (default 0)")
+      ->type_name("N[-M]");
+  rules->add_option("--ports", o.ports, "More FTP control ports besides 21, e.g. 2121,2122")
+      ->type_name("PORT[,PORT...]");
+  rules->add_flag("--fail-open", o.failOpen,
+                  "Rules let control traffic pass uninspected while no daemon is bound");
+  rules->add_option("--mark", o.mark, "Conntrack mark of admitted data connections (0xf7a1)")
+      ->type_name("MARK");
+  rules->add_option("--table", o.table, "Name of the pinhole table (ftpalg)")->type_name("NAME");
+  rules->add_option("--pinhole-timeout", o.pinholeTimeoutS, "Pinhole lifetime in seconds (30)")
+      ->type_name("SECONDS");
+  rules->add_option("--queue-form", o.queueForm, "auto (probe the kernel), nft or iptables")
+      ->type_name("FORM");
+  rules->add_option("--family", o.family, "Queueing rules for inet (both), ip or ip6")
+      ->type_name("FAMILY");
+}
+
+int runRules(const ftpalg::cli::RulesOptions& options) {
+  namespace k = ftpalg::kernel;
+  ftpalg::cli::RulesRequest request;
+  if (ftpalg::cli::Status s = ftpalg::cli::makeRulesRequest(options, request); !s.ok()) {
+    return fail(s.message());
+  }
+  k::QueueFormChoice choice;
+  switch (request.form) {
+    case ftpalg::cli::QueueFormRequest::Auto:
+      choice = k::chooseQueueForm(k::probeNftQueue());
+      break;
+    case ftpalg::cli::QueueFormRequest::Nft:
+      choice = k::requestedQueueForm(k::QueueForm::Nft);
+      break;
+    case ftpalg::cli::QueueFormRequest::Iptables:
+      choice = k::requestedQueueForm(k::QueueForm::Iptables);
+      break;
+  }
+  std::fputs(k::adminRulesText(choice, request.spec, request.family, request.pinhole).c_str(),
+             stdout);
+  return 0;
+}
+
 int runReplay(const ftpalg::cli::ReplayOptions& options) {
   ftpalg::cli::ReplayReport report;
   if (ftpalg::cli::Status s = ftpalg::cli::runReplay(options, report); !s.ok()) {
@@ -81,6 +135,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   ftpalg::cli::ReplayOptions replayOptions;
   addReplay(app, replayOptions);
+  ftpalg::cli::RulesOptions rulesOptions;
+  addRules(app, rulesOptions);
 
   try {
     app.parse(argc, argv);
@@ -89,5 +145,6 @@ int main(int argc, char** argv) {
     return fail(e.what());
   }
   if (app.got_subcommand("replay")) return runReplay(replayOptions);
+  if (app.got_subcommand("rules")) return runRules(rulesOptions);
   return fail("no subcommand");
 }

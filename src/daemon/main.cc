@@ -1,5 +1,5 @@
 // ftpalgd: the FTP ALG daemon. Binds the configured NFQUEUE queues (one thread each), installs
-// the pinhole table (and, with --install-rules, the NFQUEUE rules), and serves until SIGTERM or
+// the pinhole table (and, with --install-rules, the queueing rules), and serves until SIGTERM or
 // SIGINT; then stops the threads, drops held packets, removes what it installed and exits 0.
 // Exit status: 2 for configuration errors ("ftpalgd: error: file:line:col: message"), 1 when
 // the kernel side cannot be set up.
@@ -12,6 +12,7 @@
 #include <ctime>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -23,7 +24,8 @@
 #include "daemon/notify.h"
 #include "daemon/queue_rules.h"
 #include "daemon/queue_worker.h"
-#include "kernel/nftables/rules_text.h"
+#include "kernel/nfqueue/nft_queue_probe.h"
+#include "kernel/nfqueue/queue_rules_text.h"
 
 namespace {
 
@@ -102,9 +104,12 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (cl.printRules) {
-    std::fputs(d::rulesText(rules).c_str(), stdout);
-    std::fputs("\n", stdout);
-    std::fputs(ftpalg::kernel::rulesText(workerSettings(cfg, cfg.queues.front()).pinhole).c_str(),
+    // What `ftpalg rules` prints for the same settings: the form the running kernel takes.
+    const ftpalg::kernel::QueueFormChoice form =
+        ftpalg::kernel::chooseQueueForm(ftpalg::kernel::probeNftQueue());
+    std::fputs(ftpalg::kernel::adminRulesText(form, rules, ftpalg::kernel::QueueFamily::Inet,
+                                              workerSettings(cfg, cfg.queues.front()).pinhole)
+                   .c_str(),
                stdout);
     return 0;
   }
@@ -149,15 +154,20 @@ int main(int argc, char** argv) {
     return kExitSetup;
   }
 
-  d::QueueRules installed(rules);
+  // The nft `queue` form where the kernel has it, else the NFQUEUE target through nft_compat.
+  ftpalg::kernel::QueueFormChoice form;
+  if (cfg.installRules) form = ftpalg::kernel::chooseQueueForm(ftpalg::kernel::probeNftQueue());
+  d::QueueRules installed(rules, form.form);
   if (cfg.installRules) {
+    logf(LogLevel::Info, "queueing rules: {}", std::string_view(form.why).substr(2));
     if (ftpalg::kernel::Status s = installed.install(); !s.ok()) {
-      logf(LogLevel::Error, "installing NFQUEUE rules: {}", s.message());
+      logf(LogLevel::Error, "installing queueing rules ({}): {}", installed.describe(),
+           s.message());
       workers.clear();
       (void)table.remove();
       return kExitSetup;
     }
-    logf(LogLevel::Info, "installed NFQUEUE rules (tables ip/ip6 {})", d::QueueRules::kTable);
+    logf(LogLevel::Info, "installed queueing rules ({})", installed.describe());
   }
 
   std::atomic<bool> stop{false};
@@ -186,7 +196,7 @@ int main(int argc, char** argv) {
   int rc = 0;
   if (cfg.installRules) {
     if (ftpalg::kernel::Status s = installed.remove(); !s.ok()) {
-      logf(LogLevel::Error, "removing NFQUEUE rules: {}", s.message());
+      logf(LogLevel::Error, "removing queueing rules ({}): {}", installed.describe(), s.message());
       rc = kExitSetup;
     }
   }

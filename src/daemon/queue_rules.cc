@@ -16,11 +16,13 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <memory>
+#include <span>
 #include <vector>
 
 namespace ftpalg::daemon {
@@ -29,41 +31,17 @@ RuleSpec ruleSpec(const DaemonConfig& cfg) {
   RuleSpec s;
   s.firstQueue = cfg.queues.front();
   s.queueCount = static_cast<uint16_t>(cfg.queues.size());
-  for (uint16_t p : cfg.ports) s.ports.push_back(p);
+  for (uint16_t p : cfg.ports) {
+    if (std::find(s.ports.begin(), s.ports.end(), p) == s.ports.end()) s.ports.push_back(p);
+  }
   s.bypass = cfg.failOpen;
   return s;
-}
-
-std::string rulesText(const RuleSpec& spec) {
-  std::string target;
-  if (spec.queueCount > 1) {
-    target = fmt::format("-j NFQUEUE --queue-balance {}:{}", spec.firstQueue,
-                         spec.firstQueue + spec.queueCount - 1);
-  } else {
-    target = fmt::format("-j NFQUEUE --queue-num {}", spec.firstQueue);
-  }
-  if (spec.bypass) target += " --queue-bypass";
-  const std::string ports = fmt::format("{}", fmt::join(spec.ports, ","));
-  const bool multi = spec.ports.size() > 1;
-  std::string out = fmt::format(
-      "# FTP control traffic to ftpalgd ({}: {}).\n", spec.bypass ? "fail-open" : "fail-closed",
-      spec.bypass ? "with no daemon, control traffic passes uninspected"
-                  : "with no daemon, control traffic is dropped");
-  for (const char* tool : {"iptables", "ip6tables"}) {
-    for (const char* dir : {"d", "s"}) {
-      out += multi ? fmt::format("{} -t mangle -A FORWARD -p tcp -m multiport --{}ports {} {}\n",
-                                 tool, dir, ports, target)
-                   : fmt::format("{} -t mangle -A FORWARD -p tcp --{}port {} {}\n", tool, dir,
-                                 ports, target);
-    }
-  }
-  return out;
 }
 
 namespace {
 
 constexpr size_t kBatchBytes = 64 * 1024;
-constexpr int32_t kManglePriority = -150;  // NF_IP_PRI_MANGLE
+constexpr int32_t kManglePriority = kernel::kQueuePriority;
 
 struct NlCloser {
   void operator()(mnl_socket* s) const { mnl_socket_close(s); }
@@ -98,7 +76,7 @@ class Batch {
     mnl_nlmsg_batch_next(batch_);
   }
 
-  kernel::Status run(const char* what) {
+  kernel::Status run(const std::string& what) {
     nftnl_batch_end(current(), seq_++);
     mnl_nlmsg_batch_next(batch_);
     std::unique_ptr<mnl_socket, NlCloser> nl(mnl_socket_open(NETLINK_NETFILTER));
@@ -186,7 +164,31 @@ nftnl_expr* nfqueueTarget(const RuleSpec& spec) {
   return e;
 }
 
-constexpr uint16_t kFamilies[] = {NFPROTO_IPV4, NFPROTO_IPV6};
+// nft `queue` over the queue range (hashed, not CPU fanout), bypass in fail-open mode.
+nftnl_expr* nftQueue(const RuleSpec& spec) {
+  nftnl_expr* e = nftnl_expr_alloc("queue");
+  nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_NUM, spec.firstQueue);
+  nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_TOTAL, spec.queueCount);
+  nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_FLAGS, spec.bypass ? NFT_QUEUE_FLAG_BYPASS : 0);
+  return e;
+}
+
+// Where each form lives: one inet table, or one table per family for nft_compat (xtables
+// targets are registered per family).
+constexpr uint16_t kNftFamilies[] = {NFPROTO_INET};
+constexpr uint16_t kCompatFamilies[] = {NFPROTO_IPV4, NFPROTO_IPV6};
+constexpr uint16_t kAllFamilies[] = {NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6};
+
+const char* familyName(uint16_t family) {
+  switch (family) {
+    case NFPROTO_INET:
+      return "inet";
+    case NFPROTO_IPV4:
+      return "ip";
+    default:
+      return "ip6";
+  }
+}
 
 void addDeleteTable(Batch& b, uint16_t family) {
   std::unique_ptr<nftnl_table, TableFree> t(nftnl_table_alloc());
@@ -202,15 +204,15 @@ uint32_t firstSeq() { return static_cast<uint32_t>(time(nullptr)) & 0x7fffffff; 
 }  // namespace
 
 kernel::Status QueueRules::remove() {
-  // One batch per family: a batch is all or nothing, and one of the tables may be absent.
+  // One batch per family: a batch is all or nothing, and any of the tables may be absent (the
+  // other form's tables are removed too: a stale one from a run on another kernel or version).
   kernel::Status result;
-  for (uint16_t family : kFamilies) {
+  for (uint16_t family : kAllFamilies) {
     const uint32_t seq = firstSeq();
     Batch b(seq);
     b.setFirst(seq + 1);
     addDeleteTable(b, family);
-    kernel::Status s = b.run(family == NFPROTO_IPV4 ? "nft: delete table ip ftpalg_queue"
-                                                    : "nft: delete table ip6 ftpalg_queue");
+    kernel::Status s = b.run(fmt::format("nft: delete table {} {}", familyName(family), kTable));
     if (!s.ok() && result.ok()) result = s;
   }
   return result;
@@ -221,7 +223,9 @@ kernel::Status QueueRules::install() {
   const uint32_t seq = firstSeq();
   Batch b(seq);
   b.setFirst(seq + 1);
-  for (uint16_t family : kFamilies) {
+  const bool nft = form_ == kernel::QueueForm::Nft;
+  for (uint16_t family :
+       nft ? std::span<const uint16_t>(kNftFamilies) : std::span<const uint16_t>(kCompatFamilies)) {
     std::unique_ptr<nftnl_table, TableFree> t(nftnl_table_alloc());
     nftnl_table_set_str(t.get(), NFTNL_TABLE_NAME, kTable);
     nlmsghdr* nlh = nftnl_table_nlmsg_build_hdr(b.current(), NFT_MSG_NEWTABLE, family,
@@ -251,7 +255,7 @@ kernel::Status QueueRules::install() {
         addExpr(r.get(), cmpEq(&tcp, sizeof tcp));
         addExpr(r.get(), tcpPort(offset));
         addExpr(r.get(), cmpEq(&portBe, sizeof portBe));
-        addExpr(r.get(), nfqueueTarget(spec_));
+        addExpr(r.get(), nft ? nftQueue(spec_) : nfqueueTarget(spec_));
         nlh = nftnl_rule_nlmsg_build_hdr(b.current(), NFT_MSG_NEWRULE, family,
                                          NLM_F_APPEND | NLM_F_CREATE | NLM_F_ACK, b.nextSeq());
         nftnl_rule_nlmsg_build_payload(nlh, r.get());
@@ -259,7 +263,12 @@ kernel::Status QueueRules::install() {
       }
     }
   }
-  return b.run("nft: add NFQUEUE rules");
+  return b.run(nft ? "nft: add queue rules" : "nft: add NFQUEUE rules");
+}
+
+std::string QueueRules::describe() const {
+  return form_ == kernel::QueueForm::Nft ? fmt::format("table inet {}", kTable)
+                                         : fmt::format("tables ip/ip6 {}", kTable);
 }
 
 }  // namespace ftpalg::daemon

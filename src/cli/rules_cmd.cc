@@ -1,0 +1,136 @@
+#include "cli/rules_cmd.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+
+#include "cli/replay_options.h"
+
+namespace ftpalg::cli {
+namespace {
+
+constexpr uint32_t kMaxQueues = 64;
+constexpr size_t kMaxPorts = 8;  // EngineConfig::controlPorts, 21 included
+constexpr size_t kMaxTableName = 64;
+constexpr uint32_t kMaxPinholeTimeoutS = 86400;  // as ftpalgd
+
+// Whole string, decimal, at most `digits` digits, no sign or spaces.
+bool parseDecimal(std::string_view text, size_t digits, uint64_t& out) {
+  if (text.empty() || text.size() > digits || text.front() < '0' || text.front() > '9') {
+    return false;
+  }
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && ptr == text.data() + text.size();
+}
+
+// "0xf7a1" or "63393": 1..2^32-1.
+bool parseMarkValue(std::string_view text, uint32_t& out) {
+  uint64_t value = 0;
+  if (text.starts_with("0x") || text.starts_with("0X")) {
+    text.remove_prefix(2);
+    if (text.empty() || text.size() > 8) return false;
+    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value, 16);
+    if (ec != std::errc() || ptr != text.data() + text.size()) return false;
+  } else if (!parseDecimal(text, 10, value)) {
+    return false;
+  }
+  if (value == 0 || value > UINT32_MAX) return false;
+  out = static_cast<uint32_t>(value);
+  return true;
+}
+
+// An nft identifier: a letter, then letters, digits and '_'.
+bool isTableName(std::string_view name) {
+  if (name.empty() || name.size() > kMaxTableName) return false;
+  const auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+  if (!letter(name.front())) return false;
+  return std::all_of(name.begin(), name.end(),
+                     [&](char c) { return letter(c) || (c >= '0' && c <= '9') || c == '_'; });
+}
+
+}  // namespace
+
+Status parseQueueRange(std::string_view text, uint16_t& first, uint16_t& count) {
+  const size_t dash = text.find('-');
+  uint64_t lo = 0, hi = 0;
+  const bool ok = dash == std::string_view::npos ? parseDecimal(text, 5, lo) && (hi = lo, true)
+                                                 : parseDecimal(text.substr(0, dash), 5, lo) &&
+                                                       parseDecimal(text.substr(dash + 1), 5, hi);
+  if (!ok || hi > 65535) {
+    return Status::error(fmt::format("'{}' is not a queue number or range N-M (0..65535)", text));
+  }
+  if (lo > hi) return Status::error(fmt::format("'{}': the range is descending", text));
+  if (hi - lo + 1 > kMaxQueues) {
+    return Status::error(fmt::format("'{}': at most {} queues", text, kMaxQueues));
+  }
+  first = static_cast<uint16_t>(lo);
+  count = static_cast<uint16_t>(hi - lo + 1);
+  return {};
+}
+
+Status makeRulesRequest(const RulesOptions& options, RulesRequest& out) {
+  RulesRequest r;
+  if (Status s = parseQueueRange(options.queues, r.spec.firstQueue, r.spec.queueCount); !s.ok()) {
+    return Status::error(fmt::format("--queues {}", s.message()));
+  }
+
+  r.spec.ports = {21};
+  std::string_view rest = options.ports;
+  while (!options.ports.empty()) {
+    const size_t comma = rest.find(',');
+    uint16_t port = 0;
+    if (Status s = parsePort(rest.substr(0, comma), port); !s.ok()) {
+      return Status::error(fmt::format("--ports {}: {}", options.ports, s.message()));
+    }
+    if (std::find(r.spec.ports.begin(), r.spec.ports.end(), port) == r.spec.ports.end()) {
+      if (r.spec.ports.size() == kMaxPorts) {
+        return Status::error(
+            fmt::format("--ports: at most {} control ports (21 included)", kMaxPorts));
+      }
+      r.spec.ports.push_back(port);
+    }
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+
+  r.spec.bypass = options.failOpen;
+  if (!parseMarkValue(options.mark, r.pinhole.ctMark)) {
+    return Status::error(fmt::format("--mark {}: not a mark 1..0xffffffff", options.mark));
+  }
+  if (!isTableName(options.table)) {
+    return Status::error(fmt::format(
+        "--table {}: not a table name (a letter, then letters, digits or '_')", options.table));
+  }
+  r.pinhole.table = options.table;
+  if (options.pinholeTimeoutS == 0 || options.pinholeTimeoutS > kMaxPinholeTimeoutS) {
+    return Status::error(fmt::format("--pinhole-timeout {}: out of range 1..{}",
+                                     options.pinholeTimeoutS, kMaxPinholeTimeoutS));
+  }
+  r.pinhole.timeoutMs = options.pinholeTimeoutS * 1000;
+
+  if (options.queueForm == "auto") {
+    r.form = QueueFormRequest::Auto;
+  } else if (options.queueForm == "nft") {
+    r.form = QueueFormRequest::Nft;
+  } else if (options.queueForm == "iptables") {
+    r.form = QueueFormRequest::Iptables;
+  } else {
+    return Status::error(
+        fmt::format("--queue-form {}: expected auto, nft or iptables", options.queueForm));
+  }
+
+  if (options.family == "inet") {
+    r.family = kernel::QueueFamily::Inet;
+  } else if (options.family == "ip") {
+    r.family = kernel::QueueFamily::Ip;
+  } else if (options.family == "ip6") {
+    r.family = kernel::QueueFamily::Ip6;
+  } else {
+    return Status::error(fmt::format("--family {}: expected inet, ip or ip6", options.family));
+  }
+  out = std::move(r);
+  return {};
+}
+
+}  // namespace ftpalg::cli

@@ -1,0 +1,44 @@
+// Options of `ftpalg rules` and their translation into what the kernel adapters print. Parsing
+// only: probing the kernel and printing happen in main.cc through ftpalg_kernel, so this file
+// uses the kernel headers for their plain structs and links nothing of them.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "cli/status.h"
+#include "ftpalg/kernel/pinhole.h"
+#include "kernel/nfqueue/queue_rules_text.h"
+
+namespace ftpalg::cli {
+
+// What the user asked `ftpalg rules` for, as given on the command line.
+struct RulesOptions {
+  std::string queues = "0";        // "N" or "N-M": one contiguous range
+  std::string ports;               // control ports besides 21, e.g. "2121" or "21,2121"
+  bool failOpen = false;           // the rules get bypass
+  std::string mark = "0xf7a1";     // conntrack mark of admitted data connections
+  std::string table = "ftpalg";    // pinhole table name
+  uint32_t pinholeTimeoutS = 30;   // lifetime of a pinhole
+  std::string queueForm = "auto";  // auto, nft or iptables
+  std::string family = "inet";     // inet, ip or ip6 (queueing rules only)
+};
+
+// auto: probe the running kernel for the nft `queue` expression.
+enum class QueueFormRequest : uint8_t { Auto, Nft, Iptables };
+
+// The checked request.
+struct RulesRequest {
+  kernel::QueueRuleSpec spec;
+  kernel::PinholeConfig pinhole;
+  QueueFormRequest form = QueueFormRequest::Auto;
+  kernel::QueueFamily family = kernel::QueueFamily::Inet;
+};
+
+// "0" -> {0, 1}, "0-3" -> {0, 4}. Decimal 0..65535, first <= last, at most 64 queues.
+Status parseQueueRange(std::string_view text, uint16_t& first, uint16_t& count);
+
+// Checks every option; messages name the option ("--mark 0: ...").
+Status makeRulesRequest(const RulesOptions& options, RulesRequest& out);
+
+}  // namespace ftpalg::cli

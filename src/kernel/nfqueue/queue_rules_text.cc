@@ -1,0 +1,158 @@
+#include "kernel/nfqueue/queue_rules_text.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "kernel/nftables/rules_text.h"
+
+namespace ftpalg::kernel {
+namespace {
+
+struct Tool {
+  const char* name;
+  QueueFamily family;
+};
+constexpr Tool kTools[] = {{"iptables", QueueFamily::Ip}, {"ip6tables", QueueFamily::Ip6}};
+
+std::string modeLine(const QueueRuleSpec& spec) {
+  return fmt::format("# FTP control traffic to ftpalgd ({}: {}).\n",
+                     spec.bypass ? "fail-open" : "fail-closed",
+                     spec.bypass ? "with no daemon, control traffic passes uninspected"
+                                 : "with no daemon, control traffic is dropped");
+}
+
+// "21" or "{ 21, 2121 }": the nft right-hand side matching any control port.
+std::string nftPorts(const QueueRuleSpec& spec) {
+  if (spec.ports.size() == 1) return fmt::format("{}", spec.ports.front());
+  return fmt::format("{{ {} }}", fmt::join(spec.ports, ", "));
+}
+
+// "queue num 0", "queue num 0-3 bypass".
+std::string nftQueue(const QueueRuleSpec& spec) {
+  std::string out = fmt::format("queue num {}", spec.firstQueue);
+  if (spec.queueCount > 1) out += fmt::format("-{}", spec.firstQueue + spec.queueCount - 1);
+  if (spec.bypass) out += " bypass";
+  return out;
+}
+
+std::string nftText(const QueueRuleSpec& spec, QueueFamily family) {
+  std::string out = fmt::format(
+      "table {} {} {{\n"
+      "\tchain forward {{\n"
+      "\t\ttype filter hook forward priority mangle; policy accept;\n",
+      queueFamilyName(family), kQueueTable);
+  for (const char* dir : {"dport", "sport"}) {
+    out += fmt::format("\t\ttcp {} {} {}\n", dir, nftPorts(spec), nftQueue(spec));
+  }
+  out += "\t}\n}\n";
+  return out;
+}
+
+std::string iptablesText(const QueueRuleSpec& spec, QueueFamily family) {
+  std::string target;
+  if (spec.queueCount > 1) {
+    target = fmt::format("-j NFQUEUE --queue-balance {}:{}", spec.firstQueue,
+                         spec.firstQueue + spec.queueCount - 1);
+  } else {
+    target = fmt::format("-j NFQUEUE --queue-num {}", spec.firstQueue);
+  }
+  if (spec.bypass) target += " --queue-bypass";
+  const std::string ports = fmt::format("{}", fmt::join(spec.ports, ","));
+  const bool multi = spec.ports.size() > 1;
+  std::string out;
+  for (const Tool& t : kTools) {
+    if (family != QueueFamily::Inet && family != t.family) continue;
+    const char* tool = t.name;
+    for (const char* dir : {"d", "s"}) {
+      out += multi ? fmt::format("{} -t mangle -A FORWARD -p tcp -m multiport --{}ports {} {}\n",
+                                 tool, dir, ports, target)
+                   : fmt::format("{} -t mangle -A FORWARD -p tcp --{}port {} {}\n", tool, dir,
+                                 ports, target);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string_view queueFormName(QueueForm form) {
+  return form == QueueForm::Nft ? "nft" : "iptables";
+}
+
+std::string_view queueFamilyName(QueueFamily family) {
+  switch (family) {
+    case QueueFamily::Ip:
+      return "ip";
+    case QueueFamily::Ip6:
+      return "ip6";
+    case QueueFamily::Inet:
+      break;
+  }
+  return "inet";
+}
+
+QueueFormChoice chooseQueueForm(const NftQueueProbe& probe) {
+  switch (probe.support) {
+    case NftQueueSupport::Present:
+      return {QueueForm::Nft,
+              "# nft queue form: this kernel accepted an nft `queue` expression (probed in a "
+              "scratch table, deleted in the same transaction)"};
+    case NftQueueSupport::Absent:
+      return {QueueForm::Iptables,
+              fmt::format("# iptables NFQUEUE form: this kernel has no nft `queue` expression "
+                          "(probed in a scratch table: {})",
+                          std::strerror(probe.err))};
+    case NftQueueSupport::Unknown:
+      break;
+  }
+  if (probe.err == EPERM) {
+    return {QueueForm::Iptables,
+            "# iptables NFQUEUE form: without CAP_NET_ADMIN the kernel could not be probed for "
+            "the nft `queue` expression (Operation not permitted); run as root to detect it"};
+  }
+  return {QueueForm::Iptables,
+          fmt::format("# iptables NFQUEUE form: the probe for the nft `queue` expression failed "
+                      "({})",
+                      std::strerror(probe.err))};
+}
+
+QueueFormChoice requestedQueueForm(QueueForm form) {
+  return {form, form == QueueForm::Nft ? "# nft queue form (requested; the kernel was not probed)"
+                                       : "# iptables NFQUEUE form (requested; the kernel was not "
+                                         "probed)"};
+}
+
+std::string queueRulesText(const QueueRuleSpec& spec, QueueForm form, QueueFamily family) {
+  return modeLine(spec) +
+         (form == QueueForm::Nft ? nftText(spec, family) : iptablesText(spec, family));
+}
+
+std::string forwardChainExample(const QueueRuleSpec& spec, uint32_t mark) {
+  return fmt::format(
+      "# A complete forward chain with policy drop, for example:\n"
+      "#\ttable inet filter {{\n"
+      "#\t\tchain forward {{\n"
+      "#\t\t\ttype filter hook forward priority filter; policy drop;\n"
+      "#\t\t\tct state established,related accept\n"
+      "#\t\t\tct state new tcp dport {} accept\n"
+      "#\t\t\tct mark {:#010x} accept\n"
+      "#\t\t}}\n"
+      "#\t}}\n",
+      nftPorts(spec), mark);
+}
+
+std::string adminRulesText(const QueueFormChoice& choice, const QueueRuleSpec& spec,
+                           QueueFamily family, const PinholeConfig& pinhole) {
+  std::string out = choice.why;
+  out += "\n\n";
+  out += queueRulesText(spec, choice.form, family);
+  out += "\n";
+  out += rulesText(pinhole);
+  out += "\n";
+  out += forwardChainExample(spec, pinhole.ctMark);
+  return out;
+}
+
+}  // namespace ftpalg::kernel

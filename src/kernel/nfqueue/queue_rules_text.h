@@ -1,0 +1,76 @@
+// Text of the rules that queue FTP control traffic to ftpalgd, in the form the running kernel
+// takes, plus what else an admin adds: the whole of `ftpalg rules` and `ftpalgd --print-rules`.
+//
+// Two forms of the same rule (both directions of every control port to a queue range):
+//   nft       table inet ftpalg_queue { chain forward { type filter hook forward priority mangle;
+//               tcp dport 21 queue num 0-1 bypass ... } }       (kernels with the nft `queue`
+//             expression: stock distribution kernels)
+//   iptables  iptables -t mangle -A FORWARD -p tcp --dport 21 -j NFQUEUE --queue-balance 0:1
+//             --queue-bypass ...                                 (any kernel with xt NFQUEUE)
+// A queue range is balanced by the kernel's symmetric hash of the address pair (never `fanout`,
+// which picks the queue by CPU), so both directions of a connection reach the same queue.
+// `bypass` appears only in fail-open mode. Pure text: no I/O.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ftpalg/kernel/pinhole.h"
+
+namespace ftpalg::kernel {
+
+// Which statement sends packets to the queues.
+enum class QueueForm : uint8_t { Nft, Iptables };
+// Which address families the queueing rules cover (the pinhole table is always inet).
+enum class QueueFamily : uint8_t { Inet, Ip, Ip6 };
+
+// Name of ftpalgd's own queueing table(s) (inet for the nft form; ip and ip6 for nft_compat).
+inline constexpr const char* kQueueTable = "ftpalg_queue";
+// Priority of the queueing chain: NF_IP_PRI_MANGLE, before the admin's filter chains.
+inline constexpr int32_t kQueuePriority = -150;
+
+// What the queueing rules must say.
+struct QueueRuleSpec {
+  uint16_t firstQueue = 0;
+  uint16_t queueCount = 1;          // one contiguous range firstQueue..firstQueue+queueCount-1
+  std::vector<uint16_t> ports{21};  // control ports, 21 first, no duplicates
+  bool bypass = false;              // fail-open: with no daemon bound, packets pass uninspected
+};
+
+// What the probe of the running kernel found out about the nft `queue` expression.
+enum class NftQueueSupport : uint8_t { Present, Absent, Unknown };
+struct NftQueueProbe {
+  NftQueueSupport support = NftQueueSupport::Unknown;
+  int err = 0;  // Absent: the kernel's refusal (ENOENT); Unknown: why the probe failed (EPERM)
+};
+
+// The form to use and one comment line (starting with "# ") saying what was detected and why.
+struct QueueFormChoice {
+  QueueForm form = QueueForm::Iptables;
+  std::string why;
+};
+
+// The form for a probe result: nft only where the kernel accepted a `queue` expression.
+QueueFormChoice chooseQueueForm(const NftQueueProbe& probe);
+// A form the user asked for, without probing.
+QueueFormChoice requestedQueueForm(QueueForm form);
+
+std::string_view queueFormName(QueueForm form);        // "nft", "iptables"
+std::string_view queueFamilyName(QueueFamily family);  // "inet", "ip", "ip6"
+
+// The queueing rules alone: an `nft -f` table, or iptables/ip6tables command lines. Starts with
+// a comment line saying fail-open or fail-closed.
+std::string queueRulesText(const QueueRuleSpec& spec, QueueForm form, QueueFamily family);
+
+// A complete forward chain with policy drop as comment lines: established/related, new control
+// connections, the data connections ftpalgd marked with `mark`.
+std::string forwardChainExample(const QueueRuleSpec& spec, uint32_t mark);
+
+// Everything an admin needs, in this order: choice.why, the queueing rules, the pinhole table
+// with the mark rule (kernel::rulesText), the forward chain example.
+std::string adminRulesText(const QueueFormChoice& choice, const QueueRuleSpec& spec,
+                           QueueFamily family, const PinholeConfig& pinhole);
+
+}  // namespace ftpalg::kernel

@@ -1,0 +1,123 @@
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "cli/rules_cmd.h"
+
+namespace ftpalg::cli {
+namespace {
+
+TEST(ParseQueueRange, SingleAndRange) {
+  uint16_t first = 9, count = 9;
+  ASSERT_TRUE(parseQueueRange("0", first, count).ok());
+  EXPECT_EQ(first, 0);
+  EXPECT_EQ(count, 1);
+  ASSERT_TRUE(parseQueueRange("3-6", first, count).ok());
+  EXPECT_EQ(first, 3);
+  EXPECT_EQ(count, 4);
+  ASSERT_TRUE(parseQueueRange("65535", first, count).ok());
+  EXPECT_EQ(first, 65535);
+  ASSERT_TRUE(parseQueueRange("0-63", first, count).ok());
+  EXPECT_EQ(count, 64);
+}
+
+TEST(ParseQueueRange, Strict) {
+  uint16_t first = 0, count = 0;
+  for (const char* bad : {"", "-", "1-", "-1", "a", "0x1", "+1", " 1", "1 ", "65536", "0-65536",
+                          "1,2", "0-1-2", "3-2", "0-64", "123456"}) {
+    EXPECT_FALSE(parseQueueRange(bad, first, count).ok()) << bad;
+  }
+  EXPECT_EQ(parseQueueRange("3-2", first, count).message(), "'3-2': the range is descending");
+  EXPECT_EQ(parseQueueRange("0-64", first, count).message(), "'0-64': at most 64 queues");
+}
+
+TEST(MakeRulesRequest, Defaults) {
+  RulesRequest r;
+  ASSERT_TRUE(makeRulesRequest({}, r).ok());
+  EXPECT_EQ(r.spec.firstQueue, 0);
+  EXPECT_EQ(r.spec.queueCount, 1);
+  EXPECT_EQ(r.spec.ports, std::vector<uint16_t>{21});
+  EXPECT_FALSE(r.spec.bypass);
+  EXPECT_EQ(r.pinhole.ctMark, 0xf7a1u);
+  EXPECT_EQ(r.pinhole.table, "ftpalg");
+  EXPECT_EQ(r.pinhole.timeoutMs, 30000u);
+  EXPECT_EQ(r.form, QueueFormRequest::Auto);
+  EXPECT_EQ(r.family, kernel::QueueFamily::Inet);
+}
+
+TEST(MakeRulesRequest, EveryOption) {
+  RulesOptions o;
+  o.queues = "0-1";
+  o.ports = "21,2121,2122,2121";
+  o.failOpen = true;
+  o.mark = "0x42";
+  o.table = "alg_2";
+  o.pinholeTimeoutS = 5;
+  o.queueForm = "nft";
+  o.family = "ip6";
+  RulesRequest r;
+  ASSERT_TRUE(makeRulesRequest(o, r).ok());
+  EXPECT_EQ(r.spec.firstQueue, 0);
+  EXPECT_EQ(r.spec.queueCount, 2);
+  EXPECT_EQ(r.spec.ports, (std::vector<uint16_t>{21, 2121, 2122}));
+  EXPECT_TRUE(r.spec.bypass);
+  EXPECT_EQ(r.pinhole.ctMark, 0x42u);
+  EXPECT_EQ(r.pinhole.table, "alg_2");
+  EXPECT_EQ(r.pinhole.timeoutMs, 5000u);
+  EXPECT_EQ(r.form, QueueFormRequest::Nft);
+  EXPECT_EQ(r.family, kernel::QueueFamily::Ip6);
+
+  o.queueForm = "iptables";
+  o.family = "ip";
+  o.mark = "4294967295";
+  ASSERT_TRUE(makeRulesRequest(o, r).ok());
+  EXPECT_EQ(r.form, QueueFormRequest::Iptables);
+  EXPECT_EQ(r.family, kernel::QueueFamily::Ip);
+  EXPECT_EQ(r.pinhole.ctMark, 0xffffffffu);
+}
+
+TEST(MakeRulesRequest, PortsAddTo21) {
+  RulesOptions o;
+  o.ports = "2121";
+  RulesRequest r;
+  ASSERT_TRUE(makeRulesRequest(o, r).ok());
+  EXPECT_EQ(r.spec.ports, (std::vector<uint16_t>{21, 2121}));
+  o.ports = "1,2,3,4,5,6,7";
+  ASSERT_TRUE(makeRulesRequest(o, r).ok());
+  EXPECT_EQ(r.spec.ports.size(), 8u);
+  o.ports = "1,2,3,4,5,6,7,8";
+  EXPECT_EQ(makeRulesRequest(o, r).message(), "--ports: at most 8 control ports (21 included)");
+}
+
+TEST(MakeRulesRequest, ErrorsNameTheOption) {
+  const auto error = [](void (*set)(RulesOptions&)) {
+    RulesOptions o;
+    set(o);
+    RulesRequest r;
+    const Status s = makeRulesRequest(o, r);
+    EXPECT_FALSE(s.ok());
+    return s.message();
+  };
+  EXPECT_TRUE(error([](RulesOptions& o) { o.queues = "x"; }).starts_with("--queues "));
+  EXPECT_EQ(error([](RulesOptions& o) { o.ports = "21,0"; }),
+            "--ports 21,0: port 0 is out of range 1..65535");
+  EXPECT_TRUE(error([](RulesOptions& o) { o.ports = "21,"; }).starts_with("--ports 21,: "));
+  EXPECT_TRUE(error([](RulesOptions& o) { o.mark = "0"; }).starts_with("--mark 0: "));
+  EXPECT_TRUE(error([](RulesOptions& o) { o.mark = "0x"; }).starts_with("--mark 0x: "));
+  EXPECT_TRUE(error([](RulesOptions& o) { o.mark = "0x100000000"; }).starts_with("--mark "));
+  EXPECT_TRUE(error([](RulesOptions& o) { o.mark = "4294967296"; }).starts_with("--mark "));
+  EXPECT_TRUE(error([](RulesOptions& o) { o.mark = "-1"; }).starts_with("--mark "));
+  EXPECT_TRUE(error([](RulesOptions& o) { o.table = "1abc"; }).starts_with("--table 1abc: "));
+  EXPECT_TRUE(error([](RulesOptions& o) { o.table = "a b"; }).starts_with("--table "));
+  EXPECT_TRUE(error([](RulesOptions& o) { o.table = ""; }).starts_with("--table "));
+  EXPECT_TRUE(
+      error([](RulesOptions& o) { o.pinholeTimeoutS = 0; }).starts_with("--pinhole-timeout 0: "));
+  EXPECT_EQ(error([](RulesOptions& o) { o.queueForm = "xt"; }),
+            "--queue-form xt: expected auto, nft or iptables");
+  EXPECT_EQ(error([](RulesOptions& o) { o.family = "arp"; }),
+            "--family arp: expected inet, ip or ip6");
+}
+
+}  // namespace
+}  // namespace ftpalg::cli

@@ -1,0 +1,152 @@
+#include "kernel/nfqueue/queue_rules_text.h"
+
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <string>
+
+#include "kernel/nftables/rules_text.h"
+
+namespace ftpalg::kernel {
+namespace {
+
+QueueRuleSpec spec(uint16_t first, uint16_t count, std::vector<uint16_t> ports, bool bypass) {
+  QueueRuleSpec s;
+  s.firstQueue = first;
+  s.queueCount = count;
+  s.ports = std::move(ports);
+  s.bypass = bypass;
+  return s;
+}
+
+TEST(QueueRulesText, NftOneQueueOnePort) {
+  EXPECT_EQ(queueRulesText(spec(0, 1, {21}, false), QueueForm::Nft, QueueFamily::Inet),
+            "# FTP control traffic to ftpalgd (fail-closed: with no daemon, control traffic is "
+            "dropped).\n"
+            "table inet ftpalg_queue {\n"
+            "\tchain forward {\n"
+            "\t\ttype filter hook forward priority mangle; policy accept;\n"
+            "\t\ttcp dport 21 queue num 0\n"
+            "\t\ttcp sport 21 queue num 0\n"
+            "\t}\n"
+            "}\n");
+}
+
+TEST(QueueRulesText, NftBalanceBypassPorts) {
+  const std::string t =
+      queueRulesText(spec(2, 3, {21, 2121}, true), QueueForm::Nft, QueueFamily::Inet);
+  EXPECT_NE(t.find("(fail-open: with no daemon, control traffic passes uninspected)"),
+            std::string::npos);
+  EXPECT_NE(t.find("\t\ttcp dport { 21, 2121 } queue num 2-4 bypass\n"), std::string::npos);
+  EXPECT_NE(t.find("\t\ttcp sport { 21, 2121 } queue num 2-4 bypass\n"), std::string::npos);
+  // Balanced by the symmetric hash, never by CPU.
+  EXPECT_EQ(t.find("fanout"), std::string::npos);
+}
+
+TEST(QueueRulesText, NftFamilies) {
+  const QueueRuleSpec s = spec(0, 1, {21}, false);
+  EXPECT_NE(queueRulesText(s, QueueForm::Nft, QueueFamily::Ip).find("table ip ftpalg_queue {\n"),
+            std::string::npos);
+  EXPECT_NE(queueRulesText(s, QueueForm::Nft, QueueFamily::Ip6).find("table ip6 ftpalg_queue {\n"),
+            std::string::npos);
+}
+
+TEST(QueueRulesText, IptablesOneQueue) {
+  EXPECT_EQ(queueRulesText(spec(0, 1, {21}, false), QueueForm::Iptables, QueueFamily::Inet),
+            "# FTP control traffic to ftpalgd (fail-closed: with no daemon, control traffic is "
+            "dropped).\n"
+            "iptables -t mangle -A FORWARD -p tcp --dport 21 -j NFQUEUE --queue-num 0\n"
+            "iptables -t mangle -A FORWARD -p tcp --sport 21 -j NFQUEUE --queue-num 0\n"
+            "ip6tables -t mangle -A FORWARD -p tcp --dport 21 -j NFQUEUE --queue-num 0\n"
+            "ip6tables -t mangle -A FORWARD -p tcp --sport 21 -j NFQUEUE --queue-num 0\n");
+}
+
+TEST(QueueRulesText, IptablesBalanceBypassMultiport) {
+  const std::string t =
+      queueRulesText(spec(0, 2, {21, 2121}, true), QueueForm::Iptables, QueueFamily::Inet);
+  EXPECT_NE(t.find("iptables -t mangle -A FORWARD -p tcp -m multiport --dports 21,2121 -j "
+                   "NFQUEUE --queue-balance 0:1 --queue-bypass\n"),
+            std::string::npos);
+  EXPECT_NE(t.find("ip6tables -t mangle -A FORWARD -p tcp -m multiport --sports 21,2121 -j "
+                   "NFQUEUE --queue-balance 0:1 --queue-bypass\n"),
+            std::string::npos);
+  EXPECT_EQ(t.find("--queue-num"), std::string::npos);
+}
+
+TEST(QueueRulesText, IptablesOneFamily) {
+  const QueueRuleSpec s = spec(1, 1, {21}, true);
+  const std::string v4 = queueRulesText(s, QueueForm::Iptables, QueueFamily::Ip);
+  EXPECT_NE(v4.find("iptables -t mangle -A FORWARD -p tcp --dport 21 -j NFQUEUE --queue-num 1 "
+                    "--queue-bypass\n"),
+            std::string::npos);
+  EXPECT_EQ(v4.find("ip6tables"), std::string::npos);
+  const std::string v6 = queueRulesText(s, QueueForm::Iptables, QueueFamily::Ip6);
+  EXPECT_NE(v6.find("ip6tables -t mangle -A FORWARD -p tcp --sport 21"), std::string::npos);
+  EXPECT_EQ(v6.find("\niptables"), std::string::npos);
+}
+
+TEST(ChooseQueueForm, PresentIsNft) {
+  const QueueFormChoice c = chooseQueueForm({NftQueueSupport::Present, 0});
+  EXPECT_EQ(c.form, QueueForm::Nft);
+  EXPECT_TRUE(c.why.starts_with("# nft queue form: this kernel accepted"));
+}
+
+TEST(ChooseQueueForm, AbsentIsIptablesAndSaysWhy) {
+  const QueueFormChoice c = chooseQueueForm({NftQueueSupport::Absent, ENOENT});
+  EXPECT_EQ(c.form, QueueForm::Iptables);
+  EXPECT_EQ(c.why,
+            "# iptables NFQUEUE form: this kernel has no nft `queue` expression (probed in a "
+            "scratch table: No such file or directory)");
+}
+
+TEST(ChooseQueueForm, NoCapabilityFallsBackAndSaysSo) {
+  const QueueFormChoice c = chooseQueueForm({NftQueueSupport::Unknown, EPERM});
+  EXPECT_EQ(c.form, QueueForm::Iptables);
+  EXPECT_TRUE(c.why.starts_with("# iptables NFQUEUE form: without CAP_NET_ADMIN"));
+  const QueueFormChoice other = chooseQueueForm({NftQueueSupport::Unknown, ETIMEDOUT});
+  EXPECT_EQ(other.form, QueueForm::Iptables);
+  EXPECT_NE(other.why.find("probe for the nft `queue` expression failed"), std::string::npos);
+}
+
+TEST(ChooseQueueForm, RequestedFormsAreNotProbed) {
+  EXPECT_EQ(requestedQueueForm(QueueForm::Nft).form, QueueForm::Nft);
+  EXPECT_NE(requestedQueueForm(QueueForm::Iptables).why.find("not probed"), std::string::npos);
+}
+
+TEST(ForwardChainExample, CommentedChainWithMarkAndPorts) {
+  const std::string t = forwardChainExample(spec(0, 1, {21, 990}, false), 0x42);
+  EXPECT_NE(t.find("#\t\t\ttype filter hook forward priority filter; policy drop;\n"),
+            std::string::npos);
+  EXPECT_NE(t.find("#\t\t\tct state established,related accept\n"), std::string::npos);
+  EXPECT_NE(t.find("#\t\t\tct state new tcp dport { 21, 990 } accept\n"), std::string::npos);
+  EXPECT_NE(t.find("#\t\t\tct mark 0x00000042 accept\n"), std::string::npos);
+  // Every line is a comment.
+  size_t start = 0;
+  while (start < t.size()) {
+    EXPECT_EQ(t[start], '#') << t.substr(start);
+    start = t.find('\n', start) + 1;
+  }
+}
+
+TEST(AdminRulesText, HeaderQueueRulesPinholeTableExample) {
+  PinholeConfig pinhole;
+  pinhole.table = "alg";
+  pinhole.ctMark = 0x7;
+  const QueueRuleSpec s = spec(0, 2, {21}, false);
+  const QueueFormChoice choice = chooseQueueForm({NftQueueSupport::Absent, ENOENT});
+  const std::string t = adminRulesText(choice, s, QueueFamily::Inet, pinhole);
+  ASSERT_TRUE(t.starts_with(choice.why + "\n\n"));
+  const size_t queue = t.find(queueRulesText(s, QueueForm::Iptables, QueueFamily::Inet));
+  const size_t table = t.find(rulesText(pinhole));
+  const size_t example = t.find(forwardChainExample(s, 0x7));
+  EXPECT_NE(queue, std::string::npos);
+  EXPECT_NE(table, std::string::npos);
+  EXPECT_NE(example, std::string::npos);
+  EXPECT_LT(queue, table);
+  EXPECT_LT(table, example);
+  // One header line only: the second line is empty.
+  EXPECT_EQ(t.find('\n'), choice.why.size());
+}
+
+}  // namespace
+}  // namespace ftpalg::kernel
