@@ -130,7 +130,7 @@ client_lftp() {
   netns_exec client timeout 40 lftp -f /dev/stdin <<EOF
 set cmd:fail-exit yes
 set net:max-retries 1
-set net:timeout 8
+set net:timeout 5
 set net:reconnect-interval-base 1
 set ftp:ssl-allow no
 set ftp:passive-mode $pasv
@@ -148,11 +148,11 @@ EOF
 
 client_curl() {
   local name=$1 host=$2 xmode=$3 url
-  local -a opt=(-sS --fail --connect-timeout 8 --max-time 20 -u anonymous:e2e@ftpalg.test)
+  local -a opt=(-sS --fail --connect-timeout 5 --max-time 8 -u anonymous:e2e@ftpalg.test)
   [[ $xmode == active ]] && opt+=(--ftp-port -) || opt+=(--ftp-pasv)
   url=ftp://$host
   [[ $host == *:* ]] && url="ftp://[$host]"
-  netns_exec client timeout 40 curl "${opt[@]}" "$url/pub/" -o "$E2E_TMP/cli/$name.list" \
+  netns_exec client timeout 30 curl "${opt[@]}" "$url/pub/" -o "$E2E_TMP/cli/$name.list" \
     --next "${opt[@]}" "$url/pub/big.bin" -o "$E2E_TMP/cli/$name.got" \
     --next "${opt[@]}" -T "$E2E_TMP/cli/up.bin" "$url/upload/$name.bin"
 }
@@ -161,7 +161,7 @@ client_python() {
   local name=$1 host=$2 xmode=$3
   shift 3
   netns_exec client timeout 40 python3 "$here/ftp_driver.py" client --host "$host" \
-    --mode "$xmode" --list-out "$E2E_TMP/cli/$name.list" --get pub/big.bin \
+    --timeout 6 --mode "$xmode" --list-out "$E2E_TMP/cli/$name.list" --get pub/big.bin \
     --get-out "$E2E_TMP/cli/$name.got" --put "$E2E_TMP/cli/up.bin" --put-as "upload/$name.bin" "$@"
 }
 
@@ -289,8 +289,8 @@ positive_block() {
     # The masquerade blocks also send every announcement in 1-byte segments (real servers:
     # a PORT/EPRT that is not rewritten is refused, a 227 that is not is checked by the client).
     if [[ $nat == masq && $server == vsftpd ]]; then
-      run_case "$nat" "$fam" active "$server" python --split --timeout 6
-      run_case "$nat" "$fam" passive "$server" python --split --timeout 6
+      run_case "$nat" "$fam" active "$server" python --split
+      run_case "$nat" "$fam" passive "$server" python --split
     fi
     e2e_server_stop
   done
