@@ -135,8 +135,9 @@ import json, sys
 for line in open(sys.argv[1]):
     e = json.loads(line)
     x = e.get("expect") or {}
-    print(f"  {e.get('dir','')} {e.get('kind',''):8} announced {e.get('announced','-'):28} "
-          f"-> {e.get('rewritten', e.get('announced', '-')):28} {e.get('verdict','')}/"
+    ann = e.get("announced") or "-"
+    print(f"  {e.get('dir','')} {e.get('kind',''):8} announced {ann:28} "
+          f"-> {e.get('rewritten') or ann:28} {e.get('verdict','')}/"
           f"{e.get('reason','')}" + (f"  pinhole {x.get('src','')} -> {x.get('dst','')}"
           f" (to {x.get('nat_to','')})" if x else ""))
 EOF
