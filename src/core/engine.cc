@@ -64,6 +64,7 @@ struct DirState {
   bool holding = false;
   bool opaque = false;     // TLS: no more parsing
   bool replyFound = false; // the current multi-line reply already announced
+  bool earlySpliced = false;  // the address of the PORT/EPRT in progress is already rewritten
   ReplyTracker reply;
   Pending replyTo = Pending::Unknown;
 };
@@ -205,7 +206,9 @@ class EngineImpl {
   void announce(Session& s, Dir d, EventKind kind, const AddrParse& p, bool solicited,
                 std::string_view line, uint32_t lineSeq, uint64_t handle, uint64_t now,
                 Actions& out);
-  bool suspicious(const Session& s, Dir d);
+  // How much of the line in progress may be forwarded now: false when all of it, else true
+  // with `at` the first original byte that must be held. May splice a PORT/EPRT address early.
+  bool mustHold(Session& s, Dir d, uint32_t& at);
   void pushPending(Session& s, Pending p);
   Pending frontPending(const Session& s) const;
   Pending relearnPending(Session& s, Pending want);
@@ -429,14 +432,103 @@ void EngineImpl::popPending(Session& s) {
 
 // --- lines ---------------------------------------------------------------------------------
 
-bool EngineImpl::suspicious(const Session& s, Dir d) {
-  const DirState& ds = s.dir[static_cast<size_t>(d)];
+namespace {
+
+// "198,18,0,2," for PORT, "|1|198.18.0.2|" for EPRT with delimiter `delim`; empty if the
+// address does not fit the wire form.
+size_t addressPrefixText(Verb verb, const IpAddr& a, char delim, std::span<char> out) {
+  if (verb == Verb::Port) {
+    if (a.family != Family::V4) return 0;
+    std::array<char, 24> t{};
+    const size_t n = formatPortText(Endpoint{a, 1024}, t);  // "a,b,c,d,4,0"
+    size_t commas = 0;
+    for (size_t i = 0; i < n && i < out.size(); ++i) {
+      out[i] = t[i];
+      if (t[i] == ',' && ++commas == 4) return i + 1;
+    }
+    return 0;
+  }
+  std::array<char, 64> ip{};
+  const size_t n = formatIp(a, ip);
+  if (n == 0 || n + 4 > out.size()) return 0;
+  out[0] = delim;
+  out[1] = a.family == Family::V4 ? '1' : '2';
+  out[2] = delim;
+  std::memcpy(out.data() + 3, ip.data(), n);
+  out[3 + n] = delim;
+  return n + 4;
+}
+
+bool startsWithVerb(std::string_view line, std::string_view verb) {
+  if (line.size() < verb.size() + 1 || line[verb.size()] != ' ') return false;
+  for (size_t i = 0; i < verb.size(); ++i) {
+    if ((line[i] & ~0x20) != verb[i]) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool EngineImpl::mustHold(Session& s, Dir d, uint32_t& at) {
+  DirState& ds = s.dir[static_cast<size_t>(d)];
   if (ds.opaque || ds.discard || ds.buf == kNone) return false;
-  const DirBuffer& b = bufs_[ds.buf];
+  DirBuffer& b = bufs_[ds.buf];
   if (b.lineLen == 0) return false;
   const std::string_view prefix(lineData(ds.buf), b.lineLen);
-  return d == Dir::C2S ? mayBeAnnouncingCommand(prefix)
-                       : mayBeAnnouncingReply(prefix, ds.reply.inMulti, ds.reply.code);
+  if (d == Dir::S2C) {
+    // A reply may carry its address anywhere: hold the whole line, but only when the server's
+    // announcement would be rewritten at all.
+    if (s.nat.serverInside == s.nat.serverOutside) return false;
+    if (!mayBeAnnouncingReply(prefix, ds.reply.inMulti, ds.reply.code)) return false;
+    at = ds.lineStart;
+    return true;
+  }
+  // Without NAT nothing is rewritten: the line is inspected when it completes, before the
+  // packet that completes it is released, and nothing needs to wait.
+  if (s.nat.clientInside == s.nat.clientOutside || ds.earlySpliced) return false;
+  if (!mayBeAnnouncingCommand(prefix)) return false;
+  const bool port = startsWithVerb(prefix, "PORT");
+  const bool eprt = startsWithVerb(prefix, "EPRT");
+  if (!port && !eprt) {
+    // A verb still being typed is never rewritten; LPRT (policy-disabled by default) and
+    // anything unusual is held whole.
+    if (prefix.size() <= 4) return false;
+    at = ds.lineStart;
+    return true;
+  }
+  // The verb and its space are never rewritten. Of the address text, the part that reads the
+  // same for the client's inside and outside address can pass too; the rest is held until the
+  // address is complete, then spliced at once, so a sender limited by its congestion window
+  // (one byte per segment) is never left waiting on bytes held here.
+  const std::string_view rest = prefix.substr(5);
+  if (eprt && rest.empty()) return false;
+  const char delim = eprt ? rest[0] : ',';
+  std::array<char, 64> inside{};
+  std::array<char, 64> outside{};
+  const Verb verb = port ? Verb::Port : Verb::Eprt;
+  const size_t ni = addressPrefixText(verb, s.nat.clientInside, delim, inside);
+  const size_t no = addressPrefixText(verb, s.nat.clientOutside, delim, outside);
+  if (ni == 0 || no == 0) return false;
+  const std::string_view in(inside.data(), ni);
+  const std::string_view outText(outside.data(), no);
+  const size_t seen = std::min(rest.size(), ni);
+  if (rest.substr(0, seen) != in.substr(0, seen)) return false;  // not the client's address
+  size_t common = 0;
+  while (common < ni && common < no && in[common] == outText[common]) ++common;
+  const uint32_t spliceAt = ds.lineStart + 5 + static_cast<uint32_t>(common);
+  if (rest.size() < ni) {
+    at = spliceAt;
+    return rest.size() > common;
+  }
+  if (seqLt(spliceAt, ds.released) ||
+      !b.map.add(spliceAt, static_cast<uint16_t>(ni - common),
+                 std::span<const char>(outText.data() + common, no - common))) {
+    at = spliceAt;
+    return true;  // decided when the line completes (refused there if it cannot be rewritten)
+  }
+  ds.earlySpliced = true;
+  count(Counter::Rewrites);
+  return false;
 }
 
 void EngineImpl::processNewBytes(Session& s, Dir d, const uint8_t* data, uint32_t len,
@@ -463,6 +555,7 @@ void EngineImpl::processNewBytes(Session& s, Dir d, const uint8_t* data, uint32_
       if (b.lineLen + take > cap) {
         handleBadLine(s, d, std::string_view(lb, b.lineLen), ParseError::LineTooLong, handle, now,
                       out);
+      ds.earlySpliced = false;
         b.lineLen = 0;
         if (lf == nullptr) {
           ds.discard = true;
@@ -483,6 +576,7 @@ void EngineImpl::processNewBytes(Session& s, Dir d, const uint8_t* data, uint32_
       } else {
         handleBadLine(s, d, whole, f.error, handle, now, out);
       }
+      ds.earlySpliced = false;
       b.lineLen = 0;
       ds.lineStart = seq + pos;
       continue;
@@ -491,6 +585,7 @@ void EngineImpl::processNewBytes(Session& s, Dir d, const uint8_t* data, uint32_
     const LineFrame f = frameLine(rest, cfg_.maxLine);
     if (f.status == ParseStatus::Ok) {
       handleLine(s, d, rest.substr(0, f.length), seq + pos, handle, now, out);
+      ds.earlySpliced = false;
       pos += static_cast<uint32_t>(f.consumed);
       ds.lineStart = seq + pos;
     } else if (f.status == ParseStatus::NeedMore) {
@@ -501,6 +596,7 @@ void EngineImpl::processNewBytes(Session& s, Dir d, const uint8_t* data, uint32_
     } else {
       const size_t upto = f.consumed > 0 ? f.consumed : rest.size();
       handleBadLine(s, d, rest.substr(0, upto), f.error, handle, now, out);
+      ds.earlySpliced = false;
       if (f.consumed == 0) {
         ds.discard = true;
         return;
@@ -638,7 +734,6 @@ void EngineImpl::handleReply(Session& s, std::string_view line, uint32_t lineSeq
 void EngineImpl::announce(Session& s, Dir d, EventKind kind, const AddrParse& p, bool solicited,
                           std::string_view line, uint32_t lineSeq, uint64_t handle, uint64_t now,
                           Actions& out) {
-  (void)line;
   count(Counter::Announcements);
   Event* e = baseEvent(s, d, kind, handle, now, out);
   Event scratch;
@@ -667,7 +762,12 @@ void EngineImpl::announce(Session& s, Dir d, EventKind kind, const AddrParse& p,
   e->announced = dec.announced;
 
   DirState& ds = s.dir[static_cast<size_t>(d)];
-  if (dec.verdict == Verdict::Admit && dec.rewrite) {
+  const bool early = ds.earlySpliced && (kind == EventKind::Port || kind == EventKind::Eprt);
+  if (early) {
+    // The address was spliced while the line was still arriving (see mustHold).
+    e->hasRewritten = true;
+    e->rewritten = Endpoint{s.nat.clientOutside, p.ep.port};
+  } else if (dec.verdict == Verdict::Admit && dec.rewrite) {
     const uint32_t spanStart = lineSeq + p.span.offset;
     DirBuffer* b = buffer(ds);
     std::array<char, 80> text{};
@@ -684,11 +784,18 @@ void EngineImpl::announce(Session& s, Dir d, EventKind kind, const AddrParse& p,
         n = formatLongText(dec.rewritten, text);
         break;
     }
-    if (seqLt(spanStart, ds.released)) {
+    // Splice only from the first byte that differs: what reads the same may have passed
+    // already (see mustHold), and a shorter splice is the same rewrite.
+    const std::string_view orig = line.substr(p.span.offset, p.span.length);
+    size_t same = 0;
+    while (same < orig.size() && same < n && orig[same] == text[same]) ++same;
+    if (seqLt(spanStart + static_cast<uint32_t>(same), ds.released)) {
       dec.verdict = Verdict::Refuse;
       dec.reason = Reason::PartiallyReleased;
     } else if (b == nullptr || n == 0 ||
-               !b->map.add(spanStart, p.span.length, std::span<const char>(text.data(), n))) {
+               !b->map.add(spanStart + static_cast<uint32_t>(same),
+                           static_cast<uint16_t>(p.span.length - same),
+                           std::span<const char>(text.data() + same, n - same))) {
       count(Counter::SeqAdjFull);
       dec.verdict = Verdict::Refuse;
       dec.reason = Reason::TooManyExpectations;
@@ -1103,7 +1210,8 @@ void EngineImpl::onSegment(const Segment& seg, uint64_t now, Actions& out) {
   }
 
   b = buffer(ds);
-  if (!fin && b != nullptr && suspicious(*s, d)) {
+  uint32_t holdAt = 0;
+  if (!fin && b != nullptr && mustHold(*s, d, holdAt) && seqLt(holdAt, segEnd)) {
     // The line in progress may become an announcement: hold the packet until it completes.
     if (!ds.holding) {
       ds.holding = true;

@@ -264,6 +264,51 @@ TEST(Engine, CommandSplitIntoOneByteSegmentsIsHeldAndCoalesced) {
   EXPECT_EQ(h.lastAckTo(Dir::C2S), h.sndNext(Dir::C2S));
 }
 
+TEST(Engine, WithoutNatASplitCommandIsInspectedButNeverHeld) {
+  EngineHarness h(defaultConfig());
+  h.handshake();
+  h.send(Dir::C2S, "PORT 198,18,0,2,195,80\r\n", {1});
+  ASSERT_EQ(h.events.size(), 1u);
+  EXPECT_EQ(h.events[0].verdict, Verdict::Admit);
+  EXPECT_EQ(h.engine().counter(Counter::HeldSegments), 0u);
+  // The last byte's packet carries the event: the pinhole exists before it is released.
+  EXPECT_EQ(h.events[0].handle, h.actions.back().handle - 1);
+  EXPECT_EQ(h.delivered(Dir::C2S), "PORT 198,18,0,2,195,80\r\n");
+}
+
+TEST(Engine, OneByteSegmentsHoldOnlyTheDifferingAddressBytes) {
+  // A sender limited by its congestion window (about 10 segments) must never wait on bytes held
+  // here: only the part of the address that differs between inside and outside is held.
+  EngineHarness h(defaultConfig(), {.autoAck = true});
+  h.setNat(snatClient(h, "198.51.100.7"));
+  h.handshake();
+  const std::string line = "PORT 198,18,0,2,195,80\r\n";
+  size_t maxHeld = 0;
+  for (char c : line) {
+    h.send(Dir::C2S, std::string(1, c));
+    maxHeld = std::max(maxHeld, h.heldNow());
+  }
+  EXPECT_EQ(maxHeld, 6u);  // "18,0,2" of "198,18,0,2,": "198," reads the same outside
+  ASSERT_EQ(h.events.size(), 1u);
+  EXPECT_EQ(h.events[0].verdict, Verdict::Admit);
+  EXPECT_EQ(h.events[0].rewritten, endpoint("198.51.100.7:50000"));
+  EXPECT_EQ(h.delivered(Dir::C2S), "PORT 198,51,100,7,195,80\r\n");
+  EXPECT_EQ(h.lastAckTo(Dir::C2S), h.sndNext(Dir::C2S));
+}
+
+TEST(Engine, EarlySplicedAddressStaysRewrittenWhenThePortIsRefused) {
+  EngineHarness h(defaultConfig());
+  h.setNat(snatClient(h, "198.51.100.7"));
+  h.handshake();
+  h.send(Dir::C2S, "PORT 198,18,0,2,0,21\r\n", {16, 100});
+  ASSERT_EQ(h.events.size(), 1u);
+  EXPECT_EQ(h.events[0].verdict, Verdict::Refuse);
+  EXPECT_EQ(h.events[0].reason, Reason::LowPort);
+  EXPECT_TRUE(h.events[0].hasRewritten);
+  EXPECT_FALSE(h.events[0].hasExpect);
+  EXPECT_EQ(h.delivered(Dir::C2S), "PORT 198,51,100,7,0,21\r\n");
+}
+
 TEST(Engine, NonAnnouncingPrefixIsNotHeld) {
   EngineHarness h(defaultConfig());
   h.handshake();
@@ -535,8 +580,9 @@ TEST(Engine, ExpireEndsIdleSessionsAndDropsHeldPackets) {
   EngineConfig cfg;
   cfg.idleTimeoutNs = 1000;
   EngineHarness h(cfg);
+  h.setNat(snatClient(h, "198.51.100.7"));
   h.handshake();
-  h.send(Dir::C2S, "POR");
+  h.send(Dir::C2S, "PORT 198,18,0");
   EXPECT_EQ(h.heldNow(), 1u);
   Actions acts;
   EXPECT_FALSE(h.engine().expire(h.nowNs + 1'000'000, acts));
