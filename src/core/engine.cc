@@ -668,6 +668,20 @@ void EngineImpl::handleCommand(Session& s, std::string_view line, uint32_t lineS
       return;
     case Verb::Other:
     case Verb::Count:
+      // A client line shaped like a passive reply is a forgery attempt: say so, admit nothing.
+      if (line.size() >= 4 && line[3] == ' ' && (line.starts_with("227") ||
+                                                  line.starts_with("229") ||
+                                                  line.starts_with("228"))) {
+        const EventKind k = line[2] == '7'   ? EventKind::Pasv227
+                            : line[2] == '9' ? EventKind::Epsv229
+                                             : EventKind::Lpsv228;
+        const AddrParse p = k == EventKind::Pasv227   ? parse227(line)
+                            : k == EventKind::Epsv229 ? parse229(line)
+                                                      : parse228(line);
+        if (p.status == ParseStatus::Ok) {
+          announce(s, Dir::C2S, k, p, false, line, lineSeq, handle, now, out);
+        }
+      }
       break;
   }
   pushPending(s, Pending::Other);
@@ -679,6 +693,15 @@ void EngineImpl::handleReply(Session& s, std::string_view line, uint32_t lineSeq
   const ReplyLine r = trackReply(ds.reply, line);
   if (r.status != ParseStatus::Ok) {
     count(Counter::BadLine);
+    // A server line shaped like PORT/EPRT is a forgery attempt: say so, admit nothing.
+    const Command c = classifyCommand(line);
+    if (c.verb == Verb::Port || c.verb == Verb::Eprt) {
+      const AddrParse p = c.verb == Verb::Port ? parsePort(line) : parseEprt(line);
+      if (p.status == ParseStatus::Ok) {
+        announce(s, Dir::S2C, c.verb == Verb::Port ? EventKind::Port : EventKind::Eprt, p, true,
+                 line, lineSeq, handle, now, out);
+      }
+    }
     return;
   }
   if (r.first) {

@@ -180,10 +180,22 @@ TEST(Engine, EprtFamilyMismatchRefused) {
 TEST(Engine, Pasv227FromClientRefused) {
   EngineHarness h(defaultConfig());
   h.handshake();
-  // A client line that looks like a server reply is not a command the engine acts on.
   h.send(Dir::C2S, "227 Entering Passive Mode (198,18,0,2,156,64)\r\n");
-  for (const Event& e : h.events) EXPECT_NE(e.verdict, Verdict::Admit);
+  ASSERT_EQ(h.events.size(), 1u);
+  EXPECT_EQ(h.events[0].kind, EventKind::Pasv227);
+  EXPECT_EQ(h.events[0].verdict, Verdict::Refuse);
+  EXPECT_EQ(h.events[0].reason, Reason::WrongDirection);
   EXPECT_EQ(h.engine().counter(Counter::Admitted), 0u);
+}
+
+TEST(Engine, PortFromServerRefused) {
+  EngineHarness h(defaultConfig());
+  h.handshake();
+  h.send(Dir::S2C, "PORT 198,19,0,2,195,80\r\n");
+  ASSERT_EQ(h.events.size(), 1u);
+  EXPECT_EQ(h.events[0].kind, EventKind::Port);
+  EXPECT_EQ(h.events[0].verdict, Verdict::Refuse);
+  EXPECT_EQ(h.events[0].reason, Reason::WrongDirection);
 }
 
 TEST(Engine, Pasv227WithoutPasvIsUnsolicited) {
