@@ -334,7 +334,7 @@ negative_block() {
     verdict neg/v4/bounce-third-host 0 0 "the third host saw: $(head -c 200 "$E2E_TMP/third.log")"
   fi
   NEG_EVENT='"reason":"low_port"' neg lowport neg/v4/low-port --host "$h4"
-  NEG_EVENT='' neg client227 neg/v4/client-227 --host "$h4"
+  NEG_EVENT='"reason":"wrong_direction"' neg client227 neg/v4/client-227 --host "$h4"
   NEG_EVENT='"reason":"unsolicited"' neg unsolicited227 neg/v4/unsolicited-227 --host "$h4"
   NEG_EVENT='' neg unannounced neg/v4/unannounced-port --host "$h4"
   NEG_EVENT='' neg singleuse neg/v4/single-use --host "$h4"
