@@ -239,6 +239,10 @@ void appendEventJson(const core::Event& event, fmt::memory_buffer& out) {
     endpointValue(w, x.dst);
     w.key("nat_to");
     endpointValue(w, x.natTo);
+    if (x.hasSrcNat) {
+      w.key("src_nat_to");
+      ipValue(w, x.srcNatTo);
+    }
     w.endObject();
   } else {
     w.null();

@@ -60,6 +60,12 @@ PolicyDecision decideAnnouncement(const AnnouncementContext& ctx) {
     d.expect.dst = d.rewritten;
     d.expect.natTo = d.announced;
     if (d.announced.addr == nat.clientOutside) d.expect.natTo.addr = nat.clientInside;
+    // Behind DNAT the server connects from its private address, which the client does not
+    // route (and would not accept as the peer it dialled): leave with the public one.
+    if (!(nat.serverInside == nat.serverOutside)) {
+      d.expect.hasSrcNat = true;
+      d.expect.srcNatTo = nat.serverInside;
+    }
   } else {
     // Passive mode: the client connects to the address it dialled for the control channel.
     if (d.announced.addr == nat.serverOutside) d.rewritten.addr = nat.serverInside;
@@ -67,6 +73,14 @@ PolicyDecision decideAnnouncement(const AnnouncementContext& ctx) {
     d.expect.dst = d.rewritten;
     d.expect.natTo = d.announced;
     if (d.announced.addr == nat.serverInside) d.expect.natTo.addr = nat.serverOutside;
+    // Behind SNAT the client's data connection must reach the server from the control
+    // connection's public address (servers refuse data connections from another address).
+    // The gateway's masquerade rule usually does this already; an address pool without
+    // `persistent`, or an SNAT rule for port 21 only, would not.
+    if (!(nat.clientInside == nat.clientOutside)) {
+      d.expect.hasSrcNat = true;
+      d.expect.srcNatTo = nat.clientOutside;
+    }
   }
   d.expect.srcPortAny = true;
   // 229 carries no address: nothing to splice even when the server is behind DNAT.

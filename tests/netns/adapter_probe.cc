@@ -1,7 +1,8 @@
 // adapter_probe: drives the kernel adapters from the netns tests (kernel_adapters_test.sh).
 //
 //   adapter_probe [--table T] [--mark M] [--timeout MS] install | remove | describe
-//   adapter_probe [options] admit SRC DST DPORT [NATADDR NATPORT]   prints admit_us=<n>
+//   adapter_probe [options] admit SRC DST DPORT [NATADDR NATPORT [SRCNAT]]
+//                                                          prints admit_us=<n>
 //   adapter_probe [options] bench COUNT     admits COUNT pinholes, prints latency figures
 //   adapter_probe resolve CLIENT CPORT SERVER SPORT                 prints the NAT binding
 //   adapter_probe liberal CLIENT CPORT SERVER SPORT                 sets and checks LIBERAL
@@ -116,13 +117,17 @@ int main(int argc, char** argv) {
     return s.ok() ? 0 : fail(s);
   }
   if (cmd == "admit") {
-    if (rest.size() != 3 && rest.size() != 5) return usage();
+    if (rest.size() != 3 && rest.size() != 5 && rest.size() != 6) return usage();
     ftpalg::core::Expectation x;
     if (!ftpalg::core::parseIp(rest[0], x.src.addr) || !parseEndpoint(rest[1], rest[2], x.dst)) {
       return usage();
     }
     x.natTo = x.dst;
-    if (rest.size() == 5 && !parseEndpoint(rest[3], rest[4], x.natTo)) return usage();
+    if (rest.size() >= 5 && !parseEndpoint(rest[3], rest[4], x.natTo)) return usage();
+    if (rest.size() == 6) {
+      x.hasSrcNat = true;
+      if (!ftpalg::core::parseIp(rest[5], x.srcNatTo)) return usage();
+    }
     ftpalg::kernel::PinholeTable table(cfg);
     const auto t0 = std::chrono::steady_clock::now();
     if (auto s = table.admit(x); !s.ok()) return fail(s);

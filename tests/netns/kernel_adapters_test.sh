@@ -201,6 +201,16 @@ test_pinholes() {
       ok "ipv$fam: admit with natTo"; else bad "ipv$fam: admit with natTo"; fi
     expect_reaches "ipv$fam: active data connection steered to the client" "$S" "$pub" 40000 \
       "hello $dst"
+
+    # Active mode with the server behind DNAT: its data connection must also leave with the
+    # public source address (the source NAT map), which the client sees as its peer.
+    local snat
+    if [[ $fam == 4 ]]; then snat=198.18.2.9; else snat=2001:db8:2::9; fi
+    if probe --timeout 5000 admit "$dst" "$pub" 40001 "$cli" 6001 "$snat" >/dev/null; then
+      ok "ipv$fam: admit with natTo and source NAT"; else
+      bad "ipv$fam: admit with natTo and source NAT"; fi
+    expect_reaches "ipv$fam: active data connection arrives from the source NAT address" \
+      "$S" "$pub" 40001 "hello $snat"
   done
 
   local bench
@@ -262,8 +272,9 @@ setup
 listen "$S" 5000
 listen "$S" 2121
 listen "$C" 6000
+listen "$C" 6001
 listen "$C" 2121
-for p in "$S 5000" "$S 2121" "$C 6000" "$C 2121"; do
+for p in "$S 5000" "$S 2121" "$C 6000" "$C 6001" "$C 2121"; do
   # shellcheck disable=SC2086
   wait_listening $p || { log "listener $p did not start"; exit 1; }
 done

@@ -95,6 +95,13 @@ struct Expectation {
   Endpoint dst;       // destination as it reaches the gateway (the announced/rewritten one)
   Endpoint natTo;     // where the gateway must send it (equals dst without NAT)
   bool srcPortAny = true;
+  // Source NAT of the data connection: its source address (src.addr) leaves the gateway as
+  // srcNatTo, source port kept. Set when the data connection must carry the announcing peer's
+  // address on the far side: active mode with the server behind DNAT (the server's private
+  // address becomes the public one the client dialled), passive mode with the client behind
+  // SNAT (the client's data connection gets the control connection's public address).
+  bool hasSrcNat = false;
+  IpAddr srcNatTo{};
 };
 
 // One event: an announcement (or other notable line) and what the engine decided.

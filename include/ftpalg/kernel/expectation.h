@@ -68,11 +68,16 @@ struct CtEntry {
 // needed: the master is NATed, so the data connection must follow it ("nat-follow-master").
 // dir: Original when x.src is the master's original source (passive mode, client -> server),
 // Reply otherwise (active mode). natAddr: the destination address follow-master produces (the
-// master's reply source for Original, its original source for Reply). Pure; exposed for tests.
+// master's reply source for Original, its original source for Reply). srcAddr: the source
+// address follow-master produces (the master's reply destination for Original, its original
+// destination for Reply): the kernel's own source NAT of the data connection, which is what
+// x.hasSrcNat/x.srcNatTo ask for, so expectation mode needs no rule of its own for it.
+// Pure; exposed for tests.
 struct ExpectNatPlan {
   bool needed = false;
   ExpectDir dir = ExpectDir::Original;
   core::IpAddr natAddr;
+  core::IpAddr srcAddr;
 };
 ExpectNatPlan planExpectNat(const CtEntry& master, const core::Expectation& x);
 
@@ -98,7 +103,9 @@ class ExpectationTable {
   // the "nat-follow-master" function: the kernel maps the data connection's source and
   // destination addresses like the master's (see planExpectNat) and its destination port to
   // x.natTo.port. x.natTo must agree: its address must be plan.natAddr, and without NAT on the
-  // master x.natTo must equal x.dst (EINVAL otherwise). Returns after the kernel acknowledged
+  // master x.natTo must equal x.dst; likewise the source: x.srcNatTo (or x.src.addr without
+  // x.hasSrcNat) must be plan.srcAddr, and without NAT on the master x.hasSrcNat must be
+  // false (EINVAL otherwise). Returns after the kernel acknowledged
   // (ENOENT: no such master; EOPNOTSUPP: the master has no helper; EBUSY: another master
   // expects a clashing tuple; EMFILE: the namespace's expectation table is full). An identical
   // expectation is replaced; at the helper policy's maximum the kernel evicts the master's

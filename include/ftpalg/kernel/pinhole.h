@@ -8,13 +8,21 @@
 //     map nat4 { type ipv4_addr . ipv4_addr . inet_service : ipv4_addr . inet_service;
 //                size 65535; flags timeout; }                                (and nat6)
 //       key: source . announced destination . port -> NAT target
+//     map snat4 { type ipv4_addr . ipv4_addr . inet_service : ipv4_addr;
+//                 size 65535; flags timeout; }                              (and snat6)
+//       key: the pin key (what postrouting sees, after DNAT) -> new source address
 //     chain pre  { type nat hook prerouting priority dstnat - 5;
 //                  dnat ip to ip saddr . ip daddr . tcp dport map @nat4 (and ip6) }
 //     chain pin  { type filter hook forward priority filter - 5;
 //                  ct state new ip saddr . ip daddr . tcp dport @pin4
 //                    delete @pin4 { ip saddr . ip daddr . tcp dport } ct mark set <mark>
 //                    counter accept (and ip6) }
+//     chain post { type nat hook postrouting priority srcnat - 5;
+//                  snat ip to ip saddr . ip daddr . tcp dport map @snat4 (and ip6) }
 //   }
+// The source NAT map carries a server behind DNAT to its public address (active mode) and a
+// client behind SNAT to the control connection's public address (passive mode), as the
+// kernel's nf_nat_follow_master does for the in-kernel helper.
 // The admin's own forward chain admits what ftpalg marked: `ct mark <mark> accept`
 // (`ftpalg rules` prints them: kernel::rulesText() in src/kernel/nftables/rules_text.h).
 // The table is built with libnftnl, elements with libmnl alone (no allocation), each change as
@@ -52,10 +60,11 @@ class PinholeTable {
   Status install();
   // Deletes the table. Safe to call when it does not exist.
   Status remove();
-  // Adds the pinhole (and the NAT map element when natTo differs from dst) for one admitted
-  // expectation, in one transaction; returns after the kernel acknowledged both. Re-admitting
-  // an identical pending expectation is a no-op (its timeout is not refreshed); a NAT map
-  // element with the same key and another target fails with EEXIST and adds nothing; full
+  // Adds the pinhole (and the NAT map element when natTo differs from dst, and the source NAT
+  // map element when x.hasSrcNat) for one admitted expectation, in one transaction; returns
+  // after the kernel acknowledged every element. Re-admitting
+  // an identical pending expectation is a no-op (its timeout is not refreshed); a (source) NAT
+  // map element with the same key and another target fails with EEXIST and adds nothing; full
   // sets fail with ENFILE; mixed families or zero ports with EINVAL. The source port is not
   // part of the key (srcPortAny is always assumed). No allocation.
   Status admit(const core::Expectation& x);

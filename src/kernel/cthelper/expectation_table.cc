@@ -221,6 +221,7 @@ ExpectNatPlan planExpectNat(const CtEntry& master, const core::Expectation& x) {
   plan.needed = master.natted();
   plan.dir = x.src.addr == master.orig.src.addr ? ExpectDir::Original : ExpectDir::Reply;
   plan.natAddr = plan.dir == ExpectDir::Original ? master.reply.src.addr : master.orig.src.addr;
+  plan.srcAddr = plan.dir == ExpectDir::Original ? master.reply.dst.addr : master.orig.dst.addr;
   return plan;
 }
 
@@ -266,6 +267,11 @@ class ExpectationTableImpl {
     if (plan.needed ? !(x.natTo.addr == plan.natAddr) : !(x.natTo == x.dst)) {
       return Status::error(EINVAL,
                            "expect: NAT target disagrees with the control connection's NAT");
+    }
+    const core::IpAddr& srcAfter = x.hasSrcNat ? x.srcNatTo : x.src.addr;
+    if (plan.needed ? !(srcAfter == plan.srcAddr) : x.hasSrcNat) {
+      return Status::error(EINVAL,
+                           "expect: source NAT disagrees with the control connection's NAT");
     }
     const int family = familyOf(x.src.addr);
     CtPtr masterCt = tupleObject(master.orig.src, master.orig.dst);

@@ -41,9 +41,10 @@ T* need(T* p) {
   return p;
 }
 
-// Standard hook priorities (nft's `dstnat` and `filter`).
+// Standard hook priorities (nft's `dstnat`, `filter` and `srcnat`).
 constexpr int32_t kPrioDstnat = -100;
 constexpr int32_t kPrioFilter = 0;
+constexpr int32_t kPrioSrcnat = 100;
 
 // Family-specific layout of the rules.
 struct FamilyLayout {
@@ -56,12 +57,18 @@ struct FamilyLayout {
   uint32_t regPort;
   uint32_t regNatPort;  // where the NAT map value's port lands (after the address)
   uint32_t keyType;
-  uint32_t dataType;
+  uint32_t dataType;      // NAT map value: address . port
+  uint32_t addrType;      // source NAT map value: address
   const char* pinSet;
   const char* natMap;
+  const char* snatMap;
   uint32_t pinSetId;
   uint32_t natMapId;
+  uint32_t snatMapId;
 };
+
+// The three sets of a family.
+enum class SetKind : uint8_t { Pin, Nat, Snat };
 
 constexpr FamilyLayout kV4{NFPROTO_IPV4,
                            4,
@@ -73,10 +80,13 @@ constexpr FamilyLayout kV4{NFPROTO_IPV4,
                            NFT_REG32_01,
                            concatType(concatType(kTypeIpv4, kTypeIpv4), kTypeInetService),
                            concatType(kTypeIpv4, kTypeInetService),
+                           kTypeIpv4,
                            kPinSet4,
                            kNatMap4,
+                           kSnatMap4,
                            1,
-                           2};
+                           2,
+                           5};
 constexpr FamilyLayout kV6{NFPROTO_IPV6,
                            16,
                            8,
@@ -87,13 +97,23 @@ constexpr FamilyLayout kV6{NFPROTO_IPV6,
                            NFT_REG32_04,
                            concatType(concatType(kTypeIpv6, kTypeIpv6), kTypeInetService),
                            concatType(kTypeIpv6, kTypeInetService),
+                           kTypeIpv6,
                            kPinSet6,
                            kNatMap6,
+                           kSnatMap6,
                            3,
-                           4};
+                           4,
+                           6};
 
 uint32_t keyLen(const FamilyLayout& f) { return 2 * f.addrLen + 4; }
 uint32_t dataLen(const FamilyLayout& f) { return f.addrLen + 4; }
+
+const char* setName(const FamilyLayout& f, SetKind kind) {
+  return kind == SetKind::Pin ? f.pinSet : kind == SetKind::Nat ? f.natMap : f.snatMap;
+}
+uint32_t setId(const FamilyLayout& f, SetKind kind) {
+  return kind == SetKind::Pin ? f.pinSetId : kind == SetKind::Nat ? f.natMapId : f.snatMapId;
+}
 
 bool putTable(NftBatch& batch, const PinholeConfig& cfg, uint16_t type, uint16_t flags,
               std::string_view label) {
@@ -108,19 +128,21 @@ bool putTable(NftBatch& batch, const PinholeConfig& cfg, uint16_t type, uint16_t
   return batch.end();
 }
 
-bool putSet(NftBatch& batch, const PinholeConfig& cfg, const FamilyLayout& f, bool map) {
+bool putSet(NftBatch& batch, const PinholeConfig& cfg, const FamilyLayout& f, SetKind kind) {
+  const bool map = kind != SetKind::Pin;
   SetPtr s(need(nftnl_set_alloc()));
   nftnl_set_set_str(s.get(), NFTNL_SET_TABLE, cfg.table.c_str());
-  nftnl_set_set_str(s.get(), NFTNL_SET_NAME, map ? f.natMap : f.pinSet);
+  nftnl_set_set_str(s.get(), NFTNL_SET_NAME, setName(f, kind));
   nftnl_set_set_u32(s.get(), NFTNL_SET_FAMILY, NFPROTO_INET);
-  nftnl_set_set_u32(s.get(), NFTNL_SET_ID, map ? f.natMapId : f.pinSetId);
+  nftnl_set_set_u32(s.get(), NFTNL_SET_ID, setId(f, kind));
   nftnl_set_set_u32(s.get(), NFTNL_SET_KEY_TYPE, f.keyType);
   nftnl_set_set_u32(s.get(), NFTNL_SET_KEY_LEN, keyLen(f));
   nftnl_set_set_u32(s.get(), NFTNL_SET_DESC_SIZE, kSetSize);
   if (map) {
+    const bool snat = kind == SetKind::Snat;
     nftnl_set_set_u32(s.get(), NFTNL_SET_FLAGS, NFT_SET_MAP | NFT_SET_TIMEOUT);
-    nftnl_set_set_u32(s.get(), NFTNL_SET_DATA_TYPE, f.dataType);
-    nftnl_set_set_u32(s.get(), NFTNL_SET_DATA_LEN, dataLen(f));
+    nftnl_set_set_u32(s.get(), NFTNL_SET_DATA_TYPE, snat ? f.addrType : f.dataType);
+    nftnl_set_set_u32(s.get(), NFTNL_SET_DATA_LEN, snat ? f.addrLen : dataLen(f));
   } else {
     // EVAL: the pin rule deletes elements from the packet path.
     nftnl_set_set_u32(s.get(), NFTNL_SET_FLAGS, NFT_SET_TIMEOUT | NFT_SET_EVAL);
@@ -245,6 +267,13 @@ class RuleWriter {
     nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG32_00);
     nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, f.regNatPort);
   }
+  // Address only: the source port is kept (unless it clashes).
+  void snat(const FamilyLayout& f) {
+    nftnl_expr* e = make("nat");
+    nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_SNAT);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, f.nfproto);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG32_00);
+  }
 
  private:
   nftnl_expr* make(const char* name) {
@@ -279,6 +308,14 @@ void fillPre(RuleWriter& w, const FamilyLayout& f, const PinholeConfig&) {
   w.loadKey(f);
   w.lookup(f.natMap, f.natMapId, f.regSrc, true, NFT_REG32_00);
   w.dnat(f);
+}
+
+// snat ip to ip saddr . ip daddr . tcp dport map @snat4 (postrouting: the tuple after DNAT)
+void fillPost(RuleWriter& w, const FamilyLayout& f, const PinholeConfig&) {
+  w.matchFamilyTcp(f);
+  w.loadKey(f);
+  w.lookup(f.snatMap, f.snatMapId, f.regSrc, true, NFT_REG32_00);
+  w.snat(f);
 }
 
 // ct state new ip saddr . ip daddr . tcp dport @pin4
@@ -353,18 +390,27 @@ PackedKey packAddrPort(const core::IpAddr& a, uint16_t port) {
   return k;
 }
 
+PackedKey packAddr(const core::IpAddr& a) {
+  PackedKey k;
+  putAddr(k, a);
+  return k;
+}
+
 bool appendInstall(NftBatch& batch, const PinholeConfig& cfg) {
   bool ok = putTable(batch, cfg, NFT_MSG_NEWTABLE, NLM_F_CREATE, "nft: add table") &&
             putTable(batch, cfg, NFT_MSG_DELTABLE, 0, "nft: delete stale table") &&
             putTable(batch, cfg, NFT_MSG_NEWTABLE, NLM_F_CREATE, "nft: add table");
   for (const FamilyLayout* f : {&kV4, &kV6}) {
-    ok = ok && putSet(batch, cfg, *f, false) && putSet(batch, cfg, *f, true);
+    ok = ok && putSet(batch, cfg, *f, SetKind::Pin) && putSet(batch, cfg, *f, SetKind::Nat) &&
+         putSet(batch, cfg, *f, SetKind::Snat);
   }
   ok = ok && putChain(batch, cfg, kPreChain, "nat", NF_INET_PRE_ROUTING, kPrioDstnat - 5);
   ok = ok && putChain(batch, cfg, kPinChain, "filter", NF_INET_FORWARD, kPrioFilter - 5);
+  ok = ok && putChain(batch, cfg, kPostChain, "nat", NF_INET_POST_ROUTING, kPrioSrcnat - 5);
   for (const FamilyLayout* f : {&kV4, &kV6}) {
     ok = ok && putRule(batch, cfg, kPreChain, fillPre, *f);
     ok = ok && putRule(batch, cfg, kPinChain, fillPin, *f);
+    ok = ok && putRule(batch, cfg, kPostChain, fillPost, *f);
   }
   return ok;
 }
@@ -376,7 +422,7 @@ bool appendRemove(NftBatch& batch, const PinholeConfig& cfg) {
 Status appendAdmit(NftBatch& batch, const PinholeConfig& cfg, const core::Expectation& x) {
   const core::Family fam = x.src.addr.family;
   if (!validFamily(x.src.addr) || x.dst.addr.family != fam || x.natTo.addr.family != fam ||
-      x.dst.port == 0 || x.natTo.port == 0) {
+      (x.hasSrcNat && x.srcNatTo.family != fam) || x.dst.port == 0 || x.natTo.port == 0) {
     return Status::error(EINVAL, "nft: admit: invalid expectation");
   }
   const bool v4 = fam == core::Family::V4;
@@ -390,6 +436,14 @@ Status appendAdmit(NftBatch& batch, const PinholeConfig& cfg, const core::Expect
     const PackedKey to = packAddrPort(x.natTo.addr, x.natTo.port);
     if (!putElement(batch, cfg, v4 ? kNatMap4 : kNatMap6, key, &to,
                     v4 ? "nft: add element to nat4" : "nft: add element to nat6")) {
+      return Status::error(EMSGSIZE, "nft: admit: batch too large");
+    }
+  }
+  if (x.hasSrcNat) {
+    // Postrouting sees the tuple after DNAT: the pin key.
+    const PackedKey to = packAddr(x.srcNatTo);
+    if (!putElement(batch, cfg, v4 ? kSnatMap4 : kSnatMap6, pin, &to,
+                    v4 ? "nft: add element to snat4" : "nft: add element to snat6")) {
       return Status::error(EMSGSIZE, "nft: admit: batch too large");
     }
   }

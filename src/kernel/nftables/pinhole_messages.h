@@ -19,8 +19,11 @@ inline constexpr const char* kPinSet4 = "pin4";
 inline constexpr const char* kPinSet6 = "pin6";
 inline constexpr const char* kNatMap4 = "nat4";
 inline constexpr const char* kNatMap6 = "nat6";
+inline constexpr const char* kSnatMap4 = "snat4";
+inline constexpr const char* kSnatMap6 = "snat6";
 inline constexpr const char* kPreChain = "pre";
 inline constexpr const char* kPinChain = "pin";
+inline constexpr const char* kPostChain = "post";
 inline constexpr uint32_t kSetSize = 65535;  // elements per set or map
 
 // nftables datatype ids (nftables' datatypes.h) and their concatenation
@@ -40,14 +43,17 @@ struct PackedKey {
 PackedKey packAddrAddrPort(const core::IpAddr& a, const core::IpAddr& b, uint16_t port);
 // addr . port (8 bytes for IPv4, 20 for IPv6).
 PackedKey packAddrPort(const core::IpAddr& a, uint16_t port);
+// addr (4 bytes for IPv4, 16 for IPv6): the source NAT map value.
+PackedKey packAddr(const core::IpAddr& a);
 
 // Replaces the table `cfg.table` (add, delete, add: atomic, no ENOENT) with its sets, maps,
 // chains and rules. False when the batch overflowed.
 bool appendInstall(NftBatch& batch, const PinholeConfig& cfg);
 // Deletes the table.
 bool appendRemove(NftBatch& batch, const PinholeConfig& cfg);
-// The pin element, and the NAT map element when natTo != dst. Invalid expectations (mixed
-// families, zero ports) give EINVAL; allocation-free.
+// The pin element, the NAT map element when natTo != dst, and the source NAT map element
+// (same key as the pin) when x.hasSrcNat. Invalid expectations (mixed families, zero ports)
+// give EINVAL; allocation-free.
 Status appendAdmit(NftBatch& batch, const PinholeConfig& cfg, const core::Expectation& x);
 
 }  // namespace ftpalg::kernel::nft

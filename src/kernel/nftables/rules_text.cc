@@ -31,6 +31,11 @@ std::string pinholeTableText(const PinholeConfig& cfg) {
         "\t\ttype {1} . {1} . inet_service : {1} . inet_service\n"
         "\t\tsize 65535\n"
         "\t\tflags timeout\n"
+        "\t}}\n\n"
+        "\tmap snat{0} {{\n"
+        "\t\ttype {1} . {1} . inet_service : {1}\n"
+        "\t\tsize 65535\n"
+        "\t\tflags timeout\n"
         "\t}}\n\n",
         f.suffix, f.addrType);
   }
@@ -46,6 +51,12 @@ std::string pinholeTableText(const PinholeConfig& cfg) {
         "\t\tct state new {0} saddr . {0} daddr . tcp dport @pin{1} delete @pin{1} {{ {0} saddr "
         ". {0} daddr . tcp dport }} ct mark set {2:#010x} counter accept\n",
         f.proto, f.suffix, cfg.ctMark);
+  }
+  out += "\t}\n\n";
+  out += "\tchain post {\n\t\ttype nat hook postrouting priority srcnat - 5; policy accept;\n";
+  for (const Family& f : kFamilies) {
+    out += fmt::format("\t\tsnat {0} to {0} saddr . {0} daddr . tcp dport map @snat{1}\n",
+                       f.proto, f.suffix);
   }
   out += "\t}\n}\n";
   return out;

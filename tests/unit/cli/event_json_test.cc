@@ -130,6 +130,20 @@ TEST(EventJson, RewrittenPort) {
             R"("reason":"rewritten"})");
 }
 
+TEST(EventJson, SourceNatTargetOnlyWhenSet) {
+  core::Event e = portEvent();
+  e.expect.hasSrcNat = true;
+  e.expect.srcNatTo = ipFromText("203.0.113.21");
+  fmt::memory_buffer out;
+  appendEventJson(e, out);
+  EXPECT_NE(str(out).find(R"("nat_to":"10.0.0.2:50000","src_nat_to":"203.0.113.21"},)"),
+            std::string::npos)
+      << str(out);
+  out.clear();
+  appendEventJson(portEvent(), out);
+  EXPECT_EQ(str(out).find("src_nat_to"), std::string::npos) << str(out);
+}
+
 TEST(EventJson, FixedSourcePort) {
   core::Event e = portEvent();
   e.expect.srcPortAny = false;

@@ -179,6 +179,62 @@ TEST(Policy, Pasv227WithBothNats) {
   EXPECT_EQ(d.expect.natTo, endpoint(kServerOut, 40000));
 }
 
+// --- source NAT of the data connection ------------------------------------------------------
+
+TEST(Policy, DataConnectionSourceNatPerNatCombination) {
+  // Active mode: the server's data connection leaves the gateway from the address the client
+  // dialled when the server is behind DNAT. Passive mode: the client's data connection leaves
+  // from the control connection's public address when the client is behind SNAT.
+  struct Want {
+    Nat nat;
+    bool active;
+    bool hasSrcNat;
+    std::string_view srcNatTo;
+  };
+  const Want wants[] = {
+      {Nat::None, true, false, ""},         {Nat::Snat, true, false, ""},
+      {Nat::Dnat, true, true, kServerIn},   {Nat::Both, true, true, kServerIn},
+      {Nat::None, false, false, ""},        {Nat::Snat, false, true, kClientOut},
+      {Nat::Dnat, false, false, ""},        {Nat::Both, false, true, kClientOut},
+  };
+  for (const Want& w : wants) {
+    const PolicyDecision d = (w.active ? active(w.nat) : passive(w.nat)).run();
+    SCOPED_TRACE(static_cast<int>(w.nat) * 2 + (w.active ? 1 : 0));
+    EXPECT_EQ(d.verdict, Verdict::Admit);
+    EXPECT_EQ(d.expect.hasSrcNat, w.hasSrcNat);
+    if (w.hasSrcNat) {
+      EXPECT_EQ(d.expect.srcNatTo, ipFromText(w.srcNatTo));
+    }
+  }
+}
+
+TEST(Policy, ActiveBehindDnatSourceNatKeysOnThePrivateSource) {
+  // What postrouting sees: the server's private address to the client's own (after DNAT).
+  const PolicyDecision d = active(Nat::Both).run();
+  EXPECT_EQ(d.expect.src, endpoint(kServerOut, 0));
+  EXPECT_EQ(d.expect.natTo, endpoint(kClientIn, 50000));
+  EXPECT_TRUE(d.expect.hasSrcNat);
+  EXPECT_EQ(d.expect.srcNatTo, ipFromText(kServerIn));
+}
+
+TEST(Policy, Epsv229BehindSnatGetsSourceNat) {
+  Case c = passive(Nat::Snat);
+  c.kind = EventKind::Epsv229;
+  c.parse = parsed(Endpoint{IpAddr{}, 40001}, false);
+  const PolicyDecision d = c.run();
+  EXPECT_EQ(d.verdict, Verdict::Admit);
+  EXPECT_TRUE(d.expect.hasSrcNat);
+  EXPECT_EQ(d.expect.srcNatTo, ipFromText(kClientOut));
+}
+
+TEST(Policy, RefusedAnnouncementHasNoSourceNat) {
+  Case c = active(Nat::Dnat);
+  c.parse = parsed(endpoint("203.0.113.99", 50000));
+  const PolicyDecision d = c.run();
+  EXPECT_EQ(d.verdict, Verdict::Refuse);
+  EXPECT_FALSE(d.expect.hasSrcNat);
+}
+
 TEST(Policy, Epsv229WithoutAddressUsesTheServersOwnAndNeverSplices) {
   for (Nat n : {Nat::None, Nat::Snat, Nat::Dnat, Nat::Both}) {
     Case c = passive(n);

@@ -63,6 +63,29 @@ TEST(PlanExpectNat, ActiveThroughMasqueradeFollowsReplyToTheClient) {
   EXPECT_TRUE(p.needed);
   EXPECT_EQ(p.dir, ExpectDir::Reply);
   EXPECT_EQ(p.natAddr, ipFromText("198.18.1.2"));
+  EXPECT_EQ(p.srcAddr, ipFromText("198.19.2.2"));  // the server keeps its address
+}
+
+// follow-master also maps the data connection's source: the server behind DNAT leaves from
+// the address the client dialled (what the policy's srcNatTo asks for in pinhole mode).
+TEST(PlanExpectNat, ActiveThroughDnatMapsTheSourceToTheDialledAddress) {
+  const CtEntry e = dnat();
+  core::Expectation x{endpoint("198.19.2.2:0"), endpoint("198.18.1.2:50000"),
+                      endpoint("198.18.1.2:50000"), true};
+  const ExpectNatPlan p = planExpectNat(e, x);
+  EXPECT_TRUE(p.needed);
+  EXPECT_EQ(p.dir, ExpectDir::Reply);
+  EXPECT_EQ(p.natAddr, ipFromText("198.18.1.2"));
+  EXPECT_EQ(p.srcAddr, ipFromText("198.18.100.1"));
+}
+
+TEST(PlanExpectNat, PassiveThroughMasqueradeMapsTheSourceToThePublicAddress) {
+  const CtEntry e = masquerade();
+  core::Expectation x{endpoint("198.18.1.2:0"), endpoint("198.19.2.2:40001"),
+                      endpoint("198.19.2.2:40001"), true};
+  const ExpectNatPlan p = planExpectNat(e, x);
+  EXPECT_EQ(p.dir, ExpectDir::Original);
+  EXPECT_EQ(p.srcAddr, ipFromText("198.19.2.1"));
 }
 
 // CTA_TUPLE_xxx { CTA_TUPLE_IP { src, dst }, CTA_TUPLE_PROTO { num, sport, dport } }

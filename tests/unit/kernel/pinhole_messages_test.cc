@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
@@ -17,6 +18,7 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "ftpalg/core/types.h"
@@ -176,6 +178,66 @@ TEST(AppendAdmit, WithNatAddsPinOnTargetAndMapFromAnnounced) {
   EXPECT_EQ(batch.label(batch.firstSeq() + 1), "nft: add element to nat6");
 }
 
+TEST(AppendAdmit, SourceNatKeysOnThePinTupleAndMapsToTheAddress) {
+  // Active mode, server 198.19.1.2 behind DNAT (public 198.18.0.1), client 198.18.1.2.
+  std::array<char, 4096> buf{};
+  PinholeConfig cfg;
+  NftBatch batch(buf, 1);
+  core::Expectation x;
+  x.src = ep("198.19.1.2", 0);
+  x.dst = ep("198.18.1.2", 50000);
+  x.natTo = x.dst;
+  x.hasSrcNat = true;
+  x.srcNatTo = ip("198.18.0.1");
+  ASSERT_TRUE(appendAdmit(batch, cfg, x).ok());
+  ASSERT_TRUE(batch.finish());
+  const auto msgs = messages(batch);
+  ASSERT_EQ(msgs.size(), 4u);  // begin, pin, snat, end: no DNAT element
+  const ParsedElem pin = parseElem(msgs[1]);
+  EXPECT_EQ(pin.set, "pin4");
+  const ParsedElem snat = parseElem(msgs[2]);
+  EXPECT_EQ(snat.set, "snat4");
+  EXPECT_EQ(snat.key, pin.key);
+  EXPECT_EQ(snat.data, bytesOf(packAddr(x.srcNatTo)));
+  EXPECT_EQ(snat.data.size(), 4u);
+  EXPECT_EQ(snat.timeoutMs, cfg.timeoutMs);
+  EXPECT_EQ(batch.label(batch.firstSeq() + 1), "nft: add element to snat4");
+}
+
+TEST(AppendAdmit, SourceNatWithDnatAddsThreeElements) {
+  std::array<char, 4096> buf{};
+  PinholeConfig cfg;
+  NftBatch batch(buf, 1);
+  core::Expectation x;
+  x.src = ep("2001:db8:2::2", 0);
+  x.dst = ep("2001:db8:2::1", 40000);
+  x.natTo = ep("2001:db8:1::2", 6000);
+  x.hasSrcNat = true;
+  x.srcNatTo = ip("2001:db8:2::9");
+  ASSERT_TRUE(appendAdmit(batch, cfg, x).ok());
+  ASSERT_TRUE(batch.finish());
+  const auto msgs = messages(batch);
+  ASSERT_EQ(msgs.size(), 5u);
+  const ParsedElem snat = parseElem(msgs[3]);
+  EXPECT_EQ(snat.set, "snat6");
+  EXPECT_EQ(snat.key, bytesOf(packAddrAddrPort(x.src.addr, x.natTo.addr, 6000)));
+  EXPECT_EQ(snat.data, bytesOf(packAddr(x.srcNatTo)));
+}
+
+TEST(AppendAdmit, RejectsSourceNatOfAnotherFamily) {
+  std::array<char, 4096> buf{};
+  PinholeConfig cfg;
+  NftBatch batch(buf, 1);
+  core::Expectation x;
+  x.src = ep("198.19.1.2", 0);
+  x.dst = ep("198.18.1.2", 50000);
+  x.natTo = x.dst;
+  x.hasSrcNat = true;
+  x.srcNatTo = ip("2001:db8::1");
+  EXPECT_EQ(appendAdmit(batch, cfg, x).err(), EINVAL);
+  EXPECT_EQ(batch.messageCount(), 0u);
+}
+
 TEST(AppendAdmit, RejectsMixedFamiliesAndZeroPorts) {
   std::array<char, 4096> buf{};
   PinholeConfig cfg;
@@ -207,7 +269,10 @@ std::vector<std::string> exprNames(const nlmsghdr* nlh) {
       EXPECT_EQ(nftnl_expr_get_u32(e, NFTNL_EXPR_DYNSET_OP), uint32_t{NFT_DYNSET_OP_DELETE});
     }
     if (name == "nat") {
-      EXPECT_EQ(nftnl_expr_get_u32(e, NFTNL_EXPR_NAT_TYPE), uint32_t{NFT_NAT_DNAT});
+      // Named by type; a source NAT takes the address only, the source port is kept.
+      const bool snat = nftnl_expr_get_u32(e, NFTNL_EXPR_NAT_TYPE) == NFT_NAT_SNAT;
+      EXPECT_EQ(nftnl_expr_is_set(e, NFTNL_EXPR_NAT_REG_PROTO_MIN), !snat);
+      name = snat ? "snat" : "dnat";
     }
     names.push_back(std::move(name));
   }
@@ -226,15 +291,18 @@ TEST(AppendInstall, ReplacesTheTableWithSetsChainsAndRules) {
   const std::vector<uint16_t> want = {
       NFNL_MSG_BATCH_BEGIN,      nftType(NFT_MSG_NEWTABLE), nftType(NFT_MSG_DELTABLE),
       nftType(NFT_MSG_NEWTABLE), nftType(NFT_MSG_NEWSET),   nftType(NFT_MSG_NEWSET),
-      nftType(NFT_MSG_NEWSET),   nftType(NFT_MSG_NEWSET),   nftType(NFT_MSG_NEWCHAIN),
+      nftType(NFT_MSG_NEWSET),   nftType(NFT_MSG_NEWSET),   nftType(NFT_MSG_NEWSET),
+      nftType(NFT_MSG_NEWSET),   nftType(NFT_MSG_NEWCHAIN), nftType(NFT_MSG_NEWCHAIN),
       nftType(NFT_MSG_NEWCHAIN), nftType(NFT_MSG_NEWRULE),  nftType(NFT_MSG_NEWRULE),
-      nftType(NFT_MSG_NEWRULE),  nftType(NFT_MSG_NEWRULE),  NFNL_MSG_BATCH_END};
+      nftType(NFT_MSG_NEWRULE),  nftType(NFT_MSG_NEWRULE),  nftType(NFT_MSG_NEWRULE),
+      nftType(NFT_MSG_NEWRULE),  NFNL_MSG_BATCH_END};
   ASSERT_EQ(msgs.size(), want.size());
   for (size_t i = 0; i < want.size(); ++i) {
     EXPECT_EQ(msgs[i]->nlmsg_type, want[i]) << i;
   }
 
-  // pin4: 12-byte key, timeout + eval (the rule deletes from it); nat6: 36 -> 20 bytes.
+  // pin4: 12-byte key, timeout + eval (the rule deletes from it); nat6: 36 -> 20 bytes;
+  // snat4: 12 -> 4 bytes, snat6: 36 -> 16 bytes.
   nftnl_set* s = nftnl_set_alloc();
   ASSERT_EQ(nftnl_set_nlmsg_parse(msgs[4], s), 0);
   EXPECT_STREQ(nftnl_set_get_str(s, NFTNL_SET_NAME), "pin4");
@@ -242,23 +310,44 @@ TEST(AppendInstall, ReplacesTheTableWithSetsChainsAndRules) {
   EXPECT_EQ(nftnl_set_get_u32(s, NFTNL_SET_FLAGS), uint32_t{NFT_SET_TIMEOUT | NFT_SET_EVAL});
   nftnl_set_free(s);
   s = nftnl_set_alloc();
-  ASSERT_EQ(nftnl_set_nlmsg_parse(msgs[7], s), 0);
+  ASSERT_EQ(nftnl_set_nlmsg_parse(msgs[8], s), 0);
   EXPECT_STREQ(nftnl_set_get_str(s, NFTNL_SET_NAME), "nat6");
   EXPECT_EQ(nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN), 36u);
   EXPECT_EQ(nftnl_set_get_u32(s, NFTNL_SET_DATA_LEN), 20u);
   EXPECT_EQ(nftnl_set_get_u32(s, NFTNL_SET_FLAGS), uint32_t{NFT_SET_MAP | NFT_SET_TIMEOUT});
   nftnl_set_free(s);
+  for (const auto& [idx, name, keyLen, dataLen] :
+       {std::tuple{6, "snat4", 12u, 4u}, std::tuple{9, "snat6", 36u, 16u}}) {
+    s = nftnl_set_alloc();
+    ASSERT_EQ(nftnl_set_nlmsg_parse(msgs[static_cast<size_t>(idx)], s), 0);
+    EXPECT_STREQ(nftnl_set_get_str(s, NFTNL_SET_NAME), name);
+    EXPECT_EQ(nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN), keyLen);
+    EXPECT_EQ(nftnl_set_get_u32(s, NFTNL_SET_DATA_LEN), dataLen);
+    EXPECT_EQ(nftnl_set_get_u32(s, NFTNL_SET_FLAGS), uint32_t{NFT_SET_MAP | NFT_SET_TIMEOUT});
+    nftnl_set_free(s);
+  }
+  nftnl_chain* c = nftnl_chain_alloc();
+  ASSERT_EQ(nftnl_chain_nlmsg_parse(msgs[12], c), 0);
+  EXPECT_STREQ(nftnl_chain_get_str(c, NFTNL_CHAIN_NAME), "post");
+  EXPECT_STREQ(nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE), "nat");
+  EXPECT_EQ(nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM), uint32_t{NF_INET_POST_ROUTING});
+  EXPECT_EQ(nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO), 95);  // srcnat - 5
+  nftnl_chain_free(c);
 
   const std::vector<std::string> pre = {"meta",    "cmp",     "meta",   "cmp", "payload",
-                                        "payload", "payload", "lookup", "nat"};
+                                        "payload", "payload", "lookup", "dnat"};
+  const std::vector<std::string> post = {"meta",    "cmp",     "meta",   "cmp", "payload",
+                                         "payload", "payload", "lookup", "snat"};
   const std::vector<std::string> pin = {"ct",        "bitwise", "cmp",     "meta",     "cmp",
                                         "meta",      "cmp",     "payload", "payload",  "payload",
                                         "lookup",    "payload", "payload", "payload",  "dynset",
                                         "immediate", "ct",      "counter", "immediate"};
-  EXPECT_EQ(exprNames(msgs[10]), pre);
-  EXPECT_EQ(exprNames(msgs[11]), pin);
-  EXPECT_EQ(exprNames(msgs[12]), pre);
-  EXPECT_EQ(exprNames(msgs[13]), pin);
+  EXPECT_EQ(exprNames(msgs[13]), pre);
+  EXPECT_EQ(exprNames(msgs[14]), pin);
+  EXPECT_EQ(exprNames(msgs[15]), post);
+  EXPECT_EQ(exprNames(msgs[16]), pre);
+  EXPECT_EQ(exprNames(msgs[17]), pin);
+  EXPECT_EQ(exprNames(msgs[18]), post);
 }
 
 TEST(AppendInstall, FailsCleanlyWhenTheBufferIsTooSmall) {

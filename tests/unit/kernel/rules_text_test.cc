@@ -20,6 +20,11 @@ TEST(RulesText, TableUsesTheConfiguredNameAndMark) {
             std::string::npos);
   EXPECT_NE(t.find("type nat hook prerouting priority dstnat - 5;"), std::string::npos);
   EXPECT_NE(t.find("type filter hook forward priority filter - 5;"), std::string::npos);
+  EXPECT_NE(t.find("\tmap snat4 {\n\t\ttype ipv4_addr . ipv4_addr . inet_service : ipv4_addr\n"),
+            std::string::npos);
+  EXPECT_NE(t.find("type nat hook postrouting priority srcnat - 5;"), std::string::npos);
+  EXPECT_NE(t.find("snat ip to ip saddr . ip daddr . tcp dport map @snat4\n"), std::string::npos);
+  EXPECT_NE(t.find("snat ip6 to ip6 saddr . ip6 daddr . tcp dport map @snat6\n"), std::string::npos);
   EXPECT_TRUE(t.ends_with("\t}\n}\n"));
 }
 
