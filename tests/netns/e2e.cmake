@@ -2,8 +2,9 @@
 # client - gateway - server (+ a third host), the gateway's FTP ALG being the in-kernel helper
 # (always) or ftpalgd (once the target exists). One test per matrix block and mode; see
 # tests/netns/e2e/run-block.sh. Results (JSON lines) go to ${FTPALG_E2E_RESULTS}/<mode>.jsonl;
-# the last test writes ${FTPALG_E2E_RESULTS}/interop.md with scripts/interop-table.py
-# (regenerate docs/interop.md with the same script after a full run).
+# the last test writes ${FTPALG_E2E_RESULTS}/interop.md with scripts/interop-table.py, adding
+# the qemu lane's expectation-mode results (tests/qemu/results/expectation-mode.jsonl);
+# regenerate docs/interop.md with the same script and inputs after a full run.
 set(FTPALG_E2E_DIR ${CMAKE_CURRENT_SOURCE_DIR}/e2e)
 set(FTPALG_E2E_RESULTS ${CMAKE_BINARY_DIR}/netns-e2e)
 set(FTPALG_E2E_BLOCKS nonat4 nonat6 masq4 masq6 dnat4 dnat6 both4 negative)
@@ -34,6 +35,7 @@ endforeach()
 
 add_test(NAME netns_e2e_interop_table
          COMMAND python3 ${PROJECT_SOURCE_DIR}/scripts/interop-table.py
-                 --out ${FTPALG_E2E_RESULTS}/interop.md ${FTPALG_E2E_RESULTS})
+                 --out ${FTPALG_E2E_RESULTS}/interop.md ${FTPALG_E2E_RESULTS}
+                 ${PROJECT_SOURCE_DIR}/tests/qemu/results/expectation-mode.jsonl)
 set_tests_properties(netns_e2e_interop_table PROPERTIES LABELS netns TIMEOUT 60
                      FIXTURES_CLEANUP ftpalg_e2e)
