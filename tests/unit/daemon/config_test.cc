@@ -113,7 +113,7 @@ TEST(ConfigText, ErrorsCarryFileLineColumn) {
       {"pinhole_timeout = 0\n", "t.toml:1:19: 'pinhole_timeout' must be an integer 1..86400"},
       {"log_level = \"loud\"\n", "t.toml:1:13: 'log_level': bad log level 'loud'"},
       {"ports = [2121, 70000]\n", "t.toml:1:16: 'ports' elements must be integers 1..65535"},
-      {"kernel_mode = \"cthelper\"\n", "t.toml:1:15: 'kernel_mode': bad kernel mode 'cthelper'"},
+      {"kernel_mode = \"bogus\"\n", "t.toml:1:15: 'kernel_mode': bad kernel mode 'bogus'"},
       {"queues = [\n", "t.toml:1:12: "},  // TOML syntax error (end of file inside [)
   };
   for (const Case& c : cases) {
