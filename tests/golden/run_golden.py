@@ -543,13 +543,74 @@ def report_verdicts(report, capture, wrong):
                              f"want {'/'.join(want)}; frames {shown}")
 
 
+# --- Check d: third-party captures rewritten for NAT -------------------------------------------
+def check_thirdparty_nat(opts):
+    """Every public capture with announcements, replayed with each client behind SNAT (and, where
+    a server announces an address other than the one dialled, that server behind DNAT): the run
+    must succeed, rewrite what the policy admits, and the output's TCP streams must be as valid
+    as the input's (tshark: no more bad checksums, lost or ACKed-unseen segments)."""
+    report = Report("golden_thirdparty_nat")
+    shared = Path(opts.shared)
+    truth_dir = shared / "truth"
+    if not truth_dir.is_dir():
+        report.fail(str(shared), "third-party captures not found (need ../shared/captures/public "
+                                 "beside the repository)")
+        return report.finish()
+    summary = json.loads((truth_dir / "summary.json").read_text(encoding="utf-8"))
+    total_rewrites = 0
+    for pcap in sorted(shared.glob("*.pcap")):
+        capture = pcap.stem
+        truth_path = truth_dir / f"{capture}.jsonl"
+        truth = read_jsonl(truth_path) if truth_path.exists() else []
+        if not truth:
+            continue
+        report.items += 1
+        snat, dnat = set(), set()
+        for row in truth:
+            client_ep, server_ep = canon_flow(row["flow"]).split("-", 1)
+            client_ip, _ = split_endpoint(client_ep)
+            server_ip, _ = split_endpoint(server_ep)
+            family = ipaddress.ip_address(client_ip).version
+            snat.add(f"{client_ip}={SNAT_PUBLIC[family]}")
+            if row["kind"] in ("pasv227", "lpsv228") and row.get("announced"):
+                ann_ip, _ = split_endpoint(canon_endpoint(row["announced"]))
+                if ann_ip != server_ip:
+                    dnat.add(f"{server_ip}={ann_ip}")
+        ports = summary.get(pcap.name, {}).get("nonstandard_control_ports", [])
+        replay = Replay(opts.ftpalg, pcap, opts.work, f"tpnat-{capture}", out=True,
+                        snat=sorted(snat), dnat=sorted(dnat), ports=ports)
+        problems = replay.problems()
+        for problem in problems:
+            report.fail(capture, problem)
+        if problems or not replay.out_path.exists():
+            if not problems:
+                report.fail(capture, "no output capture written")
+            continue
+        rewrites = sum(1 for e in replay.events if e.get("rewritten"))
+        total_rewrites += rewrites
+        for label, display_filter in (
+                ("bad TCP checksums", 'tcp.checksum.status == "Bad"'),
+                ("lost segments", "tcp.analysis.lost_segment"),
+                ("ACKed unseen segments", "tcp.analysis.ack_lost_segment")):
+            before, after = count_frames(pcap, display_filter), count_frames(replay.out_path,
+                                                                              display_filter)
+            if after > before:
+                report.fail(capture, f"output has {after} frames with {label}, input {before}")
+        report.note(capture, f"{len(replay.events)} events, {rewrites} rewritten, "
+                             f"snat {sorted(snat)} dnat {sorted(dnat)}")
+    if total_rewrites == 0:
+        report.fail("all", "no announcement was rewritten: the check proves nothing")
+    return report.finish()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ftpalg", required=True, help="the ftpalg binary")
     parser.add_argument("--shared", required=True, help="the public captures directory")
     parser.add_argument("--work", required=True, help="scratch directory (recreated)")
     parser.add_argument("--captures", default=str(HERE / "captures"))
-    parser.add_argument("--check", choices=["own", "nat", "thirdparty", "all"], default="all")
+    parser.add_argument("--check", choices=["own", "nat", "thirdparty", "thirdparty_nat", "all"],
+                        default="all")
     opts = parser.parse_args()
     if not shutil.which("tshark"):
         print("FAIL golden: tshark not found (apt-get install tshark)")
@@ -561,7 +622,8 @@ def main():
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     opts.work = str(work)
-    checks = {"own": check_own, "nat": check_nat, "thirdparty": check_thirdparty}
+    checks = {"own": check_own, "nat": check_nat, "thirdparty": check_thirdparty,
+              "thirdparty_nat": check_thirdparty_nat}
     selected = list(checks) if opts.check == "all" else [opts.check]
     results = [checks[name](opts) for name in selected]
     return 0 if all(results) else 1
