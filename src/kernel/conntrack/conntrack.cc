@@ -15,9 +15,9 @@
 #include <sys/socket.h>
 
 #include <cerrno>
-#include <cstring>
 #include <optional>
 
+#include "kernel/conntrack/ct_object.h"
 #include "kernel/conntrack/ct_tuples.h"
 
 namespace ftpalg::kernel {
@@ -27,39 +27,9 @@ namespace {
 // libnetfilter_conntrack_tcp.h.
 constexpr uint8_t kTcpFlagBeLiberal = 0x08;
 
-struct CtDeleter {
-  void operator()(nf_conntrack* ct) const { nfct_destroy(ct); }
-};
-using CtPtr = std::unique_ptr<nf_conntrack, CtDeleter>;
-
 struct FilterDeleter {
   void operator()(nfct_filter_dump* f) const { nfct_filter_dump_destroy(f); }
 };
-
-int familyOf(const core::IpAddr& a) {
-  switch (a.family) {
-    case core::Family::V4:
-      return AF_INET;
-    case core::Family::V6:
-      return AF_INET6;
-    case core::Family::None:
-      break;
-  }
-  return AF_UNSPEC;
-}
-
-core::IpAddr addrAttr(const nf_conntrack* ct, int family, nf_conntrack_attr v4,
-                      nf_conntrack_attr v6) {
-  core::IpAddr a;
-  if (family == AF_INET) {
-    a.family = core::Family::V4;
-    std::memcpy(a.bytes.data(), nfct_get_attr(ct, v4), 4);
-  } else {
-    a.family = core::Family::V6;
-    std::memcpy(a.bytes.data(), nfct_get_attr(ct, v6), 16);
-  }
-  return a;
-}
 
 std::optional<CtTuples> tuplesOf(const nf_conntrack* ct) {
   if (!nfct_attr_is_set(ct, ATTR_L3PROTO) || !nfct_attr_is_set(ct, ATTR_L4PROTO) ||
@@ -71,36 +41,15 @@ std::optional<CtTuples> tuplesOf(const nf_conntrack* ct) {
     return std::nullopt;
   }
   CtTuples t;
-  t.origSrc.addr = addrAttr(ct, family, ATTR_ORIG_IPV4_SRC, ATTR_ORIG_IPV6_SRC);
-  t.origDst.addr = addrAttr(ct, family, ATTR_ORIG_IPV4_DST, ATTR_ORIG_IPV6_DST);
-  t.replySrc.addr = addrAttr(ct, family, ATTR_REPL_IPV4_SRC, ATTR_REPL_IPV6_SRC);
-  t.replyDst.addr = addrAttr(ct, family, ATTR_REPL_IPV4_DST, ATTR_REPL_IPV6_DST);
+  t.origSrc.addr = ctAddr(ct, family, ATTR_ORIG_IPV4_SRC, ATTR_ORIG_IPV6_SRC);
+  t.origDst.addr = ctAddr(ct, family, ATTR_ORIG_IPV4_DST, ATTR_ORIG_IPV6_DST);
+  t.replySrc.addr = ctAddr(ct, family, ATTR_REPL_IPV4_SRC, ATTR_REPL_IPV6_SRC);
+  t.replyDst.addr = ctAddr(ct, family, ATTR_REPL_IPV4_DST, ATTR_REPL_IPV6_DST);
   t.origSrc.port = ntohs(nfct_get_attr_u16(ct, ATTR_ORIG_PORT_SRC));
   t.origDst.port = ntohs(nfct_get_attr_u16(ct, ATTR_ORIG_PORT_DST));
   t.replySrc.port = ntohs(nfct_get_attr_u16(ct, ATTR_REPL_PORT_SRC));
   t.replyDst.port = ntohs(nfct_get_attr_u16(ct, ATTR_REPL_PORT_DST));
   return t;
-}
-
-// A conntrack object keyed by the original tuple src -> dst (TCP).
-CtPtr origTuple(const core::Endpoint& src, const core::Endpoint& dst) {
-  CtPtr ct(nfct_new());
-  if (!ct) {
-    return ct;
-  }
-  const int family = familyOf(src.addr);
-  nfct_set_attr_u8(ct.get(), ATTR_L3PROTO, static_cast<uint8_t>(family));
-  if (family == AF_INET) {
-    nfct_set_attr(ct.get(), ATTR_IPV4_SRC, src.addr.bytes.data());
-    nfct_set_attr(ct.get(), ATTR_IPV4_DST, dst.addr.bytes.data());
-  } else {
-    nfct_set_attr(ct.get(), ATTR_IPV6_SRC, src.addr.bytes.data());
-    nfct_set_attr(ct.get(), ATTR_IPV6_DST, dst.addr.bytes.data());
-  }
-  nfct_set_attr_u8(ct.get(), ATTR_L4PROTO, IPPROTO_TCP);
-  nfct_set_attr_u16(ct.get(), ATTR_PORT_SRC, htons(src.port));
-  nfct_set_attr_u16(ct.get(), ATTR_PORT_DST, htons(dst.port));
-  return ct;
 }
 
 }  // namespace
@@ -139,7 +88,7 @@ class ConntrackImpl {
     flow_ = flow;
     found_.reset();
     // Without DNAT the original destination is the server itself.
-    CtPtr ct = origTuple(flow.client, flow.server);
+    CtPtr ct = tcpTupleObject(flow.client, flow.server);
     if (!ct) {
       return Status::error(ENOMEM, "conntrack: allocate entry");
     }
@@ -165,7 +114,7 @@ class ConntrackImpl {
   }
 
   Status readFlags(const CtTuples& t, uint8_t& orig, uint8_t& repl) {
-    CtPtr ct = origTuple(t.origSrc, t.origDst);
+    CtPtr ct = tcpTupleObject(t.origSrc, t.origDst);
     if (!ct) {
       return Status::error(ENOMEM, "conntrack: allocate entry");
     }
@@ -189,7 +138,7 @@ class ConntrackImpl {
     if (Status s = find(flow, t); !s.ok()) {
       return s;
     }
-    CtPtr ct = origTuple(t.origSrc, t.origDst);
+    CtPtr ct = tcpTupleObject(t.origSrc, t.origDst);
     if (!ct) {
       return Status::error(ENOMEM, "conntrack: allocate entry");
     }

@@ -18,70 +18,24 @@
 #include <ctime>
 
 #include "ftpalg/kernel/cthelper.h"
+#include "kernel/netlink.h"
 
 namespace ftpalg::kernel {
 namespace {
 
 constexpr size_t kHelperNameMax = 16;        // NF_CT_HELPER_NAME_LEN, NUL included
 constexpr uint32_t kMaxExpectedLimit = 255;  // NF_CT_EXPECT_MAX_CNT
-// Netlink buffers (MNL_SOCKET_BUFFER_SIZE is a run-time value): one request, one dump datagram.
+// Netlink request buffer (MNL_SOCKET_BUFFER_SIZE is a run-time value).
 constexpr size_t kRequestBytes = 1024;
-constexpr size_t kReceiveBytes = 32768;
 
-struct Sock {
-  mnl_socket* nl = nullptr;
-  uint32_t portId = 0;
-};
-
-Status openSocket(Sock& s) {
-  s.nl = mnl_socket_open(NETLINK_NETFILTER);
-  if (s.nl == nullptr) {
-    return Status::error(errno, "cthelper: open nfnetlink socket");
-  }
-  if (mnl_socket_bind(s.nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-    const int err = errno;
-    mnl_socket_close(s.nl);
-    s.nl = nullptr;
-    return Status::error(err, "cthelper: bind nfnetlink socket");
-  }
-  s.portId = mnl_socket_get_portid(s.nl);
-  return {};
-}
-
-// Sends one request and runs `cb` on every reply until the ACK or DONE. Errors the kernel
-// reports come back as errno through mnl_cb_run.
-Status transact(mnl_socket* nl, uint32_t portId, const nlmsghdr* nlh, mnl_cb_t cb, void* data,
-                const char* what) {
-  if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
-    return Status::error(errno, what);
-  }
-  std::array<char, kReceiveBytes> buf;
-  for (;;) {
-    const ssize_t n = mnl_socket_recvfrom(nl, buf.data(), buf.size());
-    if (n < 0) {
-      return Status::error(errno, what);
-    }
-    const int rc = mnl_cb_run(buf.data(), static_cast<size_t>(n), nlh->nlmsg_seq, portId, cb, data);
-    if (rc < 0) {
-      return Status::error(errno, what);
-    }
-    if (rc == MNL_CB_STOP) {
-      return {};
-    }
-  }
+Status openSocket(NetfilterSocket& s) {
+  return openNetfilterSocket(s, "cthelper: open nfnetlink socket",
+                             "cthelper: bind nfnetlink socket");
 }
 
 // nfnetlink header of one cthelper request (AF_UNSPEC, version 0).
 nlmsghdr* buildHeader(char* buf, uint8_t cmd, uint16_t flags, uint32_t seq) {
-  nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
-  nlh->nlmsg_type = static_cast<uint16_t>((NFNL_SUBSYS_CTHELPER << 8) | cmd);
-  nlh->nlmsg_flags = static_cast<uint16_t>(NLM_F_REQUEST | flags);
-  nlh->nlmsg_seq = seq;
-  auto* nfg = static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
-  nfg->nfgen_family = AF_UNSPEC;
-  nfg->version = NFNETLINK_V0;
-  nfg->res_id = 0;
-  return nlh;
+  return putNfnlHeader(buf, NFNL_SUBSYS_CTHELPER, cmd, flags, AF_UNSPEC, seq);
 }
 
 uint32_t nextSeq(uint32_t& seq) {
@@ -93,19 +47,6 @@ uint32_t nextSeq(uint32_t& seq) {
 
 // --- Parsing dump replies -------------------------------------------------------------------
 
-struct AttrTable {
-  std::array<const nlattr*, 16> tb{};
-};
-
-int collectAttr(const nlattr* attr, void* data) {
-  auto* t = static_cast<AttrTable*>(data);
-  const uint16_t type = mnl_attr_get_type(attr);
-  if (type < t->tb.size()) {
-    t->tb[type] = attr;
-  }
-  return MNL_CB_OK;
-}
-
 bool u32Attr(const nlattr* a, uint32_t& out) {
   if (a == nullptr || mnl_attr_validate(a, MNL_TYPE_U32) < 0) {
     return false;
@@ -116,8 +57,8 @@ bool u32Attr(const nlattr* a, uint32_t& out) {
 
 int onHelper(const nlmsghdr* nlh, void* data) {
   auto* out = static_cast<std::vector<CtHelperInfo>*>(data);
-  AttrTable top;
-  if (mnl_attr_parse(nlh, sizeof(nfgenmsg), collectAttr, &top) < 0) {
+  NlAttrTable top;
+  if (mnl_attr_parse(nlh, sizeof(nfgenmsg), collectNlAttr, &top) < 0) {
     return MNL_CB_ERROR;
   }
   CtHelperInfo info;
@@ -132,8 +73,8 @@ int onHelper(const nlmsghdr* nlh, void* data) {
     info.enabled = status == NFCT_HELPER_STATUS_ENABLED;
   }
   if (const nlattr* tuple = top.tb[NFCTH_TUPLE]; tuple != nullptr) {
-    AttrTable t;
-    if (mnl_attr_parse_nested(tuple, collectAttr, &t) >= 0) {
+    NlAttrTable t;
+    if (mnl_attr_parse_nested(tuple, collectNlAttr, &t) >= 0) {
       if (const nlattr* l3 = t.tb[NFCTH_TUPLE_L3PROTONUM];
           l3 != nullptr && mnl_attr_validate(l3, MNL_TYPE_U16) >= 0) {
         info.l3Family = ntohs(mnl_attr_get_u16(l3));
@@ -145,11 +86,11 @@ int onHelper(const nlmsghdr* nlh, void* data) {
     }
   }
   if (const nlattr* policy = top.tb[NFCTH_POLICY]; policy != nullptr) {
-    AttrTable set;
-    if (mnl_attr_parse_nested(policy, collectAttr, &set) >= 0 &&
+    NlAttrTable set;
+    if (mnl_attr_parse_nested(policy, collectNlAttr, &set) >= 0 &&
         set.tb[NFCTH_POLICY_SET1] != nullptr) {
-      AttrTable p;
-      if (mnl_attr_parse_nested(set.tb[NFCTH_POLICY_SET1], collectAttr, &p) >= 0) {
+      NlAttrTable p;
+      if (mnl_attr_parse_nested(set.tb[NFCTH_POLICY_SET1], collectNlAttr, &p) >= 0) {
         u32Attr(p.tb[NFCTH_POLICY_EXPECT_MAX], info.maxExpected);
         u32Attr(p.tb[NFCTH_POLICY_EXPECT_TIMEOUT], info.expectTimeoutS);
       }
@@ -170,7 +111,7 @@ CtHelper::~CtHelper() {
 }
 
 Status CtHelper::probe() {
-  Sock s;
+  NetfilterSocket s;
   if (Status st = openSocket(s); !st.ok()) {
     return st;
   }
@@ -179,8 +120,7 @@ Status CtHelper::probe() {
   nlmsghdr* nlh =
       buildHeader(buf.data(), NFNL_MSG_CTHELPER_GET, NLM_F_DUMP | NLM_F_ACK, nextSeq(seq));
   std::vector<CtHelperInfo> ignored;
-  Status st =
-      transact(s.nl, s.portId, nlh, onHelper, &ignored, "cthelper: query nfnetlink_cthelper");
+  Status st = transact(s, nlh, onHelper, &ignored, "cthelper: query nfnetlink_cthelper");
   mnl_socket_close(s.nl);
   // nfnetlink answers EINVAL (recent kernels) or EOPNOTSUPP for a subsystem it does not have.
   if (st.err() == EINVAL || st.err() == EOPNOTSUPP) {
@@ -199,7 +139,7 @@ Status CtHelper::open() {
   if (cfg_.maxExpected == 0 || cfg_.maxExpected > kMaxExpectedLimit) {
     return Status::error(EINVAL, "cthelper: maximum expectations must be 1 to 255");
   }
-  Sock s;
+  NetfilterSocket s;
   if (Status st = openSocket(s); !st.ok()) {
     return st;
   }
@@ -233,7 +173,7 @@ Status CtHelper::registerFamily(uint16_t family, bool withPolicy, bool enabled) 
   mnl_attr_put_u32(nlh, NFCTH_STATUS,
                    htonl(enabled ? NFCT_HELPER_STATUS_ENABLED : NFCT_HELPER_STATUS_DISABLED));
   return transact(
-      nl_, portId_, nlh, nullptr, nullptr,
+      {nl_, portId_}, nlh, nullptr, nullptr,
       family == AF_INET ? "cthelper: register for IPv4" : "cthelper: register for IPv6");
 }
 
@@ -274,7 +214,7 @@ Status CtHelper::remove() {
     mnl_attr_put_u8(nlh, NFCTH_TUPLE_L4PROTONUM, IPPROTO_TCP);
     mnl_attr_nest_end(nlh, tuple);
     Status st = transact(
-        nl_, portId_, nlh, nullptr, nullptr,
+        {nl_, portId_}, nlh, nullptr, nullptr,
         family == AF_INET ? "cthelper: unregister for IPv4" : "cthelper: unregister for IPv6");
     if (!st.ok() && st.err() != ENOENT) {
       return st;
@@ -291,7 +231,7 @@ Status CtHelper::list(std::vector<CtHelperInfo>& out) {
   nlmsghdr* nlh =
       buildHeader(buf.data(), NFNL_MSG_CTHELPER_GET, NLM_F_DUMP | NLM_F_ACK, nextSeq(seq_));
   out.clear();
-  return transact(nl_, portId_, nlh, onHelper, &out, "cthelper: list helpers");
+  return transact({nl_, portId_}, nlh, onHelper, &out, "cthelper: list helpers");
 }
 
 }  // namespace ftpalg::kernel

@@ -16,62 +16,20 @@
 #include <span>
 
 #include "ftpalg/kernel/expectation.h"
+#include "kernel/conntrack/ct_object.h"
+#include "kernel/netlink.h"
 
 namespace ftpalg::kernel {
 namespace {
 
 constexpr const char* kFollowMaster = "nat-follow-master";
-// Netlink buffers: one request, one dump datagram (MNL_SOCKET_BUFFER_SIZE is a run-time value).
+// Netlink request buffer (MNL_SOCKET_BUFFER_SIZE is a run-time value).
 constexpr size_t kRequestBytes = 1024;
-constexpr size_t kReceiveBytes = 32768;
-
-struct CtDeleter {
-  void operator()(nf_conntrack* ct) const { nfct_destroy(ct); }
-};
-using CtPtr = std::unique_ptr<nf_conntrack, CtDeleter>;
 
 struct ExpDeleter {
   void operator()(nf_expect* e) const { nfexp_destroy(e); }
 };
 using ExpPtr = std::unique_ptr<nf_expect, ExpDeleter>;
-
-int familyOf(const core::IpAddr& a) {
-  switch (a.family) {
-    case core::Family::V4:
-      return AF_INET;
-    case core::Family::V6:
-      return AF_INET6;
-    case core::Family::None:
-      break;
-  }
-  return AF_UNSPEC;
-}
-
-// A TCP tuple object src -> dst. Ports in host order; addresses from the endpoints.
-CtPtr tupleObject(int family, const uint8_t* src, const uint8_t* dst, uint16_t sport,
-                  uint16_t dport) {
-  CtPtr ct(nfct_new());
-  if (!ct) {
-    return ct;
-  }
-  nfct_set_attr_u8(ct.get(), ATTR_L3PROTO, static_cast<uint8_t>(family));
-  if (family == AF_INET) {
-    nfct_set_attr(ct.get(), ATTR_IPV4_SRC, src);
-    nfct_set_attr(ct.get(), ATTR_IPV4_DST, dst);
-  } else {
-    nfct_set_attr(ct.get(), ATTR_IPV6_SRC, src);
-    nfct_set_attr(ct.get(), ATTR_IPV6_DST, dst);
-  }
-  nfct_set_attr_u8(ct.get(), ATTR_L4PROTO, IPPROTO_TCP);
-  nfct_set_attr_u16(ct.get(), ATTR_PORT_SRC, htons(sport));
-  nfct_set_attr_u16(ct.get(), ATTR_PORT_DST, htons(dport));
-  return ct;
-}
-
-CtPtr tupleObject(const core::Endpoint& src, const core::Endpoint& dst) {
-  return tupleObject(familyOf(src.addr), src.addr.bytes.data(), dst.addr.bytes.data(), src.port,
-                     dst.port);
-}
 
 // The expected tuple of `x` (source port 0 when any).
 CtPtr expectedObject(const core::Expectation& x) {
@@ -79,7 +37,7 @@ CtPtr expectedObject(const core::Expectation& x) {
   if (x.srcPortAny) {
     src.port = 0;
   }
-  return tupleObject(src, x.dst);
+  return tcpTupleObject(src, x.dst);
 }
 
 bool validPair(const core::Endpoint& a, const core::Endpoint& b) {
@@ -92,21 +50,11 @@ bool readTuple(const nf_conntrack* ct, CtTuple& out) {
     return false;
   }
   const int family = nfct_get_attr_u8(ct, ATTR_ORIG_L3PROTO);
-  core::IpAddr src;
-  core::IpAddr dst;
-  if (family == AF_INET) {
-    src.family = dst.family = core::Family::V4;
-    std::memcpy(src.bytes.data(), nfct_get_attr(ct, ATTR_ORIG_IPV4_SRC), 4);
-    std::memcpy(dst.bytes.data(), nfct_get_attr(ct, ATTR_ORIG_IPV4_DST), 4);
-  } else if (family == AF_INET6) {
-    src.family = dst.family = core::Family::V6;
-    std::memcpy(src.bytes.data(), nfct_get_attr(ct, ATTR_ORIG_IPV6_SRC), 16);
-    std::memcpy(dst.bytes.data(), nfct_get_attr(ct, ATTR_ORIG_IPV6_DST), 16);
-  } else {
+  if (family != AF_INET && family != AF_INET6) {
     return false;
   }
-  out.src.addr = src;
-  out.dst.addr = dst;
+  out.src.addr = ctAddr(ct, family, ATTR_ORIG_IPV4_SRC, ATTR_ORIG_IPV6_SRC);
+  out.dst.addr = ctAddr(ct, family, ATTR_ORIG_IPV4_DST, ATTR_ORIG_IPV6_DST);
   out.src.port = nfct_attr_is_set(ct, ATTR_ORIG_PORT_SRC)
                      ? ntohs(nfct_get_attr_u16(ct, ATTR_ORIG_PORT_SRC))
                      : 0;
@@ -136,27 +84,14 @@ void putTuple(nlmsghdr* nlh, uint16_t type, const core::Endpoint& src, const cor
   mnl_attr_nest_end(nlh, tuple);
 }
 
-struct AttrTable {
-  std::array<const nlattr*, 32> tb{};
-};
-
-int collectAttr(const nlattr* attr, void* data) {
-  auto* t = static_cast<AttrTable*>(data);
-  const uint16_t type = mnl_attr_get_type(attr);
-  if (type < t->tb.size()) {
-    t->tb[type] = attr;
-  }
-  return MNL_CB_OK;
-}
-
 // Reads the source endpoint of a tuple nest (CTA_EXPECT_NAT_TUPLE carries the target there).
 bool readTupleSource(const nlattr* tuple, core::Endpoint& out) {
-  AttrTable t;
-  if (mnl_attr_parse_nested(tuple, collectAttr, &t) < 0 || t.tb[CTA_TUPLE_IP] == nullptr) {
+  NlAttrTable t;
+  if (mnl_attr_parse_nested(tuple, collectNlAttr, &t) < 0 || t.tb[CTA_TUPLE_IP] == nullptr) {
     return false;
   }
-  AttrTable ip;
-  if (mnl_attr_parse_nested(t.tb[CTA_TUPLE_IP], collectAttr, &ip) < 0) {
+  NlAttrTable ip;
+  if (mnl_attr_parse_nested(t.tb[CTA_TUPLE_IP], collectNlAttr, &ip) < 0) {
     return false;
   }
   if (const nlattr* v4 = ip.tb[CTA_IP_V4_SRC]; v4 != nullptr && mnl_attr_get_payload_len(v4) == 4) {
@@ -170,9 +105,9 @@ bool readTupleSource(const nlattr* tuple, core::Endpoint& out) {
     return false;
   }
   out.port = 0;
-  AttrTable proto;
+  NlAttrTable proto;
   if (t.tb[CTA_TUPLE_PROTO] != nullptr &&
-      mnl_attr_parse_nested(t.tb[CTA_TUPLE_PROTO], collectAttr, &proto) >= 0 &&
+      mnl_attr_parse_nested(t.tb[CTA_TUPLE_PROTO], collectNlAttr, &proto) >= 0 &&
       proto.tb[CTA_PROTO_SRC_PORT] != nullptr &&
       mnl_attr_get_payload_len(proto.tb[CTA_PROTO_SRC_PORT]) == 2) {
     out.port = ntohs(mnl_attr_get_u16(proto.tb[CTA_PROTO_SRC_PORT]));
@@ -228,26 +163,20 @@ ExpectNatPlan planExpectNat(const CtEntry& master, const core::Expectation& x) {
 class ExpectationTableImpl {
  public:
   ~ExpectationTableImpl() {
-    if (nl_ != nullptr) {
-      mnl_socket_close(nl_);
+    if (sock_.nl != nullptr) {
+      mnl_socket_close(sock_.nl);
     }
   }
 
   Status open() {
-    if (nl_ != nullptr) {
+    if (sock_.nl != nullptr) {
       return {};
     }
-    nl_ = mnl_socket_open(NETLINK_NETFILTER);
-    if (nl_ == nullptr) {
-      return Status::error(errno, "expect: open ctnetlink socket");
+    if (Status s = openNetfilterSocket(sock_, "expect: open ctnetlink socket",
+                                       "expect: bind ctnetlink socket");
+        !s.ok()) {
+      return s;
     }
-    if (mnl_socket_bind(nl_, 0, MNL_SOCKET_AUTOPID) < 0) {
-      const int err = errno;
-      mnl_socket_close(nl_);
-      nl_ = nullptr;
-      return Status::error(err, "expect: bind ctnetlink socket");
-    }
-    portId_ = mnl_socket_get_portid(nl_);
     seq_ = static_cast<uint32_t>(time(nullptr));
     return {};
   }
@@ -274,13 +203,14 @@ class ExpectationTableImpl {
                            "expect: source NAT disagrees with the control connection's NAT");
     }
     const int family = familyOf(x.src.addr);
-    CtPtr masterCt = tupleObject(master.orig.src, master.orig.dst);
+    CtPtr masterCt = tcpTupleObject(master.orig.src, master.orig.dst);
     CtPtr expected = expectedObject(x);
     // Mask: exact addresses, exact destination port, source port open when srcPortAny. The
     // kernel keeps only the source half of the mask; the destination is always exact.
     std::array<uint8_t, 16> ones;
     ones.fill(0xff);
-    CtPtr mask = tupleObject(family, ones.data(), ones.data(), x.srcPortAny ? 0 : 0xffff, 0xffff);
+    CtPtr mask =
+        tcpTupleObject(family, ones.data(), ones.data(), x.srcPortAny ? 0 : 0xffff, 0xffff);
     ExpPtr exp(nfexp_new());
     if (!masterCt || !expected || !mask || !exp) {
       return Status::error(ENOMEM, "expect: allocate");
@@ -338,37 +268,13 @@ class ExpectationTableImpl {
 
  private:
   nlmsghdr* header(char* buf, uint8_t cmd, uint16_t flags, int family) {
-    nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
-    nlh->nlmsg_type = static_cast<uint16_t>((NFNL_SUBSYS_CTNETLINK_EXP << 8) | cmd);
-    nlh->nlmsg_flags = static_cast<uint16_t>(NLM_F_REQUEST | flags);
-    nlh->nlmsg_seq = ++seq_;
-    auto* nfg = static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
-    nfg->nfgen_family = static_cast<uint8_t>(family);
-    nfg->version = NFNETLINK_V0;
-    nfg->res_id = 0;
-    return nlh;
+    return putNfnlHeader(buf, NFNL_SUBSYS_CTNETLINK_EXP, cmd, flags, family, ++seq_);
   }
 
   // Sends one request; collects dump records into `sink` (when given) until ACK or DONE.
   Status transact(const nlmsghdr* nlh, std::vector<ExpectEntry>* sink, const char* what) {
-    if (mnl_socket_sendto(nl_, nlh, nlh->nlmsg_len) < 0) {
-      return Status::error(errno, what);
-    }
-    std::array<char, kReceiveBytes> buf;
-    for (;;) {
-      const ssize_t n = mnl_socket_recvfrom(nl_, buf.data(), buf.size());
-      if (n < 0) {
-        return Status::error(errno, what);
-      }
-      const int rc = mnl_cb_run(buf.data(), static_cast<size_t>(n), nlh->nlmsg_seq, portId_,
-                                sink != nullptr ? &ExpectationTableImpl::onEntry : nullptr, sink);
-      if (rc < 0) {
-        return Status::error(errno, what);
-      }
-      if (rc == MNL_CB_STOP) {
-        return {};
-      }
-    }
+    return kernel::transact(sock_, nlh, sink != nullptr ? &ExpectationTableImpl::onEntry : nullptr,
+                            sink, what);
   }
 
   static int onEntry(const nlmsghdr* nlh, void* data) {
@@ -398,15 +304,15 @@ class ExpectationTableImpl {
     if (nfexp_attr_is_set(exp.get(), ATTR_EXP_HELPER_NAME)) {
       e.helper = static_cast<const char*>(nfexp_get_attr(exp.get(), ATTR_EXP_HELPER_NAME));
     }
-    AttrTable top;
-    if (mnl_attr_parse(nlh, sizeof(nfgenmsg), collectAttr, &top) >= 0) {
+    NlAttrTable top;
+    if (mnl_attr_parse(nlh, sizeof(nfgenmsg), collectNlAttr, &top) >= 0) {
       if (const nlattr* fn = top.tb[CTA_EXPECT_FN];
           fn != nullptr && mnl_attr_validate(fn, MNL_TYPE_NUL_STRING) >= 0) {
         e.fn = mnl_attr_get_str(fn);
       }
-      AttrTable nat;
+      NlAttrTable nat;
       if (top.tb[CTA_EXPECT_NAT] != nullptr &&
-          mnl_attr_parse_nested(top.tb[CTA_EXPECT_NAT], collectAttr, &nat) >= 0 &&
+          mnl_attr_parse_nested(top.tb[CTA_EXPECT_NAT], collectNlAttr, &nat) >= 0 &&
           nat.tb[CTA_EXPECT_NAT_TUPLE] != nullptr &&
           readTupleSource(nat.tb[CTA_EXPECT_NAT_TUPLE], e.natTo)) {
         e.hasNat = true;
@@ -420,8 +326,7 @@ class ExpectationTableImpl {
     return MNL_CB_OK;
   }
 
-  mnl_socket* nl_ = nullptr;
-  uint32_t portId_ = 0;
+  NetfilterSocket sock_;
   uint32_t seq_ = 0;
 };
 

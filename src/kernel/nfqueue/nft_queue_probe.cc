@@ -19,6 +19,7 @@
 #include <memory>
 #include <string>
 
+#include "kernel/netlink.h"
 #include "kernel/nftables/nft_batch.h"
 
 namespace ftpalg::kernel {
@@ -92,11 +93,12 @@ NftQueueProbe probeNftQueue() {
   nft::NftBatch batch(out, seq);
   if (!buildProbe(batch, table)) return {NftQueueSupport::Unknown, EMSGSIZE};
 
-  std::unique_ptr<mnl_socket, SocketClose> nl(mnl_socket_open(NETLINK_NETFILTER));
-  if (!nl) return {NftQueueSupport::Unknown, errno};
-  if (mnl_socket_bind(nl.get(), 0, MNL_SOCKET_AUTOPID) < 0) {
-    return {NftQueueSupport::Unknown, errno};
+  NetfilterSocket s;
+  if (Status st = openNetfilterSocket(s, "nft: open netlink socket", "nft: bind netlink socket");
+      !st.ok()) {
+    return {NftQueueSupport::Unknown, st.err()};
   }
+  std::unique_ptr<mnl_socket, SocketClose> nl(s.nl);
   int one = 1;
   (void)mnl_socket_setsockopt(nl.get(), NETLINK_CAP_ACK, &one, sizeof one);
   const std::span<const char> bytes = batch.bytes();
@@ -109,7 +111,7 @@ NftQueueProbe probeNftQueue() {
   // error the kernel aborts the transaction and may leave the rest unacknowledged.
   const uint32_t first = batch.firstSeq();
   const size_t expected = batch.messageCount();
-  const uint32_t portId = mnl_socket_get_portid(nl.get());
+  const uint32_t portId = s.portId;
   int ruleError = 0, otherError = 0;
   size_t acked = 0;
   alignas(nlmsghdr) std::array<char, 8192> in{};

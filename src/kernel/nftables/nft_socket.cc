@@ -10,6 +10,8 @@
 #include <ctime>
 #include <string>
 
+#include "kernel/netlink.h"
+
 namespace ftpalg::kernel::nft {
 namespace {
 
@@ -35,20 +37,16 @@ Status NftSocket::open() {
   if (nl_ != nullptr) {
     return {};
   }
-  nl_ = mnl_socket_open(NETLINK_NETFILTER);
-  if (nl_ == nullptr) {
-    return Status::error(errno, "nft: open netlink socket");
+  NetfilterSocket s;
+  if (Status st = openNetfilterSocket(s, "nft: open netlink socket", "nft: bind netlink socket");
+      !st.ok()) {
+    return st;
   }
-  if (mnl_socket_bind(nl_, 0, MNL_SOCKET_AUTOPID) < 0) {
-    const int err = errno;
-    mnl_socket_close(nl_);
-    nl_ = nullptr;
-    return Status::error(err, "nft: bind netlink socket");
-  }
+  nl_ = s.nl;
+  portId_ = s.portId;
   // Acknowledgements without a copy of the request: small replies, no receive overrun.
   int one = 1;
   (void)mnl_socket_setsockopt(nl_, NETLINK_CAP_ACK, &one, sizeof(one));
-  portId_ = mnl_socket_get_portid(nl_);
   seq_ = static_cast<uint32_t>(time(nullptr));
   return {};
 }
