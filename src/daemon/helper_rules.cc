@@ -14,12 +14,11 @@
 #include <linux/netfilter/nf_tables.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 
 #include <cerrno>
 #include <ctime>
-#include <memory>
-#include <vector>
+
+#include "daemon/nft_transaction.h"
 
 namespace ftpalg::daemon {
 namespace {
@@ -27,114 +26,20 @@ namespace {
 constexpr size_t kBatchBytes = 32 * 1024;
 constexpr const char* kChain = "pre";
 
-struct NlCloser {
-  void operator()(mnl_socket* s) const { mnl_socket_close(s); }
-};
-
-// One nf_tables transaction: BEGIN, messages, END; waits for every message's acknowledgement.
-class Batch {
- public:
-  explicit Batch(uint32_t seq) : buf_(kBatchBytes), seq_(seq) {
-    batch_ = mnl_nlmsg_batch_start(buf_.data(), buf_.size());
-    nftnl_batch_begin(current(), seq_++);
-    mnl_nlmsg_batch_next(batch_);
-    first_ = seq_;
-  }
-  ~Batch() { mnl_nlmsg_batch_stop(batch_); }
-  Batch(const Batch&) = delete;
-  Batch& operator=(const Batch&) = delete;
-
-  char* current() { return static_cast<char*>(mnl_nlmsg_batch_current(batch_)); }
-  uint32_t nextSeq() { return seq_++; }
-  void commit(bool tolerateEnoent = false) {
-    tolerate_.push_back(tolerateEnoent);
-    mnl_nlmsg_batch_next(batch_);
-  }
-
-  kernel::Status run(const char* what) {
-    nftnl_batch_end(current(), seq_++);
-    mnl_nlmsg_batch_next(batch_);
-    std::unique_ptr<mnl_socket, NlCloser> nl(mnl_socket_open(NETLINK_NETFILTER));
-    if (!nl) return kernel::Status::error(errno, what);
-    if (mnl_socket_bind(nl.get(), 0, MNL_SOCKET_AUTOPID) < 0) {
-      return kernel::Status::error(errno, what);
-    }
-    timeval tv{2, 0};
-    (void)setsockopt(mnl_socket_get_fd(nl.get()), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    if (mnl_socket_sendto(nl.get(), mnl_nlmsg_batch_head(batch_), mnl_nlmsg_batch_size(batch_)) <
-        0) {
-      return kernel::Status::error(errno, what);
-    }
-    size_t acked = 0;
-    std::vector<char> rx(16384);
-    kernel::Status result;
-    while (acked < tolerate_.size()) {
-      const ssize_t n = mnl_socket_recvfrom(nl.get(), rx.data(), rx.size());
-      if (n < 0) return result.ok() ? kernel::Status::error(errno, what) : result;
-      int len = static_cast<int>(n);
-      for (auto* nlh = reinterpret_cast<nlmsghdr*>(rx.data()); mnl_nlmsg_ok(nlh, len);
-           nlh = mnl_nlmsg_next(nlh, &len)) {
-        if (nlh->nlmsg_type != NLMSG_ERROR) continue;
-        const auto* err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
-        ++acked;
-        if (err->error == 0) continue;
-        const size_t index = nlh->nlmsg_seq - first_;
-        const bool ok = -err->error == ENOENT && index < tolerate_.size() && tolerate_[index];
-        if (!ok && result.ok()) result = kernel::Status::error(-err->error, what);
-      }
-    }
-    return result;
-  }
-
- private:
-  std::vector<char> buf_;
-  mnl_nlmsg_batch* batch_ = nullptr;
-  uint32_t seq_;
-  uint32_t first_ = 0;
-  std::vector<bool> tolerate_;
-};
-
-void deleteTable(Batch& b) {
-  nftnl_table* t = nftnl_table_alloc();
-  nftnl_table_set_str(t, NFTNL_TABLE_NAME, kHelperTable);
-  nlmsghdr* nlh =
-      nftnl_table_nlmsg_build_hdr(b.current(), NFT_MSG_DELTABLE, NFPROTO_INET, NLM_F_ACK,
-                                  b.nextSeq());
-  nftnl_table_nlmsg_build_payload(nlh, t);
-  nftnl_table_free(t);
-  b.commit(true);
-}
-
-nftnl_expr* cmp(uint32_t op, const void* data, uint32_t len) {
-  nftnl_expr* e = nftnl_expr_alloc("cmp");
-  nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
-  nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
-  nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
-  return e;
-}
-
 // tcp dport PORT ct state new ct helper set "ftpalg-ftp"
-void addRule(Batch& b, uint16_t port) {
+void addRule(NftTransaction& b, uint16_t port) {
   nftnl_rule* r = nftnl_rule_alloc();
   nftnl_rule_set_str(r, NFTNL_RULE_TABLE, kHelperTable);
   nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, kChain);
   nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
 
-  nftnl_expr* meta = nftnl_expr_alloc("meta");
-  nftnl_expr_set_u32(meta, NFTNL_EXPR_META_KEY, NFT_META_L4PROTO);
-  nftnl_expr_set_u32(meta, NFTNL_EXPR_META_DREG, NFT_REG_1);
-  nftnl_rule_add_expr(r, meta);
+  nftnl_rule_add_expr(r, metaL4protoExpr());
   const uint8_t tcp = IPPROTO_TCP;
-  nftnl_rule_add_expr(r, cmp(NFT_CMP_EQ, &tcp, sizeof tcp));
+  nftnl_rule_add_expr(r, cmpExpr(NFT_CMP_EQ, &tcp, sizeof tcp));
 
-  nftnl_expr* pl = nftnl_expr_alloc("payload");
-  nftnl_expr_set_u32(pl, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
-  nftnl_expr_set_u32(pl, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_TRANSPORT_HEADER);
-  nftnl_expr_set_u32(pl, NFTNL_EXPR_PAYLOAD_OFFSET, 2);
-  nftnl_expr_set_u32(pl, NFTNL_EXPR_PAYLOAD_LEN, 2);
-  nftnl_rule_add_expr(r, pl);
+  nftnl_rule_add_expr(r, tcpPortExpr(2));
   const uint16_t dport = htons(port);
-  nftnl_rule_add_expr(r, cmp(NFT_CMP_EQ, &dport, sizeof dport));
+  nftnl_rule_add_expr(r, cmpExpr(NFT_CMP_EQ, &dport, sizeof dport));
 
   nftnl_expr* ct = nftnl_expr_alloc("ct");
   nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
@@ -149,7 +54,7 @@ void addRule(Batch& b, uint16_t port) {
   nftnl_expr_set(bw, NFTNL_EXPR_BITWISE_MASK, &newBit, sizeof newBit);
   nftnl_expr_set(bw, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof zero);
   nftnl_rule_add_expr(r, bw);
-  nftnl_rule_add_expr(r, cmp(NFT_CMP_NEQ, &zero, sizeof zero));
+  nftnl_rule_add_expr(r, cmpExpr(NFT_CMP_NEQ, &zero, sizeof zero));
 
   nftnl_expr* ref = nftnl_expr_alloc("objref");
   nftnl_expr_set_u32(ref, NFTNL_EXPR_OBJREF_IMM_TYPE, NFT_OBJECT_CT_HELPER);
@@ -192,7 +97,7 @@ kernel::Status installHelperRules(const HelperRuleSpec& spec) {
   // A stale table goes in a transaction of its own: an error (ENOENT when there is none)
   // aborts the whole transaction it is part of.
   if (kernel::Status s = removeHelperRules(); !s.ok()) return s;
-  Batch b(batchSeq() + 16);
+  NftTransaction b(kBatchBytes, batchSeq() + 16);
 
   nftnl_table* t = nftnl_table_alloc();
   nftnl_table_set_str(t, NFTNL_TABLE_NAME, kHelperTable);
@@ -234,8 +139,8 @@ kernel::Status installHelperRules(const HelperRuleSpec& spec) {
 }
 
 kernel::Status removeHelperRules() {
-  Batch b(batchSeq());
-  deleteTable(b);
+  NftTransaction b(kBatchBytes, batchSeq());
+  addDeleteTable(b, kHelperTable, NFPROTO_INET);
   return b.run("nft: delete table inet ftpalg_helper");
 }
 
