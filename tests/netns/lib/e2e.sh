@@ -20,7 +20,9 @@
 # The server and the third host always route to each other.
 # No namespace has a default route.
 #
-# Gateway firewall: table inet e2e, forward policy drop; admits established traffic, new
+# Gateway firewall: table inet e2e, forward policy drop; drops `ct state invalid` explicitly
+# (counted: a control connection whose sequence numbers ftpalgd shifted must still be carried,
+# so conntrack must not see it as invalid); admits established traffic, new
 # connections to port 21, and data connections the ALG admitted: `ct state related` (mode
 # kernel-helper) or `ct mark $E2E_CT_MARK` (mode ftpalgd). Every new TCP SYN dropped by the
 # policy is added to the sets drop4/drop6 (source . sport . destination . dport) and every
@@ -164,6 +166,7 @@ table inet e2e {
   set adm4 { type ipv4_addr . inet_service . ipv4_addr . inet_service; flags dynamic; size 65535; }
   set adm6 { type ipv6_addr . inet_service . ipv6_addr . inet_service; flags dynamic; size 65535; }
   counter dropped_syn { }
+  counter invalid { }
 EOF
   if [[ $mode == kernel-helper ]]; then
     cat <<'EOF'
@@ -194,6 +197,7 @@ EOF
   cat <<EOF
   chain forward {
     type filter hook forward priority filter; policy drop;
+    ct state invalid counter name invalid drop
     ct state established accept
     ct state related meta l4proto { icmp, ipv6-icmp } accept
 EOF
