@@ -19,10 +19,13 @@ constexpr const char* kHelperName = "ftpalg";
 
 std::string statusLine(const WorkerStats& st) {
   return fmt::format(
-      "{} packets, {} sessions, {} admitted, {} refused, {} expectation failures, {} held",
+      "{} packets, {} sessions, {} admitted, {} refused, {} expectation failures, {} "
+      "expectations removed at session end ({} removal failures), {} held",
       st.packets.load(std::memory_order_relaxed), st.sessions.load(std::memory_order_relaxed),
       st.admitted.load(std::memory_order_relaxed), st.refused.load(std::memory_order_relaxed),
       st.pinholeFailures.load(std::memory_order_relaxed),
+      st.expectationsRemoved.load(std::memory_order_relaxed),
+      st.expectationRemoveFailures.load(std::memory_order_relaxed),
       st.held.load(std::memory_order_relaxed));
 }
 

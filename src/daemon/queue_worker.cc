@@ -82,6 +82,13 @@ QueueWorker::QueueWorker(const WorkerSettings& settings, EventSink& events)
       scratch_(kScratchBytes) {
   pending_.reserve(kMaxPending);
   marked_.reserve(1024);
+  if (settings_.expectationMode) {
+    // One entry per control connection with expectations created within the policy timeout;
+    // the engine never has more sessions than maxSessions.
+    expectedFlows_.reserve(std::max<size_t>(settings_.engine.maxSessions, 1));
+    expectsPerFlow_ = std::clamp<size_t>(settings_.engine.maxExpectationsPerSession, 1,
+                                         kMaxTrackedPerFlow);
+  }
   realtimeOffsetNs_ =
       static_cast<int64_t>(clockNs(CLOCK_REALTIME)) - static_cast<int64_t>(monotonicNs());
 }
@@ -156,6 +163,7 @@ void QueueWorker::onPacket(const kernel::QueuedPacket& packet) {
   actions_.clear();
   engine_.onSegment(core::Segment{&v, packet.id}, now, actions_);
   apply(now, &packet, &v);
+  trackEnd(v, now);
   ctResolver_.set(nullptr);
   hasCurrentCt_ = false;
 }
@@ -304,6 +312,7 @@ bool QueueWorker::applyEvent(const core::Event& ev, uint64_t nowNs) {
     return false;
   }
   bump(stats_.admitted);
+  if (settings_.expectationMode) rememberExpect(ev.flow, ev.expect, nowNs);
   return true;
 }
 
@@ -330,12 +339,98 @@ bool QueueWorker::retryPending(const core::FlowKey& flow, core::Dir dir, uint64_
       ++it;
     } else {
       bump(stats_.admitted);
+      if (settings_.expectationMode) rememberExpect(it->flow, it->expect, nowNs);
       logf(LogLevel::Info, "queue {}: pinhole for {} installed on retry", settings_.queue.queueNum,
            endpointText(it->expect.dst));
       it = pending_.erase(it);
     }
   }
   return ok;
+}
+
+void QueueWorker::rememberExpect(const core::FlowKey& flow, const core::Expectation& x,
+                                 uint64_t nowNs) {
+  ExpectedFlow* e = nullptr;
+  for (ExpectedFlow& f : expectedFlows_) {
+    if (sameFlow(f.flow, flow)) {
+      e = &f;
+      break;
+    }
+  }
+  if (e == nullptr) {
+    if (expectedFlows_.size() == expectedFlows_.capacity()) {
+      // Full (more helped connections with recent expectations than the engine has
+      // sessions): forget the least recently active one; its expectations expire by timeout.
+      auto oldest = std::min_element(
+          expectedFlows_.begin(), expectedFlows_.end(),
+          [](const ExpectedFlow& a, const ExpectedFlow& b) { return a.lastNs < b.lastNs; });
+      *oldest = expectedFlows_.back();
+      expectedFlows_.pop_back();
+    }
+    e = &expectedFlows_.emplace_back();
+    e->flow = flow;
+  }
+  // An identical expectation replaces the kernel's (add): keep one record of it.
+  for (size_t i = 0; i < e->count; ++i) {
+    const core::Expectation& o = e->expects[i];
+    if (o.src == x.src && o.dst == x.dst) {
+      e->lastNs = e->newestNs = nowNs;
+      return;
+    }
+  }
+  e->expects[e->next] = x;
+  e->next = static_cast<uint8_t>((e->next + 1) % expectsPerFlow_);
+  if (e->count < expectsPerFlow_) ++e->count;
+  e->lastNs = e->newestNs = nowNs;
+}
+
+void QueueWorker::trackEnd(const core::PacketView& view, uint64_t nowNs) {
+  if (expectedFlows_.empty()) return;
+  const bool c2s = isControlPort(view.dport);
+  const core::Endpoint src{view.src, view.sport};
+  const core::Endpoint dst{view.dst, view.dport};
+  const core::FlowKey flow = c2s ? core::FlowKey{src, dst} : core::FlowKey{dst, src};
+  for (size_t i = 0; i < expectedFlows_.size(); ++i) {
+    ExpectedFlow& f = expectedFlows_[i];
+    if (!sameFlow(f.flow, flow)) continue;
+    f.lastNs = nowNs;
+    if ((view.flags & core::TcpRst) != 0) {
+      removeExpects(i, "rst", nowNs);
+    } else if ((view.flags & core::TcpFin) != 0) {
+      f.finDirs |= c2s ? 1 : 2;
+      if (f.finDirs == 3) removeExpects(i, "fin", nowNs);
+    }
+    return;
+  }
+}
+
+void QueueWorker::removeExpects(size_t i, const char* why, uint64_t nowNs) {
+  const ExpectedFlow& f = expectedFlows_[i];
+  size_t removed = 0;
+  size_t gone = 0;
+  size_t failed = 0;
+  for (size_t k = 0; k < f.count; ++k) {
+    const core::Expectation& x = f.expects[k];
+    if (kernel::Status s = expectations_.remove(x); s.ok()) {
+      ++removed;
+    } else if (s.err() == ENOENT) {
+      ++gone;  // used by its data connection, or expired
+    } else {
+      ++failed;
+      limited(removeLog_, LogLevel::Error, nowNs, "removing expectation {} -> {} of flow {}: {}",
+              ipText(x.src.addr), endpointText(x.dst), flowText(f.flow), s.message());
+    }
+  }
+  bump(stats_.expectationsRemoved, removed);
+  if (failed != 0) bump(stats_.expectationRemoveFailures, failed);
+  if (logEnabled(LogLevel::Debug)) {
+    logf(LogLevel::Debug,
+         "queue {}: control connection {} ended ({}): removed {} outstanding expectation(s), {} "
+         "already gone, {} failed",
+         settings_.queue.queueNum, flowText(f.flow), why, removed, gone, failed);
+  }
+  expectedFlows_[i] = expectedFlows_.back();
+  expectedFlows_.pop_back();
 }
 
 void QueueWorker::markLiberal(const core::FlowKey& flow, uint64_t nowNs) {
@@ -428,6 +523,20 @@ void QueueWorker::expire(uint64_t nowNs) {
   std::erase_if(marked_, [&](const MarkedFlow& m) { return nowNs - m.lastNs > idle; });
   const uint64_t expectTimeout = settings_.engine.expectTimeoutNs;
   std::erase_if(pending_, [&](const PendingAdmit& p) { return nowNs - p.sinceNs > expectTimeout; });
+  // Expectation mode: a control connection the engine expired (idle) ends like one closed by
+  // FIN/RST; one whose expectations all outlived the helper policy's timeout has nothing
+  // outstanding (the kernel expired them): forget it.
+  for (size_t i = 0; i < expectedFlows_.size();) {
+    const ExpectedFlow& f = expectedFlows_[i];
+    if (nowNs - f.lastNs > idle) {
+      removeExpects(i, "idle", nowNs);
+    } else if (nowNs - f.newestNs > expectTimeout + kExpireIntervalNs) {
+      expectedFlows_[i] = expectedFlows_.back();
+      expectedFlows_.pop_back();
+    } else {
+      ++i;
+    }
+  }
 }
 
 void QueueWorker::run(const std::atomic<bool>& stop) {

@@ -12,6 +12,7 @@
 // synchronously before.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <vector>
@@ -40,6 +41,10 @@ struct WorkerStats {
   std::atomic<uint64_t> refused{0};
   std::atomic<uint64_t> pinholeFailures{0};  // admit failed: announcement dropped (fail closed)
   std::atomic<uint64_t> noConntrack{0};      // expectation mode: packet without NFQA_CT
+  // Expectation mode: outstanding expectations deleted when their control connection ended
+  // (FIN both ways, RST, or idle expiry), and deletions that failed other than with ENOENT.
+  std::atomic<uint64_t> expectationsRemoved{0};
+  std::atomic<uint64_t> expectationRemoveFailures{0};
   std::atomic<uint64_t> liberalFailures{0};
   std::atomic<uint64_t> rebuildFailures{0};  // rewrite did not fit: packet dropped
   std::atomic<uint64_t> unknownHandles{0};   // engine named a packet we do not have
@@ -97,6 +102,19 @@ class QueueWorker : public kernel::PacketHandler {
     core::Expectation expect;
     uint64_t sinceNs = 0;
   };
+  // Expectation mode: the expectations created on one control connection that may still be
+  // outstanding (the newest maxExpectationsPerSession; the kernel evicts older ones itself),
+  // deleted when the connection ends. Fixed capacity: no allocation per packet.
+  static constexpr size_t kMaxTrackedPerFlow = 16;
+  struct ExpectedFlow {
+    core::FlowKey flow;
+    uint64_t lastNs = 0;     // last packet of the connection
+    uint64_t newestNs = 0;   // newest expectation created
+    uint8_t finDirs = 0;     // bit 0: FIN seen client -> server, bit 1: server -> client
+    uint8_t count = 0;       // valid entries of `expects`
+    uint8_t next = 0;        // ring position of the next (overwriting the oldest when full)
+    std::array<core::Expectation, kMaxTrackedPerFlow> expects{};
+  };
   // A control connection already set to liberal TCP tracking.
   struct MarkedFlow {
     core::FlowKey flow;
@@ -110,6 +128,13 @@ class QueueWorker : public kernel::PacketHandler {
   // current packet's entry (none: ENOENT).
   kernel::Status admit(const core::Expectation& x);
   void markLiberal(const core::FlowKey& flow, uint64_t nowNs);
+  // Expectation mode: remembers an expectation created on `flow`.
+  void rememberExpect(const core::FlowKey& flow, const core::Expectation& x, uint64_t nowNs);
+  // Expectation mode: notes a packet of the control connection (FIN/RST end it: its
+  // outstanding expectations are deleted).
+  void trackEnd(const core::PacketView& view, uint64_t nowNs);
+  // Deletes the outstanding expectations of expectedFlows_[i] and forgets the entry.
+  void removeExpects(size_t i, const char* why, uint64_t nowNs);
   void unmark(const core::FlowKey& flow);
   bool retryPending(const core::FlowKey& flow, core::Dir dir, uint64_t nowNs);
   void logEvent(const core::Event& event, uint64_t nowNs);
@@ -141,6 +166,8 @@ class QueueWorker : public kernel::PacketHandler {
   fmt::memory_buffer json_;       // event lines of the current batch
   std::vector<PendingAdmit> pending_;
   std::vector<MarkedFlow> marked_;
+  std::vector<ExpectedFlow> expectedFlows_;  // reserved at construction (expectation mode)
+  size_t expectsPerFlow_ = 0;
   int64_t realtimeOffsetNs_ = 0;  // CLOCK_REALTIME - CLOCK_MONOTONIC, for event timestamps
   WorkerStats stats_;
   RateLimit parseLog_;
@@ -148,6 +175,7 @@ class QueueWorker : public kernel::PacketHandler {
   RateLimit refuseLog_;
   RateLimit anomalyLog_;
   RateLimit errorLog_;
+  RateLimit removeLog_;
 };
 
 }  // namespace ftpalg::daemon

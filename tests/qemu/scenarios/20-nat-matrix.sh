@@ -10,13 +10,14 @@
 # longer): the second transfer works only if the kernel's seqadj shifts the sequence numbers,
 # i.e. only if ftpalgd's verdict carried NFQA_CT.
 # Evidence printed: `conntrack -L expect` while a PASV announcement is outstanding (a raw
-# control session held open with nc), the RELATED counter per case, the data connections in
+# control session held open with nc) and again after that session QUIT without opening the
+# data connection (ftpalgd must have deleted the expectation within 2 s), the RELATED counter per case, the data connections in
 # `conntrack -L`, ftpalgd's admit events. One result line per case ("LANE-RESULT {json}") for
 # docs/interop.md.
 Q=5
 topo_up
 ftp_server_start
-$IP netns exec gw ftpalgd --kernel-mode cthelper --queues $Q --install-rules \
+$IP netns exec gw ftpalgd --kernel-mode cthelper --queues $Q --install-rules --log-level debug \
   --events /tmp/events.jsonl >/tmp/ftpalgd.log 2>&1 &
 daemon=$!
 i=0
@@ -71,7 +72,28 @@ held_pasv() {
   log "conntrack -L expect while the 227 is outstanding:"
   in_ns gw conntrack -L expect 2>&1 | sed 's/^/      /'
   in_ns gw conntrack -L expect 2>/dev/null | grep -q "helper=ftpalg" || { failures=$((failures + 1)); log "  ...no expectation listed"; }
+  # The client QUITs without opening the data connection: once the control connection has
+  # closed (FIN both ways) ftpalgd deletes the expectation, long before the policy timeout
+  # (30 s) would.
+  port=$(sed -n 's/^227 .*(\([0-9]*,\)\{4\}\([0-9]*\),\([0-9]*\)).*/\2 \3/p' /tmp/nc.out |
+    awk '{ print $1 * 256 + $2 }')
   wait $nc_pid
+  t0=$(cut -d' ' -f1 /proc/uptime)
+  gone=0
+  for _ in $(seq 20); do
+    in_ns gw conntrack -L expect 2>/dev/null | grep -q "helper=ftpalg.*dport=$port \|dport=$port .*helper=ftpalg" || { gone=1; break; }
+    sleep 0.1
+  done
+  secs=$(awk -v a="$t0" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN { printf "%.1f", b - a }')
+  if [ -n "$port" ] && [ $gone = 1 ]; then
+    log "PASS expectation for data port $port gone ${secs}s after the control connection closed (QUIT, no data connection):"
+    in_ns gw conntrack -L expect 2>&1 | sed 's/^/      /'
+    grep "ended (fin)" /tmp/ftpalgd.log | tail -n 1 | sed 's/^/      /'
+  else
+    failures=$((failures + 1))
+    log "FAIL expectation for data port '$port' still listed ${secs}s after the control connection closed:"
+    in_ns gw conntrack -L expect 2>&1 | sed 's/^/      /'
+  fi
 }
 
 failures=0
