@@ -424,20 +424,24 @@ class Runner {
     check(e.announced.port >= 1024 || cfg_.allowLowPorts, "admitted low port");
     check(e.announced.port != 0, "admitted port 0");
     check(e.announced.addr.family == e.flow.client.addr.family, "admitted other family");
+    // A peer's own address, on either side of the NAT (policy.cc).
+    const IpAddr clientOut = nat_.enabled && nat_.snat ? addr(v6_, 77) : e.flow.client.addr;
+    const IpAddr serverOut = nat_.enabled && nat_.dnat ? addr(v6_, 99) : e.flow.server.addr;
+    const IpAddr& ownInside = active ? e.flow.client.addr : serverOut;
+    const IpAddr& ownOutside = active ? clientOut : e.flow.server.addr;
     if (!cfg_.allowBounce) {
-      if (active) {
-        check(e.announced.addr == e.flow.client.addr, "admitted PORT/EPRT naming a third host");
-      } else {
-        const IpAddr own = nat_.enabled && nat_.dnat ? addr(v6_, 99) : e.flow.server.addr;
-        check(e.announced.addr == own, "admitted 227/229 naming a third host");
-      }
+      check(e.announced.addr == ownInside || e.announced.addr == ownOutside,
+            active ? "admitted PORT/EPRT naming a third host" : "admitted 227/229 naming a third host");
     }
     if (e.reason == Reason::Rewritten) {
       check(e.hasRewritten && !(e.rewritten == e.announced), "rewritten without new endpoint");
       check(nat_.enabled, "rewritten without NAT");
     }
     check(e.expect.dst == (e.hasRewritten ? e.rewritten : e.announced), "expectation dst");
-    check(e.expect.natTo == e.announced, "expectation natTo");
+    // The data connection is steered to the announcing peer's own wire address.
+    Endpoint natTo = e.announced;
+    if (e.announced.addr == ownOutside && !(ownOutside == ownInside)) natTo.addr = ownInside;
+    check(e.expect.natTo == natTo, "expectation natTo");
   }
 
   void deliver(const std::vector<uint8_t>& pkt) {
