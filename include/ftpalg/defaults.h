@@ -1,0 +1,26 @@
+// Defaults and limits that more than one program states: ftpalgd's configuration, `ftpalg
+// rules` and the kernel adapters read them from here, so the rules an admin prints match the
+// daemon that installs them.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace ftpalg::defaults {
+
+inline constexpr uint32_t kMark = 0x00f7a1;  // conntrack mark of admitted data conns
+inline constexpr std::string_view kMarkText = "0xf7a1";
+inline constexpr std::string_view kTable = "ftpalg";       // nftables table of the pinholes
+inline constexpr size_t kMaxTableName = 64;                // nft identifier length we accept
+inline constexpr std::string_view kHelperName = "ftpalg";  // conntrack helper name
+inline constexpr uint32_t kPinholeTimeoutS = 30;           // pinhole / expectation lifetime
+inline constexpr uint32_t kMaxPinholeTimeoutS = 86400;
+inline constexpr uint32_t kQueueMaxLen = 4096;  // packets the kernel queues per queue
+inline constexpr uint32_t kMinQueueMaxLen = 16;
+inline constexpr uint32_t kMaxQueueMaxLen = 1u << 20;
+inline constexpr size_t kMaxQueues = 64;     // queues one daemon serves
+inline constexpr size_t kMaxExtraPorts = 7;  // control ports besides 21
+inline constexpr uint16_t kControlPort = 21;
+
+}  // namespace ftpalg::defaults
