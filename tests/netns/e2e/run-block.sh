@@ -248,7 +248,7 @@ replay_case() {
   bad="$bad$(check_files "${name//\//-}")"
   local -a nat_args=()
   if [[ $nat == masq ]]; then
-    [[ $fam == 4 ]] && nat_args=(--snat "$E2E_CLIENT4=$E2E_GW_SRV4") || nat_args=(--snat "$E2E_CLIENT6=$E2E_GW_SRV6")
+    [[ $fam == 4 ]] && nat_args=(--snat "$NETNS_CLIENT4=$NETNS_GW_SRV4") || nat_args=(--snat "$NETNS_CLIENT6=$NETNS_GW_SRV6")
   fi
   if ! timeout 30 "$ftpalg" replay --in "$cap" --events "$ev" "${nat_args[@]}" -q \
     >"$E2E_TMP/replay.log" 2>&1; then
@@ -271,7 +271,7 @@ replay_case() {
 # --- Blocks ------------------------------------------------------------------------------------
 positive_block() {
   local nat=$1 fam=$2 server xmode client
-  e2e_topology "$nat"
+  netns_topology_gw "$nat"
   e2e_gw_setup "$mode" "$nat"
   [[ $mode == ftpalgd ]] && e2e_daemon_start
   e2e_files
@@ -321,15 +321,15 @@ except Exception as e: print("no result")' <<<"$out")
 }
 
 negative_block() {
-  local h4=$E2E_SERVER4 h6=$E2E_SERVER6 timeout_s=3
-  e2e_topology nonat
+  local h4=$NETNS_SERVER4 h6=$NETNS_SERVER6 timeout_s=3
+  netns_topology_gw nonat
   e2e_gw_setup "$mode" nonat
   [[ $mode == ftpalgd ]] && e2e_daemon_start --pinhole-timeout "$timeout_s"
   e2e_server_start fake
-  netns_spawn third python3 "$here/ftp_driver.py" listen --addr "$E2E_THIRD4" --port 50021 \
+  netns_spawn third python3 "$here/ftp_driver.py" listen --addr "$NETNS_THIRD4" --port 50021 \
     --log "$E2E_TMP/third.log"
   netns_exec third timeout 5 bash -c 'until ss -Hltn "sport = :50021" | grep -q .; do sleep 0.1; done'
-  NEG_EVENT='"reason":"bounce_address"' neg bounce neg/v4/bounce --host "$h4" --third "$E2E_THIRD4"
+  NEG_EVENT='"reason":"bounce_address"' neg bounce neg/v4/bounce --host "$h4" --third "$NETNS_THIRD4"
   if [[ -s $E2E_TMP/third.log ]]; then
     verdict neg/v4/bounce-third-host 0 0 "the third host saw: $(head -c 200 "$E2E_TMP/third.log")"
   fi
