@@ -54,6 +54,7 @@ say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 bash "$repo/scripts/install-deps.sh" netns
 E2E_TMP=$(mktemp -d /tmp/ftpalg-demo.XXXXXX)
 daemon_pid=''
+# shellcheck disable=SC2317 # run by the exit trap
 on_exit() {
   if [[ -n $daemon_pid ]]; then
     kill -TERM "$daemon_pid" 2>/dev/null || true

@@ -34,7 +34,7 @@ PYTHON=$(command -v python3)
 export NETNS_PREFIX="ftka-$$-"
 # shellcheck source=scripts/lib/netns.sh
 . "$repo/scripts/lib/netns.sh"
-netns_install_trap
+netns_install_trap ''  # nothing to clean up beyond the namespaces and their processes
 
 # in_ns ROLE CMD...: CMD in ROLE's namespace, bounded by $T seconds.
 in_ns() { local role=$1; shift; timeout "$T" ip netns exec "$(netns_name "$role")" "$@"; }
@@ -114,8 +114,8 @@ PY
 }
 
 wait_listening() {
-  local ns=$1 port=$2 i
-  for i in $(seq 50); do
+  local ns=$1 port=$2
+  for _ in $(seq 50); do
     if in_ns "$ns" ss -Hltn "sport = :$port" | grep -q LISTEN; then return 0; fi
     sleep 0.1
   done

@@ -53,6 +53,7 @@ mkdir -p "$(dirname "$E2E_RESULTS")"
 e2e_install_deps
 
 E2E_TMP=$(mktemp -d /tmp/ftpalg-e2e.XXXXXX)
+# shellcheck disable=SC2317 # run by the exit trap
 on_exit() {
   e2e_daemon_stop
   if [[ -n ${KEEP_TMP:-} ]]; then e2e_log "kept $E2E_TMP"; else rm -rf "$E2E_TMP"; fi
@@ -122,6 +123,7 @@ e2e_daemon_stop() {
 # --- Clients -----------------------------------------------------------------------------------
 # client_lftp NAME HOST XMODE / client_curl ... / client_python ...: list pub/ into
 # $E2E_TMP/cli/NAME.list, download pub/big.bin to NAME.got, upload up.bin as upload/NAME.bin.
+# shellcheck disable=SC2317 # called as client_$client
 client_lftp() {
   local name=$1 host=$2 xmode=$3 url pasv=on
   [[ $xmode == active ]] && pasv=off
@@ -146,6 +148,7 @@ bye
 EOF
 }
 
+# shellcheck disable=SC2317 # called as client_$client
 client_curl() {
   local name=$1 host=$2 xmode=$3 url
   local -a opt=(-sS --fail --connect-timeout 5 --max-time 8 -u anonymous:e2e@ftpalg.test)
@@ -157,6 +160,7 @@ client_curl() {
     --next "${opt[@]}" -T "$E2E_TMP/cli/up.bin" "$url/upload/$name.bin"
 }
 
+# shellcheck disable=SC2317 # called as client_$client
 client_python() {
   local name=$1 host=$2 xmode=$3
   shift 3

@@ -209,7 +209,9 @@ e2e_files() {
   head -c 393216 /dev/urandom >"$srv/pub/big.bin"
   chmod 644 "$srv/pub/big.bin"
   head -c 262144 /dev/urandom >"$E2E_TMP/cli/up.bin"
+  # shellcheck disable=SC2034 # read by the scripts that source this file
   E2E_BIG_SHA=$(sha256sum <"$srv/pub/big.bin" | cut -d' ' -f1)
+  # shellcheck disable=SC2034 # read by the scripts that source this file
   E2E_UP_SHA=$(sha256sum <"$E2E_TMP/cli/up.bin" | cut -d' ' -f1)
 }
 
