@@ -12,7 +12,8 @@
 #   qemu     the qemu lane's host tools (ctest -L qemu; the lane downloads the kernel package
 #            itself, into the build tree's cache: a test artifact, not an installation)
 #   lint     shellcheck and clang-format (scripts/lint.sh)
-#   test     all of the above + clang for the fuzzers: everything the whole suite runs
+#   fuzz     clang and its libFuzzer runtime
+#   test     all of the above: everything the whole suite runs
 set -euo pipefail
 
 declare -A pkgs_of=(
@@ -42,7 +43,7 @@ declare -A want=()
 add_group() {
   local g
   [[ -v "pkgs_of[$1]" || -v "includes_of[$1]" || $1 == e2e ]] ||
-    die "unknown group $1 (groups: build netns e2e golden qemu lint test)"
+    die "unknown group $1 (groups: build netns e2e golden qemu lint fuzz test)"
   want[$1]=1
   for g in ${includes_of[$1]:-}; do add_group "$g"; done
 }
