@@ -51,9 +51,10 @@ E2E_MODE=$mode
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-e2e_install_deps
+bash "$repo/scripts/install-deps.sh" netns
 E2E_TMP=$(mktemp -d /tmp/ftpalg-demo.XXXXXX)
 daemon_pid=''
+# shellcheck disable=SC2317 # run by the exit trap
 on_exit() {
   if [[ -n $daemon_pid ]]; then
     kill -TERM "$daemon_pid" 2>/dev/null || true
@@ -64,8 +65,8 @@ on_exit() {
 }
 netns_install_trap on_exit
 
-say "topology: client $E2E_CLIENT4 / $E2E_CLIENT6 -- gw (masquerade as $E2E_GW_SRV4 / $E2E_GW_SRV6) -- server $E2E_SERVER4 / $E2E_SERVER6"
-e2e_topology masq
+say "topology: client $NETNS_CLIENT4 / $NETNS_CLIENT6 -- gw (masquerade as $NETNS_GW_SRV4 / $NETNS_GW_SRV6) -- server $NETNS_SERVER4 / $NETNS_SERVER6"
+netns_topology_gw masq
 e2e_gw_setup "$mode" masq
 events=$E2E_TMP/events.jsonl
 if [[ $mode == ftpalgd ]]; then

@@ -10,8 +10,9 @@
 # BUILD_DIR/qemu-lane/cache, the initramfs and console log go to BUILD_DIR/qemu-lane/. Our
 # binaries are taken from BUILD_DIR (tests/qemu/ftpalg_ct_probe, src/daemon/ftpalgd when built).
 # SCENARIO names a file tests/qemu/scenarios/NAME.sh; default: every scenario there, in one
-# boot. Missing host tools are installed with apt-get (root); anything that cannot be installed
-# or found fails the lane: it never skips.
+# boot. Missing host tools are installed by scripts/install-deps.sh qemu (root); anything that
+# cannot be installed or found fails the lane: it never skips. The kernel package is not
+# installed: apt-get download fetches it into the build tree's cache, a test artifact.
 #
 # Environment: FTPALG_QEMU_TIMEOUT (seconds for the VM, default 300), FTPALG_QEMU_MEM (MiB,
 # default 1024), FTPALG_QEMU_SMP (default: number of host CPUs, at most 2).
@@ -36,7 +37,7 @@ fi
 for s in "${scenarios[@]}"; do
   [[ -f $qdir/scenarios/$s.sh ]] || die "no scenario $qdir/scenarios/$s.sh"
 done
-[[ $(id -u) -eq 0 ]] || die "needs root (apt-get, kernel package extraction with device nodes)"
+[[ $(id -u) -eq 0 ]] || die "needs root (install-deps, kernel package extraction with device nodes)"
 
 lane=$build/qemu-lane
 cache=$lane/cache
@@ -50,21 +51,9 @@ declare -A need=(
   [nft]=nftables [conntrack]=conntrack [vsftpd]=vsftpd [curl]=curl
   [apt-get]=apt [dpkg-deb]=dpkg
 )
-missing=()
-for c in "${!need[@]}"; do
-  command -v "$c" >/dev/null 2>&1 || missing+=("${need[$c]}")
-done
-[[ -x /usr/bin/ip || -x /bin/ip ]] || missing+=(iproute2)
+bash "$here/scripts/install-deps.sh" qemu || die "scripts/install-deps.sh qemu failed"
 static_busybox() { [[ -x /bin/busybox ]] && ! ldd /bin/busybox >/dev/null 2>&1; }
-static_busybox || missing+=(busybox-static)
-if ((${#missing[@]})); then
-  mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
-  say "installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq || die "apt-get update failed"
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
-    die "could not install ${missing[*]}"
-fi
+[[ -x /usr/bin/ip || -x /bin/ip ]] || die "ip missing after installing iproute2"
 for c in "${!need[@]}"; do
   command -v "$c" >/dev/null 2>&1 || die "$c still missing after installing ${need[$c]}"
 done
@@ -76,7 +65,7 @@ kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
   awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }')
 [[ -n $kpkg ]] || die "cannot resolve the kernel package linux-image-amd64 depends on (apt-get update?)"
 kver=${kpkg#linux-image-}
-deb=$(ls "$cache/${kpkg}"_*.deb 2>/dev/null | head -n1 || true)
+deb=$(find "$cache" -maxdepth 1 -name "${kpkg}_*.deb" | sort | head -n1)
 if [[ -z $deb ]]; then
   say "downloading $kpkg"
   # apt drops privileges to _apt for downloads; give it a directory it may write.
@@ -85,7 +74,7 @@ if [[ -z $deb ]]; then
   (cd "$dl" && apt-get download -q "$kpkg" >/dev/null 2>&1) ||
     { rm -rf "$dl"; die "apt-get download $kpkg failed"; }
   mv "$dl"/*.deb "$cache/" && rm -rf "$dl"
-  deb=$(ls "$cache/${kpkg}"_*.deb | head -n1)
+  deb=$(find "$cache" -maxdepth 1 -name "${kpkg}_*.deb" | sort | head -n1)
 fi
 kroot=$cache/$kpkg
 if [[ ! -f $kroot/.extracted || $kroot/.extracted -ot $deb ]]; then
@@ -179,6 +168,7 @@ done <"$qdir/modules.list"
 # Scripts, users, scenario selection.
 cp "$qdir/init.sh" "$stage/init"
 cp "$qdir/lib.sh" "$stage/lane/lib.sh"
+cp "$here/scripts/lib/netns-plan.sh" "$stage/lane/netns-plan.sh"
 for s in "${scenarios[@]}"; do
   cp "$qdir/scenarios/$s.sh" "$stage/lane/$s.sh"
 done

@@ -29,22 +29,8 @@ die() {
 
 [[ $(id -u) == 0 ]] || die "needs root (network namespaces, vsftpd on port 21)"
 
-# --- Dependencies: install only what is missing. ---------------------------------------------
-install_missing() {
-  local -A pkg_of=([vsftpd]=vsftpd [lftp]=lftp [curl]=curl [tcpdump]=tcpdump [python3]=python3
-    [tshark]=tshark [ethtool]=ethtool [ip]=iproute2 [sha256sum]=coreutils [timeout]=coreutils)
-  local -a missing=()
-  local tool
-  for tool in "${!pkg_of[@]}"; do
-    command -v "$tool" >/dev/null 2>&1 || [[ -x /usr/sbin/$tool ]] || missing+=("${pkg_of[$tool]}")
-  done
-  ((${#missing[@]} == 0)) && return 0
-  log "installing: ${missing[*]}"
-  timeout 600 apt-get update
-  DEBIAN_FRONTEND=noninteractive timeout 900 apt-get install -y --no-install-recommends \
-    "${missing[@]}"
-}
-install_missing
+# --- Dependencies (fast when all are present). ------------------------------------------------
+bash "$repo/scripts/install-deps.sh" golden >&2 || die "scripts/install-deps.sh golden failed"
 vsftpd_bin=$(command -v vsftpd || echo /usr/sbin/vsftpd)
 
 # --- Scratch space and cleanup. ----------------------------------------------------------------
@@ -214,21 +200,21 @@ EOF
   ((size < 50000)) || die "$name: capture is $size bytes (limit 50000)"
 }
 
-v4=$NETNS_SERVER_V4
-v6="[$NETNS_SERVER_V6]"
+v4=$NETNS_SERVER4
+v6="[$NETNS_SERVER6]"
 session v4-lftp-active-port port lftp "$v4" 'set ftp:passive-mode off'
 session v4-lftp-passive-pasv pasv227 lftp "$v4" 'set ftp:passive-mode on
 set ftp:prefer-epsv no'
 session v4-lftp-passive-epsv epsv229 lftp "$v4" 'set ftp:passive-mode on
 set ftp:prefer-epsv yes'
-session v4-curl-active-port port curl "$v4" --ftp-port "$NETNS_CLIENT_V4" --disable-eprt
-session v4-curl-active-eprt eprt curl "$v4" --ftp-port "$NETNS_CLIENT_V4"
+session v4-curl-active-port port curl "$v4" --ftp-port "$NETNS_CLIENT4" --disable-eprt
+session v4-curl-active-eprt eprt curl "$v4" --ftp-port "$NETNS_CLIENT4"
 session v4-curl-passive-pasv pasv227 curl "$v4" --ftp-pasv --disable-epsv
 session v4-curl-passive-epsv epsv229 curl "$v4" --ftp-pasv
 session v6-lftp-active-eprt eprt lftp "$v6" 'set ftp:passive-mode off'
 session v6-lftp-passive-epsv epsv229 lftp "$v6" 'set ftp:passive-mode on
 set ftp:prefer-epsv yes'
-session v6-curl-active-eprt eprt curl "$v6" --ftp-port "$NETNS_CLIENT_V6"
+session v6-curl-active-eprt eprt curl "$v6" --ftp-port "$NETNS_CLIENT6"
 session v6-curl-passive-epsv epsv229 curl "$v6" --ftp-pasv
 
 # --- Move into place (only after every session passed). ---------------------------------------

@@ -15,6 +15,9 @@ bash scripts/install-deps.sh test
 
 step() { printf '\n=== %s\n' "$*"; }
 
+step "shellcheck (scripts/lint.sh shell)"
+bash scripts/lint.sh shell
+
 step "release build"
 cmake -S . -B "$root/release" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFTPALG_WERROR=ON >/dev/null
 ninja -C "$root/release"

@@ -1,21 +1,32 @@
 # shellcheck shell=bash
-# Network namespaces for ftpalg's end-to-end scripts. Source this file; do not run it.
+# Network namespaces for ftpalg's demo, golden recorder, end-to-end and kernel adapter tests:
+# the one library that creates namespaces, links, addresses and routes. Source it; do not run.
 #
 # Every namespace this library creates is named "${NETNS_PREFIX}<role>" (roles: client, gw,
-# server). The prefix is unique per run (ftpalg-<pid>-), so parallel runs do not collide and
-# netns_cleanup removes exactly what this run made. Addresses come only from 198.18.0.0/15 and
-# 2001:db8::/32, and no namespace has a route beyond its own links (no default route).
+# server, third). The prefix is unique per run (default ftpalg-<pid>-; callers set their own,
+# still with their pid), so parallel runs do not collide and netns_cleanup removes exactly what
+# this run made, also on failure or a signal (netns_install_trap). Addresses come only from the
+# one plan, scripts/lib/netns-plan.sh (sourced here: NETNS_CLIENT4, NETNS_SERVER6, ...), inside
+# 198.18.0.0/15 and 2001:db8::/32; no namespace has a default route. Topologies:
+#   netns_topology_pair          client - server on one veth link ("veth0" on both ends), the
+#                                plan's client and server addresses with on-link /15 and /46.
+#   netns_topology_gw ROUTES     client - gw - server, plus a third host behind the gateway:
 #
-# Topologies (the host addresses are the same in both):
-#   netns_topology_pair:   client 198.18.0.2/15 2001:db8:1::2/46 == server 198.19.0.2/15 2001:db8:2::2/46
-#                          (one veth link; both prefixes are on-link)
-#   netns_topology_gw:     client 198.18.0.2/24 2001:db8:1::2/64
-#                            == gw 198.18.0.1/24 2001:db8:1::1/64 (gw forwards, no NAT)
-#                               gw 198.19.0.1/24 2001:db8:2::1/64
-#                            == server 198.19.0.2/24 2001:db8:2::2/64
-# The interface towards the peer is called "veth0" in client and server; the gateway has
-# "cli0" (client side) and "srv0" (server side). NAT and nftables on the gateway are left to
-# the caller.
+#   client 198.18.1.2/24      cli0 | gw | srv0            server 198.19.1.2/24
+#          2001:db8:1::2/64   198.18.1.1 | 198.19.1.1            2001:db8:2::2/64
+#                             2001:db8:1::1 | 2001:db8:2::1
+#                             public (DNAT) 198.18.1.10, 2001:db8:1::10 on cli0
+#                                  thr0 | 198.19.2.1, 2001:db8:3::1
+#                                       third 198.19.2.3/24 2001:db8:3::3/64 (bounce target)
+#
+#   The interface towards the gateway is "veth0" in client, server and third. The gateway
+#   forwards; NAT and nftables on it are left to the caller. ROUTES makes an address the
+#   gateway failed to translate unreachable instead of silently working:
+#     nonat  client and server route to each other through gw
+#     masq   client routes to the server; the server knows only its own link
+#     dnat   client knows only its own link (it dials the public address); the server routes back
+#     both   neither routes to the other side
+#   The server and the third host always route to each other. No namespace has a default route.
 #
 # Usage:
 #   . scripts/lib/netns.sh
@@ -30,14 +41,8 @@ NETNS_PREFIX=${NETNS_PREFIX:-ftpalg-$$-}
 NETNS_PIDS=()
 NETNS_OWNER_PID=$BASHPID
 
-NETNS_CLIENT_V4=198.18.0.2
-NETNS_SERVER_V4=198.19.0.2
-NETNS_GW_CLIENT_V4=198.18.0.1
-NETNS_GW_SERVER_V4=198.19.0.1
-NETNS_CLIENT_V6=2001:db8:1::2
-NETNS_SERVER_V6=2001:db8:2::2
-NETNS_GW_CLIENT_V6=2001:db8:1::1
-NETNS_GW_SERVER_V6=2001:db8:2::1
+# shellcheck source=scripts/lib/netns-plan.sh
+. "$(dirname "${BASH_SOURCE[0]}")/netns-plan.sh"
 
 netns_log() { printf '[netns] %s\n' "$*" >&2; }
 
@@ -136,30 +141,54 @@ netns_topology_pair() {
   netns_create client
   netns_create server
   netns_link client veth0 server veth0
-  netns_addr client veth0 "$NETNS_CLIENT_V4/15" "$NETNS_CLIENT_V6/46"
-  netns_addr server veth0 "$NETNS_SERVER_V4/15" "$NETNS_SERVER_V6/46"
-  netns_wait_reachable client "$NETNS_SERVER_V4"
-  netns_wait_reachable client "$NETNS_SERVER_V6"
+  netns_addr client veth0 "$NETNS_CLIENT4/$NETNS_FLAT_LEN4" "$NETNS_CLIENT6/$NETNS_FLAT_LEN6"
+  netns_addr server veth0 "$NETNS_SERVER4/$NETNS_FLAT_LEN4" "$NETNS_SERVER6/$NETNS_FLAT_LEN6"
+  netns_wait_reachable client "$NETNS_SERVER4"
+  netns_wait_reachable client "$NETNS_SERVER6"
 }
 
-# netns_topology_gw: client - gw - server, plain routing on the gateway (no NAT, no filter).
+# netns_topology_gw ROUTES: client - gw - server + third, with the routes of ROUTES (nonat,
+# masq, dnat, both; see the head of this file). Transmit checksum offload is off on the client
+# and server links, so captures taken there carry valid checksums.
 netns_topology_gw() {
-  netns_create client
-  netns_create gw
-  netns_create server
+  local routes=$1 role l4=$NETNS_LINK_LEN4 l6=$NETNS_LINK_LEN6
+  for role in client gw server third; do netns_create "$role"; done
   netns_link client veth0 gw cli0
   netns_link gw srv0 server veth0
-  netns_addr client veth0 "$NETNS_CLIENT_V4/24" "$NETNS_CLIENT_V6/64"
-  netns_addr gw cli0 "$NETNS_GW_CLIENT_V4/24" "$NETNS_GW_CLIENT_V6/64"
-  netns_addr gw srv0 "$NETNS_GW_SERVER_V4/24" "$NETNS_GW_SERVER_V6/64"
-  netns_addr server veth0 "$NETNS_SERVER_V4/24" "$NETNS_SERVER_V6/64"
+  netns_link gw thr0 third veth0
+  netns_addr client veth0 "$NETNS_CLIENT4/$l4" "$NETNS_CLIENT6/$l6"
+  netns_addr gw cli0 "$NETNS_GW_CLI4/$l4" "$NETNS_GW_CLI6/$l6" "$NETNS_PUBLIC4/32" "$NETNS_PUBLIC6/128"
+  netns_addr gw srv0 "$NETNS_GW_SRV4/$l4" "$NETNS_GW_SRV6/$l6"
+  netns_addr gw thr0 "$NETNS_GW_THR4/$l4" "$NETNS_GW_THR6/$l6"
+  netns_addr server veth0 "$NETNS_SERVER4/$l4" "$NETNS_SERVER6/$l6"
+  netns_addr third veth0 "$NETNS_THIRD4/$l4" "$NETNS_THIRD6/$l6"
   netns_exec gw sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
-  netns_route client 198.18.0.0/15 "$NETNS_GW_CLIENT_V4"
-  netns_route client 2001:db8::/32 "$NETNS_GW_CLIENT_V6"
-  netns_route server 198.18.0.0/15 "$NETNS_GW_SERVER_V4"
-  netns_route server 2001:db8::/32 "$NETNS_GW_SERVER_V6"
-  netns_wait_reachable client "$NETNS_SERVER_V4"
-  netns_wait_reachable client "$NETNS_SERVER_V6"
+  for role in client server; do netns_csum_off "$role" veth0; done
+  # The third host and the server reach each other in every scenario (a bounce must be
+  # stopped by the gateway's ALG, not by a missing route).
+  netns_route third "$NETNS_ALL4" "$NETNS_GW_THR4"
+  netns_route third "$NETNS_ALL6" "$NETNS_GW_THR6"
+  netns_route server "$NETNS_THIRD_SIDE4" "$NETNS_GW_SRV4"
+  netns_route server "$NETNS_THIRD_SIDE6" "$NETNS_GW_SRV6"
+  case $routes in
+    nonat | masq)
+      netns_route client "$NETNS_SERVER_SIDE4" "$NETNS_GW_CLI4"
+      netns_route client "$NETNS_SERVER_SIDE6" "$NETNS_GW_CLI6"
+      netns_route client "$NETNS_THIRD_SIDE6" "$NETNS_GW_CLI6"
+      ;;
+    dnat | both) ;;
+    *) netns_log "netns_topology_gw: unknown routes '$routes'"; return 2 ;;
+  esac
+  case $routes in
+    nonat | dnat)
+      netns_route server "$NETNS_CLIENT_SIDE4" "$NETNS_GW_SRV4"
+      netns_route server "$NETNS_CLIENT_SIDE6" "$NETNS_GW_SRV6"
+      ;;
+  esac
+  netns_wait_reachable client "$NETNS_GW_CLI4"
+  netns_wait_reachable client "$NETNS_GW_CLI6"
+  netns_wait_reachable server "$NETNS_GW_SRV4"
+  netns_wait_reachable server "$NETNS_GW_SRV6"
 }
 
 # netns_cleanup: end the processes this run started (remembered pids first, then anything

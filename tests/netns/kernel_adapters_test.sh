@@ -1,7 +1,8 @@
 #!/bin/bash
 # Kernel adapter tests in network namespaces (root): PinholeTable (nftables) and Conntrack.
 #
-#   client (198.18.1.2, 2001:db8:1::2) -- gw -- server (198.18.2.2, 2001:db8:2::2)
+#   client -- gw -- server (+ third, unused), addresses and routes from scripts/lib/netns.sh
+#   (netns_topology_gw nonat: client and server route to each other through gw)
 #
 # The gateway forwards with a default-drop forward chain in its own table that accepts only
 # established traffic, ftpalg's conntrack mark and the test's "control" port 2121. It
@@ -12,70 +13,37 @@ set -euo pipefail
 
 PROBE=${1:?usage: $0 <adapter_probe>}
 PROBE=$(readlink -f "$PROBE")
-PREFIX="fpka$$"
-C="${PREFIX}c"
-G="${PREFIX}g"
-S="${PREFIX}s"
+repo=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd)
 MARK=0xf7a1
 TABLE=ftpalg
 T=10  # seconds for one step
-PIDS=()
 FAILED=0
 PASSED=0
-
-cleanup() {
-  local pid ns
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for ns in "$C" "$G" "$S"; do ip netns del "$ns" 2>/dev/null || true; done
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
 log() { printf '%s\n' "$*"; }
 ok() { PASSED=$((PASSED + 1)); log "ok   - $1"; }
 bad() { FAILED=$((FAILED + 1)); log "FAIL - $1"; }
-in_ns() { local ns=$1; shift; timeout "$T" ip netns exec "$ns" "$@"; }
-probe() { in_ns "$G" "$PROBE" --table "$TABLE" --mark "$MARK" "$@"; }
 
 if [[ $(id -u) -ne 0 ]]; then
   log "SKIP: needs root"
   exit 77
 fi
-PYTHON=$(command -v python3 || true)
-if [[ -z $PYTHON ]]; then
-  timeout 300 apt-get update -qq && timeout 300 apt-get install -y -qq python3 >/dev/null
-  PYTHON=$(command -v python3)
-fi
+bash "$repo/scripts/install-deps.sh" netns
+PYTHON=$(command -v python3)
+
+export NETNS_PREFIX="ftka-$$-"
+# shellcheck source=scripts/lib/netns.sh
+. "$repo/scripts/lib/netns.sh"
+netns_install_trap ''  # nothing to clean up beyond the namespaces and their processes
+
+# in_ns ROLE CMD...: CMD in ROLE's namespace, bounded by $T seconds.
+in_ns() { local role=$1; shift; timeout "$T" ip netns exec "$(netns_name "$role")" "$@"; }
+probe() { in_ns gw "$PROBE" --table "$TABLE" --mark "$MARK" "$@"; }
 
 # --- Topology ---------------------------------------------------------------------------------
 setup() {
-  local ns
-  for ns in "$C" "$G" "$S"; do
-    timeout "$T" ip netns add "$ns"
-    in_ns "$ns" ip link set lo up
-    in_ns "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
-  done
-  timeout "$T" ip link add c0 netns "$C" type veth peer name g0 netns "$G"
-  timeout "$T" ip link add s0 netns "$S" type veth peer name g1 netns "$G"
-  in_ns "$C" ip addr add 198.18.1.2/24 dev c0
-  in_ns "$C" ip addr add 2001:db8:1::2/64 dev c0 nodad
-  in_ns "$G" ip addr add 198.18.1.1/24 dev g0
-  in_ns "$G" ip addr add 2001:db8:1::1/64 dev g0 nodad
-  in_ns "$G" ip addr add 198.18.2.1/24 dev g1
-  in_ns "$G" ip addr add 2001:db8:2::1/64 dev g1 nodad
-  in_ns "$S" ip addr add 198.18.2.2/24 dev s0
-  in_ns "$S" ip addr add 2001:db8:2::2/64 dev s0 nodad
-  for ns in "$C" "$G" "$S"; do
-    in_ns "$ns" bash -c 'for l in /sys/class/net/*; do ip link set "${l##*/}" up; done'
-  done
-  in_ns "$C" ip route add default via 198.18.1.1
-  in_ns "$C" ip -6 route add default via 2001:db8:1::1
-  # The server knows the client network (no-NAT and port-forward cases), but only via gw.
-  in_ns "$S" ip route add 198.18.1.0/24 via 198.18.2.1
-  in_ns "$S" ip -6 route add 2001:db8:1::/64 via 2001:db8:2::1
-  in_ns "$G" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
-  in_ns "$G" nft -f - <<NFT
+  netns_topology_gw nonat
+  in_ns gw nft -f - <<NFT
 table inet fw {
   chain forward {
     type filter hook forward priority filter; policy drop;
@@ -87,12 +55,12 @@ table inet fw {
 table inet nat {
   chain post {
     type nat hook postrouting priority srcnat; policy accept;
-    oifname "g1" tcp sport != 2121 masquerade
+    oifname "srv0" tcp sport != 2121 masquerade
   }
   chain pre {
     type nat hook prerouting priority dstnat; policy accept;
-    iifname "g1" ip daddr 198.18.2.1 tcp dport 8021 dnat ip to 198.18.1.2:2121
-    iifname "g1" ip6 daddr 2001:db8:2::1 tcp dport 8021 dnat ip6 to [2001:db8:1::2]:2121
+    iifname "srv0" ip daddr $NETNS_GW_SRV4 tcp dport 8021 dnat ip to $NETNS_CLIENT4:2121
+    iifname "srv0" ip6 daddr $NETNS_GW_SRV6 tcp dport 8021 dnat ip6 to [$NETNS_CLIENT6]:2121
   }
 }
 NFT
@@ -102,7 +70,7 @@ NFT
 # "hello <peer address>\n" and keeps it open for a few seconds (conntrack tests).
 listen() {
   local ns=$1 port=$2
-  ip netns exec "$ns" "$PYTHON" - "$port" <<'PY' &
+  ip netns exec "$(netns_name "$ns")" "$PYTHON" - "$port" <<'PY' &
 import socket, sys, threading, time
 port = int(sys.argv[1])
 srv = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
@@ -119,7 +87,7 @@ while True:
     c, peer = srv.accept()
     threading.Thread(target=serve, args=(c, peer), daemon=True).start()
 PY
-  PIDS+=($!)
+  NETNS_PIDS+=($!)
 }
 
 # connect NS ADDR PORT [SRCPORT] [HOLD]: prints the greeting; exit 1 when no connection within
@@ -146,8 +114,8 @@ PY
 }
 
 wait_listening() {
-  local ns=$1 port=$2 i
-  for i in $(seq 50); do
+  local ns=$1 port=$2
+  for _ in $(seq 50); do
     if in_ns "$ns" ss -Hltn "sport = :$port" | grep -q LISTEN; then return 0; fi
     sleep 0.1
   done
@@ -171,62 +139,62 @@ test_pinholes() {
   if probe --timeout 5000 install; then ok "install"; else bad "install"; return; fi
   if probe --timeout 5000 install; then ok "install replaces a stale table"; else bad "reinstall"; fi
   local live described
-  live=$(in_ns "$G" nft list table inet "$TABLE" | sed -E 's/ packets [0-9]+ bytes [0-9]+//')
+  live=$(in_ns gw nft list table inet "$TABLE" | sed -E 's/ packets [0-9]+ bytes [0-9]+//')
   described=$(probe --timeout 5000 describe)
   if [[ $live == "$described" ]]; then ok "describe() equals nft list"; else
     bad "describe() differs from nft list"; diff <(echo "$live") <(echo "$described") || true
   fi
-  if in_ns "$G" nft -c -f - <<<"$described"; then ok "describe() is valid nft -f input"; else
+  if in_ns gw nft -c -f - <<<"$described"; then ok "describe() is valid nft -f input"; else
     bad "describe() is not valid nft -f input"; fi
 
   local fam src dst pub cli
   for fam in 4 6; do
-    if [[ $fam == 4 ]]; then src=198.18.1.2 dst=198.18.2.2 pub=198.18.2.1 cli=198.18.1.2
-    else src=2001:db8:1::2 dst=2001:db8:2::2 pub=2001:db8:2::1 cli=2001:db8:1::2; fi
-    expect_blocked "ipv$fam: data port blocked before admit" "$C" "$dst" 5000
+    if [[ $fam == 4 ]]; then src=$NETNS_CLIENT4 dst=$NETNS_SERVER4 pub=$NETNS_GW_SRV4 cli=$NETNS_CLIENT4
+    else src=$NETNS_CLIENT6 dst=$NETNS_SERVER6 pub=$NETNS_GW_SRV6 cli=$NETNS_CLIENT6; fi
+    expect_blocked "ipv$fam: data port blocked before admit" client "$dst" 5000
     local out
     if out=$(probe --timeout 5000 admit "$src" "$dst" 5000); then ok "ipv$fam: admit ($out)"; else
       bad "ipv$fam: admit"; fi
     # Masquerade on the way out: the server sees the gateway.
-    expect_reaches "ipv$fam: admitted connection passes" "$C" "$dst" 5000 "hello $pub"
-    expect_blocked "ipv$fam: second connection blocked (single use)" "$C" "$dst" 5000
+    expect_reaches "ipv$fam: admitted connection passes" client "$dst" 5000 "hello $pub"
+    expect_blocked "ipv$fam: second connection blocked (single use)" client "$dst" 5000
     probe --timeout 1000 admit "$src" "$dst" 5000 >/dev/null || bad "ipv$fam: admit 1000 ms"
     sleep 1.5
-    expect_blocked "ipv$fam: blocked after the timeout" "$C" "$dst" 5000
+    expect_blocked "ipv$fam: blocked after the timeout" client "$dst" 5000
 
     # Active mode through masquerade: the server dials the gateway's public address; the NAT
     # map steers it to the client behind it.
-    expect_blocked "ipv$fam: active data connection blocked before admit" "$S" "$pub" 40000
+    expect_blocked "ipv$fam: active data connection blocked before admit" server "$pub" 40000
     if probe --timeout 5000 admit "$dst" "$pub" 40000 "$cli" 6000 >/dev/null; then
       ok "ipv$fam: admit with natTo"; else bad "ipv$fam: admit with natTo"; fi
-    expect_reaches "ipv$fam: active data connection steered to the client" "$S" "$pub" 40000 \
+    expect_reaches "ipv$fam: active data connection steered to the client" server "$pub" 40000 \
       "hello $dst"
 
     # Active mode with the server behind DNAT: its data connection must also leave with the
     # public source address (the source NAT map), which the client sees as its peer.
     local snat
-    if [[ $fam == 4 ]]; then snat=198.18.2.9; else snat=2001:db8:2::9; fi
+    if [[ $fam == 4 ]]; then snat=$NETNS_SNAT4; else snat=$NETNS_SNAT6; fi
     if probe --timeout 5000 admit "$dst" "$pub" 40001 "$cli" 6001 "$snat" >/dev/null; then
       ok "ipv$fam: admit with natTo and source NAT"; else
       bad "ipv$fam: admit with natTo and source NAT"; fi
     expect_reaches "ipv$fam: active data connection arrives from the source NAT address" \
-      "$S" "$pub" 40001 "hello $snat"
+      server "$pub" 40001 "hello $snat"
   done
 
   local bench
   if bench=$(probe --timeout 30000 bench 2000); then ok "admit latency: $bench"; else
     bad "admit bench"; fi
-  if probe remove && ! in_ns "$G" nft list table inet "$TABLE" >/dev/null 2>&1; then
+  if probe remove && ! in_ns gw nft list table inet "$TABLE" >/dev/null 2>&1; then
     ok "remove"; else bad "remove"; fi
   if probe remove; then ok "remove without a table"; else bad "remove without a table"; fi
-  if probe admit 198.18.1.2 198.18.2.2 5000 2>/dev/null; then
+  if probe admit "$NETNS_CLIENT4" "$NETNS_SERVER4" 5000 2>/dev/null; then
     bad "admit without a table fails"; else ok "admit without a table fails"; fi
 }
 
 # --- (b) Conntrack -------------------------------------------------------------------------------
 expect_resolve() {  # name client cport server sport expected-output [expected-rc]
   local got rc=0
-  got=$(in_ns "$G" "$PROBE" resolve "$2" "$3" "$4" "$5") || rc=$?
+  got=$(in_ns gw "$PROBE" resolve "$2" "$3" "$4" "$5") || rc=$?
   if [[ $rc == "${7:-0}" && $got == "$6" ]]; then ok "$1"; else
     bad "$1 (rc $rc, got '$got', want '$6')"; fi
 }
@@ -234,47 +202,47 @@ expect_resolve() {  # name client cport server sport expected-output [expected-r
 test_conntrack() {
   local fam cli srv pub sport=41000
   for fam in 4 6; do
-    if [[ $fam == 4 ]]; then cli=198.18.1.2 srv=198.18.2.2 pub=198.18.2.1
-    else cli=2001:db8:1::2 srv=2001:db8:2::2 pub=2001:db8:2::1; fi
+    if [[ $fam == 4 ]]; then cli=$NETNS_CLIENT4 srv=$NETNS_SERVER4 pub=$NETNS_GW_SRV4
+    else cli=$NETNS_CLIENT6 srv=$NETNS_SERVER6 pub=$NETNS_GW_SRV6; fi
     sport=$((sport + 1))
     # Masquerade: client -> server:2121, leaves as the gateway's public address.
-    connect "$C" "$srv" 2121 "$sport" 4 >/dev/null &
-    PIDS+=($!)
+    connect client "$srv" 2121 "$sport" 4 >/dev/null &
+    NETNS_PIDS+=($!)
     sleep 0.5
     expect_resolve "ipv$fam: resolve through masquerade" "$cli" "$sport" "$srv" 2121 \
       "nat=1 clientInside=$cli clientOutside=$pub serverInside=$srv serverOutside=$srv"
     local out
-    if out=$(in_ns "$G" "$PROBE" liberal "$cli" "$sport" "$srv" 2121) && [[ $out == liberal=ok ]]
+    if out=$(in_ns gw "$PROBE" liberal "$cli" "$sport" "$srv" 2121) && [[ $out == liberal=ok ]]
     then ok "ipv$fam: setLiberal sets and reads back BE_LIBERAL both ways"; else
       bad "ipv$fam: setLiberal"; fi
 
     # Port forward: the server side dials gw:8021, DNAT to the client namespace's :2121.
     sport=$((sport + 1))
-    connect "$S" "$pub" 8021 "$sport" 4 >/dev/null &
-    PIDS+=($!)
+    connect server "$pub" 8021 "$sport" 4 >/dev/null &
+    NETNS_PIDS+=($!)
     sleep 0.5
     expect_resolve "ipv$fam: resolve through a DNAT port forward" "$srv" "$sport" "$cli" 2121 \
       "nat=1 clientInside=$srv clientOutside=$srv serverInside=$pub serverOutside=$cli"
 
     # No NAT: the server side dials the client network directly.
     sport=$((sport + 1))
-    connect "$S" "$cli" 2121 "$sport" 4 >/dev/null &
-    PIDS+=($!)
+    connect server "$cli" 2121 "$sport" 4 >/dev/null &
+    NETNS_PIDS+=($!)
     sleep 0.5
     expect_resolve "ipv$fam: resolve without NAT is false" "$srv" "$sport" "$cli" 2121 "nat=0" 3
     expect_resolve "ipv$fam: resolve of an unknown flow is false" "$srv" 1 "$cli" 2121 "nat=0" 3
   done
-  if in_ns "$G" "$PROBE" liberal 198.18.1.2 1 198.18.2.2 2121 2>/dev/null; then
+  if in_ns gw "$PROBE" liberal "$NETNS_CLIENT4" 1 "$NETNS_SERVER4" 2121 2>/dev/null; then
     bad "setLiberal on an unknown flow fails"; else ok "setLiberal on an unknown flow fails"; fi
 }
 
 setup
-listen "$S" 5000
-listen "$S" 2121
-listen "$C" 6000
-listen "$C" 6001
-listen "$C" 2121
-for p in "$S 5000" "$S 2121" "$C 6000" "$C 6001" "$C 2121"; do
+listen server 5000
+listen server 2121
+listen client 6000
+listen client 6001
+listen client 2121
+for p in "server 5000" "server 2121" "client 6000" "client 6001" "client 2121"; do
   # shellcheck disable=SC2086
   wait_listening $p || { log "listener $p did not start"; exit 1; }
 done

@@ -1,20 +1,28 @@
+# shellcheck shell=sh
 # Shell library of the qemu lane's scenarios (busybox sh inside the VM). Sourced before each
-# scenario. Topology, three network namespaces joined by veth pairs:
+# scenario. Topology, three network namespaces joined by veth pairs, addresses from the one
+# plan of the namespace scripts (scripts/lib/netns-plan.sh, copied to /lane/netns-plan.sh):
 #
-#   client  c0 198.18.1.2/24  2001:db8:1::2/64   default via the gateway
+#   client  c0 198.18.1.2/24  2001:db8:1::2/64   routes the whole plan via the gateway
 #   gw      g0 198.18.1.1/24  2001:db8:1::1/64   (client side; also holds the public
-#                                                  addresses 198.18.100.1, 2001:db8:100::1)
-#           g1 198.19.2.1/24  2001:db8:2::1/64   (server side), forwarding on
-#   server  s0 198.19.2.2/24  2001:db8:2::2/64   default via the gateway
+#                                                  addresses 198.18.1.10, 2001:db8:1::10)
+#           g1 198.19.1.1/24  2001:db8:2::1/64   (server side), forwarding on
+#   server  s0 198.19.1.2/24  2001:db8:2::2/64   routes the whole plan via the gateway
 #
-# Only 198.18.0.0/15 and 2001:db8::/32 are used. iproute2's ip is called by full path: the
-# busybox shell would run its own ip applet, which has no netns support.
+# Only 198.18.0.0/15 and 2001:db8::/32 are used, no default route. iproute2's ip is called by
+# full path: the busybox shell would run its own ip applet, which has no netns support.
+# shellcheck source=scripts/lib/netns-plan.sh
+. /lane/netns-plan.sh
 IP=/usr/sbin/ip
-C4=198.18.1.2 C6=2001:db8:1::2
-G4=198.18.1.1 G6=2001:db8:1::1
-PUB4=198.18.100.1 PUB6=2001:db8:100::1
-GS4=198.19.2.1 GS6=2001:db8:2::1
-S4=198.19.2.2 S6=2001:db8:2::2
+# Short names of the plan's addresses, used by the scenarios.
+# shellcheck disable=SC2034 # read by the scenarios sourced after this file
+{
+  C4=$NETNS_CLIENT4 C6=$NETNS_CLIENT6
+  G4=$NETNS_GW_CLI4 G6=$NETNS_GW_CLI6
+  PUB4=$NETNS_PUBLIC4 PUB6=$NETNS_PUBLIC6
+  GS4=$NETNS_GW_SRV4 GS6=$NETNS_GW_SRV6
+  S4=$NETNS_SERVER4 S6=$NETNS_SERVER6
+}
 
 log() { echo "  $*"; }
 fail() {
@@ -40,23 +48,24 @@ topo_up() {
   done
   $IP link add c0 netns client type veth peer name g0 netns gw || fail "veth client-gw"
   $IP link add s0 netns server type veth peer name g1 netns gw || fail "veth server-gw"
-  in_ns client $IP addr add $C4/24 dev c0
-  in_ns client $IP addr add $C6/64 dev c0 nodad
-  in_ns gw $IP addr add $G4/24 dev g0
-  in_ns gw $IP addr add $G6/64 dev g0 nodad
-  in_ns gw $IP addr add $PUB4/32 dev g0
-  in_ns gw $IP addr add $PUB6/128 dev g0 nodad
-  in_ns gw $IP addr add $GS4/24 dev g1
-  in_ns gw $IP addr add $GS6/64 dev g1 nodad
-  in_ns server $IP addr add $S4/24 dev s0
-  in_ns server $IP addr add $S6/64 dev s0 nodad
+  l4=$NETNS_LINK_LEN4 l6=$NETNS_LINK_LEN6
+  in_ns client $IP addr add "$C4/$l4" dev c0
+  in_ns client $IP addr add "$C6/$l6" dev c0 nodad
+  in_ns gw $IP addr add "$G4/$l4" dev g0
+  in_ns gw $IP addr add "$G6/$l6" dev g0 nodad
+  in_ns gw $IP addr add "$PUB4/32" dev g0
+  in_ns gw $IP addr add "$PUB6/128" dev g0 nodad
+  in_ns gw $IP addr add "$GS4/$l4" dev g1
+  in_ns gw $IP addr add "$GS6/$l6" dev g1 nodad
+  in_ns server $IP addr add "$S4/$l4" dev s0
+  in_ns server $IP addr add "$S6/$l6" dev s0 nodad
   for pair in client:c0 gw:g0 gw:g1 server:s0; do
     in_ns "${pair%%:*}" $IP link set "${pair#*:}" up
   done
-  in_ns client $IP route add default via $G4
-  in_ns client $IP -6 route add default via $G6
-  in_ns server $IP route add default via $GS4
-  in_ns server $IP -6 route add default via $GS6
+  in_ns client $IP route add "$NETNS_ALL4" via "$G4"
+  in_ns client $IP -6 route add "$NETNS_ALL6" via "$G6"
+  in_ns server $IP route add "$NETNS_ALL4" via "$GS4"
+  in_ns server $IP -6 route add "$NETNS_ALL6" via "$GS6"
   sysctl_ns gw net/ipv4/ip_forward 1
   sysctl_ns gw net/ipv6/conf/all/forwarding 1
   in_ns client ping -c1 -W5 $S4 >/dev/null || fail "no IPv4 path client -> server"
@@ -127,6 +136,7 @@ ftp_opts() {
 # ftp_get MODE URL OUT: curl in the client namespace. Returns curl's status; the transfer log
 # is in /tmp/curl.log.
 ftp_get() {
+  # shellcheck disable=SC2046 # ftp_opts prints several options
   in_ns client curl -sS -v --max-time 30 $(ftp_opts "$1") -o "$3" "$2" >/tmp/curl.log 2>&1
 }
 

@@ -53,6 +53,7 @@ mkdir -p "$(dirname "$E2E_RESULTS")"
 e2e_install_deps
 
 E2E_TMP=$(mktemp -d /tmp/ftpalg-e2e.XXXXXX)
+# shellcheck disable=SC2317 # run by the exit trap
 on_exit() {
   e2e_daemon_stop
   if [[ -n ${KEEP_TMP:-} ]]; then e2e_log "kept $E2E_TMP"; else rm -rf "$E2E_TMP"; fi
@@ -122,6 +123,7 @@ e2e_daemon_stop() {
 # --- Clients -----------------------------------------------------------------------------------
 # client_lftp NAME HOST XMODE / client_curl ... / client_python ...: list pub/ into
 # $E2E_TMP/cli/NAME.list, download pub/big.bin to NAME.got, upload up.bin as upload/NAME.bin.
+# shellcheck disable=SC2317 # called as client_$client
 client_lftp() {
   local name=$1 host=$2 xmode=$3 url pasv=on
   [[ $xmode == active ]] && pasv=off
@@ -146,6 +148,7 @@ bye
 EOF
 }
 
+# shellcheck disable=SC2317 # called as client_$client
 client_curl() {
   local name=$1 host=$2 xmode=$3 url
   local -a opt=(-sS --fail --connect-timeout 5 --max-time 8 -u anonymous:e2e@ftpalg.test)
@@ -157,6 +160,7 @@ client_curl() {
     --next "${opt[@]}" -T "$E2E_TMP/cli/up.bin" "$url/upload/$name.bin"
 }
 
+# shellcheck disable=SC2317 # called as client_$client
 client_python() {
   local name=$1 host=$2 xmode=$3
   shift 3
@@ -248,7 +252,7 @@ replay_case() {
   bad="$bad$(check_files "${name//\//-}")"
   local -a nat_args=()
   if [[ $nat == masq ]]; then
-    [[ $fam == 4 ]] && nat_args=(--snat "$E2E_CLIENT4=$E2E_GW_SRV4") || nat_args=(--snat "$E2E_CLIENT6=$E2E_GW_SRV6")
+    [[ $fam == 4 ]] && nat_args=(--snat "$NETNS_CLIENT4=$NETNS_GW_SRV4") || nat_args=(--snat "$NETNS_CLIENT6=$NETNS_GW_SRV6")
   fi
   if ! timeout 30 "$ftpalg" replay --in "$cap" --events "$ev" "${nat_args[@]}" -q \
     >"$E2E_TMP/replay.log" 2>&1; then
@@ -271,7 +275,7 @@ replay_case() {
 # --- Blocks ------------------------------------------------------------------------------------
 positive_block() {
   local nat=$1 fam=$2 server xmode client
-  e2e_topology "$nat"
+  netns_topology_gw "$nat"
   e2e_gw_setup "$mode" "$nat"
   [[ $mode == ftpalgd ]] && e2e_daemon_start
   e2e_files
@@ -321,15 +325,15 @@ except Exception as e: print("no result")' <<<"$out")
 }
 
 negative_block() {
-  local h4=$E2E_SERVER4 h6=$E2E_SERVER6 timeout_s=3
-  e2e_topology nonat
+  local h4=$NETNS_SERVER4 h6=$NETNS_SERVER6 timeout_s=3
+  netns_topology_gw nonat
   e2e_gw_setup "$mode" nonat
   [[ $mode == ftpalgd ]] && e2e_daemon_start --pinhole-timeout "$timeout_s"
   e2e_server_start fake
-  netns_spawn third python3 "$here/ftp_driver.py" listen --addr "$E2E_THIRD4" --port 50021 \
+  netns_spawn third python3 "$here/ftp_driver.py" listen --addr "$NETNS_THIRD4" --port 50021 \
     --log "$E2E_TMP/third.log"
   netns_exec third timeout 5 bash -c 'until ss -Hltn "sport = :50021" | grep -q .; do sleep 0.1; done'
-  NEG_EVENT='"reason":"bounce_address"' neg bounce neg/v4/bounce --host "$h4" --third "$E2E_THIRD4"
+  NEG_EVENT='"reason":"bounce_address"' neg bounce neg/v4/bounce --host "$h4" --third "$NETNS_THIRD4"
   if [[ -s $E2E_TMP/third.log ]]; then
     verdict neg/v4/bounce-third-host 0 0 "the third host saw: $(head -c 200 "$E2E_TMP/third.log")"
   fi

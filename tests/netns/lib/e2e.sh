@@ -2,23 +2,9 @@
 # Building blocks of the ftpalg end-to-end suite (tests/netns/e2e/run-block.sh) and of
 # scripts/demo-gateway.sh. Source after scripts/lib/netns.sh; do not run.
 #
-# Topology (one run, namespaces "${NETNS_PREFIX}<role>"):
-#
-#   client 198.18.1.2/24      cli0 | gw | srv0            server 198.19.1.2/24
-#          2001:db8:1::2/64   198.18.1.1 | 198.19.1.1            2001:db8:2::2/64
-#                             2001:db8:1::1 | 2001:db8:2::1
-#                             public (DNAT) 198.18.1.10, 2001:db8:1::10 on cli0
-#                                  thr0 | 198.19.2.1, 2001:db8:3::1
-#                                       third 198.19.2.3/24 2001:db8:3::3/64 (bounce target)
-#
-# Routes depend on the NAT scenario, so that an address the ALG failed to rewrite is
-# unreachable instead of silently working:
-#   nonat  client and server route to each other through gw
-#   masq   client routes to the server; the server knows only its own link (masquerade on srv0)
-#   dnat   client knows only its own link and dials the public address; the server routes back
-#   both   neither routes anywhere: masquerade on srv0 and DNAT from the public address
-# The server and the third host always route to each other.
-# No namespace has a default route.
+# Namespaces, addresses and routes come from scripts/lib/netns.sh (netns_topology_gw ROUTES, the
+# plan in scripts/lib/netns-plan.sh); this file adds the gateway's rules, the FTP servers and
+# the result lines. The NAT scenario names (nonat, masq, dnat, both) are the topology's ROUTES.
 #
 # Gateway firewall: table inet e2e, forward policy drop; drops `ct state invalid` explicitly
 # (counted: a control connection whose sequence numbers ftpalgd shifted must still be carried,
@@ -29,20 +15,6 @@
 # admitted data SYN to adm4/adm6: a 4-tuple in both is a SYN that came before its pinhole
 # ("late SYN"); e2e_late_syn counts them.
 
-E2E_CLIENT4=198.18.1.2
-E2E_GW_CLI4=198.18.1.1
-E2E_PUBLIC4=198.18.1.10
-E2E_GW_SRV4=198.19.1.1
-E2E_SERVER4=198.19.1.2
-E2E_GW_THR4=198.19.2.1
-E2E_THIRD4=198.19.2.3
-E2E_CLIENT6=2001:db8:1::2
-E2E_GW_CLI6=2001:db8:1::1
-E2E_PUBLIC6=2001:db8:1::10
-E2E_GW_SRV6=2001:db8:2::1
-E2E_SERVER6=2001:db8:2::2
-E2E_GW_THR6=2001:db8:3::1
-E2E_THIRD6=2001:db8:3::3
 E2E_PASV_RANGE=40000-40100
 E2E_CT_MARK=${E2E_CT_MARK:-0x00f7a1}
 E2E_QUEUE=${E2E_QUEUE:-0}
@@ -54,102 +26,38 @@ e2e_die() {
 }
 
 # --- Dependencies ------------------------------------------------------------------------------
-# vsftpd, proftpd and pure-ftpd all conflict with the virtual package ftp-server, so only vsftpd
-# is installed; proftpd runs from its package extracted under $E2E_CACHE (e2e_proftpd_bin).
-E2E_PACKAGES=(vsftpd lftp curl python3 nftables iptables conntrack tcpdump iproute2 ethtool
-  coreutils)
+# scripts/install-deps.sh e2e installs the packages and unpacks proftpd: vsftpd, proftpd and
+# pure-ftpd all conflict with the virtual package ftp-server, so only vsftpd is installed and
+# proftpd runs from its package unpacked under $E2E_CACHE.
 E2E_CACHE=${E2E_CACHE:-/var/cache/ftpalg-e2e}
+E2E_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 
-# e2e_install_deps: install the Debian packages the suite needs; fast when all are present.
+# e2e_install_deps: scripts/install-deps.sh e2e (fast when all is present); sets E2E_PROFTPD.
 e2e_install_deps() {
-  local -a missing=()
-  local p
-  for p in "${E2E_PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
-  done
-  if ((${#missing[@]})); then
-    e2e_log "installing: ${missing[*]}"
-    timeout 600 apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive timeout 900 apt-get install -y -qq --no-install-recommends \
-      "${missing[@]}" >/dev/null
-  fi
+  E2E_CACHE=$E2E_CACHE bash "$E2E_REPO/scripts/install-deps.sh" e2e >&2 ||
+    e2e_die "scripts/install-deps.sh e2e failed"
   E2E_PROFTPD=$(e2e_proftpd_bin)
 }
 
-# e2e_proftpd_bin: path of a runnable proftpd. An installed one if there is one, else the binary
-# of the proftpd-core package unpacked (not installed) into $E2E_CACHE, with the libraries it
-# links installed.
+# e2e_proftpd_bin: path of a runnable proftpd: an installed one, else the one
+# scripts/install-deps.sh e2e unpacked into $E2E_CACHE.
 e2e_proftpd_bin() {
-  local bin=$E2E_CACHE/root/usr/sbin/proftpd deb libs
+  local bin=$E2E_CACHE/root/usr/sbin/proftpd
   if [[ -x /usr/sbin/proftpd ]]; then
     echo /usr/sbin/proftpd
-    return 0
+  elif [[ -x $bin ]] && ! ldd "$bin" | grep -q 'not found'; then
+    echo "$bin"
+  else
+    e2e_die "no runnable proftpd (run scripts/install-deps.sh e2e as root)"
   fi
-  if [[ ! -x $bin ]]; then
-    mkdir -p "$E2E_CACHE"
-    rm -f "$E2E_CACHE"/proftpd-core_*.deb
-    (cd "$E2E_CACHE" && timeout 300 apt-get download proftpd-core >/dev/null 2>&1) ||
-      { timeout 600 apt-get update -qq && (cd "$E2E_CACHE" && timeout 300 apt-get download proftpd-core >/dev/null 2>&1); } ||
-      e2e_die "apt-get download proftpd-core failed"
-    deb=$(ls "$E2E_CACHE"/proftpd-core_*.deb)
-    dpkg-deb -x "$deb" "$E2E_CACHE/root"
-  fi
-  if ldd "$bin" | grep -q 'not found'; then
-    libs=$(apt-cache depends proftpd-core | awk '$1 == "Depends:" && $2 ~ /^lib/ { print $2 }' | sort -u)
-    # shellcheck disable=SC2086
-    DEBIAN_FRONTEND=noninteractive timeout 900 apt-get install -y -qq --no-install-recommends \
-      $libs >/dev/null
-  fi
-  echo "$bin"
 }
 
-# --- Topology ----------------------------------------------------------------------------------
-# e2e_topology NAT: the four namespaces, links, addresses and the routes of scenario NAT.
-e2e_topology() {
-  local nat=$1 role
-  for role in client gw server third; do netns_create "$role"; done
-  netns_link client veth0 gw cli0
-  netns_link gw srv0 server veth0
-  netns_link gw thr0 third veth0
-  netns_addr client veth0 "$E2E_CLIENT4/24" "$E2E_CLIENT6/64"
-  netns_addr gw cli0 "$E2E_GW_CLI4/24" "$E2E_GW_CLI6/64" "$E2E_PUBLIC4/32" "$E2E_PUBLIC6/128"
-  netns_addr gw srv0 "$E2E_GW_SRV4/24" "$E2E_GW_SRV6/64"
-  netns_addr gw thr0 "$E2E_GW_THR4/24" "$E2E_GW_THR6/64"
-  netns_addr server veth0 "$E2E_SERVER4/24" "$E2E_SERVER6/64"
-  netns_addr third veth0 "$E2E_THIRD4/24" "$E2E_THIRD6/64"
-  netns_exec gw sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
-  # Valid checksums in the gateway's captures (replayed by `ftpalg replay`).
-  for role in client server; do netns_csum_off "$role" veth0; done
-  # The third host and the server reach each other in every scenario (a bounce must be
-  # stopped by the gateway's ALG, not by a missing route).
-  netns_route third 198.18.0.0/15 "$E2E_GW_THR4"
-  netns_route third 2001:db8::/32 "$E2E_GW_THR6"
-  netns_route server 198.19.2.0/24 "$E2E_GW_SRV4"
-  netns_route server 2001:db8:3::/48 "$E2E_GW_SRV6"
-  case $nat in
-    nonat | masq)
-      netns_route client 198.19.0.0/16 "$E2E_GW_CLI4"
-      netns_route client 2001:db8:2::/48 "$E2E_GW_CLI6"
-      netns_route client 2001:db8:3::/48 "$E2E_GW_CLI6"
-      ;;
-  esac
-  case $nat in
-    nonat | dnat)
-      netns_route server 198.18.0.0/16 "$E2E_GW_SRV4"
-      netns_route server 2001:db8:1::/48 "$E2E_GW_SRV6"
-      ;;
-  esac
-  netns_wait_reachable client "$E2E_GW_CLI4"
-  netns_wait_reachable client "$E2E_GW_CLI6"
-  netns_wait_reachable server "$E2E_GW_SRV4"
-  netns_wait_reachable server "$E2E_GW_SRV6"
-}
-
+# --- Addresses ---------------------------------------------------------------------------------
 # e2e_server_addr NAT FAM: the server address the client dials.
 e2e_server_addr() {
   case $1 in
-    nonat | masq) [[ $2 == 4 ]] && echo "$E2E_SERVER4" || echo "$E2E_SERVER6" ;;
-    *) [[ $2 == 4 ]] && echo "$E2E_PUBLIC4" || echo "$E2E_PUBLIC6" ;;
+    nonat | masq) [[ $2 == 4 ]] && echo "$NETNS_SERVER4" || echo "$NETNS_SERVER6" ;;
+    *) [[ $2 == 4 ]] && echo "$NETNS_PUBLIC4" || echo "$NETNS_PUBLIC6" ;;
   esac
 }
 
@@ -183,8 +91,8 @@ EOF
   echo '    type nat hook prerouting priority dstnat; policy accept;'
   case $nat in
     dnat | both)
-      echo "    iifname \"cli0\" ip daddr $E2E_PUBLIC4 tcp dport 21 dnat ip to $E2E_SERVER4"
-      echo "    iifname \"cli0\" ip6 daddr $E2E_PUBLIC6 tcp dport 21 dnat ip6 to $E2E_SERVER6"
+      echo "    iifname \"cli0\" ip daddr $NETNS_PUBLIC4 tcp dport 21 dnat ip to $NETNS_SERVER4"
+      echo "    iifname \"cli0\" ip6 daddr $NETNS_PUBLIC6 tcp dport 21 dnat ip6 to $NETNS_SERVER6"
       ;;
   esac
   echo '  }'
@@ -301,7 +209,9 @@ e2e_files() {
   head -c 393216 /dev/urandom >"$srv/pub/big.bin"
   chmod 644 "$srv/pub/big.bin"
   head -c 262144 /dev/urandom >"$E2E_TMP/cli/up.bin"
+  # shellcheck disable=SC2034 # read by the scripts that source this file
   E2E_BIG_SHA=$(sha256sum <"$srv/pub/big.bin" | cut -d' ' -f1)
+  # shellcheck disable=SC2034 # read by the scripts that source this file
   E2E_UP_SHA=$(sha256sum <"$E2E_TMP/cli/up.bin" | cut -d' ' -f1)
 }
 

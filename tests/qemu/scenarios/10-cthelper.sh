@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # nfnetlink_cthelper and expectations on the distribution kernel, with ct_probe:
 #  1. the helper registers for IPv4 and IPv6, stays disabled until enabled, reports its policy;
 #  2. an nft ct helper object naming it attaches it to port-21 connections, whose packets the

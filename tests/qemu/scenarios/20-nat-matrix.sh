@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Expectation mode end to end with the real daemon: ftpalgd --kernel-mode cthelper
 # --install-rules registers the userspace helper, adds its table (ct helper object + `ct helper
 # set` on new port-21 connections) and serves the helper's queue. Matrix {client behind
@@ -6,7 +7,7 @@
 # by sha256) through a forward chain whose policy is drop and which admits only established
 # traffic, new port-21 connections and `ct state related`: a transfer works only when
 # ftpalgd's expectation (with nat-follow-master where the master is NATed) is right.
-# IPv4 passive through DNAT rewrites the 227 address 198,19,2,2 -> 198,18,100,1 (two bytes
+# IPv4 passive through DNAT rewrites the 227 address 198,19,1,2 -> 198,18,1,10 (one byte
 # longer): the second transfer works only if the kernel's seqadj shifts the sequence numbers,
 # i.e. only if ftpalgd's verdict carried NFQA_CT.
 # Evidence printed: `conntrack -L expect` while a PASV announcement is outstanding (a raw
@@ -23,7 +24,10 @@ daemon=$!
 i=0
 while ! grep -q "serving queue" /tmp/ftpalgd.log; do
   i=$((i + 1))
-  [ $i -lt 100 ] && kill -0 $daemon 2>/dev/null || { cat /tmp/ftpalgd.log; fail "ftpalgd did not start"; }
+  if [ $i -ge 100 ] || ! kill -0 $daemon 2>/dev/null; then
+    cat /tmp/ftpalgd.log
+    fail "ftpalgd did not start"
+  fi
   sleep 0.1
 done
 sed 's/^/    ftpalgd: /' /tmp/ftpalgd.log
@@ -97,10 +101,9 @@ held_pasv() {
 }
 
 failures=0
-t_case=0
 for nat in masq dnat; do
   ruleset $nat
-  if [ $nat = dnat ]; then held_pasv $PUB4; else held_pasv $S4; fi
+  if [ $nat = dnat ]; then held_pasv "$PUB4"; else held_pasv "$S4"; fi
   for fam in 4 6; do
     if [ $nat = dnat ]; then
       host=$PUB4
@@ -121,7 +124,8 @@ for nat in masq dnat; do
       case_name="$nat ipv$fam $mode ($m)"
       t0=$(cut -d' ' -f1 /proc/uptime)
       ok=0
-      if in_ns client curl -sS -v --max-time 40 $(ftp_opts $m) \
+      # shellcheck disable=SC2046 # ftp_opts prints several options
+      if in_ns client curl -sS -v --max-time 40 $(ftp_opts "$m") \
         -o /tmp/o1 "ftp://$host/hello.txt" -o /tmp/o2 "ftp://$host/big.bin" >/tmp/curl.log 2>&1 &&
         cmp -s /tmp/o1 /srv/ftp/hello.txt && cmp -s /tmp/o2 /srv/ftp/big.bin &&
         [ "$(sha256sum </tmp/o2)" = "$(sha256sum </srv/ftp/big.bin)" ]; then

@@ -1,6 +1,7 @@
+# shellcheck shell=sh
 # What the kernel does with a verdict whose payload changed length, on a helped, NATed
-# control connection (server behind DNAT, IPv4 passive: the 227 address 198,19,2,2 becomes
-# 198,18,100,1, two bytes longer, on each of two transfers over one control connection):
+# control connection (server behind DNAT, IPv4 passive: the 227 address 198,19,1,2 becomes
+# 198,18,1,10, one byte longer, on each of two transfers over one control connection):
 #  - with an NFQA_CT attribute in the verdict, the NFQUEUE conntrack glue records the change in
 #    the conntrack entry's seqadj and the kernel shifts the sequence and acknowledgement
 #    numbers of every later packet: the session completes;
@@ -8,6 +9,9 @@
 #    the control connection breaks right after the first rewrite (measured: curl reads a
 #    reset after TYPE I). This is the control case.
 Q=5
+# The 227 address grows by the length difference of the public and the server address.
+delta=$(printf '%+d' $((${#PUB4} - ${#S4})))
+[ "$delta" != +0 ] || fail "public and server address have the same length: no length change"
 topo_up
 ct_probe helper-add --queue $Q --max 8 --timeout 30 --enable || fail "helper-add"
 ftp_server_start
@@ -34,6 +38,7 @@ EOF
 # session ARGS...: one control connection, two passive downloads; status of curl.
 session() {
   rm -f /tmp/o1 /tmp/o2
+  # shellcheck disable=SC2046 # ftp_opts prints several options
   in_ns client curl -sS -v --max-time "$1" $(ftp_opts pasv) \
     -o /tmp/o1 "ftp://$PUB4/hello.txt" -o /tmp/o2 "ftp://$PUB4/big.bin" >/tmp/curl.log 2>&1 &&
     cmp -s /tmp/o1 /srv/ftp/hello.txt && cmp -s /tmp/o2 /srv/ftp/big.bin
@@ -43,8 +48,8 @@ $IP netns exec gw ct_probe alg --queue $Q --seconds 60 --rewrite >/tmp/alg.log 2
 alg=$!
 sleep 0.3
 session 40 || { tail -n 20 /tmp/curl.log; fail "session with seqadj failed"; }
-grep -c "length +2" /tmp/alg.log | grep -qx 2 || fail "expected two +2 rewrites"
-log "with NFQA_CT: two +2 rewrites, both transfers complete"
+grep -c "length $delta" /tmp/alg.log | grep -qx 2 || fail "expected two $delta rewrites"
+log "with NFQA_CT: two $delta rewrites, both transfers complete"
 kill $alg
 wait $alg
 
