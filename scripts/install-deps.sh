@@ -11,7 +11,7 @@
 #   golden   netns + tshark (scripts/record-golden.sh, the golden tests)
 #   qemu     the qemu lane's host tools (ctest -L qemu; the lane downloads the kernel package
 #            itself, into the build tree's cache: a test artifact, not an installation)
-#   lint     shellcheck and clang-format (scripts/lint.sh)
+#   lint     shellcheck, clang-format and universal-ctags (scripts/lint.sh, tests/lint)
 #   fuzz     clang and its libFuzzer runtime
 #   test     all of the above: everything the whole suite runs
 set -euo pipefail
@@ -26,7 +26,7 @@ declare -A pkgs_of=(
   [golden]="tshark"
   [qemu]="qemu-system-x86 cpio kmod nftables conntrack vsftpd curl iproute2 busybox-static
     netbase apt dpkg"
-  [lint]="shellcheck clang-format"
+  [lint]="shellcheck clang-format universal-ctags"
   [fuzz]="clang libclang-rt-14-dev"
 )
 # Groups that include others.
