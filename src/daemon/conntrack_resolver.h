@@ -3,21 +3,21 @@
 // of letting it pass for "no NAT".
 #pragma once
 
+#include "daemon/admit_backends.h"
 #include "daemon/worker_log.h"
 #include "ftpalg/core/engine.h"
-#include "ftpalg/kernel/conntrack.h"
 
 namespace ftpalg::daemon {
 
-// core::NatResolver over kernel::Conntrack::lookupNat, failures counted and logged.
+// core::NatResolver over ConntrackBackend::lookupNat, failures counted and logged.
 class ConntrackResolver : public core::NatResolver {
  public:
-  ConntrackResolver(kernel::Conntrack& conntrack, WorkerLog& log)
+  ConntrackResolver(ConntrackBackend& conntrack, WorkerLog& log)
       : conntrack_(conntrack), log_(log) {}
   bool resolve(const core::FlowKey& flow, core::NatBinding& out) override;
 
  private:
-  kernel::Conntrack& conntrack_;
+  ConntrackBackend& conntrack_;
   WorkerLog& log_;
 };
 

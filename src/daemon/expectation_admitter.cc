@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <utility>
 
 #include "daemon/text.h"
 
@@ -16,8 +17,12 @@ bool CtEntryResolver::resolve(const core::FlowKey& /*flow*/, core::NatBinding& o
   return true;
 }
 
-ExpectationAdmitter::ExpectationAdmitter(const core::EngineConfig& engine, WorkerLog& log)
-    : log_(log), idleTimeoutNs_(engine.idleTimeoutNs), expectTimeoutNs_(engine.expectTimeoutNs) {
+ExpectationAdmitter::ExpectationAdmitter(std::unique_ptr<ExpectationBackend> expectations,
+                                         const core::EngineConfig& engine, WorkerLog& log)
+    : log_(log),
+      idleTimeoutNs_(engine.idleTimeoutNs),
+      expectTimeoutNs_(engine.expectTimeoutNs),
+      expectations_(std::move(expectations)) {
   // One entry per control connection with expectations created within the policy timeout;
   // the engine never has more sessions than maxSessions.
   expectedFlows_.reserve(std::max<size_t>(engine.maxSessions, 1));
@@ -63,7 +68,7 @@ kernel::Status ExpectationAdmitter::admit(const core::FlowKey& flow, const core:
   // Fail closed: an announcement seen without its packet's conntrack entry (e.g. released by a
   // timer) has no master to hang the expectation on.
   if (!hasCurrentCt_) return kernel::Status::error(ENOENT, "expect: no conntrack entry at hand");
-  kernel::Status s = expectations_.add(currentCt_, x);
+  kernel::Status s = expectations_->add(currentCt_, x);
   if (s.ok()) remember(flow, x, nowNs);
   return s;
 }
@@ -130,7 +135,7 @@ void ExpectationAdmitter::removeExpects(size_t i, const char* why, uint64_t nowN
   size_t failed = 0;
   for (size_t k = 0; k < f.count; ++k) {
     const core::Expectation& x = f.expects[k];
-    if (kernel::Status s = expectations_.remove(x); s.ok()) {
+    if (kernel::Status s = expectations_->remove(x); s.ok()) {
       ++removed;
     } else if (s.err() == ENOENT) {
       ++gone;  // used by its data connection, or expired

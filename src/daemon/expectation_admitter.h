@@ -7,8 +7,10 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
+#include "daemon/admit_backends.h"
 #include "daemon/admitter.h"
 #include "daemon/worker_log.h"
 #include "ftpalg/core/engine.h"
@@ -28,13 +30,14 @@ class CtEntryResolver : public core::NatResolver {
   const kernel::CtEntry* ct_ = nullptr;
 };
 
-// Conntrack expectations through kernel::ExpectationTable.
+// Conntrack expectations through an ExpectationBackend.
 class ExpectationAdmitter final : public Admitter {
  public:
   // Reads maxSessions, maxExpectationsPerSession, idleTimeoutNs and expectTimeoutNs.
-  ExpectationAdmitter(const core::EngineConfig& engine, WorkerLog& log);
+  ExpectationAdmitter(std::unique_ptr<ExpectationBackend> expectations,
+                      const core::EngineConfig& engine, WorkerLog& log);
 
-  kernel::Status open() override { return expectations_.open(); }
+  kernel::Status open() override { return expectations_->open(); }
   [[nodiscard]] std::string_view name() const override { return "expectation"; }
   [[nodiscard]] std::string_view eventWord() const override { return "expect"; }
   core::NatResolver* natResolver() override { return &resolver_; }
@@ -78,7 +81,7 @@ class ExpectationAdmitter final : public Admitter {
   WorkerLog& log_;
   uint64_t idleTimeoutNs_;
   uint64_t expectTimeoutNs_;
-  kernel::ExpectationTable expectations_;
+  std::unique_ptr<ExpectationBackend> expectations_;
   CtEntryResolver resolver_;
   kernel::CtEntry currentCt_;
   bool hasCurrentCt_ = false;

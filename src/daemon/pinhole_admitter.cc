@@ -1,5 +1,7 @@
 #include "daemon/pinhole_admitter.h"
 
+#include <utility>
+
 #include "daemon/text.h"
 
 namespace ftpalg::daemon {
@@ -9,9 +11,14 @@ constexpr size_t kMaxMarked = 16384;  // liberal-marked control connections per 
 
 }  // namespace
 
-PinholeAdmitter::PinholeAdmitter(const kernel::PinholeConfig& pinhole, uint64_t idleTimeoutNs,
-                                 WorkerLog& log)
-    : log_(log), idleTimeoutNs_(idleTimeoutNs), pinholes_(pinhole), resolver_(conntrack_, log) {
+PinholeAdmitter::PinholeAdmitter(std::unique_ptr<PinholeBackend> pinholes,
+                                 std::unique_ptr<ConntrackBackend> conntrack,
+                                 uint64_t idleTimeoutNs, WorkerLog& log)
+    : log_(log),
+      idleTimeoutNs_(idleTimeoutNs),
+      pinholes_(std::move(pinholes)),
+      conntrack_(std::move(conntrack)),
+      resolver_(*conntrack_, log) {
   marked_.reserve(1024);
 }
 
@@ -23,7 +30,7 @@ bool PinholeAdmitter::begin(const kernel::QueuedPacket& /*packet*/, const core::
 
 kernel::Status PinholeAdmitter::admit(const core::FlowKey& /*flow*/, const core::Expectation& x,
                                       uint64_t /*nowNs*/) {
-  return pinholes_.admit(x);
+  return pinholes_->admit(x);
 }
 
 void PinholeAdmitter::rewritten(const core::FlowKey& flow, uint64_t nowNs) {
@@ -33,7 +40,7 @@ void PinholeAdmitter::rewritten(const core::FlowKey& flow, uint64_t nowNs) {
       return;
     }
   }
-  if (kernel::Status s = conntrack_.setLiberal(flow); !s.ok()) {
+  if (kernel::Status s = conntrack_->setLiberal(flow); !s.ok()) {
     // Not marked: the next rewrite of this session tries again.
     (void)log_.fail(Failure::LiberalFailed, nowNs, "liberal tracking for {}: {}", flowText(flow),
                     s.message());

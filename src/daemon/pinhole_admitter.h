@@ -4,23 +4,25 @@
 // shifted stream as INVALID).
 #pragma once
 
+#include <memory>
 #include <vector>
 
+#include "daemon/admit_backends.h"
 #include "daemon/admitter.h"
 #include "daemon/conntrack_resolver.h"
 #include "daemon/worker_log.h"
-#include "ftpalg/kernel/conntrack.h"
-#include "ftpalg/kernel/pinhole.h"
 
 namespace ftpalg::daemon {
 
-// Pinholes through kernel::PinholeTable, NAT and liberal marks through kernel::Conntrack.
+// Pinholes through a PinholeBackend, NAT and liberal marks through a ConntrackBackend.
 class PinholeAdmitter final : public Admitter {
  public:
   // `idleTimeoutNs`: the engine's session idle timeout (how long a liberal mark is remembered).
-  PinholeAdmitter(const kernel::PinholeConfig& pinhole, uint64_t idleTimeoutNs, WorkerLog& log);
+  PinholeAdmitter(std::unique_ptr<PinholeBackend> pinholes,
+                  std::unique_ptr<ConntrackBackend> conntrack, uint64_t idleTimeoutNs,
+                  WorkerLog& log);
 
-  kernel::Status open() override { return conntrack_.open(); }
+  kernel::Status open() override { return conntrack_->open(); }
   [[nodiscard]] std::string_view name() const override { return "pinhole"; }
   [[nodiscard]] std::string_view eventWord() const override { return "pinhole"; }
   core::NatResolver* natResolver() override { return &resolver_; }
@@ -45,8 +47,8 @@ class PinholeAdmitter final : public Admitter {
 
   WorkerLog& log_;
   uint64_t idleTimeoutNs_;
-  kernel::Conntrack conntrack_;
-  kernel::PinholeTable pinholes_;
+  std::unique_ptr<PinholeBackend> pinholes_;
+  std::unique_ptr<ConntrackBackend> conntrack_;
   ConntrackResolver resolver_;
   std::vector<MarkedFlow> marked_;
 };

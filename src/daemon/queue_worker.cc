@@ -18,8 +18,11 @@ constexpr size_t kScratchBytes = 65535 + 256;
 
 // The one place the kernel mode is chosen.
 std::unique_ptr<Admitter> makeAdmitter(const WorkerSettings& s, WorkerLog& log) {
-  if (s.expectationMode) return std::make_unique<ExpectationAdmitter>(s.engine, log);
-  return std::make_unique<PinholeAdmitter>(s.pinhole, s.engine.idleTimeoutNs, log);
+  if (s.expectationMode) {
+    return std::make_unique<ExpectationAdmitter>(kernelExpectations(), s.engine, log);
+  }
+  return std::make_unique<PinholeAdmitter>(kernelPinholes(s.pinhole), kernelConntrack(),
+                                           s.engine.idleTimeoutNs, log);
 }
 
 }  // namespace
