@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <utility>
 
 #include "daemon/clock.h"
 #include "daemon/expectation_admitter.h"
@@ -28,25 +29,22 @@ std::unique_ptr<Admitter> makeAdmitter(const WorkerSettings& s, WorkerLog& log) 
 }  // namespace
 
 QueueWorker::QueueWorker(const WorkerSettings& settings, EventSink& events)
-    : settings_(settings),
-      log_(settings.queue.queueNum, stats_),
-      ownedQueue_(std::make_unique<KernelQueue>(settings.queue)),
-      ownedAdmitter_(makeAdmitter(settings, log_)),
-      queue_(*ownedQueue_),
-      admitter_(*ownedAdmitter_),
-      events_(events, log_, admitter_.eventWord()),
-      engine_(settings.engine, admitter_.natResolver()),
-      held_(settings.heldCapacity),
-      scratch_(kScratchBytes) {
-  pending_.reserve(kMaxPending);
-}
+    : QueueWorker(settings, events, std::make_unique<KernelQueue>(settings.queue), nullptr,
+                  [&settings](WorkerLog& log) { return makeAdmitter(settings, log); }) {}
 
 QueueWorker::QueueWorker(const WorkerSettings& settings, EventSink& events, PacketQueue& queue,
-                         Admitter& admitter)
+                         const AdmitterFactory& makeAdmitter)
+    : QueueWorker(settings, events, nullptr, &queue, makeAdmitter) {}
+
+QueueWorker::QueueWorker(const WorkerSettings& settings, EventSink& events,
+                         std::unique_ptr<PacketQueue> ownedQueue, PacketQueue* queue,
+                         const AdmitterFactory& makeAdmitter)
     : settings_(settings),
       log_(settings.queue.queueNum, stats_),
-      queue_(queue),
-      admitter_(admitter),
+      ownedQueue_(std::move(ownedQueue)),
+      queue_(queue != nullptr ? *queue : *ownedQueue_),
+      admitterPtr_(makeAdmitter(log_)),
+      admitter_(*admitterPtr_),
       events_(events, log_, admitter_.eventWord()),
       engine_(settings.engine, admitter_.natResolver()),
       held_(settings.heldCapacity),

@@ -14,6 +14,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -42,11 +43,15 @@ struct WorkerSettings {
 
 class QueueWorker : public kernel::PacketHandler {
  public:
+  // Builds the worker's admitter; the log is the worker's own (failures, counters).
+  using AdmitterFactory = std::function<std::unique_ptr<Admitter>(WorkerLog& log)>;
+
   // The kernel queue of settings.queue and the admitter of the mode the settings name.
   QueueWorker(const WorkerSettings& settings, EventSink& events);
-  // Any queue and admitter (tests); both must outlive the worker.
+  // Any queue (not owned; it must outlive the worker) and the admitter `makeAdmitter` builds
+  // (tests).
   QueueWorker(const WorkerSettings& settings, EventSink& events, PacketQueue& queue,
-              Admitter& admitter);
+              const AdmitterFactory& makeAdmitter);
   ~QueueWorker() override;
   QueueWorker(const QueueWorker&) = delete;
   QueueWorker& operator=(const QueueWorker&) = delete;
@@ -79,6 +84,9 @@ class QueueWorker : public kernel::PacketHandler {
     uint64_t sinceNs = 0;
   };
 
+  QueueWorker(const WorkerSettings& settings, EventSink& events,
+              std::unique_ptr<PacketQueue> ownedQueue, PacketQueue* queue,
+              const AdmitterFactory& makeAdmitter);
   void apply(uint64_t nowNs, const kernel::QueuedPacket* current, const core::PacketView* view,
              const core::FlowKey& flow, core::Dir dir);
   // Returns false when the announcement's packet must be dropped (admit not installed).
@@ -93,9 +101,9 @@ class QueueWorker : public kernel::PacketHandler {
   WorkerSettings settings_;
   WorkerStats stats_;
   WorkerLog log_;
-  std::unique_ptr<PacketQueue> ownedQueue_;
-  std::unique_ptr<Admitter> ownedAdmitter_;
+  std::unique_ptr<PacketQueue> ownedQueue_;  // null when the queue is not ours
   PacketQueue& queue_;
+  std::unique_ptr<Admitter> admitterPtr_;
   Admitter& admitter_;
   EventLog events_;
   core::Engine engine_;

@@ -9,7 +9,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <map>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -20,6 +19,7 @@
 #include "daemon/failure_policy.h"
 #include "ftpalg/core/packet.h"
 #include "tests/support/fake_admitter.h"
+#include "tests/support/fake_control_connection.h"
 #include "tests/support/fake_queue.h"
 #include "tests/support/packet_builder.h"
 
@@ -41,14 +41,6 @@ NfVerdict nfVerdictOf(Failure f) {
   return failureRule(f).verdict == FailVerdict::Drop ? NfVerdict::Drop : NfVerdict::Accept;
 }
 
-// The TCP payload of a packet.
-std::string tcpPayload(const std::vector<uint8_t>& packet) {
-  const core::PacketParse pp = core::parsePacket(packet);
-  if (pp.error != core::PacketError::None) return "<unparsable>";
-  const auto* p = reinterpret_cast<const char*>(pp.view.payload.data());
-  return std::string(p, pp.view.payload.size());
-}
-
 // One worker fed by a FakeQueue, admitting through a FakeAdmitter: a client and a server
 // talking over one control connection.
 class WorkerTest : public ::testing::Test {
@@ -63,53 +55,39 @@ class WorkerTest : public ::testing::Test {
       s.expectationMode = true;
       s.queue.conntrack = true;
       s.engine.kernelSeqAdjust = true;
-      admitter_.expectationMode = true;
     }
-    worker_ = std::make_unique<daemon::QueueWorker>(s, events_, queue_, admitter_);
+    // The mode is the admitter's from its construction on (the worker reads its names then).
+    worker_ = std::make_unique<daemon::QueueWorker>(s, events_, queue_,
+                                                    [this, expectationMode](daemon::WorkerLog&) {
+                                                      auto a = std::make_unique<FakeAdmitter>();
+                                                      a->expectationMode = expectationMode;
+                                                      admitter_ = a.get();
+                                                      return a;
+                                                    });
     ASSERT_TRUE(worker_->open().ok());
+    conn_.setAddresses(client_, server_);
   }
   // The server is at 10.0.0.9 behind DNAT (the engine sees 198.19.0.2).
   void dnatServer() {
-    admitter_.nat.enabled = true;
-    admitter_.nat.binding =
+    admitter_->nat.enabled = true;
+    admitter_->nat.binding =
         core::NatBinding{client_.addr, client_.addr, server_.addr, ipFromText("10.0.0.9")};
   }
   // The client is behind SNAT to 198.51.100.7.
   void snatClient() {
-    admitter_.nat.enabled = true;
-    admitter_.nat.binding =
+    admitter_->nat.enabled = true;
+    admitter_->nat.binding =
         core::NatBinding{client_.addr, ipFromText("198.51.100.7"), server_.addr, server_.addr};
   }
 
-  // Queues one segment from `d` at its sender's next sequence number (or `seq`) and lets the
-  // worker serve it. Returns the packet id.
   uint32_t send(Dir d, std::string_view payload, uint8_t flags = core::TcpAck | core::TcpPsh,
                 std::optional<uint32_t> seq = std::nullopt) {
-    const bool c2s = d == Dir::C2S;
-    uint32_t& next = c2s ? clientSeq_ : serverSeq_;
-    const uint32_t at = seq.value_or(next);
-    PacketBuilder b;
-    b.v4(c2s ? client_ : server_, c2s ? server_ : client_)
-        .seq(at)
-        .ack(c2s ? serverSeq_ : clientSeq_)
-        .flags(flags)
-        .payload(payload);
-    const uint32_t id = nextId_++;
-    std::vector<uint8_t> bytes = b.build();
-    original_[id] = bytes;
-    queue_.push(id, std::move(bytes),
-                withCt_ ? std::vector<uint8_t>{1, 2, 3, 4} : std::vector<uint8_t>{});
-    const uint32_t consumed = static_cast<uint32_t>(payload.size()) +
-                              ((flags & (core::TcpSyn | core::TcpFin)) != 0 ? 1 : 0);
-    if (!seq) next += consumed;
-    worker_->serveOnce();
-    return id;
+    conn_.setCt(withCt_ ? std::vector<uint8_t>{1, 2, 3, 4} : std::vector<uint8_t>{});
+    return conn_.send(d, payload, flags, seq);
   }
   void handshake() {
-    send(Dir::C2S, "", core::TcpSyn);
-    send(Dir::S2C, "", core::TcpSyn | core::TcpAck);
-    send(Dir::C2S, "", core::TcpAck);
-    send(Dir::S2C, "220 ready\r\n");
+    conn_.setCt(withCt_ ? std::vector<uint8_t>{1, 2, 3, 4} : std::vector<uint8_t>{});
+    conn_.handshake();
   }
 
   // The one verdict of `id`.
@@ -122,18 +100,15 @@ class WorkerTest : public ::testing::Test {
   std::string delivered(uint32_t id) {
     const FakeQueue::Sent s = only(id);
     EXPECT_EQ(s.verdict, NfVerdict::Accept) << "id " << id;
-    return tcpPayload(s.payload.empty() ? original_[id] : s.payload);
+    return tcpPayload(s.payload.empty() ? conn_.original(id) : s.payload);
   }
   uint64_t stat(const std::atomic<uint64_t>& c) { return c.load(); }
 
   FakeQueue queue_;
-  FakeAdmitter admitter_;
+  FakeAdmitter* admitter_ = nullptr;  // owned by the worker
   daemon::EventSink events_;
   std::unique_ptr<daemon::QueueWorker> worker_;
-  std::map<uint32_t, std::vector<uint8_t>> original_;
-  uint32_t nextId_ = 1;
-  uint32_t clientSeq_ = 1000;
-  uint32_t serverSeq_ = 5000;
+  FakeControlConnection conn_{queue_, [this] { worker_->serveOnce(); }};
   bool withCt_ = false;
 };
 
@@ -154,14 +129,14 @@ TEST_F(WorkerTest, PasvConversationRewritesThe227AndAdmitsOnce) {
   EXPECT_EQ(delivered(reply), "227 Entering Passive Mode (198,19,0,2,156,64)\r\n");
   EXPECT_FALSE(only(reply).withCt);  // pinhole mode: userspace sequence adjustment
 
-  ASSERT_EQ(admitter_.admits.size(), 1u);
-  const FakeAdmitter::Admit& a = admitter_.admits[0];
+  ASSERT_EQ(admitter_->admits.size(), 1u);
+  const FakeAdmitter::Admit& a = admitter_->admits[0];
   EXPECT_EQ(a.flow, (core::FlowKey{client_, server_}));
   EXPECT_EQ(a.expect.src.addr, client_.addr);
   EXPECT_EQ(a.expect.dst, endpoint("198.19.0.2:40000"));
   EXPECT_EQ(a.expect.natTo, endpoint("10.0.0.9:40000"));
-  ASSERT_EQ(admitter_.rewrittenFlows.size(), 1u);
-  EXPECT_EQ(admitter_.rewrittenFlows[0], (core::FlowKey{client_, server_}));
+  ASSERT_EQ(admitter_->rewrittenFlows.size(), 1u);
+  EXPECT_EQ(admitter_->rewrittenFlows[0], (core::FlowKey{client_, server_}));
 
   const daemon::WorkerStats& st = worker_->stats();
   EXPECT_EQ(stat(st.packets), 6u);
@@ -169,9 +144,9 @@ TEST_F(WorkerTest, PasvConversationRewritesThe227AndAdmitsOnce) {
   EXPECT_EQ(stat(st.rewritten), 1u);
   EXPECT_EQ(stat(st.dropped), 0u);
   EXPECT_EQ(stat(st.pinholeFailures), 0u);
-  EXPECT_EQ(admitter_.begins, 6);
-  EXPECT_EQ(admitter_.ends, 6);
-  EXPECT_EQ(admitter_.lastDir, Dir::S2C);
+  EXPECT_EQ(admitter_->begins, 6);
+  EXPECT_EQ(admitter_->ends, 6);
+  EXPECT_EQ(admitter_->lastDir, Dir::S2C);
   EXPECT_NE(log.find("ftpalgd: info: queue 0: admit pasv227 10.0.0.9:40000 -> "
                      "198.19.0.2:40000 (rewritten) pinhole 198.18.0.2:any -> 198.19.0.2:40000 "
                      "nat-to 10.0.0.9:40000 flow 198.18.0.2:40000-198.19.0.2:21"),
@@ -191,7 +166,7 @@ TEST_F(WorkerTest, LaterPacketsOfARewrittenSessionAreShifted) {
   ASSERT_FALSE(s.payload.empty());
   const core::PacketParse pp = core::parsePacket(s.payload);
   ASSERT_EQ(pp.error, core::PacketError::None);
-  const core::PacketParse orig = core::parsePacket(original_[next]);
+  const core::PacketParse orig = core::parsePacket(conn_.original(next));
   EXPECT_EQ(pp.view.seq, orig.view.seq + 2);
   EXPECT_EQ(tcpPayload(s.payload), "150 ok\r\n");
 }
@@ -201,9 +176,9 @@ TEST_F(WorkerTest, AdmitFailureGetsThePolicyVerdictAndTheRetryInstallsIt) {
   dnatServer();
   handshake();
   send(Dir::C2S, "PASV\r\n");
-  admitter_.failAdmits = 1;
+  admitter_->failAdmits = 1;
   const std::string line = "227 Entering Passive Mode (10,0,0,9,156,64)\r\n";
-  const uint32_t seq = serverSeq_;
+  const uint32_t seq = conn_.nextSeq(Dir::S2C);
   ::testing::internal::CaptureStderr();
   const uint32_t first = send(Dir::S2C, line);
   const std::string log = ::testing::internal::GetCapturedStderr();
@@ -213,9 +188,9 @@ TEST_F(WorkerTest, AdmitFailureGetsThePolicyVerdictAndTheRetryInstallsIt) {
   EXPECT_EQ(only(first).verdict, NfVerdict::Drop);
   EXPECT_EQ(worker_->stats().pinholeFailures.load(), 1u);
   EXPECT_EQ(worker_->stats().dropped.load(), 1u);
-  EXPECT_EQ(admitter_.admitCalls, 2);
-  ASSERT_EQ(admitter_.admits.size(), 1u);
-  EXPECT_EQ(admitter_.admits[0].expect.dst, endpoint("198.19.0.2:40000"));
+  EXPECT_EQ(admitter_->admitCalls, 2);
+  ASSERT_EQ(admitter_->admits.size(), 1u);
+  EXPECT_EQ(admitter_->admits[0].expect.dst, endpoint("198.19.0.2:40000"));
   EXPECT_NE(log.find("ftpalgd: error: queue 0: pinhole for 198.18.0.2 -> 198.19.0.2:40000 "
                      "failed: fake: admit: "),
             std::string::npos)
@@ -227,7 +202,7 @@ TEST_F(WorkerTest, AdmitFailureGetsThePolicyVerdictAndTheRetryInstallsIt) {
   // The server retransmits; the engine rewrites it from its history, the admit is in place.
   const uint32_t again = send(Dir::S2C, line, core::TcpAck | core::TcpPsh, seq);
   EXPECT_EQ(delivered(again), "227 Entering Passive Mode (198,19,0,2,156,64)\r\n");
-  EXPECT_EQ(admitter_.admitCalls, 2);
+  EXPECT_EQ(admitter_->admitCalls, 2);
   EXPECT_EQ(worker_->stats().admitted.load(), 1u);
   EXPECT_EQ(worker_->stats().pinholeFailures.load(), 1u);
 }
@@ -237,9 +212,9 @@ TEST_F(WorkerTest, AdmitRetryFailureKeepsDroppingTheRetransmission) {
   dnatServer();
   handshake();
   send(Dir::C2S, "PASV\r\n");
-  admitter_.failAdmits = 3;  // the admit, its immediate retry, the retry at the retransmission
+  admitter_->failAdmits = 3;  // the admit, its immediate retry, the retry at the retransmission
   const std::string line = "227 Entering Passive Mode (10,0,0,9,156,64)\r\n";
-  const uint32_t seq = serverSeq_;
+  const uint32_t seq = conn_.nextSeq(Dir::S2C);
   ::testing::internal::CaptureStderr();
   const uint32_t first = send(Dir::S2C, line);
   EXPECT_EQ(only(first).verdict, NfVerdict::Drop);
@@ -249,7 +224,7 @@ TEST_F(WorkerTest, AdmitRetryFailureKeepsDroppingTheRetransmission) {
   EXPECT_EQ(only(again).verdict, nfVerdictOf(Failure::AdmitRetryFailed));
   EXPECT_EQ(only(again).verdict, NfVerdict::Drop);
   EXPECT_EQ(worker_->stats().pinholeFailures.load(), 3u);
-  EXPECT_TRUE(admitter_.admits.empty());
+  EXPECT_TRUE(admitter_->admits.empty());
   EXPECT_NE(log.find("ftpalgd: error: queue 0: pinhole retry for 198.19.0.2:40000 failed: fake: "
                      "admit: "),
             std::string::npos)
@@ -257,7 +232,7 @@ TEST_F(WorkerTest, AdmitRetryFailureKeepsDroppingTheRetransmission) {
   // The next retransmission's retry succeeds: the line leaves rewritten.
   const uint32_t third = send(Dir::S2C, line, core::TcpAck | core::TcpPsh, seq);
   EXPECT_EQ(delivered(third), "227 Entering Passive Mode (198,19,0,2,156,64)\r\n");
-  ASSERT_EQ(admitter_.admits.size(), 1u);
+  ASSERT_EQ(admitter_->admits.size(), 1u);
   EXPECT_EQ(worker_->stats().admitted.load(), 1u);
 }
 
@@ -276,8 +251,8 @@ TEST_F(WorkerTest, ExpectationModeServesPacketsWithTheirConntrackEntry) {
   EXPECT_TRUE(s.withCt);
   EXPECT_EQ(tcpPayload(s.payload), "227 Entering Passive Mode (198,19,0,2,156,64)\r\n");
   EXPECT_FALSE(only(1).withCt);  // unchanged packets need no nest
-  ASSERT_EQ(admitter_.admits.size(), 1u);
-  EXPECT_EQ(admitter_.admits[0].expect.natTo, endpoint("10.0.0.9:40000"));
+  ASSERT_EQ(admitter_->admits.size(), 1u);
+  EXPECT_EQ(admitter_->admits[0].expect.natTo, endpoint("10.0.0.9:40000"));
   EXPECT_NE(log.find(" expect 198.18.0.2:any -> 198.19.0.2:40000 nat-to 10.0.0.9:40000"),
             std::string::npos)
       << log;
@@ -296,7 +271,7 @@ TEST_F(WorkerTest, ExpectationModePacketWithoutConntrackEntryIsAcceptedAndCounte
   EXPECT_EQ(only(id).verdict, nfVerdictOf(Failure::NoConntrack));
   EXPECT_EQ(only(id).verdict, NfVerdict::Accept);
   EXPECT_EQ(worker_->stats().noConntrack.load(), 1u);
-  EXPECT_EQ(admitter_.ends, 0);
+  EXPECT_EQ(admitter_->ends, 0);
   EXPECT_NE(log.find("ftpalgd: warning: queue 0: packet id 1 without a usable conntrack entry (0 "
                      "bytes of NFQA_CT), accepted"),
             std::string::npos)
@@ -309,7 +284,7 @@ TEST_F(WorkerTest, UnparsablePacketIsAcceptedAndCounted) {
   worker_->serveOnce();
   EXPECT_EQ(only(7).verdict, nfVerdictOf(Failure::ParseError));
   EXPECT_EQ(worker_->stats().parseErrors.load(), 1u);
-  EXPECT_EQ(admitter_.begins, 0);
+  EXPECT_EQ(admitter_->begins, 0);
 }
 
 TEST_F(WorkerTest, NonControlTrafficIsAcceptedUninspected) {
@@ -319,13 +294,14 @@ TEST_F(WorkerTest, NonControlTrafficIsAcceptedUninspected) {
   worker_->serveOnce();
   EXPECT_EQ(only(9).verdict, NfVerdict::Accept);
   EXPECT_EQ(worker_->stats().nonControl.load(), 1u);
-  EXPECT_EQ(admitter_.begins, 0);
+  EXPECT_EQ(admitter_->begins, 0);
 }
 
 TEST_F(WorkerTest, EngineDropOfASegmentBeyondAGap) {
   build();
   handshake();
-  const uint32_t id = send(Dir::C2S, "NOOP\r\n", core::TcpAck | core::TcpPsh, clientSeq_ + 100);
+  const uint32_t id =
+      send(Dir::C2S, "NOOP\r\n", core::TcpAck | core::TcpPsh, conn_.nextSeq(Dir::C2S) + 100);
   EXPECT_EQ(only(id).verdict, NfVerdict::Drop);
   EXPECT_EQ(worker_->stats().dropped.load(), 1u);
 }
@@ -346,7 +322,7 @@ TEST_F(WorkerTest, HeldPartialLineIsReleasedRewrittenThroughTheHeldPool) {
     if (s.verdict == NfVerdict::Accept) forwarded += delivered(id);
   }
   EXPECT_EQ(forwarded, "PORT 198,51,100,7,195,80\r\n");
-  ASSERT_EQ(admitter_.admits.size(), 1u);
+  ASSERT_EQ(admitter_->admits.size(), 1u);
   EXPECT_EQ(worker_->stats().unknownHandles.load(), 0u);
 }
 
@@ -399,9 +375,9 @@ TEST_F(WorkerTest, QueueErrorsAreLoggedAndServingGoesOn) {
 TEST_F(WorkerTest, ExpiryReachesTheAdmitter) {
   build();
   worker_->serveOnce();  // the first round expires at once
-  EXPECT_EQ(admitter_.expires, 1);
+  EXPECT_EQ(admitter_->expires, 1);
   worker_->expire(1);
-  EXPECT_EQ(admitter_.expires, 2);
+  EXPECT_EQ(admitter_->expires, 2);
 }
 
 TEST_F(WorkerTest, EventsAreWrittenAsJsonLines) {
