@@ -11,7 +11,6 @@
 // admits they depend on were installed synchronously before.
 #pragma once
 
-#include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -31,6 +30,7 @@
 
 namespace ftpalg::daemon {
 
+// What one worker is built from (main.cc fills it from the daemon configuration).
 struct WorkerSettings {
   kernel::QueueConfig queue;
   core::EngineConfig engine;
@@ -41,6 +41,7 @@ struct WorkerSettings {
   bool expectationMode = false;
 };
 
+// Serves one queue on one thread (see above).
 class QueueWorker : public kernel::PacketHandler {
  public:
   // Builds the worker's admitter; the log is the worker's own (failures, counters).
