@@ -2,19 +2,16 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <ctime>
 #include <string>
-#include <thread>
 
 #include "daemon/log.h"
-#include "daemon/notify.h"
+#include "daemon/serve_loop.h"
 #include "ftpalg/kernel/cthelper.h"
 
 namespace ftpalg::daemon {
 namespace {
 
 constexpr int kExitSetup = 1;
-constexpr int kStatusIntervalS = 5;
 constexpr const char* kHelperName = "ftpalg";
 
 std::string statusLine(const WorkerStats& st) {
@@ -103,27 +100,14 @@ int runCthelperMode(const DaemonConfig& cfg, WorkerSettings settings, EventSink&
     return kExitSetup;
   }
 
-  std::atomic<bool> stop{false};
-  std::thread thread([&stop, &worker] { worker.run(stop); });
-  logf(LogLevel::Info,
-       "serving queue {} as conntrack helper {} (max {} expectations per session, timeout {} s; "
-       "{})",
-       queue, hc.name, hc.maxExpected, hc.expectTimeoutS,
-       cfg.failOpen ? "fail-open" : "fail-closed");
-  notifyReady(fmt::format("queue {}: ready (cthelper)", queue));
-
-  int sig = 0;
-  while (true) {
-    const timespec timeout{kStatusIntervalS, 0};
-    sig = sigtimedwait(&sigs, nullptr, &timeout);
-    if (sig == SIGTERM || sig == SIGINT) break;
-    if (sig == SIGHUP) logf(LogLevel::Info, "SIGHUP ignored: restart to change the configuration");
-    notifyStatus(fmt::format("queue {}: {}", queue, statusLine(worker.stats())));
-  }
-  notifyStopping();
-  logf(LogLevel::Info, "signal {}: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-  stop.store(true);
-  thread.join();
+  serveUntilSignal(
+      {&worker}, sigs,
+      ServeTexts{fmt::format("serving queue {} as conntrack helper {} (max {} expectations per "
+                             "session, timeout {} s; {})",
+                             queue, hc.name, hc.maxExpected, hc.expectTimeoutS,
+                             cfg.failOpen ? "fail-open" : "fail-closed"),
+                 fmt::format("queue {}: ready (cthelper)", queue),
+                 [&] { return fmt::format("queue {}: {}", queue, statusLine(worker.stats())); }});
   teardown(cfg.installRules);
   logf(LogLevel::Info, "stopped: {}", statusLine(worker.stats()));
   return rc;

@@ -6,14 +6,11 @@
 #include <pthread.h>
 #include <signal.h>
 
-#include <atomic>
 #include <cerrno>
 #include <cstdio>
-#include <ctime>
 #include <memory>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include "daemon/config.h"
@@ -21,9 +18,9 @@
 #include "daemon/event_sink.h"
 #include "daemon/kernel_mode.h"
 #include "daemon/log.h"
-#include "daemon/notify.h"
 #include "daemon/queue_rules.h"
 #include "daemon/queue_worker.h"
+#include "daemon/serve_loop.h"
 #include "kernel/nfqueue/nft_queue_probe.h"
 #include "kernel/nfqueue/queue_rules_text.h"
 
@@ -34,7 +31,6 @@ using ftpalg::daemon::logf;
 
 constexpr int kExitSetup = 1;
 constexpr int kExitConfig = 2;
-constexpr int kStatusIntervalS = 5;
 
 int configError(const std::string& message) {
   std::fputs(("ftpalgd: error: " + message + "\n").c_str(), stderr);
@@ -170,29 +166,16 @@ int main(int argc, char** argv) {
     logf(LogLevel::Info, "installed queueing rules ({})", installed.describe());
   }
 
-  std::atomic<bool> stop{false};
-  std::vector<std::thread> threads;
-  for (auto& w : workers) {
-    threads.emplace_back([&stop, worker = w.get()] { worker->run(stop); });
-  }
   const std::string queues = queueText(cfg.queues);
-  logf(LogLevel::Info, "serving queue{} {} ({}; table inet {}, mark 0x{:x})",
-       cfg.queues.size() > 1 ? "s" : "", queues,
-       cfg.failOpen ? "fail-open" : "fail-closed", cfg.table, cfg.mark);
-  d::notifyReady(fmt::format("queues {}: ready", queues));
-
-  int sig = 0;
-  while (true) {
-    const timespec timeout{kStatusIntervalS, 0};
-    sig = sigtimedwait(&sigs, nullptr, &timeout);
-    if (sig == SIGTERM || sig == SIGINT) break;
-    if (sig == SIGHUP) logf(LogLevel::Info, "SIGHUP ignored: restart to change the configuration");
-    d::notifyStatus(fmt::format("queues {}: {}", queues, statusLine(workers)));
-  }
-  d::notifyStopping();
-  logf(LogLevel::Info, "signal {}: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-  stop.store(true);
-  for (std::thread& t : threads) t.join();
+  std::vector<d::QueueWorker*> serving;
+  for (auto& w : workers) serving.push_back(w.get());
+  d::serveUntilSignal(
+      serving, sigs,
+      d::ServeTexts{fmt::format("serving queue{} {} ({}; table inet {}, mark 0x{:x})",
+                                cfg.queues.size() > 1 ? "s" : "", queues,
+                                cfg.failOpen ? "fail-open" : "fail-closed", cfg.table, cfg.mark),
+                    fmt::format("queues {}: ready", queues),
+                    [&] { return fmt::format("queues {}: {}", queues, statusLine(workers)); }});
   int rc = 0;
   if (cfg.installRules) {
     if (ftpalg::kernel::Status s = installed.remove(); !s.ok()) {

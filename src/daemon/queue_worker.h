@@ -1,58 +1,36 @@
-// One NFQUEUE queue and everything that serves it, driven by one thread: the queue socket, an
-// Engine, a Conntrack socket (NAT bindings, liberal tracking) and a PinholeTable socket (admits).
-// In expectation mode (cthelper) the queue carries each packet's conntrack entry instead: the
-// NAT binding comes from its tuples, each admit becomes a conntrack expectation on that entry
-// (ExpectationTable), the kernel adjusts sequence numbers itself (no liberal tracking), and
-// every verdict with a new payload carries an NFQA_CT nest so the kernel records it in seqadj.
+// One NFQUEUE queue and everything that serves it, driven by one thread: the receive -> engine
+// -> verdict loop. What depends on the kernel mode (how admits reach the kernel, where NAT
+// bindings come from, what the engine sees of a packet) is the Admitter, chosen once when the
+// worker is built; events go to the EventLog; every failure goes through WorkerLog::fail() and
+// gets the verdict kFailurePolicy (failure_policy.h) states.
 //
-// Per packet: parse; not TCP control traffic -> accept; otherwise Engine::onSegment with the
-// packet id as handle and CLOCK_MONOTONIC as time, then apply the Actions: events first (install
-// pinholes, mark rewritten sessions liberal, write JSON and log lines), packet verdicts second.
-// Verdicts of one receive batch leave in one sendmsg; the pinholes they depend on were added
-// synchronously before.
+// Per packet: parse; not TCP control traffic -> accept; otherwise Admitter::begin, then
+// Engine::onSegment with the packet id as handle and CLOCK_MONOTONIC as time, then apply the
+// Actions: events first (admit, note rewritten sessions, write JSON and log lines), packet
+// verdicts second; Admitter::end. Verdicts of one receive batch leave in one sendmsg; the
+// admits they depend on were installed synchronously before.
 #pragma once
 
-#include <array>
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <vector>
 
+#include "daemon/admitter.h"
+#include "daemon/event_log.h"
 #include "daemon/event_sink.h"
 #include "daemon/held_pool.h"
-#include "daemon/log.h"
+#include "daemon/packet_queue.h"
+#include "daemon/worker_log.h"
+#include "daemon/worker_stats.h"
 #include "ftpalg/core/engine.h"
-#include "ftpalg/kernel/conntrack.h"
-#include "ftpalg/kernel/expectation.h"
 #include "ftpalg/kernel/pinhole.h"
 #include "kernel/nfqueue/queue_socket.h"
 
-#include <fmt/format.h>
-
 namespace ftpalg::daemon {
 
-// Counters of one worker: written by its thread only, read by the main thread (STATUS=).
-struct WorkerStats {
-  std::atomic<uint64_t> packets{0};
-  std::atomic<uint64_t> parseErrors{0};     // not an IP/TCP packet we can read: accepted
-  std::atomic<uint64_t> nonControl{0};      // not on a control port: accepted
-  std::atomic<uint64_t> rewritten{0};       // packets forwarded with new bytes
-  std::atomic<uint64_t> dropped{0};         // NF_DROP verdicts
-  std::atomic<uint64_t> admitted{0};        // pinholes installed
-  std::atomic<uint64_t> refused{0};
-  std::atomic<uint64_t> pinholeFailures{0};  // admit failed: announcement dropped (fail closed)
-  std::atomic<uint64_t> noConntrack{0};      // expectation mode: packet without NFQA_CT
-  // Expectation mode: outstanding expectations deleted when their control connection ended
-  // (FIN both ways, RST, or idle expiry), and deletions that failed other than with ENOENT.
-  std::atomic<uint64_t> expectationsRemoved{0};
-  std::atomic<uint64_t> expectationRemoveFailures{0};
-  std::atomic<uint64_t> liberalFailures{0};
-  std::atomic<uint64_t> rebuildFailures{0};  // rewrite did not fit: packet dropped
-  std::atomic<uint64_t> unknownHandles{0};   // engine named a packet we do not have
-  std::atomic<uint64_t> poolFull{0};         // could not keep a held packet: dropped
-  std::atomic<uint64_t> held{0};             // packets currently held
-  std::atomic<uint64_t> sessions{0};         // engine sessions (refreshed once a second)
-};
-
+// What one worker is built from (main.cc fills it from the daemon configuration).
 struct WorkerSettings {
   kernel::QueueConfig queue;
   core::EngineConfig engine;
@@ -63,30 +41,34 @@ struct WorkerSettings {
   bool expectationMode = false;
 };
 
-// Expectation mode's NatResolver: the binding of the conntrack entry of the packet being
-// handled (the engine asks from inside onSegment). clientInside = orig src, serverInside =
-// orig dst, serverOutside = reply src, clientOutside = reply dst.
-class CtEntryResolver : public core::NatResolver {
- public:
-  void set(const kernel::CtEntry* ct) { ct_ = ct; }
-  bool resolve(const core::FlowKey& flow, core::NatBinding& out) override;
-
- private:
-  const kernel::CtEntry* ct_ = nullptr;
-};
-
+// Serves one queue on one thread (see above).
 class QueueWorker : public kernel::PacketHandler {
  public:
+  // Builds the worker's admitter; the log is the worker's own (failures, counters).
+  using AdmitterFactory = std::function<std::unique_ptr<Admitter>(WorkerLog& log)>;
+
+  // The kernel queue of settings.queue and the admitter of the mode the settings name.
   QueueWorker(const WorkerSettings& settings, EventSink& events);
+  // Any queue (not owned; it must outlive the worker) and the admitter `makeAdmitter` builds
+  // (tests).
+  QueueWorker(const WorkerSettings& settings, EventSink& events, PacketQueue& queue,
+              const AdmitterFactory& makeAdmitter);
   ~QueueWorker() override;
   QueueWorker(const QueueWorker&) = delete;
   QueueWorker& operator=(const QueueWorker&) = delete;
 
-  // Opens the conntrack socket and binds the queue. Called before the thread starts, so that
+  // Opens the admitter's sockets and binds the queue. Called before the thread starts, so that
   // startup errors reach main().
   kernel::Status open();
-  // Serves the queue until `stop` is set, then drops every held packet (fail closed).
+  // Serves the queue until `stop` is set, then shutdown().
   void run(const std::atomic<bool>& stop);
+  // One round of run(): a blocking receive, what else is queued, the batch's verdicts and
+  // events flushed; the once-a-second expiry when due.
+  void serveOnce();
+  // Expires sessions and admitter state as of `nowNs` (run() calls it once a second).
+  void expire(uint64_t nowNs);
+  // Drops every held packet (fail closed) and flushes.
+  void shutdown();
 
   void onPacket(const kernel::QueuedPacket& packet) override;
 
@@ -94,7 +76,7 @@ class QueueWorker : public kernel::PacketHandler {
   [[nodiscard]] uint16_t queueNum() const { return settings_.queue.queueNum; }
 
  private:
-  // A pinhole that could not be installed. Until it is, packets of that flow and direction
+  // An admit that could not be installed. Until it is, packets of that flow and direction
   // carrying payload are dropped (the sender retransmits, and each retransmission retries).
   struct PendingAdmit {
     core::FlowKey flow;
@@ -102,80 +84,35 @@ class QueueWorker : public kernel::PacketHandler {
     core::Expectation expect;
     uint64_t sinceNs = 0;
   };
-  // Expectation mode: the expectations created on one control connection that may still be
-  // outstanding (the newest maxExpectationsPerSession; the kernel evicts older ones itself),
-  // deleted when the connection ends. Fixed capacity: no allocation per packet.
-  static constexpr size_t kMaxTrackedPerFlow = 16;
-  struct ExpectedFlow {
-    core::FlowKey flow;
-    uint64_t lastNs = 0;     // last packet of the connection
-    uint64_t newestNs = 0;   // newest expectation created
-    uint8_t finDirs = 0;     // bit 0: FIN seen client -> server, bit 1: server -> client
-    uint8_t count = 0;       // valid entries of `expects`
-    uint8_t next = 0;        // ring position of the next (overwriting the oldest when full)
-    std::array<core::Expectation, kMaxTrackedPerFlow> expects{};
-  };
-  // A control connection already set to liberal TCP tracking.
-  struct MarkedFlow {
-    core::FlowKey flow;
-    uint64_t lastNs = 0;
-  };
 
-  void apply(uint64_t nowNs, const kernel::QueuedPacket* current, const core::PacketView* view);
-  // Returns false when the announcement's packet must be dropped (pinhole not installed).
+  QueueWorker(const WorkerSettings& settings, EventSink& events,
+              std::unique_ptr<PacketQueue> ownedQueue, PacketQueue* queue,
+              const AdmitterFactory& makeAdmitter);
+  void apply(uint64_t nowNs, const kernel::QueuedPacket* current, const core::PacketView* view,
+             const core::FlowKey& flow, core::Dir dir);
+  // Returns false when the announcement's packet must be dropped (admit not installed).
   bool applyEvent(const core::Event& event, uint64_t nowNs);
-  // Installs one expectation: a pinhole, or in expectation mode a conntrack expectation on the
-  // current packet's entry (none: ENOENT).
-  kernel::Status admit(const core::Expectation& x);
-  void markLiberal(const core::FlowKey& flow, uint64_t nowNs);
-  // Expectation mode: remembers an expectation created on `flow`.
-  void rememberExpect(const core::FlowKey& flow, const core::Expectation& x, uint64_t nowNs);
-  // Expectation mode: notes a packet of the control connection (FIN/RST end it: its
-  // outstanding expectations are deleted).
-  void trackEnd(const core::PacketView& view, uint64_t nowNs);
-  // Deletes the outstanding expectations of expectedFlows_[i] and forgets the entry.
-  void removeExpects(size_t i, const char* why, uint64_t nowNs);
-  void unmark(const core::FlowKey& flow);
   bool retryPending(const core::FlowKey& flow, core::Dir dir, uint64_t nowNs);
-  void logEvent(const core::Event& event, uint64_t nowNs);
   void verdict(uint32_t id, kernel::NfVerdict v, std::span<const uint8_t> packet = {});
-  // Expectation mode: hands the engine a copy of `raw` whose addresses and ports are those of
-  // the conntrack entry's original tuple (the kernel queues after NAT, so the two directions
-  // otherwise show different address pairs). False when the packet fits neither direction.
-  bool normalise(const core::PacketView& raw, core::PacketView& out) const;
+  // The verdict a failure policy row gives packet `id` (none for FailVerdict::Unchanged).
+  void failVerdict(uint32_t id, FailVerdict v);
   void flushBatch();
-  void expire(uint64_t nowNs);
   [[nodiscard]] bool isControlPort(uint16_t port) const;
-  template <typename... Args>
-  void limited(RateLimit& rl, LogLevel level, uint64_t nowNs, fmt::format_string<Args...> f,
-               Args&&... args);
 
   WorkerSettings settings_;
-  EventSink& events_;
-  kernel::QueueSocket socket_;
-  kernel::Conntrack conntrack_;
-  kernel::PinholeTable pinholes_;
-  kernel::ExpectationTable expectations_;
-  CtEntryResolver ctResolver_;
-  kernel::CtEntry currentCt_;
-  bool hasCurrentCt_ = false;
+  WorkerStats stats_;
+  WorkerLog log_;
+  std::unique_ptr<PacketQueue> ownedQueue_;  // null when the queue is not ours
+  PacketQueue& queue_;
+  std::unique_ptr<Admitter> admitterPtr_;
+  Admitter& admitter_;
+  EventLog events_;
   core::Engine engine_;
   core::Actions actions_;
   HeldPool held_;
   std::vector<uint8_t> scratch_;  // rebuilt packet
-  fmt::memory_buffer json_;       // event lines of the current batch
   std::vector<PendingAdmit> pending_;
-  std::vector<MarkedFlow> marked_;
-  std::vector<ExpectedFlow> expectedFlows_;  // reserved at construction (expectation mode)
-  size_t expectsPerFlow_ = 0;
-  int64_t realtimeOffsetNs_ = 0;  // CLOCK_REALTIME - CLOCK_MONOTONIC, for event timestamps
-  WorkerStats stats_;
-  RateLimit parseLog_;
-  RateLimit admitLog_{50};
-  RateLimit refuseLog_;
-  RateLimit anomalyLog_;
-  RateLimit errorLog_;
-  RateLimit removeLog_;
+  uint64_t lastExpireNs_ = 0;
 };
 
 }  // namespace ftpalg::daemon

@@ -16,6 +16,7 @@
 
 #include <cerrno>
 #include <optional>
+#include <utility>
 
 #include "kernel/conntrack/ct_object.h"
 #include "kernel/conntrack/ct_tuples.h"
@@ -198,12 +199,16 @@ Conntrack::~Conntrack() = default;
 
 Status Conntrack::open() { return impl_->open(); }
 
-bool Conntrack::resolve(const core::FlowKey& flow, core::NatBinding& out) {
+NatLookupResult Conntrack::lookupNat(const core::FlowKey& flow, core::NatBinding& out) {
   CtTuples t;
-  if (!impl_->find(flow, t).ok()) {
-    return false;
+  if (Status s = impl_->find(flow, t); !s.ok()) {
+    return NatLookupResult{NatLookup::Failed, std::move(s)};
   }
-  return ctBinding(t, out);
+  return NatLookupResult{ctBinding(t, out) ? NatLookup::Natted : NatLookup::NoNat, {}};
+}
+
+bool Conntrack::resolve(const core::FlowKey& flow, core::NatBinding& out) {
+  return lookupNat(flow, out).outcome == NatLookup::Natted;
 }
 
 Status Conntrack::setLiberal(const core::FlowKey& flow) { return impl_->setLiberal(flow); }

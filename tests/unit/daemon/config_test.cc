@@ -152,8 +152,8 @@ TEST_F(CommandLineTest, FlagsOverrideFile) {
   ConfigStatus s = parse({"--config", path_, "--queues", "5", "--ports", "2121"}, cl);
   ASSERT_TRUE(s.ok()) << s.message();
   EXPECT_EQ(cl.config.queues, (std::vector<uint16_t>{5}));
-  EXPECT_TRUE(cl.config.failOpen);      // from the file
-  EXPECT_EQ(cl.config.mark, 0x10u);     // from the file
+  EXPECT_TRUE(cl.config.failOpen);   // from the file
+  EXPECT_EQ(cl.config.mark, 0x10u);  // from the file
   EXPECT_EQ(cl.config.ports, (std::vector<uint16_t>{2121}));
 }
 
@@ -171,8 +171,9 @@ TEST_F(CommandLineTest, Errors) {
   EXPECT_EQ(parse({"--queues", "x"}, cl).message(), "--queues: bad queue number or range 'x'");
   EXPECT_FALSE(parse({"--pinhole-timeout", "0"}, cl).ok());
   EXPECT_FALSE(parse({"--no-such-flag"}, cl).ok());
-  EXPECT_EQ(parse({"--config", "/nonexistent/ftpalgd.toml"}, cl).message().rfind(
-                "cannot read /nonexistent/ftpalgd.toml", 0),
+  EXPECT_EQ(parse({"--config", "/nonexistent/ftpalgd.toml"}, cl)
+                .message()
+                .rfind("cannot read /nonexistent/ftpalgd.toml", 0),
             0u);
   // --install-rules needs a range NFQUEUE --queue-balance can express.
   EXPECT_FALSE(parse({"--install-rules", "--queues", "0,2"}, cl).ok());

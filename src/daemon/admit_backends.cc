@@ -1,0 +1,51 @@
+#include "daemon/admit_backends.h"
+
+namespace ftpalg::daemon {
+namespace {
+
+class KernelPinholes final : public PinholeBackend {
+ public:
+  explicit KernelPinholes(const kernel::PinholeConfig& cfg) : table_(cfg) {}
+  kernel::Status admit(const core::Expectation& x) override { return table_.admit(x); }
+
+ private:
+  kernel::PinholeTable table_;
+};
+
+class KernelConntrack final : public ConntrackBackend {
+ public:
+  kernel::Status open() override { return ct_.open(); }
+  kernel::NatLookupResult lookupNat(const core::FlowKey& flow, core::NatBinding& out) override {
+    return ct_.lookupNat(flow, out);
+  }
+  kernel::Status setLiberal(const core::FlowKey& flow) override { return ct_.setLiberal(flow); }
+
+ private:
+  kernel::Conntrack ct_;
+};
+
+class KernelExpectations final : public ExpectationBackend {
+ public:
+  kernel::Status open() override { return table_.open(); }
+  kernel::Status add(const kernel::CtEntry& master, const core::Expectation& x) override {
+    return table_.add(master, x);
+  }
+  kernel::Status remove(const core::Expectation& x) override { return table_.remove(x); }
+
+ private:
+  kernel::ExpectationTable table_;
+};
+
+}  // namespace
+
+std::unique_ptr<PinholeBackend> kernelPinholes(const kernel::PinholeConfig& cfg) {
+  return std::make_unique<KernelPinholes>(cfg);
+}
+
+std::unique_ptr<ConntrackBackend> kernelConntrack() { return std::make_unique<KernelConntrack>(); }
+
+std::unique_ptr<ExpectationBackend> kernelExpectations() {
+  return std::make_unique<KernelExpectations>();
+}
+
+}  // namespace ftpalg::daemon

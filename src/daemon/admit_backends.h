@@ -1,0 +1,46 @@
+// What the admitters need of the kernel, as three small interfaces: implemented over the
+// kernel adapters (PinholeTable, Conntrack, ExpectationTable; see admit_backends.cc) and, in the
+// unit tests, by fakes. Each is used by one worker thread.
+#pragma once
+
+#include <memory>
+
+#include "ftpalg/core/engine.h"
+#include "ftpalg/kernel/conntrack.h"
+#include "ftpalg/kernel/expectation.h"
+#include "ftpalg/kernel/pinhole.h"
+#include "ftpalg/kernel/status.h"
+
+namespace ftpalg::daemon {
+
+// Pinhole mode: installs pinholes (kernel::PinholeTable::admit).
+class PinholeBackend {
+ public:
+  virtual ~PinholeBackend() = default;
+  virtual kernel::Status admit(const core::Expectation& x) = 0;
+};
+
+// Pinhole mode: NAT bindings and liberal tracking (kernel::Conntrack).
+class ConntrackBackend {
+ public:
+  virtual ~ConntrackBackend() = default;
+  virtual kernel::Status open() = 0;
+  virtual kernel::NatLookupResult lookupNat(const core::FlowKey& flow, core::NatBinding& out) = 0;
+  virtual kernel::Status setLiberal(const core::FlowKey& flow) = 0;
+};
+
+// Expectation mode: conntrack expectations (kernel::ExpectationTable).
+class ExpectationBackend {
+ public:
+  virtual ~ExpectationBackend() = default;
+  virtual kernel::Status open() = 0;
+  virtual kernel::Status add(const kernel::CtEntry& master, const core::Expectation& x) = 0;
+  virtual kernel::Status remove(const core::Expectation& x) = 0;
+};
+
+// The kernel implementations.
+std::unique_ptr<PinholeBackend> kernelPinholes(const kernel::PinholeConfig& cfg);
+std::unique_ptr<ConntrackBackend> kernelConntrack();
+std::unique_ptr<ExpectationBackend> kernelExpectations();
+
+}  // namespace ftpalg::daemon

@@ -1,0 +1,60 @@
+// How a queue worker opens the way for an admitted data connection, and everything else that
+// depends on that choice. Chosen once when the worker is built:
+//  - PinholeAdmitter (pinhole mode): an element of ftpalg's nftables pinhole set per admit,
+//    NAT bindings looked up in conntrack, rewritten sessions set to liberal TCP tracking;
+//  - ExpectationAdmitter (expectation mode, cthelper): a conntrack expectation per admit on the
+//    entry that came with the packet (NFQA_CT), which also gives the NAT binding; the kernel
+//    adjusts sequence numbers, and verdicts with new bytes carry NFQA_CT.
+// The worker calls, per packet: begin(), then the engine (which may call natResolver()),
+// admit() and rewritten() per event, end(); and expire() once a second.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "ftpalg/core/engine.h"
+#include "ftpalg/core/packet.h"
+#include "ftpalg/kernel/status.h"
+#include "kernel/nfqueue/queue_socket.h"
+
+namespace ftpalg::daemon {
+
+// How often the worker calls Admitter::expire() (and Engine::expire()).
+inline constexpr uint64_t kExpireIntervalNs = 1'000'000'000;
+
+// The mode-specific half of a queue worker (see above). Used by one thread.
+class Admitter {
+ public:
+  virtual ~Admitter() = default;
+
+  // Opens the kernel sockets; called before the queue is bound, so errors reach main().
+  virtual kernel::Status open() = 0;
+  // What an admit is called in failure lines ("pinhole", "expectation").
+  [[nodiscard]] virtual std::string_view name() const = 0;
+  // What an admit is called in admit event lines ("pinhole", "expect").
+  [[nodiscard]] virtual std::string_view eventWord() const = 0;
+  // The engine's NAT resolver; lives as long as the admitter.
+  virtual core::NatResolver* natResolver() = 0;
+  // Whether a verdict with new bytes must carry an NFQA_CT nest (the kernel records the
+  // length change in seqadj only then).
+  [[nodiscard]] virtual bool verdictWithCt() const = 0;
+
+  // Starts serving `packet`, parsed as `raw`: fills `view`, what the engine is to see (valid
+  // until end()). False when this mode cannot serve the packet (no usable conntrack entry).
+  virtual bool begin(const kernel::QueuedPacket& packet, const core::PacketView& raw,
+                     core::PacketView& view) = 0;
+  // Installs the admitted expectation `x` of control connection `flow`; returns after the
+  // kernel acknowledged it. May be called outside begin()/end() (timer releases, retries).
+  virtual kernel::Status admit(const core::FlowKey& flow, const core::Expectation& x,
+                               uint64_t nowNs) = 0;
+  // The engine rewrote an announcement of `flow`.
+  virtual void rewritten(const core::FlowKey& flow, uint64_t nowNs) = 0;
+  // Ends serving the packet begun last; `view` is what the engine saw, `flow` and `dir` its
+  // control connection and direction.
+  virtual void end(const core::PacketView& view, const core::FlowKey& flow, core::Dir dir,
+                   uint64_t nowNs) = 0;
+  // Once a second: forgets what belongs to connections the engine no longer has.
+  virtual void expire(uint64_t nowNs) = 0;
+};
+
+}  // namespace ftpalg::daemon

@@ -1,0 +1,69 @@
+#include "daemon/event_log.h"
+
+#include <string>
+
+#include "cli/event_json.h"
+#include "daemon/clock.h"
+#include "daemon/text.h"
+
+namespace ftpalg::daemon {
+
+EventLog::EventLog(EventSink& sink, WorkerLog& log, std::string_view admitWord)
+    : sink_(sink), log_(log), admitWord_(admitWord) {
+  realtimeOffsetNs_ =
+      static_cast<int64_t>(clockNs(CLOCK_REALTIME)) - static_cast<int64_t>(monotonicNs());
+}
+
+void EventLog::record(const core::Event& ev, uint64_t nowNs) {
+  if (sink_.enabled()) {
+    core::Event wall = ev;  // JSON carries wall-clock time; the engine runs on CLOCK_MONOTONIC
+    wall.tsNs = static_cast<uint64_t>(static_cast<int64_t>(ev.tsNs) + realtimeOffsetNs_);
+    cli::appendEventJson(wall, json_);
+    json_.push_back('\n');
+  }
+  const std::string_view kind = core::eventKindName(ev.kind);
+  const std::string announced = ev.hasAnnounced ? endpointText(ev.announced) : "-";
+  switch (ev.verdict) {
+    case core::Verdict::Admit: {
+      if (!logEnabled(LogLevel::Info)) return;
+      std::string text = fmt::format("admit {} {}", kind, announced);
+      if (ev.hasRewritten) text += fmt::format(" -> {} (rewritten)", endpointText(ev.rewritten));
+      if (ev.hasExpect) {
+        const core::Expectation& x = ev.expect;
+        text += fmt::format(" {} {}:{} -> {}", admitWord_, ipText(x.src.addr),
+                            x.srcPortAny ? std::string("any") : std::to_string(x.src.port),
+                            endpointText(x.dst));
+        if (!(x.natTo == x.dst)) text += fmt::format(" nat-to {}", endpointText(x.natTo));
+      }
+      text += fmt::format(" flow {}", flowText(ev.flow));
+      log_.limited(LogSite::Admit, LogLevel::Info, nowNs, "{}", text);
+      return;
+    }
+    case core::Verdict::Refuse:
+      log_.limited(
+          LogSite::Refuse, LogLevel::Warning, nowNs, "refuse {} {} ({}{}{}) flow {}", kind,
+          announced, core::reasonName(ev.reason),
+          ev.parseError != core::ParseError::None ? ": " : "",
+          ev.parseError != core::ParseError::None ? core::parseErrorName(ev.parseError) : "",
+          flowText(ev.flow));
+      return;
+    case core::Verdict::Pass: {
+      const bool anomaly = ev.kind == core::EventKind::Evasion ||
+                           ev.kind == core::EventKind::Malformed ||
+                           ev.kind == core::EventKind::Desync;
+      log_.limited(anomaly ? LogSite::Anomaly : LogSite::Admit,
+                   anomaly ? LogLevel::Warning : LogLevel::Info, nowNs, "{} ({}) flow {}", kind,
+                   core::reasonName(ev.reason), flowText(ev.flow));
+      return;
+    }
+  }
+}
+
+void EventLog::flush() {
+  if (json_.size() != 0) {
+    sink_.write(std::string_view(json_.data(), json_.size()));
+    json_.clear();
+  }
+}
+
+}  // namespace ftpalg::daemon

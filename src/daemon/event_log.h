@@ -1,0 +1,37 @@
+// The events of one queue worker: each engine Event becomes a JSON line (the schema of
+// `ftpalg replay --events`, with wall-clock timestamps) collected per receive batch and handed
+// to the EventSink at once, and a log line (admit at info, refuse and anomalies at warning,
+// rate-limited through the worker's log).
+#pragma once
+
+#include <fmt/format.h>
+
+#include <cstdint>
+#include <string_view>
+
+#include "daemon/event_sink.h"
+#include "daemon/worker_log.h"
+#include "ftpalg/core/engine.h"
+
+namespace ftpalg::daemon {
+
+// Formats and collects the events of one worker thread.
+class EventLog {
+ public:
+  // `admitWord` names an admit in log lines ("pinhole", "expect").
+  EventLog(EventSink& sink, WorkerLog& log, std::string_view admitWord);
+
+  // Appends the JSON line of `ev` to the batch and logs it.
+  void record(const core::Event& ev, uint64_t nowNs);
+  // Hands the batch's JSON lines to the sink.
+  void flush();
+
+ private:
+  EventSink& sink_;
+  WorkerLog& log_;
+  std::string_view admitWord_;
+  fmt::memory_buffer json_;       // event lines of the current batch
+  int64_t realtimeOffsetNs_ = 0;  // CLOCK_REALTIME - CLOCK_MONOTONIC, for event timestamps
+};
+
+}  // namespace ftpalg::daemon

@@ -1,0 +1,52 @@
+// What a queue worker needs of its queue: packets in, verdicts out. Implemented by KernelQueue
+// (an NFQUEUE socket) and, in the unit tests, by a fake that scripts packets and records
+// verdicts.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "ftpalg/kernel/status.h"
+#include "kernel/nfqueue/queue_socket.h"
+
+namespace ftpalg::daemon {
+
+// A packet source and verdict sink with QueueSocket's contract (see queue_socket.h): views
+// handed to the handler live only during its call; verdicts are batched until flush().
+class PacketQueue {
+ public:
+  virtual ~PacketQueue() = default;
+
+  virtual kernel::Status open() = 0;
+  // Hands the packets of one datagram to `handler`; blocks for a while unless dontWait.
+  virtual kernel::Status receive(bool dontWait, kernel::PacketHandler& handler,
+                                 kernel::ReceiveResult& result) = 0;
+  // Appends a verdict; a non-empty `packet` replaces the queued bytes; `withCt` asks the kernel
+  // to record a length change in the packet's conntrack seqadj.
+  virtual kernel::Status verdict(uint32_t id, kernel::NfVerdict v, std::span<const uint8_t> packet,
+                                 bool withCt) = 0;
+  // Sends the appended verdicts.
+  virtual kernel::Status flush() = 0;
+};
+
+// The NFQUEUE socket of one queue as a PacketQueue.
+class KernelQueue final : public PacketQueue {
+ public:
+  explicit KernelQueue(const kernel::QueueConfig& cfg) : socket_(cfg) {}
+
+  kernel::Status open() override { return socket_.open(); }
+  kernel::Status receive(bool dontWait, kernel::PacketHandler& handler,
+                         kernel::ReceiveResult& result) override {
+    return socket_.receive(dontWait, handler, result);
+  }
+  kernel::Status verdict(uint32_t id, kernel::NfVerdict v, std::span<const uint8_t> packet,
+                         bool withCt) override {
+    return socket_.verdict(id, v, packet, withCt);
+  }
+  kernel::Status flush() override { return socket_.flush(); }
+
+ private:
+  kernel::QueueSocket socket_;
+};
+
+}  // namespace ftpalg::daemon

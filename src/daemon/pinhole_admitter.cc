@@ -1,0 +1,65 @@
+#include "daemon/pinhole_admitter.h"
+
+#include <utility>
+
+#include "daemon/text.h"
+
+namespace ftpalg::daemon {
+namespace {
+
+constexpr size_t kMaxMarked = 16384;  // liberal-marked control connections per thread
+
+}  // namespace
+
+PinholeAdmitter::PinholeAdmitter(std::unique_ptr<PinholeBackend> pinholes,
+                                 std::unique_ptr<ConntrackBackend> conntrack,
+                                 uint64_t idleTimeoutNs, WorkerLog& log)
+    : log_(log),
+      idleTimeoutNs_(idleTimeoutNs),
+      pinholes_(std::move(pinholes)),
+      conntrack_(std::move(conntrack)),
+      resolver_(*conntrack_, log) {
+  marked_.reserve(1024);
+}
+
+bool PinholeAdmitter::begin(const kernel::QueuedPacket& /*packet*/, const core::PacketView& raw,
+                            core::PacketView& view) {
+  view = raw;
+  return true;
+}
+
+kernel::Status PinholeAdmitter::admit(const core::FlowKey& /*flow*/, const core::Expectation& x,
+                                      uint64_t /*nowNs*/) {
+  return pinholes_->admit(x);
+}
+
+void PinholeAdmitter::rewritten(const core::FlowKey& flow, uint64_t nowNs) {
+  for (MarkedFlow& m : marked_) {
+    if (m.flow == flow) {
+      m.lastNs = nowNs;
+      return;
+    }
+  }
+  if (kernel::Status s = conntrack_->setLiberal(flow); !s.ok()) {
+    // Not marked: the next rewrite of this session tries again.
+    (void)log_.fail(Failure::LiberalFailed, nowNs, "liberal tracking for {}: {}", flowText(flow),
+                    s.message());
+    return;
+  }
+  if (marked_.size() == kMaxMarked) marked_.erase(marked_.begin());
+  marked_.push_back(MarkedFlow{flow, nowNs});
+}
+
+void PinholeAdmitter::end(const core::PacketView& view, const core::FlowKey& flow,
+                          core::Dir /*dir*/, uint64_t /*nowNs*/) {
+  if ((view.flags & (core::TcpFin | core::TcpRst)) == 0) return;
+  std::erase_if(marked_, [&](const MarkedFlow& m) { return m.flow == flow; });
+}
+
+void PinholeAdmitter::expire(uint64_t nowNs) {
+  // Sessions end on FIN/RST (see end()) or by expiry inside the engine; forget liberal marks
+  // of connections idle longer than the engine keeps sessions.
+  std::erase_if(marked_, [&](const MarkedFlow& m) { return nowNs - m.lastNs > idleTimeoutNs_; });
+}
+
+}  // namespace ftpalg::daemon

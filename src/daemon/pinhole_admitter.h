@@ -1,0 +1,56 @@
+// Pinhole mode's Admitter: each admit is an element of ftpalg's nftables pinhole set (and NAT
+// maps), the NAT binding of a session comes from conntrack, and a session whose announcements
+// are rewritten is set to liberal TCP tracking once (the kernel would otherwise count the
+// shifted stream as INVALID).
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "daemon/admit_backends.h"
+#include "daemon/admitter.h"
+#include "daemon/conntrack_resolver.h"
+#include "daemon/worker_log.h"
+
+namespace ftpalg::daemon {
+
+// Pinholes through a PinholeBackend, NAT and liberal marks through a ConntrackBackend.
+class PinholeAdmitter final : public Admitter {
+ public:
+  // `idleTimeoutNs`: the engine's session idle timeout (how long a liberal mark is remembered).
+  PinholeAdmitter(std::unique_ptr<PinholeBackend> pinholes,
+                  std::unique_ptr<ConntrackBackend> conntrack, uint64_t idleTimeoutNs,
+                  WorkerLog& log);
+
+  kernel::Status open() override { return conntrack_->open(); }
+  [[nodiscard]] std::string_view name() const override { return "pinhole"; }
+  [[nodiscard]] std::string_view eventWord() const override { return "pinhole"; }
+  core::NatResolver* natResolver() override { return &resolver_; }
+  [[nodiscard]] bool verdictWithCt() const override { return false; }
+  bool begin(const kernel::QueuedPacket& packet, const core::PacketView& raw,
+             core::PacketView& view) override;
+  kernel::Status admit(const core::FlowKey& flow, const core::Expectation& x,
+                       uint64_t nowNs) override;
+  // Marks `flow` liberal unless it already is (Failure::LiberalFailed: tried again next time).
+  void rewritten(const core::FlowKey& flow, uint64_t nowNs) override;
+  // FIN or RST: forgets the liberal mark.
+  void end(const core::PacketView& view, const core::FlowKey& flow, core::Dir dir,
+           uint64_t nowNs) override;
+  void expire(uint64_t nowNs) override;
+
+ private:
+  // A control connection already set to liberal TCP tracking.
+  struct MarkedFlow {
+    core::FlowKey flow;
+    uint64_t lastNs = 0;
+  };
+
+  WorkerLog& log_;
+  uint64_t idleTimeoutNs_;
+  std::unique_ptr<PinholeBackend> pinholes_;
+  std::unique_ptr<ConntrackBackend> conntrack_;
+  ConntrackResolver resolver_;
+  std::vector<MarkedFlow> marked_;
+};
+
+}  // namespace ftpalg::daemon

@@ -1,0 +1,31 @@
+// The serve loop of ftpalgd, the same in both kernel modes: one thread per queue worker, the
+// main thread waiting for signals (taken synchronously: the caller blocks them before any
+// thread starts, so the queue threads never see them) and reporting status to systemd.
+#pragma once
+
+#include <signal.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "daemon/queue_worker.h"
+
+namespace ftpalg::daemon {
+
+// What the loop says: the info line once the threads run, the READY=1 status text, and the
+// STATUS= text every few seconds.
+struct ServeTexts {
+  std::string serving;
+  std::string ready;
+  std::function<std::string()> status;
+};
+
+// Runs every worker on its own thread, logs `texts.serving`, notifies READY=1, then waits
+// until one of `sigs` is SIGTERM or SIGINT (SIGHUP is answered with a note; every 5 s STATUS=
+// is sent), notifies STOPPING=1, logs the signal, stops the workers and joins their threads
+// (each worker drops its held packets on the way out).
+void serveUntilSignal(const std::vector<QueueWorker*>& workers, const sigset_t& sigs,
+                      const ServeTexts& texts);
+
+}  // namespace ftpalg::daemon

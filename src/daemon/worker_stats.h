@@ -1,0 +1,40 @@
+// Counters of one queue worker: written by its thread only, read by the main thread (STATUS=
+// lines and the stop summary). Shared by the worker, its admitter and its failure log.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace ftpalg::daemon {
+
+// Counters of one worker: written by its thread only, read by the main thread (STATUS=).
+struct WorkerStats {
+  std::atomic<uint64_t> packets{0};
+  std::atomic<uint64_t> parseErrors{0};  // not an IP/TCP packet we can read: accepted
+  std::atomic<uint64_t> nonControl{0};   // not on a control port: accepted
+  std::atomic<uint64_t> rewritten{0};    // packets forwarded with new bytes
+  std::atomic<uint64_t> dropped{0};      // NF_DROP verdicts
+  std::atomic<uint64_t> admitted{0};     // pinholes installed
+  std::atomic<uint64_t> refused{0};
+  std::atomic<uint64_t> pinholeFailures{0};  // admit failed: announcement dropped (fail closed)
+  std::atomic<uint64_t> noConntrack{0};      // expectation mode: packet without NFQA_CT
+  // Expectation mode: outstanding expectations deleted when their control connection ended
+  // (FIN both ways, RST, or idle expiry), and deletions that failed other than with ENOENT.
+  std::atomic<uint64_t> expectationsRemoved{0};
+  std::atomic<uint64_t> expectationRemoveFailures{0};
+  std::atomic<uint64_t> liberalFailures{0};
+  std::atomic<uint64_t> natLookupFailures{
+      0};  // pinhole mode: conntrack could not say (no entry, error)
+  std::atomic<uint64_t> rebuildFailures{0};  // rewrite did not fit: packet dropped
+  std::atomic<uint64_t> unknownHandles{0};   // engine named a packet we do not have
+  std::atomic<uint64_t> poolFull{0};         // could not keep a held packet: dropped
+  std::atomic<uint64_t> held{0};             // packets currently held
+  std::atomic<uint64_t> sessions{0};         // engine sessions (refreshed once a second)
+};
+
+// Adds `n` to a counter only its own thread writes (no read-modify-write instruction needed).
+inline void bump(std::atomic<uint64_t>& c, uint64_t n = 1) {
+  c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
+
+}  // namespace ftpalg::daemon

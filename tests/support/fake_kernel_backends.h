@@ -1,0 +1,92 @@
+// Test support: the admitters' kernel backends without a kernel. Each records its calls and
+// fails on request; FakeConntrack answers NAT lookups from a scripted result. Header-only (the
+// interfaces live in the daemon library, which only the unit test binary links).
+#pragma once
+
+#include <cerrno>
+#include <vector>
+
+#include "daemon/admit_backends.h"
+
+namespace ftpalg::test {
+
+// Records admitted pinholes; fails the next `failures` admits with ENFILE.
+class FakePinholes final : public daemon::PinholeBackend {
+ public:
+  kernel::Status admit(const core::Expectation& x) override {
+    if (failures > 0) {
+      --failures;
+      return kernel::Status::error(ENFILE, "fake: pinhole set full");
+    }
+    admitted.push_back(x);
+    return {};
+  }
+  std::vector<core::Expectation> admitted;
+  int failures = 0;
+};
+
+// NAT lookups answered with `outcome`/`binding`; liberal marks recorded.
+class FakeConntrack final : public daemon::ConntrackBackend {
+ public:
+  kernel::Status open() override { return {}; }
+  kernel::NatLookupResult lookupNat(const core::FlowKey& flow, core::NatBinding& out) override {
+    lookups.push_back(flow);
+    if (outcome == kernel::NatLookup::Failed) {
+      return {outcome, kernel::Status::error(ENOENT, "fake: no entry")};
+    }
+    out = binding;
+    return {outcome, {}};
+  }
+  kernel::Status setLiberal(const core::FlowKey& flow) override {
+    if (liberalFailures > 0) {
+      --liberalFailures;
+      return kernel::Status::error(EIO, "fake: liberal flag not set");
+    }
+    liberal.push_back(flow);
+    return {};
+  }
+  kernel::NatLookup outcome = kernel::NatLookup::NoNat;
+  core::NatBinding binding;
+  std::vector<core::FlowKey> lookups;
+  std::vector<core::FlowKey> liberal;
+  int liberalFailures = 0;
+};
+
+// Records added and removed expectations; a remove of what was never added (or already
+// removed) fails with ENOENT, like the kernel's; `removeError` fails every remove.
+class FakeExpectations final : public daemon::ExpectationBackend {
+ public:
+  kernel::Status open() override { return {}; }
+  kernel::Status add(const kernel::CtEntry& master, const core::Expectation& x) override {
+    if (addFailures > 0) {
+      --addFailures;
+      return kernel::Status::error(EBUSY, "fake: clashing expectation");
+    }
+    masters.push_back(master);
+    live.push_back(x);
+    return {};
+  }
+  kernel::Status remove(const core::Expectation& x) override {
+    removed.push_back(x);
+    if (removeError != 0) return kernel::Status::error(removeError, "fake: remove");
+    for (auto it = live.begin(); it != live.end(); ++it) {
+      if (it->src == x.src && it->dst == x.dst) {
+        live.erase(it);
+        return {};
+      }
+    }
+    return kernel::Status::error(ENOENT, "fake: no such expectation");
+  }
+  // Forgets `x` as the kernel does when the data connection arrives.
+  void use(const core::Expectation& x) {
+    std::erase_if(live,
+                  [&](const core::Expectation& e) { return e.src == x.src && e.dst == x.dst; });
+  }
+  std::vector<kernel::CtEntry> masters;
+  std::vector<core::Expectation> live;
+  std::vector<core::Expectation> removed;
+  int addFailures = 0;
+  int removeError = 0;
+};
+
+}  // namespace ftpalg::test

@@ -1,0 +1,200 @@
+// Expectation mode's admitter inside a worker, against a fake expectation table: packets come
+// after NAT with their conntrack entry; the engine sees the original tuple, each admit is an
+// expectation on that entry, and a control connection's outstanding expectations are deleted
+// when it ends.
+#include "daemon/expectation_admitter.h"
+
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <memory>
+#include <string>
+
+#include "daemon/clock.h"
+#include "daemon/queue_worker.h"
+#include "tests/support/fake_control_connection.h"
+#include "tests/support/fake_ct_nest.h"
+#include "tests/support/fake_kernel_backends.h"
+#include "tests/support/fake_queue.h"
+#include "tests/support/packet_builder.h"
+
+namespace ftpalg::test {
+namespace {
+
+using core::Dir;
+using ftpalg::testing::endpoint;
+using kernel::NfVerdict;
+
+// A client talking to 198.51.100.7:21, which DNAT sends to 10.0.0.9:21.
+class ExpectationAdmitterTest : public ::testing::Test {
+ protected:
+  const core::Endpoint client_ = endpoint("198.18.0.2:40000");
+  const core::Endpoint public_ = endpoint("198.51.100.7:21");
+  const core::Endpoint real_ = endpoint("10.0.0.9:21");
+  const kernel::CtEntry entry_{{client_, public_}, {real_, client_}};
+  const std::string pasv227_ = "227 Entering Passive Mode (10,0,0,9,156,64)\r\n";
+
+  void SetUp() override {
+    daemon::WorkerSettings s;
+    s.expectationMode = true;
+    s.queue.conntrack = true;
+    s.engine.kernelSeqAdjust = true;
+    worker_ = std::make_unique<daemon::QueueWorker>(
+        s, events_, queue_, [this, &s](daemon::WorkerLog& log) {
+          auto b = std::make_unique<FakeExpectations>();
+          backend_ = b.get();
+          return std::make_unique<daemon::ExpectationAdmitter>(std::move(b), s.engine, log);
+        });
+    ASSERT_TRUE(worker_->open().ok());
+    // At the confirm hook both NATs are done.
+    conn_.setAddresses(client_, real_, public_, client_);
+    conn_.setCt(fakeCtNest(entry_));
+  }
+  // Handshake, PASV, 227: one expectation.
+  uint32_t passive() {
+    conn_.handshake();
+    conn_.send(Dir::C2S, "PASV\r\n");
+    return conn_.send(Dir::S2C, pasv227_);
+  }
+  FakeQueue::Sent only(uint32_t id) {
+    const std::vector<FakeQueue::Sent> v = queue_.verdictsFor(id);
+    EXPECT_EQ(v.size(), 1u) << "verdicts for id " << id;
+    return v.empty() ? FakeQueue::Sent{} : v.front();
+  }
+  const daemon::WorkerStats& stats() { return worker_->stats(); }
+
+  FakeQueue queue_;
+  daemon::EventSink events_;
+  FakeExpectations* backend_ = nullptr;  // owned by the worker's admitter
+  std::unique_ptr<daemon::QueueWorker> worker_;
+  FakeControlConnection conn_{queue_, [this] { worker_->serveOnce(); }};
+};
+
+TEST_F(ExpectationAdmitterTest, AnnouncementBecomesOneExpectationOnThePacketsEntry) {
+  const uint32_t reply = passive();
+  const FakeQueue::Sent s = only(reply);
+  EXPECT_EQ(s.verdict, NfVerdict::Accept);
+  EXPECT_TRUE(s.withCt);
+  EXPECT_EQ(tcpPayload(s.payload), "227 Entering Passive Mode (198,51,100,7,156,64)\r\n");
+  ASSERT_EQ(backend_->live.size(), 1u);
+  ASSERT_EQ(backend_->masters.size(), 1u);
+  EXPECT_EQ(backend_->masters[0].orig, entry_.orig);
+  EXPECT_EQ(backend_->masters[0].reply, entry_.reply);
+  EXPECT_EQ(backend_->live[0].src.addr, client_.addr);
+  EXPECT_EQ(backend_->live[0].dst, endpoint("198.51.100.7:40000"));
+  EXPECT_EQ(backend_->live[0].natTo, endpoint("10.0.0.9:40000"));
+  EXPECT_EQ(stats().admitted.load(), 1u);
+  EXPECT_EQ(stats().noConntrack.load(), 0u);
+}
+
+TEST_F(ExpectationAdmitterTest, FinBothWaysRemovesTheOutstandingExpectations) {
+  passive();
+  conn_.send(Dir::C2S, "", core::TcpFin | core::TcpAck);
+  EXPECT_TRUE(backend_->removed.empty());  // half closed: the data connection may still come
+  conn_.send(Dir::S2C, "", core::TcpFin | core::TcpAck);
+  ASSERT_EQ(backend_->removed.size(), 1u);
+  EXPECT_EQ(backend_->removed[0].dst, endpoint("198.51.100.7:40000"));
+  EXPECT_TRUE(backend_->live.empty());
+  EXPECT_EQ(stats().expectationsRemoved.load(), 1u);
+  EXPECT_EQ(stats().expectationRemoveFailures.load(), 0u);
+}
+
+TEST_F(ExpectationAdmitterTest, RstRemovesAtOnce) {
+  passive();
+  conn_.send(Dir::C2S, "", core::TcpRst);
+  EXPECT_EQ(backend_->removed.size(), 1u);
+  EXPECT_EQ(stats().expectationsRemoved.load(), 1u);
+}
+
+TEST_F(ExpectationAdmitterTest, ARepeatedAnnouncementIsRememberedOnce) {
+  passive();
+  conn_.send(Dir::C2S, "PASV\r\n");
+  conn_.send(Dir::S2C, pasv227_);
+  EXPECT_EQ(backend_->live.size(), 2u);  // the kernel replaces it; the fake keeps both
+  conn_.send(Dir::C2S, "", core::TcpRst);
+  EXPECT_EQ(backend_->removed.size(), 1u);
+}
+
+TEST_F(ExpectationAdmitterTest, AnExpectationAlreadyUsedIsNoFailure) {
+  passive();
+  backend_->use(backend_->live.at(0));  // the data connection arrived
+  conn_.send(Dir::C2S, "", core::TcpRst);
+  EXPECT_EQ(backend_->removed.size(), 1u);
+  EXPECT_EQ(stats().expectationsRemoved.load(), 0u);
+  EXPECT_EQ(stats().expectationRemoveFailures.load(), 0u);
+}
+
+TEST_F(ExpectationAdmitterTest, RemoveFailureIsCountedAndLogged) {
+  passive();
+  backend_->removeError = EPERM;
+  ::testing::internal::CaptureStderr();
+  conn_.send(Dir::C2S, "", core::TcpRst);
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(stats().expectationRemoveFailures.load(), 1u);
+  EXPECT_EQ(stats().expectationsRemoved.load(), 0u);
+  EXPECT_NE(log.find("ftpalgd: error: queue 0: removing expectation 198.18.0.2 -> "
+                     "198.51.100.7:40000 of flow 198.18.0.2:40000-198.51.100.7:21: fake: remove: "),
+            std::string::npos)
+      << log;
+}
+
+TEST_F(ExpectationAdmitterTest, IdleControlConnectionLosesItsExpectationsAtExpiry) {
+  passive();
+  worker_->expire(daemon::monotonicNs() + core::EngineConfig{}.idleTimeoutNs + 2'000'000'000);
+  EXPECT_EQ(backend_->removed.size(), 1u);
+  EXPECT_EQ(stats().expectationsRemoved.load(), 1u);
+}
+
+TEST_F(ExpectationAdmitterTest, AddFailureDropsTheAnnouncement) {
+  backend_->addFailures = 2;  // the admit and its immediate retry
+  ::testing::internal::CaptureStderr();
+  const uint32_t reply = passive();
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(only(reply).verdict, NfVerdict::Drop);
+  EXPECT_EQ(stats().pinholeFailures.load(), 2u);
+  EXPECT_NE(log.find("ftpalgd: error: queue 0: expectation for 198.18.0.2 -> 198.51.100.7:40000 "
+                     "failed: fake: clashing expectation: "),
+            std::string::npos)
+      << log;
+}
+
+TEST_F(ExpectationAdmitterTest, PacketThatFitsNeitherDirectionOfItsEntryPassesUninspected) {
+  conn_.setAddresses(client_, endpoint("192.0.2.99:21"), public_, client_);
+  const uint32_t id = conn_.send(Dir::C2S, "", core::TcpSyn);
+  EXPECT_EQ(only(id).verdict, NfVerdict::Accept);
+  EXPECT_EQ(stats().noConntrack.load(), 1u);
+}
+
+TEST(ExpectationAdmitter, AdmitWithoutAPacketAtHandFailsClosed) {
+  daemon::WorkerStats st;
+  daemon::WorkerLog log(0, st);
+  auto b = std::make_unique<FakeExpectations>();
+  FakeExpectations* backend = b.get();
+  daemon::ExpectationAdmitter admitter(std::move(b), core::EngineConfig{}, log);
+  const core::Expectation x{endpoint("198.18.0.2:0"), endpoint("198.51.100.7:40000"),
+                            endpoint("10.0.0.9:40000"), true};
+  const kernel::Status s = admitter.admit({}, x, 1);
+  EXPECT_EQ(s.err(), ENOENT);
+  EXPECT_TRUE(backend->masters.empty());
+}
+
+TEST(CtEntryResolver, BindingOfTheEntryAtHandOnlyWhenNatted) {
+  daemon::CtEntryResolver r;
+  core::NatBinding b;
+  EXPECT_FALSE(r.resolve({}, b));
+  const kernel::CtEntry plain{{endpoint("198.18.0.2:40000"), endpoint("198.19.0.2:21")},
+                              {endpoint("198.19.0.2:21"), endpoint("198.18.0.2:40000")}};
+  r.set(&plain);
+  EXPECT_FALSE(r.resolve({}, b));
+  const kernel::CtEntry dnat{{endpoint("198.18.0.2:40000"), endpoint("198.51.100.7:21")},
+                             {endpoint("10.0.0.9:21"), endpoint("198.18.0.2:40000")}};
+  r.set(&dnat);
+  ASSERT_TRUE(r.resolve({}, b));
+  EXPECT_EQ(b.clientInside, endpoint("198.18.0.2:1").addr);
+  EXPECT_EQ(b.serverInside, endpoint("198.51.100.7:1").addr);
+  EXPECT_EQ(b.serverOutside, endpoint("10.0.0.9:1").addr);
+  EXPECT_EQ(b.clientOutside, endpoint("198.18.0.2:1").addr);
+}
+
+}  // namespace
+}  // namespace ftpalg::test
