@@ -24,8 +24,8 @@
 #include "daemon/notify.h"
 #include "daemon/queue_rules.h"
 #include "daemon/queue_worker.h"
-#include "kernel/nfqueue/nft_queue_probe.h"
-#include "kernel/nfqueue/queue_rules_text.h"
+#include "ftpalg/kernel/nft_queue_probe.h"
+#include "ftpalg/kernel/queue_rules_text.h"
 
 namespace {
 

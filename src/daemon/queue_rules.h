@@ -1,7 +1,7 @@
 // The rules that send FTP control traffic to ftpalgd's queues (--install-rules).
 //
 // Their text (`ftpalgd --print-rules`, `ftpalg rules`) is kernel::queueRulesText() in
-// src/kernel/nfqueue/queue_rules_text.h; the form comes from kernel::probeNftQueue().
+// src/ftpalg/kernel/queue_rules_text.h; the form comes from kernel::probeNftQueue().
 // QueueRules adds the same rules through libnftnl, in ftpalgd's own tables, chain `forward` at
 // the mangle priority (-150), and removes them at exit; no iptables or nft binary is run, and
 // the admin's tables are never touched:
@@ -22,7 +22,7 @@
 
 #include "daemon/config.h"
 #include "ftpalg/kernel/status.h"
-#include "kernel/nfqueue/queue_rules_text.h"
+#include "ftpalg/kernel/queue_rules_text.h"
 
 namespace ftpalg::daemon {
 

@@ -7,7 +7,7 @@
 #include <array>
 #include <string>
 
-#include "cli/event_json.h"
+#include "ftpalg/report/event_json.h"
 #include "ftpalg/core/packet.h"
 
 namespace ftpalg::daemon {
