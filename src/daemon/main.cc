@@ -25,6 +25,7 @@
 #include "daemon/queue_rules.h"
 #include "daemon/queue_worker.h"
 #include "ftpalg/kernel/nft_queue_probe.h"
+#include "ftpalg/kernel/queue_rules.h"
 #include "ftpalg/kernel/queue_rules_text.h"
 
 namespace {
@@ -157,7 +158,7 @@ int main(int argc, char** argv) {
   // The nft `queue` form where the kernel has it, else the NFQUEUE target through nft_compat.
   ftpalg::kernel::QueueFormChoice form;
   if (cfg.installRules) form = ftpalg::kernel::chooseQueueForm(ftpalg::kernel::probeNftQueue());
-  d::QueueRules installed(rules, form.form);
+  ftpalg::kernel::QueueRules installed(rules, form.form);
   if (cfg.installRules) {
     logf(LogLevel::Info, "queueing rules: {}", std::string_view(form.why).substr(2));
     if (ftpalg::kernel::Status s = installed.install(); !s.ok()) {
