@@ -15,24 +15,12 @@
 #include "cli/capture_reader.h"
 #include "cli/capture_writer.h"
 #include "ftpalg/core/engine.h"
+#include "ftpalg/report/replay_summary.h"
 
 namespace ftpalg::cli {
 
 // What FrameOutput did, for the summary.
-struct OutputStats {
-  uint64_t written = 0;         // frames written to the output (0 without --out)
-  uint64_t passedThrough = 0;   // frames not given to the engine, written unchanged
-  uint64_t accepted = 0;        // Accept verdicts applied
-  uint64_t rewritten = 0;       // Rewrite verdicts applied
-  uint64_t dropped = 0;         // Drop verdicts applied (including droppedAtEnd)
-  uint64_t held = 0;            // Hold verdicts applied
-  uint64_t heldPeak = 0;        // most frames held at once
-  uint64_t droppedAtEnd = 0;    // held frames the final expire dropped
-  uint64_t heldAtEnd = 0;       // frames still held after the final expire (not written)
-  uint64_t rewriteFailed = 0;   // Rewrite that could not be built: frame written unchanged
-  uint64_t unknownHandle = 0;   // action for a frame that is neither current nor held
-  uint64_t missingVerdict = 0;  // engine said nothing about the current frame: written as is
-};
+using report::OutputStats;
 
 class FrameOutput {
  public:

@@ -14,8 +14,7 @@
 #include "cli/replay_options.h"
 #include "cli/rules_cmd.h"
 #include "cli/status.h"
-#include "kernel/nfqueue/nft_queue_probe.h"
-#include "kernel/nfqueue/queue_rules_text.h"
+#include "ftpalg/report/replay_summary.h"
 
 namespace {
 
@@ -89,25 +88,11 @@ void addRules(CLI::App& app, ftpalg::cli::RulesOptions& o) {
 }
 
 int runRules(const ftpalg::cli::RulesOptions& options) {
-  namespace k = ftpalg::kernel;
   ftpalg::cli::RulesRequest request;
   if (ftpalg::cli::Status s = ftpalg::cli::makeRulesRequest(options, request); !s.ok()) {
     return fail(s.message());
   }
-  k::QueueFormChoice choice;
-  switch (request.form) {
-    case ftpalg::cli::QueueFormRequest::Auto:
-      choice = k::chooseQueueForm(k::probeNftQueue());
-      break;
-    case ftpalg::cli::QueueFormRequest::Nft:
-      choice = k::requestedQueueForm(k::QueueForm::Nft);
-      break;
-    case ftpalg::cli::QueueFormRequest::Iptables:
-      choice = k::requestedQueueForm(k::QueueForm::Iptables);
-      break;
-  }
-  std::fputs(k::adminRulesText(choice, request.spec, request.family, request.pinhole).c_str(),
-             stdout);
+  std::fputs(ftpalg::cli::rulesText(request).c_str(), stdout);
   return 0;
 }
 
@@ -117,12 +102,9 @@ int runReplay(const ftpalg::cli::ReplayOptions& options) {
     return fail(s.message());
   }
   if (!options.quiet) {
-    std::fputs(ftpalg::cli::formatSummary(report).c_str(), stderr);
-  } else if (!report.captureError.empty()) {
-    std::fputs(fmt::format("ftpalg: warning: {}: read stopped after frame {}: {}\n", report.input,
-                           report.framesRead, report.captureError)
-                   .c_str(),
-               stderr);
+    std::fputs(ftpalg::report::formatSummary(report).c_str(), stderr);
+  } else {
+    std::fputs(ftpalg::report::formatCaptureWarning(report).c_str(), stderr);
   }
   return 0;
 }

@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "cli/replay_options.h"
+#include "ftpalg/kernel/nft_queue_probe.h"
 
 namespace ftpalg::cli {
 namespace {
@@ -131,6 +132,22 @@ Status makeRulesRequest(const RulesOptions& options, RulesRequest& out) {
   }
   out = std::move(r);
   return {};
+}
+
+std::string rulesText(const RulesRequest& request) {
+  kernel::QueueFormChoice choice;
+  switch (request.form) {
+    case QueueFormRequest::Auto:
+      choice = kernel::chooseQueueForm(kernel::probeNftQueue());
+      break;
+    case QueueFormRequest::Nft:
+      choice = kernel::requestedQueueForm(kernel::QueueForm::Nft);
+      break;
+    case QueueFormRequest::Iptables:
+      choice = kernel::requestedQueueForm(kernel::QueueForm::Iptables);
+      break;
+  }
+  return kernel::adminRulesText(choice, request.spec, request.family, request.pinhole);
 }
 
 }  // namespace ftpalg::cli

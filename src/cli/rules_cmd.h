@@ -1,6 +1,6 @@
-// Options of `ftpalg rules` and their translation into what the kernel adapters print. Parsing
-// only: probing the kernel and printing happen in main.cc through ftpalg_kernel, so this file
-// uses the kernel headers for their plain structs and links nothing of them.
+// `ftpalg rules`: its options, their translation into what the kernel adapters print, and the
+// text itself. Its own library (ftpalg_rules) because it links ftpalg_kernel (the probe of the
+// running kernel), which `ftpalg replay` does not need.
 #pragma once
 
 #include <cstdint>
@@ -8,7 +8,7 @@
 
 #include "cli/status.h"
 #include "ftpalg/kernel/pinhole.h"
-#include "kernel/nfqueue/queue_rules_text.h"
+#include "ftpalg/kernel/queue_rules_text.h"
 
 namespace ftpalg::cli {
 
@@ -40,5 +40,9 @@ Status parseQueueRange(std::string_view text, uint16_t& first, uint16_t& count);
 
 // Checks every option; messages name the option ("--mark 0: ...").
 Status makeRulesRequest(const RulesOptions& options, RulesRequest& out);
+
+// Everything `ftpalg rules` prints for a checked request (kernel::adminRulesText). With
+// QueueFormRequest::Auto it first probes the running kernel (kernel::probeNftQueue).
+std::string rulesText(const RulesRequest& request);
 
 }  // namespace ftpalg::cli

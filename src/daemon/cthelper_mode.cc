@@ -28,8 +28,8 @@ std::string statusLine(const WorkerStats& st) {
 
 }  // namespace
 
-HelperRuleSpec helperRuleSpec(const DaemonConfig& cfg) {
-  HelperRuleSpec spec;
+kernel::HelperRuleSpec helperRuleSpec(const DaemonConfig& cfg) {
+  kernel::HelperRuleSpec spec;
   spec.helper = kHelperName;
   for (uint16_t p : cfg.ports) {
     if (std::find(spec.ports.begin(), spec.ports.end(), p) == spec.ports.end()) {
@@ -64,12 +64,12 @@ int runCthelperMode(const DaemonConfig& cfg, WorkerSettings settings, EventSink&
     logf(LogLevel::Error, "registering conntrack helper {}: {}", hc.name, s.message());
     return kExitSetup;
   }
-  const HelperRuleSpec spec = helperRuleSpec(cfg);
+  const kernel::HelperRuleSpec spec = helperRuleSpec(cfg);
   int rc = 0;
   auto teardown = [&](bool rulesInstalled) {
     if (rulesInstalled) {
-      if (kernel::Status s = removeHelperRules(); !s.ok()) {
-        logf(LogLevel::Error, "removing table inet {}: {}", kHelperTable, s.message());
+      if (kernel::Status s = kernel::removeHelperRules(); !s.ok()) {
+        logf(LogLevel::Error, "removing table inet {}: {}", kernel::kHelperTable, s.message());
         rc = kExitSetup;
       }
     }
@@ -86,13 +86,13 @@ int runCthelperMode(const DaemonConfig& cfg, WorkerSettings settings, EventSink&
     }
   };
   if (cfg.installRules) {
-    if (kernel::Status s = installHelperRules(spec); !s.ok()) {
-      logf(LogLevel::Error, "installing table inet {}: {}", kHelperTable, s.message());
+    if (kernel::Status s = kernel::installHelperRules(spec); !s.ok()) {
+      logf(LogLevel::Error, "installing table inet {}: {}", kernel::kHelperTable, s.message());
       teardown(false);
       return kExitSetup;
     }
-    logf(LogLevel::Info, "installed table inet {} (ct helper {} for tcp dport {})", kHelperTable,
-         kHelperObject, fmt::join(spec.ports, ","));
+    logf(LogLevel::Info, "installed table inet {} (ct helper {} for tcp dport {})", kernel::kHelperTable,
+         kernel::kHelperObject, fmt::join(spec.ports, ","));
   }
   if (kernel::Status s = helper.setEnabled(true); !s.ok()) {
     logf(LogLevel::Error, "enabling conntrack helper {}: {}", hc.name, s.message());

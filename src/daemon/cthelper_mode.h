@@ -9,13 +9,13 @@
 
 #include "daemon/config.h"
 #include "daemon/event_sink.h"
-#include "daemon/helper_rules.h"
+#include "ftpalg/kernel/helper_rules.h"
 #include "daemon/queue_worker.h"
 
 namespace ftpalg::daemon {
 
 // The helper rules of `cfg` (helper name, control ports).
-HelperRuleSpec helperRuleSpec(const DaemonConfig& cfg);
+kernel::HelperRuleSpec helperRuleSpec(const DaemonConfig& cfg);
 
 // Serves until one of `sigs` (blocked by the caller) is SIGTERM or SIGINT. `settings` is the
 // pinhole-mode worker configuration of the one queue; this adds what expectation mode needs.

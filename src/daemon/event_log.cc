@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "cli/event_json.h"
+#include "ftpalg/report/event_json.h"
 #include "daemon/clock.h"
 #include "daemon/text.h"
 
@@ -18,7 +18,7 @@ void EventLog::record(const core::Event& ev, uint64_t nowNs) {
   if (sink_.enabled()) {
     core::Event wall = ev;  // JSON carries wall-clock time; the engine runs on CLOCK_MONOTONIC
     wall.tsNs = static_cast<uint64_t>(static_cast<int64_t>(ev.tsNs) + realtimeOffsetNs_);
-    cli::appendEventJson(wall, json_);
+    report::appendEventJson(wall, json_);
     json_.push_back('\n');
   }
   const std::string_view kind = core::eventKindName(ev.kind);

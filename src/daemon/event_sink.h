@@ -1,5 +1,5 @@
 // Where ftpalgd writes events: JSON lines (the schema of `ftpalg replay --events`, written by
-// cli::appendEventJson) to a file or stdout. Shared by the queue threads: each hands over the
+// report::appendEventJson) to a file or stdout. Shared by the queue threads: each hands over the
 // lines of one receive batch at once.
 #pragma once
 

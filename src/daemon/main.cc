@@ -21,8 +21,9 @@
 #include "daemon/queue_rules.h"
 #include "daemon/queue_worker.h"
 #include "daemon/serve_loop.h"
-#include "kernel/nfqueue/nft_queue_probe.h"
-#include "kernel/nfqueue/queue_rules_text.h"
+#include "ftpalg/kernel/nft_queue_probe.h"
+#include "ftpalg/kernel/queue_rules.h"
+#include "ftpalg/kernel/queue_rules_text.h"
 
 namespace {
 
@@ -96,7 +97,7 @@ int main(int argc, char** argv) {
   if (cl.printRules && (cfg.kernelMode == d::KernelMode::Cthelper ||
                         (cfg.kernelMode == d::KernelMode::Auto &&
                          d::chooseKernelMode(cfg.kernelMode).mode == d::KernelMode::Cthelper))) {
-    std::fputs(d::helperRulesText(d::helperRuleSpec(cfg)).c_str(), stdout);
+    std::fputs(ftpalg::kernel::helperRulesText(d::helperRuleSpec(cfg)).c_str(), stdout);
     return 0;
   }
   if (cl.printRules) {
@@ -153,7 +154,7 @@ int main(int argc, char** argv) {
   // The nft `queue` form where the kernel has it, else the NFQUEUE target through nft_compat.
   ftpalg::kernel::QueueFormChoice form;
   if (cfg.installRules) form = ftpalg::kernel::chooseQueueForm(ftpalg::kernel::probeNftQueue());
-  d::QueueRules installed(rules, form.form);
+  ftpalg::kernel::QueueRules installed(rules, form.form);
   if (cfg.installRules) {
     logf(LogLevel::Info, "queueing rules: {}", std::string_view(form.why).substr(2));
     if (ftpalg::kernel::Status s = installed.install(); !s.ok()) {

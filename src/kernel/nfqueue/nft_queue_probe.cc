@@ -1,4 +1,4 @@
-#include "kernel/nfqueue/nft_queue_probe.h"
+#include "ftpalg/kernel/nft_queue_probe.h"
 
 #include <fmt/format.h>
 #include <libmnl/libmnl.h>

@@ -16,7 +16,9 @@ namespace ftpalg::kernel::nft {
 
 class NftBatch {
  public:
-  static constexpr size_t kMaxMessages = 32;
+  // The largest batch: ftpalgd's queueing rules in the iptables form, two tables of a chain and
+  // two rules for each of 8 control ports (36 messages).
+  static constexpr size_t kMaxMessages = 64;
 
   // `buf` must stay valid while the batch lives; messages are accepted while they fit in half
   // of it (the other half absorbs the one message that crosses the limit). `seq` numbers the

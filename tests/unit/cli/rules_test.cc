@@ -119,5 +119,20 @@ TEST(MakeRulesRequest, ErrorsNameTheOption) {
             "--family arp: expected inet, ip or ip6");
 }
 
+TEST(RulesText, AnAskedFormIsPrintedWithoutProbing) {
+  RulesOptions o;
+  o.queueForm = "iptables";
+  o.queues = "2-3";
+  RulesRequest r;
+  ASSERT_TRUE(makeRulesRequest(o, r).ok());
+  EXPECT_EQ(rulesText(r),
+            kernel::adminRulesText(kernel::requestedQueueForm(kernel::QueueForm::Iptables), r.spec,
+                                   r.family, r.pinhole));
+  o.queueForm = "nft";
+  ASSERT_TRUE(makeRulesRequest(o, r).ok());
+  EXPECT_EQ(rulesText(r), kernel::adminRulesText(kernel::requestedQueueForm(kernel::QueueForm::Nft),
+                                                 r.spec, r.family, r.pinhole));
+}
+
 }  // namespace
 }  // namespace ftpalg::cli

@@ -1,4 +1,4 @@
-#include "kernel/nfqueue/queue_rules_text.h"
+#include "ftpalg/kernel/queue_rules_text.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "cli/event_json.h"
+#include "ftpalg/report/event_json.h"
 
 #include <gtest/gtest.h>
 
@@ -6,9 +6,11 @@
 
 #include "tests/support/packet_builder.h"
 
-namespace ftpalg::cli {
+namespace ftpalg::test {
 namespace {
 
+using ftpalg::report::appendEventJson;
+using ftpalg::report::JsonWriter;
 using ftpalg::testing::endpoint;
 using ftpalg::testing::ipFromText;
 
@@ -205,4 +207,4 @@ TEST(EventJson, AppendsToWhatIsThere) {
 }
 
 }  // namespace
-}  // namespace ftpalg::cli
+}  // namespace ftpalg::test

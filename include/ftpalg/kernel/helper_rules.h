@@ -21,8 +21,9 @@
 
 #include "ftpalg/kernel/status.h"
 
-namespace ftpalg::daemon {
+namespace ftpalg::kernel {
 
+// Which helper the rules attach, and to which control ports.
 struct HelperRuleSpec {
   std::string helper = "ftpalg";    // registered helper name
   std::vector<uint16_t> ports{21};  // control ports, 21 first
@@ -35,7 +36,8 @@ inline constexpr const char* kHelperObject = "ftpalg-ftp";
 std::string helperRulesText(const HelperRuleSpec& spec);
 
 // Replaces a stale table of the same name and adds it; remove() deletes it (absent is fine).
-kernel::Status installHelperRules(const HelperRuleSpec& spec);
-kernel::Status removeHelperRules();
+// Each is one nf_tables transaction (install: two) on a netlink socket of its own.
+Status installHelperRules(const HelperRuleSpec& spec);
+Status removeHelperRules();
 
-}  // namespace ftpalg::daemon
+}  // namespace ftpalg::kernel

@@ -9,7 +9,7 @@
 // traverses the scratch chain. Needs CAP_NET_ADMIN in the current network namespace.
 #pragma once
 
-#include "kernel/nfqueue/queue_rules_text.h"
+#include "ftpalg/kernel/queue_rules_text.h"
 
 namespace ftpalg::kernel {
 

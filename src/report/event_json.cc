@@ -1,11 +1,11 @@
-#include "cli/event_json.h"
+#include "ftpalg/report/event_json.h"
 
 #include <cassert>
 
 #include "ftpalg/core/ftp_parser.h"
 #include "ftpalg/core/types.h"
 
-namespace ftpalg::cli {
+namespace ftpalg::report {
 
 void JsonWriter::raw(std::string_view s) { out_.append(s.data(), s.data() + s.size()); }
 
@@ -258,4 +258,4 @@ void appendEventJson(const core::Event& event, fmt::memory_buffer& out) {
   w.endObject();
 }
 
-}  // namespace ftpalg::cli
+}  // namespace ftpalg::report

@@ -1,5 +1,5 @@
-// JSON output for the CLI and the daemon: a small streaming writer and the JSON-lines form of a
-// core::Event.
+// The event schema, shared by the CLI and the daemon: a small streaming JSON writer and the
+// JSON-lines form of a core::Event.
 //
 // Ownership: JsonWriter appends to a caller-owned fmt::memory_buffer; nothing else is kept.
 #pragma once
@@ -13,7 +13,7 @@
 
 #include "ftpalg/core/engine.h"
 
-namespace ftpalg::cli {
+namespace ftpalg::report {
 
 // Writes compact JSON (no spaces) into a buffer; inserts commas itself. Keys and strings are
 // escaped per RFC 8259; bytes that are not valid UTF-8 become U+FFFD. Nesting deeper than
@@ -58,4 +58,5 @@ class JsonWriter {
 // "parse_error" follows "reason" only when the event carries one.
 void appendEventJson(const core::Event& event, fmt::memory_buffer& out);
 
-}  // namespace ftpalg::cli
+}  // namespace ftpalg::report
+

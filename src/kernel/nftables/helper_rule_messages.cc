@@ -1,0 +1,129 @@
+#include "kernel/nftables/helper_rule_messages.h"
+
+#include <arpa/inet.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/object.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/table.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netlink.h>
+#include <netinet/in.h>
+
+#include <memory>
+
+#include "kernel/nftables/rule_parts.h"
+
+namespace ftpalg::kernel::nft {
+namespace {
+
+constexpr const char* kChain = "pre";
+
+struct RuleFree {
+  void operator()(nftnl_rule* r) const { nftnl_rule_free(r); }
+};
+struct ChainFree {
+  void operator()(nftnl_chain* c) const { nftnl_chain_free(c); }
+};
+struct TableFree {
+  void operator()(nftnl_table* t) const { nftnl_table_free(t); }
+};
+struct ObjFree {
+  void operator()(nftnl_obj* o) const { nftnl_obj_free(o); }
+};
+
+bool appendTable(NftBatch& b, std::string_view label) {
+  std::unique_ptr<nftnl_table, TableFree> t(nftnl_table_alloc());
+  nftnl_table_set_str(t.get(), NFTNL_TABLE_NAME, kHelperTable);
+  nlmsghdr* nlh = b.begin(NFT_MSG_NEWTABLE, NFPROTO_INET, NLM_F_CREATE, label);
+  if (nlh == nullptr) return false;
+  nftnl_table_nlmsg_build_payload(nlh, t.get());
+  return b.end();
+}
+
+// No l3proto in an inet table: the kernel looks the helper up for IPv4 and IPv6.
+bool appendHelperObject(NftBatch& b, const HelperRuleSpec& spec, std::string_view label) {
+  std::unique_ptr<nftnl_obj, ObjFree> o(nftnl_obj_alloc());
+  nftnl_obj_set_str(o.get(), NFTNL_OBJ_TABLE, kHelperTable);
+  nftnl_obj_set_str(o.get(), NFTNL_OBJ_NAME, kHelperObject);
+  nftnl_obj_set_u32(o.get(), NFTNL_OBJ_TYPE, NFT_OBJECT_CT_HELPER);
+  nftnl_obj_set_u32(o.get(), NFTNL_OBJ_FAMILY, NFPROTO_INET);
+  nftnl_obj_set_str(o.get(), NFTNL_OBJ_CT_HELPER_NAME, spec.helper.c_str());
+  nftnl_obj_set_u8(o.get(), NFTNL_OBJ_CT_HELPER_L4PROTO, IPPROTO_TCP);
+  nlmsghdr* nlh = b.begin(NFT_MSG_NEWOBJ, NFPROTO_INET, NLM_F_CREATE, label);
+  if (nlh == nullptr) return false;
+  nftnl_obj_nlmsg_build_payload(nlh, o.get());
+  return b.end();
+}
+
+bool appendChain(NftBatch& b, std::string_view label) {
+  std::unique_ptr<nftnl_chain, ChainFree> c(nftnl_chain_alloc());
+  nftnl_chain_set_str(c.get(), NFTNL_CHAIN_TABLE, kHelperTable);
+  nftnl_chain_set_str(c.get(), NFTNL_CHAIN_NAME, kChain);
+  nftnl_chain_set_str(c.get(), NFTNL_CHAIN_TYPE, "filter");
+  nftnl_chain_set_u32(c.get(), NFTNL_CHAIN_HOOKNUM, NF_INET_PRE_ROUTING);
+  nftnl_chain_set_s32(c.get(), NFTNL_CHAIN_PRIO, 0);
+  nftnl_chain_set_u32(c.get(), NFTNL_CHAIN_POLICY, NF_ACCEPT);
+  nlmsghdr* nlh = b.begin(NFT_MSG_NEWCHAIN, NFPROTO_INET, NLM_F_CREATE, label);
+  if (nlh == nullptr) return false;
+  nftnl_chain_nlmsg_build_payload(nlh, c.get());
+  return b.end();
+}
+
+// tcp dport PORT ct state new ct helper set "ftpalg-ftp"
+bool appendRule(NftBatch& b, uint16_t port, std::string_view label) {
+  std::unique_ptr<nftnl_rule, RuleFree> r(nftnl_rule_alloc());
+  nftnl_rule_set_str(r.get(), NFTNL_RULE_TABLE, kHelperTable);
+  nftnl_rule_set_str(r.get(), NFTNL_RULE_CHAIN, kChain);
+  nftnl_rule_set_u32(r.get(), NFTNL_RULE_FAMILY, NFPROTO_INET);
+
+  nftnl_rule_add_expr(r.get(), metaL4protoExpr());
+  const uint8_t tcp = IPPROTO_TCP;
+  nftnl_rule_add_expr(r.get(), cmpExpr(NFT_CMP_EQ, &tcp, sizeof tcp));
+
+  nftnl_rule_add_expr(r.get(), tcpPortExpr(2));
+  const uint16_t dport = htons(port);
+  nftnl_rule_add_expr(r.get(), cmpExpr(NFT_CMP_EQ, &dport, sizeof dport));
+
+  nftnl_expr* ct = nftnl_expr_alloc("ct");
+  nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
+  nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+  nftnl_rule_add_expr(r.get(), ct);
+  const uint32_t newBit = NF_CT_STATE_BIT(IP_CT_NEW);
+  const uint32_t zero = 0;
+  nftnl_expr* bw = nftnl_expr_alloc("bitwise");
+  nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+  nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+  nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_LEN, sizeof newBit);
+  nftnl_expr_set(bw, NFTNL_EXPR_BITWISE_MASK, &newBit, sizeof newBit);
+  nftnl_expr_set(bw, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof zero);
+  nftnl_rule_add_expr(r.get(), bw);
+  nftnl_rule_add_expr(r.get(), cmpExpr(NFT_CMP_NEQ, &zero, sizeof zero));
+
+  nftnl_expr* ref = nftnl_expr_alloc("objref");
+  nftnl_expr_set_u32(ref, NFTNL_EXPR_OBJREF_IMM_TYPE, NFT_OBJECT_CT_HELPER);
+  nftnl_expr_set_str(ref, NFTNL_EXPR_OBJREF_IMM_NAME, kHelperObject);
+  nftnl_rule_add_expr(r.get(), ref);
+
+  nlmsghdr* nlh = b.begin(NFT_MSG_NEWRULE, NFPROTO_INET, NLM_F_APPEND | NLM_F_CREATE, label);
+  if (nlh == nullptr) return false;
+  nftnl_rule_nlmsg_build_payload(nlh, r.get());
+  return b.end();
+}
+
+}  // namespace
+
+bool appendHelperRules(NftBatch& batch, const HelperRuleSpec& spec, std::string_view label) {
+  if (!appendTable(batch, label) || !appendHelperObject(batch, spec, label) ||
+      !appendChain(batch, label)) {
+    return false;
+  }
+  for (uint16_t port : spec.ports) {
+    if (!appendRule(batch, port, label)) return false;
+  }
+  return true;
+}
+
+}  // namespace ftpalg::kernel::nft

@@ -1,0 +1,178 @@
+// nf_tables message building for ftpalgd's queueing tables, checked by parsing the messages back
+// (no kernel needed).
+#include "kernel/nftables/queue_rule_messages.h"
+
+#include <gtest/gtest.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/table.h>
+#include <linux/netfilter.h>
+
+#include <array>
+#include <string>
+#include <vector>
+
+#include "tests/unit/kernel/nft_message_reader.h"
+
+namespace ftpalg::test {
+namespace {
+
+using kernel::QueueForm;
+using kernel::QueueRuleSpec;
+using kernel::nft::NftBatch;
+
+QueueRuleSpec spec(uint16_t first, uint16_t count, std::vector<uint16_t> ports, bool bypass) {
+  QueueRuleSpec s;
+  s.firstQueue = first;
+  s.queueCount = count;
+  s.ports = std::move(ports);
+  s.bypass = bypass;
+  return s;
+}
+
+// Table name of a NEWTABLE message.
+std::string tableName(const nlmsghdr* nlh) {
+  nftnl_table* t = nftnl_table_alloc();
+  EXPECT_EQ(nftnl_table_nlmsg_parse(nlh, t), 0);
+  std::string name = nftnl_table_get_str(t, NFTNL_TABLE_NAME);
+  nftnl_table_free(t);
+  return name;
+}
+
+// The chain every queueing table holds: forward, filter, hook forward, mangle priority, no
+// policy (accept).
+void expectForwardChain(const nlmsghdr* nlh) {
+  nftnl_chain* c = nftnl_chain_alloc();
+  ASSERT_EQ(nftnl_chain_nlmsg_parse(nlh, c), 0);
+  EXPECT_STREQ(nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE), "ftpalg_queue");
+  EXPECT_STREQ(nftnl_chain_get_str(c, NFTNL_CHAIN_NAME), "forward");
+  EXPECT_STREQ(nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE), "filter");
+  EXPECT_EQ(nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM), uint32_t{NF_INET_FORWARD});
+  EXPECT_EQ(nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO), -150);
+  EXPECT_FALSE(nftnl_chain_is_set(c, NFTNL_CHAIN_POLICY));
+  nftnl_chain_free(c);
+}
+
+// The match of one rule: tcp, then the port field at `offset` (2 dport, 0 sport) equal to
+// `portHex` (network byte order), then `verdict`.
+std::vector<std::string> rule(const std::string& offset, const std::string& portHex,
+                              const std::string& verdict) {
+  return {"meta l4proto -> r1", "cmp eq r1 06", "payload th+" + offset + "/2 -> r1",
+          "cmp eq r1 " + portHex, verdict};
+}
+
+constexpr uint16_t kCreate = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE;
+constexpr uint16_t kAppend = kCreate | NLM_F_APPEND;
+
+TEST(QueueRuleMessages, NftFormIsOneInetTableOfQueueRules) {
+  std::vector<char> buf(64 * 1024);
+  NftBatch batch(buf, 100);
+  ASSERT_TRUE(appendQueueRules(batch, spec(3, 2, {21, 2121}, true), QueueForm::Nft, "nft: q"));
+  ASSERT_TRUE(batch.finish());
+  const auto msgs = batchMessages(batch);
+  ASSERT_EQ(msgs.size(), 8u);  // BEGIN, table, chain, 2 ports x 2 directions, END
+  EXPECT_EQ(msgs[0]->nlmsg_type, NFNL_MSG_BATCH_BEGIN);
+  EXPECT_EQ(msgs[7]->nlmsg_type, NFNL_MSG_BATCH_END);
+  for (size_t i = 1; i < 7; ++i) EXPECT_EQ(nfgenFamily(msgs[i]), NFPROTO_INET) << i;
+
+  EXPECT_EQ(msgs[1]->nlmsg_type, nftMsgType(NFT_MSG_NEWTABLE));
+  EXPECT_EQ(msgs[1]->nlmsg_flags, kCreate);
+  EXPECT_EQ(tableName(msgs[1]), "ftpalg_queue");
+  EXPECT_EQ(msgs[2]->nlmsg_type, nftMsgType(NFT_MSG_NEWCHAIN));
+  EXPECT_EQ(msgs[2]->nlmsg_flags, kCreate);
+  expectForwardChain(msgs[2]);
+
+  const std::string queue = "queue 3+2 flags 1";  // num 3-4 bypass
+  const std::vector<std::vector<std::string>> want = {
+      rule("2", "0015", queue), rule("0", "0015", queue),   // 21: dport, then sport
+      rule("2", "0849", queue), rule("0", "0849", queue)};  // 2121
+  for (size_t i = 0; i < want.size(); ++i) {
+    EXPECT_EQ(msgs[3 + i]->nlmsg_type, nftMsgType(NFT_MSG_NEWRULE));
+    EXPECT_EQ(msgs[3 + i]->nlmsg_flags, kAppend);
+    EXPECT_EQ(attrText(findAttr(attrsOf(msgs[3 + i]), NFTA_RULE_TABLE)), "ftpalg_queue");
+    EXPECT_EQ(attrText(findAttr(attrsOf(msgs[3 + i]), NFTA_RULE_CHAIN)), "forward");
+    EXPECT_EQ(ruleExprs(msgs[3 + i]), want[i]) << i;
+  }
+}
+
+TEST(QueueRuleMessages, IptablesFormIsIpAndIp6TablesOfNfqueueTargets) {
+  std::vector<char> buf(64 * 1024);
+  NftBatch batch(buf, 100);
+  ASSERT_TRUE(appendQueueRules(batch, spec(3, 2, {21}, true), QueueForm::Iptables, "nft: q"));
+  ASSERT_TRUE(batch.finish());
+  const auto msgs = batchMessages(batch);
+  ASSERT_EQ(msgs.size(), 10u);  // BEGIN, (table, chain, dport, sport) x 2, END
+  // xt_NFQ_info_v3 in host order: queuenum 3, queues_total 2, flags NFQ_FLAG_BYPASS, padding.
+  const std::string target = "target NFQUEUE rev 3 info 0300020001000000";
+  const std::array<uint8_t, 2> families = {NFPROTO_IPV4, NFPROTO_IPV6};
+  for (size_t f = 0; f < families.size(); ++f) {
+    const size_t at = 1 + 4 * f;
+    for (size_t i = at; i < at + 4; ++i) EXPECT_EQ(nfgenFamily(msgs[i]), families[f]) << i;
+    EXPECT_EQ(msgs[at]->nlmsg_type, nftMsgType(NFT_MSG_NEWTABLE));
+    EXPECT_EQ(tableName(msgs[at]), "ftpalg_queue");
+    expectForwardChain(msgs[at + 1]);
+    EXPECT_EQ(ruleExprs(msgs[at + 2]), rule("2", "0015", target));
+    EXPECT_EQ(ruleExprs(msgs[at + 3]), rule("0", "0015", target));
+    EXPECT_EQ(msgs[at + 3]->nlmsg_flags, kAppend);
+  }
+}
+
+TEST(QueueRuleMessages, FailClosedRulesHaveNoBypass) {
+  std::vector<char> buf(64 * 1024);
+  for (QueueForm form : {QueueForm::Nft, QueueForm::Iptables}) {
+    NftBatch batch(buf, 1);
+    ASSERT_TRUE(appendQueueRules(batch, spec(7, 1, {21}, false), form, "nft: q"));
+    ASSERT_TRUE(batch.finish());
+    const auto msgs = batchMessages(batch);
+    ASSERT_GE(msgs.size(), 5u);
+    EXPECT_EQ(ruleExprs(msgs[3]).back(), form == QueueForm::Nft
+                                             ? "queue 7+1 flags 0"
+                                             : "target NFQUEUE rev 3 info 0700010000000000");
+  }
+}
+
+TEST(QueueRuleMessages, EveryMessageCarriesTheLabel) {
+  std::vector<char> buf(64 * 1024);
+  NftBatch batch(buf, 10);
+  ASSERT_TRUE(appendQueueRules(batch, spec(0, 1, {21}, false), QueueForm::Iptables,
+                               "nft: add NFQUEUE rules"));
+  ASSERT_TRUE(batch.finish());
+  ASSERT_EQ(batch.messageCount(), 8u);
+  for (uint32_t seq = batch.firstSeq(); seq < batch.firstSeq() + 8; ++seq) {
+    EXPECT_EQ(batch.label(seq), "nft: add NFQUEUE rules") << seq;
+  }
+}
+
+TEST(QueueRuleMessages, EightControlPortsInTheIptablesFormFitOneBatch) {
+  std::vector<char> buf(64 * 1024);
+  NftBatch batch(buf, 1);
+  ASSERT_TRUE(appendQueueRules(batch,
+                               spec(0, 4, {21, 2121, 2122, 2123, 2124, 2125, 2126, 2127}, false),
+                               QueueForm::Iptables, "nft: q"));
+  ASSERT_TRUE(batch.finish());
+  EXPECT_EQ(batch.messageCount(), 36u);  // 2 families x (table, chain, 8 ports x 2 rules)
+}
+
+TEST(QueueRuleMessages, FailsCleanlyWhenTheBufferIsTooSmall) {
+  std::array<char, 1024> buf{};
+  NftBatch batch(buf, 1);
+  EXPECT_FALSE(appendQueueRules(batch, spec(0, 1, {21, 2121}, false), QueueForm::Nft, "nft: q"));
+  EXPECT_FALSE(batch.ok());
+}
+
+TEST(QueueRuleMessages, Families) {
+  EXPECT_EQ(std::vector<uint16_t>(kernel::nft::queueFamilies(QueueForm::Nft).begin(),
+                                  kernel::nft::queueFamilies(QueueForm::Nft).end()),
+            (std::vector<uint16_t>{NFPROTO_INET}));
+  EXPECT_EQ(std::vector<uint16_t>(kernel::nft::queueFamilies(QueueForm::Iptables).begin(),
+                                  kernel::nft::queueFamilies(QueueForm::Iptables).end()),
+            (std::vector<uint16_t>{NFPROTO_IPV4, NFPROTO_IPV6}));
+  const auto all = kernel::nft::allQueueFamilies();
+  EXPECT_EQ(std::vector<uint16_t>(all.begin(), all.end()),
+            (std::vector<uint16_t>{NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6}));
+  EXPECT_STREQ(kernel::nft::familyName(NFPROTO_INET), "inet");
+  EXPECT_STREQ(kernel::nft::familyName(NFPROTO_IPV4), "ip");
+  EXPECT_STREQ(kernel::nft::familyName(NFPROTO_IPV6), "ip6");
+}
+
+}  // namespace
+}  // namespace ftpalg::test
