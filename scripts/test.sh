@@ -15,8 +15,8 @@ bash scripts/install-deps.sh test
 
 step() { printf '\n=== %s\n' "$*"; }
 
-step "shellcheck (scripts/lint.sh shell)"
-bash scripts/lint.sh shell
+step "lint: shellcheck, clang-format (scripts/lint.sh; also ctest -L lint)"
+bash scripts/lint.sh all
 
 step "release build"
 cmake -S . -B "$root/release" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFTPALG_WERROR=ON >/dev/null

@@ -15,7 +15,7 @@
 #include "ftpalg/core/engine.h"
 #include "ftpalg/core/packet.h"
 #include "ftpalg/kernel/status.h"
-#include "kernel/nfqueue/queue_socket.h"
+#include "ftpalg/kernel/queue_socket.h"
 
 namespace ftpalg::daemon {
 

@@ -7,7 +7,7 @@
 #include <span>
 
 #include "ftpalg/kernel/status.h"
-#include "kernel/nfqueue/queue_socket.h"
+#include "ftpalg/kernel/queue_socket.h"
 
 namespace ftpalg::daemon {
 

@@ -26,7 +26,7 @@
 #include "daemon/worker_stats.h"
 #include "ftpalg/core/engine.h"
 #include "ftpalg/kernel/pinhole.h"
-#include "kernel/nfqueue/queue_socket.h"
+#include "ftpalg/kernel/queue_socket.h"
 
 namespace ftpalg::daemon {
 

@@ -14,10 +14,7 @@ add_test(NAME netns_e2e_setup
 set_tests_properties(netns_e2e_setup PROPERTIES LABELS netns TIMEOUT 1200
                      FIXTURES_SETUP ftpalg_e2e RESOURCE_LOCK ftpalg_netns_e2e)
 
-set(FTPALG_E2E_MODES kernel-helper)
-if(TARGET ftpalgd)
-  list(APPEND FTPALG_E2E_MODES ftpalgd)
-endif()
+set(FTPALG_E2E_MODES kernel-helper ftpalgd)
 foreach(mode IN LISTS FTPALG_E2E_MODES)
   set(daemon_args)
   if(mode STREQUAL "ftpalgd")

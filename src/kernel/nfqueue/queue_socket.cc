@@ -1,4 +1,4 @@
-#include "kernel/nfqueue/queue_socket.h"
+#include "ftpalg/kernel/queue_socket.h"
 
 // The kernel header first: it defines NFQA_SKB_CSUMNOTREADY, which the copy bundled with
 // libnetfilter_queue 1.0.5 lacks (both use the same include guard).
