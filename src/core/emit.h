@@ -17,14 +17,6 @@
 
 namespace ftpalg::core {
 
-// The segment being processed and its acknowledgement data as they must be forwarded.
-struct Outgoing {
-  const PacketView* view = nullptr;
-  HeldSeg cur;      // the segment as a (potentially held) packet
-  uint32_t ack = 0;
-  std::array<SackBlock, kMaxSackBlocks> sack{};
-};
-
 // Builds packet actions from the pool's flight bytes and rewrite maps.
 class Emitter {
  public:

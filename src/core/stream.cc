@@ -101,6 +101,25 @@ void Stream::trimAcked(DirState& o, uint32_t origAck) {
   pool_.releaseIfIdle(o);
 }
 
+Outgoing Stream::outgoing(DirState& os, const PacketView& v, uint64_t handle) {
+  Outgoing o;
+  o.view = &v;
+  o.cur.handle = handle;
+  o.cur.seq = v.seq;
+  o.cur.len = static_cast<uint32_t>(v.payload.size());
+  o.cur.ack = v.ack;
+  o.cur.flags = v.flags;
+  o.cur.sackCount = v.sackCount;
+  for (uint8_t j = 0; j < v.sackCount; ++j) o.cur.sack[j] = v.sack[j];
+  o.ack = (v.flags & TcpAck) != 0 && os.started ? mapAck(os, v.ack) : v.ack;
+  for (uint8_t j = 0; j < v.sackCount; ++j) {
+    o.sack[j] = os.started ? SackBlock{mapSackEdge(os, v.sack[j].left),
+                                       mapSackEdge(os, v.sack[j].right)}
+                           : v.sack[j];
+  }
+  return o;
+}
+
 uint32_t Stream::mapAck(DirState& o, uint32_t ack) {
   DirBuffer* b = pool_.get(o);
   if (cfg_.ackSpace == AckSpace::Rewritten || cfg_.kernelSeqAdjust) {

@@ -4,6 +4,7 @@
 // between the original and the rewritten stream.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <span>
 
@@ -33,6 +34,14 @@ struct Classified {
 // Why new bytes could not be stored.
 enum class StoreResult : uint8_t { Stored, PoolExhausted, RewriteTableFull, BufferOverflow };
 
+// The segment being processed and its acknowledgement data as they must be forwarded.
+struct Outgoing {
+  const PacketView* view = nullptr;
+  HeldSeg cur;      // the segment as a (potentially held) packet
+  uint32_t ack = 0;
+  std::array<SackBlock, kMaxSackBlocks> sack{};
+};
+
 // Stream rules over the DirStates of a session and the shared buffer pool.
 class Stream {
  public:
@@ -52,6 +61,9 @@ class Stream {
     DirBuffer* b = pool_.get(d);
     return b ? b->map.toRewritten(orig) : seqAdd(orig, d.baseDelta);
   }
+  // Segment `v` as a packet, its acknowledgement and SACK blocks (numbers of the peer's stream
+  // `os`) mapped as they must be forwarded.
+  Outgoing outgoing(DirState& os, const PacketView& v, uint64_t handle);
   // An acknowledgement of direction `o`'s stream as it must be forwarded; trims o's flight.
   uint32_t mapAck(DirState& o, uint32_t ack);
   // A SACK edge of direction `o`'s stream as it must be forwarded.
