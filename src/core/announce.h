@@ -21,9 +21,9 @@ struct Announcement {
   Dir dir = Dir::C2S;
   const WireForm* form = nullptr;
   AddrParse parse;
-  bool solicited = true;    // replies: answers a pending command of the form's kind
+  bool solicited = true;  // replies: answers a pending command of the form's kind
   std::string_view line;
-  uint32_t lineSeq = 0;     // original seq of line[0]
+  uint32_t lineSeq = 0;  // original seq of line[0]
   uint64_t handle = 0;
   uint64_t nowNs = 0;
 };

@@ -16,9 +16,9 @@ void ControlLines::onLine(const LineContext& c, std::string_view line, uint32_t 
 void ControlLines::onBadLine(const LineContext& c, std::string_view line, ParseError err) {
   counters_.add(err == ParseError::LineTooLong ? Counter::LineTooLong : Counter::BadLine);
   const DirState& ds = c.s.at(c.dir);
-  const bool looks = c.dir == Dir::C2S ? mayBeAnnouncingCommand(line.substr(0, 4))
-                                       : mayBeAnnouncingReply(line.substr(0, 4),
-                                                              ds.reply.inMulti, ds.reply.code);
+  const bool looks = c.dir == Dir::C2S
+                         ? mayBeAnnouncingCommand(line.substr(0, 4))
+                         : mayBeAnnouncingReply(line.substr(0, 4), ds.reply.inMulti, ds.reply.code);
   if (!looks) return;
   // A line that could have been an announcement but is not a valid line: say so, admit nothing.
   Event* e = event(c, EventKind::Malformed);

@@ -3,7 +3,10 @@
 namespace ftpalg::core {
 
 DirBufferPool::DirBufferPool(size_t count, size_t maxInFlight, size_t maxLine)
-    : maxInFlight_(maxInFlight), maxLine_(maxLine), bufs_(count), flight_(count * maxInFlight),
+    : maxInFlight_(maxInFlight),
+      maxLine_(maxLine),
+      bufs_(count),
+      flight_(count * maxInFlight),
       lines_(count * (maxLine + 2)) {
   for (size_t i = 0; i < bufs_.size(); ++i) {
     bufs_[i].nextFree = i + 1 < bufs_.size() ? static_cast<uint32_t>(i + 1) : kNone;

@@ -13,7 +13,10 @@ constexpr uint16_t kDefaultMss = 536;
 }  // namespace
 
 Emitter::Emitter(const EngineConfig& cfg, DirBufferPool& pool, Stream& stream, Counters& counters)
-    : cfg_(cfg), pool_(pool), stream_(stream), counters_(counters),
+    : cfg_(cfg),
+      pool_(pool),
+      stream_(stream),
+      counters_(counters),
       scratch_(2 * (cfg.maxInFlight + 65536)) {}
 
 void Emitter::forwardAsIs(DirState& ds, const Outgoing& o, uint32_t origSeq, Actions& out) {

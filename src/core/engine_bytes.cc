@@ -56,8 +56,8 @@ void EngineImpl::onDuplicate(Session& s, const SegmentIn& in, Actions& out) {
     emitter_.forwardAsIs(ds, in.o, segStart, out);
     return;
   }
-  emitter_.release(ds, s.at(opposite(in.d)), seqMax(segStart, b->flightStart), segEnd,
-                   &in.o.cur, in.o.ack, false, out);
+  emitter_.release(ds, s.at(opposite(in.d)), seqMax(segStart, b->flightStart), segEnd, &in.o.cur,
+                   in.o.ack, false, out);
 }
 
 // Stores the new bytes [ds.next, end) and hands them to line assembly. False when the segment
@@ -81,8 +81,8 @@ bool EngineImpl::takeNewBytes(Session& s, const SegmentIn& in, Actions& out) {
       case StoreResult::Stored:
         break;
     }
-    ds.maxSeen = static_cast<uint16_t>(
-        std::max<uint32_t>(ds.maxSeen, std::min<uint32_t>(in.len, 65535)));
+    ds.maxSeen =
+        static_cast<uint16_t>(std::max<uint32_t>(ds.maxSeen, std::min<uint32_t>(in.len, 65535)));
     ds.next = in.end();
     DirBuffer& b = *pool_.get(ds);
     const LineContext ctx{s, in.d, in.handle, in.now, out};

@@ -51,10 +51,14 @@ struct SegmentIn {
 class EngineImpl {
  public:
   EngineImpl(const EngineConfig& cfg, NatResolver* nat)
-      : cfg_(engine_detail::normalized(cfg)), nat_(nat), sessions_(cfg_.maxSessions),
+      : cfg_(engine_detail::normalized(cfg)),
+        nat_(nat),
+        sessions_(cfg_.maxSessions),
         pool_(cfg_.maxBufferedDirections, cfg_.maxInFlight, cfg_.maxLine),
-        stream_(cfg_, pool_, counters_), emitter_(cfg_, pool_, stream_, counters_),
-        announcer_(cfg_, pool_, counters_), lines_(announcer_, counters_) {}
+        stream_(cfg_, pool_, counters_),
+        emitter_(cfg_, pool_, stream_, counters_),
+        announcer_(cfg_, pool_, counters_),
+        lines_(announcer_, counters_) {}
 
   bool isControl(const PacketView& v) const {
     return isControlPort(v.dport) || isControlPort(v.sport);

@@ -14,12 +14,12 @@ namespace ftpalg::core {
 // Everything the decision reads about the line in progress.
 struct HoldInput {
   Dir dir = Dir::C2S;
-  std::string_view prefix;          // the line's bytes so far (no terminator yet), not empty
+  std::string_view prefix;  // the line's bytes so far (no terminator yet), not empty
   const NatBinding* nat = nullptr;
   const ReplyTracker* reply = nullptr;  // S2C: the multi-line reply state
-  uint32_t lineStart = 0;           // original seq of prefix[0]
-  uint32_t released = 0;            // original bytes before this have been forwarded
-  bool earlySpliced = false;        // this line's address is already rewritten
+  uint32_t lineStart = 0;               // original seq of prefix[0]
+  uint32_t released = 0;                // original bytes before this have been forwarded
+  bool earlySpliced = false;            // this line's address is already rewritten
 };
 
 // Pass: forward everything. HoldFrom: hold from original byte `at` on. SpliceNow: the

@@ -11,11 +11,11 @@ namespace ftpalg::core {
 namespace {
 
 constexpr NameRow<EventKind> kEventKinds[] = {
-    {EventKind::Port, "port"},         {EventKind::Eprt, "eprt"},
-    {EventKind::Lprt, "lprt"},         {EventKind::Pasv227, "pasv227"},
-    {EventKind::Epsv229, "epsv229"},   {EventKind::Lpsv228, "lpsv228"},
-    {EventKind::AuthTls, "auth_tls"},  {EventKind::EpsvAll, "epsv_all"},
-    {EventKind::Evasion, "evasion"},   {EventKind::Malformed, "malformed"},
+    {EventKind::Port, "port"},        {EventKind::Eprt, "eprt"},
+    {EventKind::Lprt, "lprt"},        {EventKind::Pasv227, "pasv227"},
+    {EventKind::Epsv229, "epsv229"},  {EventKind::Lpsv228, "lpsv228"},
+    {EventKind::AuthTls, "auth_tls"}, {EventKind::EpsvAll, "epsv_all"},
+    {EventKind::Evasion, "evasion"},  {EventKind::Malformed, "malformed"},
     {EventKind::Desync, "desync"},
 };
 static_assert(completeNameTable(kEventKinds, static_cast<size_t>(EventKind::Count)));

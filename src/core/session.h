@@ -40,10 +40,10 @@ struct DirState {
   uint16_t maxSeen = 0;    // largest payload seen in this direction
   uint16_t gapDrops = 0;
   bool started = false;
-  bool discard = false;    // skipping the rest of a bad line
+  bool discard = false;  // skipping the rest of a bad line
   bool holding = false;
-  bool opaque = false;     // TLS: no more parsing
-  bool replyFound = false; // the current multi-line reply already announced
+  bool opaque = false;        // TLS: no more parsing
+  bool replyFound = false;    // the current multi-line reply already announced
   bool earlySpliced = false;  // the address of the PORT/EPRT in progress is already rewritten
   ReplyTracker reply;
   Pending replyTo = Pending::Unknown;

@@ -14,10 +14,9 @@ size_t hashKey(const FlowKey& k) {
   };
   mix(k.client.addr.bytes.data(), k.client.addr.size());
   mix(k.server.addr.bytes.data(), k.server.addr.size());
-  const uint8_t ports[4] = {static_cast<uint8_t>(k.client.port >> 8),
-                            static_cast<uint8_t>(k.client.port),
-                            static_cast<uint8_t>(k.server.port >> 8),
-                            static_cast<uint8_t>(k.server.port)};
+  const uint8_t ports[4] = {
+      static_cast<uint8_t>(k.client.port >> 8), static_cast<uint8_t>(k.client.port),
+      static_cast<uint8_t>(k.server.port >> 8), static_cast<uint8_t>(k.server.port)};
   mix(ports, 4);
   return static_cast<size_t>(h ^ (h >> 29));
 }

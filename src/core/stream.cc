@@ -90,8 +90,8 @@ void Stream::trimAcked(DirState& o, uint32_t origAck) {
   DirBuffer* b = pool_.get(o);
   if (b == nullptr) return;
   if (seqGt(origAck, b->flightStart)) {
-    const auto n = std::min<uint32_t>(static_cast<uint32_t>(seqDiff(origAck, b->flightStart)),
-                                      b->flightLen);
+    const auto n =
+        std::min<uint32_t>(static_cast<uint32_t>(seqDiff(origAck, b->flightStart)), b->flightLen);
     uint8_t* f = pool_.flight(o.buf);
     std::memmove(f, f + n, b->flightLen - n);
     b->flightLen -= n;
@@ -113,9 +113,9 @@ Outgoing Stream::outgoing(DirState& os, const PacketView& v, uint64_t handle) {
   for (uint8_t j = 0; j < v.sackCount; ++j) o.cur.sack[j] = v.sack[j];
   o.ack = (v.flags & TcpAck) != 0 && os.started ? mapAck(os, v.ack) : v.ack;
   for (uint8_t j = 0; j < v.sackCount; ++j) {
-    o.sack[j] = os.started ? SackBlock{mapSackEdge(os, v.sack[j].left),
-                                       mapSackEdge(os, v.sack[j].right)}
-                           : v.sack[j];
+    o.sack[j] = os.started
+                    ? SackBlock{mapSackEdge(os, v.sack[j].left), mapSackEdge(os, v.sack[j].right)}
+                    : v.sack[j];
   }
   return o;
 }

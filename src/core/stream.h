@@ -37,7 +37,7 @@ enum class StoreResult : uint8_t { Stored, PoolExhausted, RewriteTableFull, Buff
 // The segment being processed and its acknowledgement data as they must be forwarded.
 struct Outgoing {
   const PacketView* view = nullptr;
-  HeldSeg cur;      // the segment as a (potentially held) packet
+  HeldSeg cur;  // the segment as a (potentially held) packet
   uint32_t ack = 0;
   std::array<SackBlock, kMaxSackBlocks> sack{};
 };

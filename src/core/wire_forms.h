@@ -20,19 +20,19 @@ struct WireForm {
   Dir from;
   std::string_view lead;  // verb ("PORT") or reply code ("227") the line starts with
   EventKind kind;
-  Pending answers;        // replies: the command they answer; commands: Pending::Other
-  Verb verb;              // commands: what classifyCommand() says; replies: Verb::Other
-  uint16_t code;          // replies: the reply code; commands: 0
+  Pending answers;  // replies: the command they answer; commands: Pending::Other
+  Verb verb;        // commands: what classifyCommand() says; replies: Verb::Other
+  uint16_t code;    // replies: the reply code; commands: 0
   AddrParse (*parse)(std::string_view line);
   // Writes the address text for `ep` (delim: EPRT/229's delimiter); 0 when it cannot.
   size_t (*format)(const Endpoint& ep, char delim, std::span<char> out);
   // The text before the port for address `a` ("198,18,0,2," / "|1|198.18.0.2|"), so the
   // part of an address still arriving can be spliced early. nullptr: the line is held whole.
   size_t (*addressPrefix)(const IpAddr& a, char delim, std::span<char> out);
-  bool delimited;       // the first byte of the argument is a sender-chosen delimiter
-  bool longForm;        // RFC 1639: disabled unless EngineConfig::allowLongForms
-  bool flagFromOther;   // a parsable line of this form from the other side is reported
-                        // (refused, wrong_direction)
+  bool delimited;            // the first byte of the argument is a sender-chosen delimiter
+  bool longForm;             // RFC 1639: disabled unless EngineConfig::allowLongForms
+  bool flagFromOther;        // a parsable line of this form from the other side is reported
+                             // (refused, wrong_direction)
   std::string_view example;  // a literal line of the form
 };
 

@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
-
 #include <string>
 #include <string_view>
 
@@ -152,8 +151,7 @@ TEST(AnnounceThroughEngine, RewriteTableFull) {
   ftpalg::testing::EngineHarness::Options opt;
   opt.autoAck = false;
   ftpalg::testing::EngineHarness h(cfg, opt);
-  core::NatBinding b{h.client().addr, ipFromText("203.0.113.5"), h.server().addr,
-                     h.server().addr};
+  core::NatBinding b{h.client().addr, ipFromText("203.0.113.5"), h.server().addr, h.server().addr};
   h.setNat(b);
   h.handshake();
   std::string lines;
@@ -169,8 +167,7 @@ TEST(AnnounceThroughEngine, RewriteTableFull) {
 // Through the engine: the client's public address is IPv6, which PORT cannot carry.
 TEST(AnnounceThroughEngine, UnwritableAddress) {
   ftpalg::testing::EngineHarness h(core::EngineConfig{});
-  core::NatBinding b{h.client().addr, ipFromText("2001:db8::5"), h.server().addr,
-                     h.server().addr};
+  core::NatBinding b{h.client().addr, ipFromText("2001:db8::5"), h.server().addr, h.server().addr};
   h.setNat(b);
   h.handshake();
   h.send(Dir::C2S, "PORT 198,18,0,2,4,1\r\n");

@@ -37,9 +37,9 @@ struct HoldCase {
   bool snat;
   bool dnat;
   Kind kind;
-  uint32_t at = 0;              // HoldFrom / SpliceNow
-  std::string_view text = {};   // SpliceNow
-  uint16_t origLen = 0;         // SpliceNow
+  uint32_t at = 0;             // HoldFrom / SpliceNow
+  std::string_view text = {};  // SpliceNow
+  uint16_t origLen = 0;        // SpliceNow
   uint32_t released = kLineStart;
   bool earlySpliced = false;
 };
@@ -54,13 +54,30 @@ const HoldCase kCases[] = {
      kLineStart + 12},
     {"address_complete_splices", Dir::C2S, "PORT 10,0,0,1,", true, false, Kind::SpliceNow,
      kLineStart + 12, "9,", 2},
-    {"lower_case_verb", Dir::C2S, "port 10,0,0,1,", true, false, Kind::SpliceNow,
-     kLineStart + 12, "9,", 2},
-    {"splice_point_already_released", Dir::C2S, "PORT 10,0,0,1,", true, false, Kind::HoldFrom,
-     kLineStart + 12, {}, 0, kLineStart + 13},
+    {"lower_case_verb", Dir::C2S, "port 10,0,0,1,", true, false, Kind::SpliceNow, kLineStart + 12,
+     "9,", 2},
+    {"splice_point_already_released",
+     Dir::C2S,
+     "PORT 10,0,0,1,",
+     true,
+     false,
+     Kind::HoldFrom,
+     kLineStart + 12,
+     {},
+     0,
+     kLineStart + 13},
     {"third_party_address_passes", Dir::C2S, "PORT 10,0,0,2,", true, false, Kind::Pass},
-    {"already_spliced", Dir::C2S, "PORT 10,0,0,1,4", true, false, Kind::Pass, 0, {}, 0,
-     kLineStart, true},
+    {"already_spliced",
+     Dir::C2S,
+     "PORT 10,0,0,1,4",
+     true,
+     false,
+     Kind::Pass,
+     0,
+     {},
+     0,
+     kLineStart,
+     true},
     {"eprt_waits_for_its_delimiter", Dir::C2S, "EPRT ", true, false, Kind::Pass},
     {"eprt_address_complete", Dir::C2S, "EPRT |1|10.0.0.1|", true, false, Kind::SpliceNow,
      kLineStart + 15, "9|", 2},

@@ -28,8 +28,7 @@ void expectComplete(size_t count, NameFn name) {
 }
 
 TEST(Names, EventKinds) {
-  expectComplete<core::EventKind>(static_cast<size_t>(core::EventKind::Count),
-                                  core::eventKindName);
+  expectComplete<core::EventKind>(static_cast<size_t>(core::EventKind::Count), core::eventKindName);
 }
 TEST(Names, Verdicts) { expectComplete<core::Verdict>(3, core::verdictName); }
 TEST(Names, Reasons) {

@@ -7,8 +7,8 @@
 namespace ftpalg::test {
 namespace {
 
-using core::Pending;
 using core::PairingRing;
+using core::Pending;
 
 TEST(PairingRing, GreetingFirstThenCommandsInOrder) {
   PairingRing r;
@@ -22,7 +22,7 @@ TEST(PairingRing, GreetingFirstThenCommandsInOrder) {
   EXPECT_EQ(r.front(), Pending::Pasv);
   r.pop();
   EXPECT_EQ(r.front(), Pending::Unknown);  // nothing waits
-  r.pop();                                  // harmless when empty
+  r.pop();                                 // harmless when empty
   EXPECT_EQ(r.size(), 0u);
 }
 
@@ -30,7 +30,7 @@ TEST(PairingRing, OverflowForgetsTheOldestAndIsReportedOnce) {
   PairingRing r;
   for (size_t i = 0; i < PairingRing::kCapacity; ++i) EXPECT_FALSE(r.push(Pending::Other));
   EXPECT_TRUE(r.known());
-  EXPECT_TRUE(r.push(Pending::Pasv));   // lost while known: reported
+  EXPECT_TRUE(r.push(Pending::Pasv));  // lost while known: reported
   EXPECT_FALSE(r.known());
   EXPECT_FALSE(r.push(Pending::Epsv));  // already unknown: not reported again
   EXPECT_EQ(r.size(), PairingRing::kCapacity);

@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
-
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -62,13 +61,12 @@ TEST_F(StreamFixture, Classification) {
       {"new", 1012, "USER a\r\n", false, false, SegmentClass::New, false},
       {"fin_alone", 1012, "", true, false, SegmentClass::New, false},
       {"duplicate", 1006, "PASV\r\n", false, false, SegmentClass::Duplicate, true},
-      {"overlap_with_new_bytes", 1006, "PASV\r\nUSER a\r\n", false, false, SegmentClass::New,
-       true},
+      {"overlap_with_new_bytes", 1006, "PASV\r\nUSER a\r\n", false, false, SegmentClass::New, true},
       {"ahead_of_gap", 1013, "x", false, false, SegmentClass::AheadOfGap, false},
       {"mismatch", 1006, "PASX\r\n", false, false, SegmentClass::Mismatch, true},
       {"data_after_fin", 1012, "x", false, true, SegmentClass::AfterFin, false},
-      {"old_bytes_after_fin_are_a_duplicate", 1000, "NOOP", false, true,
-       SegmentClass::Duplicate, true},
+      {"old_bytes_after_fin_are_a_duplicate", 1000, "NOOP", false, true, SegmentClass::Duplicate,
+       true},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(std::string(c.name));
