@@ -4,7 +4,9 @@
 
 namespace ftpalg::core {
 
-void ControlLines::onLine(const LineContext& c, std::string_view line, uint32_t lineSeq) {
+// flatten: one call per line on the packet path (tests/bench/engine_bench.cc).
+[[gnu::flatten]] void ControlLines::onLine(const LineContext& c, std::string_view line,
+                                           uint32_t lineSeq) {
   counters_.add(Counter::Lines);
   if (c.dir == Dir::C2S) {
     onCommand(c, line, lineSeq);

@@ -14,31 +14,6 @@ DirBufferPool::DirBufferPool(size_t count, size_t maxInFlight, size_t maxLine)
   freeBuf_ = bufs_.empty() ? kNone : 0;
 }
 
-DirBuffer* DirBufferPool::acquire(DirState& d) {
-  if (d.buf != kNone) return &bufs_[d.buf];
-  if (freeBuf_ == kNone) return nullptr;
-  d.buf = freeBuf_;
-  DirBuffer& b = bufs_[d.buf];
-  freeBuf_ = b.nextFree;
-  b.map.clear();
-  b.map.setBaseDelta(d.baseDelta);
-  b.flightStart = d.next;
-  b.flightLen = 0;
-  b.lineLen = 0;
-  b.heldCount = 0;
-  return &b;
-}
-
-void DirBufferPool::releaseIfIdle(DirState& d) {
-  DirBuffer* b = get(d);
-  if (b == nullptr || b->lineLen != 0 || b->heldCount != 0 || d.holding || b->flightLen != 0 ||
-      b->map.size() != 0) {
-    return;
-  }
-  d.baseDelta = b->map.baseDelta();
-  pushFree(d);
-}
-
 void DirBufferPool::free(DirState& d) {
   DirBuffer* b = get(d);
   if (b == nullptr) return;

@@ -37,7 +37,15 @@ class DirBufferPool {
   // none; nullptr when the pool is exhausted.
   DirBuffer* acquire(DirState& d);
   // Returns the buffer when nothing in it is needed any more (keeps the splice delta).
-  void releaseIfIdle(DirState& d);
+  void releaseIfIdle(DirState& d) {
+    DirBuffer* b = get(d);
+    if (b == nullptr || b->lineLen != 0 || b->heldCount != 0 || d.holding || b->flightLen != 0 ||
+        b->map.size() != 0) {
+      return;
+    }
+    d.baseDelta = b->map.baseDelta();
+    pushFree(d);
+  }
   // Returns the buffer unconditionally (session end); held packets are forgotten.
   void free(DirState& d);
 
@@ -59,5 +67,20 @@ class DirBufferPool {
   std::vector<char> lines_;
   uint32_t freeBuf_ = kNone;
 };
+
+inline DirBuffer* DirBufferPool::acquire(DirState& d) {
+  if (d.buf != kNone) return &bufs_[d.buf];
+  if (freeBuf_ == kNone) return nullptr;
+  d.buf = freeBuf_;
+  DirBuffer& b = bufs_[d.buf];
+  freeBuf_ = b.nextFree;
+  b.map.clear();
+  b.map.setBaseDelta(d.baseDelta);
+  b.flightStart = d.next;
+  b.flightLen = 0;
+  b.lineLen = 0;
+  b.heldCount = 0;
+  return &b;
+}
 
 }  // namespace ftpalg::core

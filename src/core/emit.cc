@@ -19,20 +19,6 @@ Emitter::Emitter(const EngineConfig& cfg, DirBufferPool& pool, Stream& stream, C
       counters_(counters),
       scratch_(2 * (cfg.maxInFlight + 65536)) {}
 
-void Emitter::forwardAsIs(DirState& ds, const Outgoing& o, uint32_t origSeq, Actions& out) {
-  const PacketView& v = *o.view;
-  const uint32_t seqOut = cfg_.kernelSeqAdjust ? origSeq : stream_.mapSeq(ds, origSeq);
-  const bool same = seqOut == v.seq && o.ack == v.ack &&
-                    std::equal(o.sack.begin(), o.sack.begin() + v.sackCount, v.sack.begin());
-  PacketAction* a =
-      addPacket(out, o.cur.handle, same ? PacketVerdict::Accept : PacketVerdict::Rewrite);
-  a->seq = seqOut;
-  a->ack = o.ack;
-  a->sackCount = v.sackCount;
-  a->sack = o.sack;
-  a->payload = v.payload;
-}
-
 size_t Emitter::renderRange(DirState& ds, uint32_t from, uint32_t to, std::span<uint8_t> dst) {
   DirBuffer* b = pool_.get(ds);
   if (b == nullptr || !seqLt(from, to)) return 0;

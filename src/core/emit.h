@@ -5,12 +5,14 @@
 // replaced. Rewritten payloads live in a scratch buffer valid until the next segment.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <vector>
 
+#include "actions_out.h"
 #include "counters.h"
 #include "dir_buffers.h"
 #include "stream.h"
@@ -52,5 +54,20 @@ class Emitter {
   size_t scratchUsed_ = 0;
   std::span<const uint8_t> curPayload_;  // payload of the segment being processed
 };
+
+// Inline: the common case of every segment.
+inline void Emitter::forwardAsIs(DirState& ds, const Outgoing& o, uint32_t origSeq, Actions& out) {
+  const PacketView& v = *o.view;
+  const uint32_t seqOut = cfg_.kernelSeqAdjust ? origSeq : stream_.mapSeq(ds, origSeq);
+  const bool same = seqOut == v.seq && o.ack == v.ack &&
+                    std::equal(o.sack.begin(), o.sack.begin() + v.sackCount, v.sack.begin());
+  PacketAction* a =
+      addPacket(out, o.cur.handle, same ? PacketVerdict::Accept : PacketVerdict::Rewrite);
+  a->seq = seqOut;
+  a->ack = o.ack;
+  a->sackCount = v.sackCount;
+  a->sack = o.sack;
+  a->payload = v.payload;
+}
 
 }  // namespace ftpalg::core

@@ -1,6 +1,5 @@
 // The engine's implementation class, private to the core: the segment pipeline's state and
-// its steps. engine.cc holds the pipeline, the session steps and expire(); engine_bytes.cc the
-// steps over a segment's bytes (screening, new bytes into lines, hold or forward).
+// its steps (defined in engine.cc).
 #pragma once
 
 #include <algorithm>
@@ -39,6 +38,7 @@ struct SegmentIn {
   uint64_t now;
   Dir d = Dir::C2S;
   FlowKey key;
+  size_t hash = 0;  // hashFlowKey(key)
   bool syn = false;
   bool fin = false;
   bool rst = false;

@@ -78,8 +78,9 @@ Step frameInPlace(LineCursor& c, Scan& s, size_t maxLine, LineSink& sink) {
 
 }  // namespace
 
-void assembleLines(LineCursor c, const uint8_t* data, uint32_t len, uint32_t seq, size_t maxLine,
-                   LineSink& sink) {
+// flatten: one call per segment on the packet path (tests/bench/engine_bench.cc).
+[[gnu::flatten]] void assembleLines(LineCursor c, const uint8_t* data, uint32_t len, uint32_t seq,
+                                    size_t maxLine, LineSink& sink) {
   Scan s{reinterpret_cast<const char*>(data), len, seq};
   while (s.pos < s.len) {
     if (sink.stopped()) return;

@@ -43,4 +43,29 @@ class PairingRing {
   bool known_ = true;
 };
 
+inline bool PairingRing::push(Pending p) {
+  bool lost = false;
+  if (count_ == kCapacity) {
+    // More unanswered commands than the ring holds: forget the oldest; pairing is then only
+    // re-learnt from the next passive reply.
+    lost = known_;
+    known_ = false;
+    pop();
+  }
+  ring_[(head_ + count_) % kCapacity] = p;
+  ++count_;
+  return lost;
+}
+
+inline Pending PairingRing::front() const {
+  if (!known_ || count_ == 0) return Pending::Unknown;
+  return ring_[head_];
+}
+
+inline void PairingRing::pop() {
+  if (count_ == 0) return;
+  head_ = static_cast<uint8_t>((head_ + 1) % kCapacity);
+  --count_;
+}
+
 }  // namespace ftpalg::core

@@ -4,23 +4,6 @@ namespace ftpalg::core {
 
 namespace {
 
-size_t hashKey(const FlowKey& k) {
-  uint64_t h = 1469598103934665603ull;
-  auto mix = [&h](const uint8_t* p, size_t n) {
-    for (size_t i = 0; i < n; ++i) {
-      h ^= p[i];
-      h *= 1099511628211ull;
-    }
-  };
-  mix(k.client.addr.bytes.data(), k.client.addr.size());
-  mix(k.server.addr.bytes.data(), k.server.addr.size());
-  const uint8_t ports[4] = {
-      static_cast<uint8_t>(k.client.port >> 8), static_cast<uint8_t>(k.client.port),
-      static_cast<uint8_t>(k.server.port >> 8), static_cast<uint8_t>(k.server.port)};
-  mix(ports, 4);
-  return static_cast<size_t>(h ^ (h >> 29));
-}
-
 size_t roundPow2(size_t n) {
   size_t p = 1;
   while (p < n) p <<= 1;
@@ -31,18 +14,6 @@ size_t roundPow2(size_t n) {
 
 SessionTable::SessionTable(size_t capacity)
     : slots_(capacity), index_(roundPow2(capacity * 2), kNone) {}
-
-size_t SessionTable::home(const FlowKey& key) const { return hashKey(key) & (index_.size() - 1); }
-
-Session* SessionTable::find(const FlowKey& key) {
-  const size_t mask = index_.size() - 1;
-  for (size_t i = home(key), n = 0; n < index_.size(); i = (i + 1) & mask, ++n) {
-    if (index_[i] == kNone) return nullptr;
-    Session& s = slots_[index_[i]];
-    if (s.key == key) return &s;
-  }
-  return nullptr;
-}
 
 Session* SessionTable::create(const FlowKey& key, uint64_t nowNs) {
   if (live_ == slots_.size()) return nullptr;

@@ -1,7 +1,10 @@
 #include "wire_forms.h"
 
+#include <algorithm>
 #include <array>
+#include <cstdint>
 #include <cstring>
+#include <utility>
 
 namespace ftpalg::core {
 
@@ -72,6 +75,33 @@ constexpr bool rowsInKindOrder() {
 }
 static_assert(rowsInKindOrder(), "wireFormOf() indexes the table by EventKind");
 
+// Lookups on the packet path: command rows by Verb, and the range of reply codes with a row.
+constexpr std::array<const WireForm*, static_cast<size_t>(Verb::Count)> byVerb() {
+  std::array<const WireForm*, static_cast<size_t>(Verb::Count)> t{};
+  for (const WireForm& f : kForms) {
+    if (f.from == Dir::C2S) t[static_cast<size_t>(f.verb)] = &f;
+  }
+  return t;
+}
+constexpr auto kByVerb = byVerb();
+
+constexpr std::pair<uint16_t, uint16_t> codeRange() {
+  std::pair<uint16_t, uint16_t> r{UINT16_MAX, 0};
+  for (const WireForm& f : kForms) {
+    if (f.from == Dir::S2C) r = {std::min(r.first, f.code), std::max(r.second, f.code)};
+  }
+  return r;
+}
+constexpr auto kCodes = codeRange();
+
+constexpr bool replyLeadsAreCodes() {
+  for (const WireForm& f : kForms) {
+    if (f.from == Dir::S2C && (f.lead.size() != 3 || f.code < 100 || f.code > 599)) return false;
+  }
+  return true;
+}
+static_assert(replyLeadsAreCodes(), "replyFormOfLine() expects 3-digit leads");
+
 bool startsWithWord(std::string_view line, std::string_view word) {
   if (line.size() < word.size() + 1 || line[word.size()] != ' ') return false;
   for (size_t i = 0; i < word.size(); ++i) {
@@ -90,13 +120,12 @@ const WireForm* wireFormOf(EventKind kind) {
 }
 
 const WireForm* commandForm(Verb verb) {
-  for (const WireForm& f : kForms) {
-    if (f.from == Dir::C2S && f.verb == verb) return &f;
-  }
-  return nullptr;
+  const auto i = static_cast<size_t>(verb);
+  return i < kByVerb.size() ? kByVerb[i] : nullptr;
 }
 
 const WireForm* replyForm(uint16_t code) {
+  if (code < kCodes.first || code > kCodes.second) return nullptr;  // most replies
   for (const WireForm& f : kForms) {
     if (f.from == Dir::S2C && f.code == code) return &f;
   }
@@ -111,10 +140,9 @@ const WireForm* commandFormOfPrefix(std::string_view prefix) {
 }
 
 const WireForm* replyFormOfLine(std::string_view line) {
+  if (line.size() < 4 || line[3] != ' ') return nullptr;  // every reply lead is a 3-digit code
   for (const WireForm& f : kForms) {
-    if (f.from == Dir::S2C && line.size() >= 4 && line[3] == ' ' && line.starts_with(f.lead)) {
-      return &f;
-    }
+    if (f.from == Dir::S2C && line.starts_with(f.lead)) return &f;
   }
   return nullptr;
 }

@@ -111,5 +111,18 @@ TEST(SessionTable, ErasingDuringForEachIsSafe) {
   EXPECT_EQ(t.find(key(2)), nullptr);
 }
 
+TEST(SessionTable, HashOfFieldsEqualsHashOfKey) {
+  const FlowKey k4 = key(1000);
+  EXPECT_EQ(core::hashFlow(k4.client.addr, k4.client.port, k4.server.addr, k4.server.port),
+            core::hashFlowKey(k4));
+  const FlowKey k6{ftpalg::testing::endpoint("[2001:db8::1]:40000"),
+                   ftpalg::testing::endpoint("[2001:db8::2]:21")};
+  EXPECT_NE(core::hashFlowKey(k6), core::hashFlowKey(k4));
+  SessionTable t(4);
+  Session* s = t.create(k6, 0);
+  EXPECT_EQ(t.find(k6, core::hashFlowKey(k6)), s);
+  EXPECT_EQ(t.find(k6), s);
+}
+
 }  // namespace
 }  // namespace ftpalg::test

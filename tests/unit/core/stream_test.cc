@@ -159,7 +159,8 @@ TEST(Stream, OutgoingMapsThePeersNumbers) {
   v.flags = core::TcpAck;
   v.sackCount = 1;
   v.sack[0] = {510, 520};
-  const core::Outgoing o = stream.outgoing(peer, v, 42);
+  core::Outgoing o;
+  stream.outgoing(peer, v, 42, o);
   EXPECT_EQ(o.cur.handle, 42u);
   EXPECT_EQ(o.cur.seq, 7000u);
   EXPECT_EQ(o.ack, 500u);
