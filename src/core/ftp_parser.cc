@@ -10,6 +10,8 @@
 #include <cstring>
 #include <limits>
 
+#include "name_table.h"
+
 namespace ftpalg::core {
 namespace {
 
@@ -280,10 +282,23 @@ ParseError parse229At(std::string_view s, size_t pos, AddrParse& r) {
   return ParseError::None;
 }
 
-constexpr std::array<std::string_view, static_cast<size_t>(ParseError::Count)> kErrorNames{
-    "none",           "line_too_long",   "embedded_nul",       "bare_cr",           "missing_field",
-    "bad_number",     "number_too_long", "octet_out_of_range", "port_out_of_range", "bad_delimiter",
-    "unknown_family", "bad_address",     "trailing_garbage",   "no_address"};
+constexpr NameRow<ParseError> kErrorNames[] = {
+    {ParseError::None, "none"},
+    {ParseError::LineTooLong, "line_too_long"},
+    {ParseError::EmbeddedNul, "embedded_nul"},
+    {ParseError::BareCr, "bare_cr"},
+    {ParseError::MissingField, "missing_field"},
+    {ParseError::BadNumber, "bad_number"},
+    {ParseError::NumberTooLong, "number_too_long"},
+    {ParseError::OctetOutOfRange, "octet_out_of_range"},
+    {ParseError::PortOutOfRange, "port_out_of_range"},
+    {ParseError::BadDelimiter, "bad_delimiter"},
+    {ParseError::UnknownFamily, "unknown_family"},
+    {ParseError::BadAddress, "bad_address"},
+    {ParseError::TrailingGarbage, "trailing_garbage"},
+    {ParseError::NoAddress, "no_address"},
+};
+static_assert(completeNameTable(kErrorNames, static_cast<size_t>(ParseError::Count)));
 
 struct VerbName {
   std::string_view text;
@@ -301,10 +316,7 @@ constexpr std::array<std::string_view, 3> kAnnouncingVerbs{"PORT", "EPRT", "LPRT
 
 }  // namespace
 
-std::string_view parseErrorName(ParseError e) {
-  const auto i = static_cast<size_t>(e);
-  return i < kErrorNames.size() ? kErrorNames[i] : std::string_view("unknown");
-}
+std::string_view parseErrorName(ParseError e) { return nameOf(kErrorNames, e); }
 
 LineFrame frameLine(std::string_view buf, size_t maxLine) {
   LineFrame f;

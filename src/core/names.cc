@@ -1,64 +1,93 @@
-// Stable names of the engine's enums, as logged, counted and written in events.
-#include <array>
+// Stable names of the engine's enums, as logged, counted and written in events. Each table is
+// checked against its enum at compile time (name_table.h).
 #include <cstddef>
 #include <string_view>
 
 #include "ftpalg/core/engine.h"
+#include "name_table.h"
 
 namespace ftpalg::core {
 
 namespace {
-template <typename E, size_t N>
-std::string_view lookup(const std::array<std::string_view, N>& names, E e) {
-  const auto i = static_cast<size_t>(e);
-  return i < N ? names[i] : std::string_view("unknown");
-}
+
+constexpr NameRow<EventKind> kEventKinds[] = {
+    {EventKind::Port, "port"},        {EventKind::Eprt, "eprt"},
+    {EventKind::Lprt, "lprt"},        {EventKind::Pasv227, "pasv227"},
+    {EventKind::Epsv229, "epsv229"},  {EventKind::Lpsv228, "lpsv228"},
+    {EventKind::AuthTls, "auth_tls"}, {EventKind::EpsvAll, "epsv_all"},
+    {EventKind::Evasion, "evasion"},  {EventKind::Malformed, "malformed"},
+    {EventKind::Desync, "desync"},
+};
+static_assert(completeNameTable(kEventKinds, static_cast<size_t>(EventKind::Count)));
+
+constexpr NameRow<Verdict> kVerdicts[] = {
+    {Verdict::Admit, "admit"},
+    {Verdict::Refuse, "refuse"},
+    {Verdict::Pass, "pass"},
+};
+static_assert(completeNameTable(kVerdicts, static_cast<size_t>(Verdict::Pass) + 1));
+
+constexpr NameRow<Reason> kReasons[] = {
+    {Reason::Ok, "ok"},
+    {Reason::Rewritten, "rewritten"},
+    {Reason::BounceAddress, "bounce_address"},
+    {Reason::LowPort, "low_port"},
+    {Reason::WrongDirection, "wrong_direction"},
+    {Reason::Unsolicited, "unsolicited"},
+    {Reason::FamilyMismatch, "family_mismatch"},
+    {Reason::TooManyExpectations, "too_many_expectations"},
+    {Reason::EpsvAllActive, "epsv_all_active"},
+    {Reason::PolicyDisabled, "policy_disabled"},
+    {Reason::ParseFailed, "parse_failed"},
+    {Reason::TlsOpaque, "tls_opaque"},
+    {Reason::RetransmitMismatch, "retransmit_mismatch"},
+    {Reason::LineTooLong, "line_too_long"},
+    {Reason::PartiallyReleased, "partially_released"},
+    {Reason::SessionTableFull, "session_table_full"},
+    {Reason::RewriteTableFull, "rewrite_table_full"},
+    {Reason::UnwritableAddress, "unwritable_address"},
+};
+static_assert(completeNameTable(kReasons, static_cast<size_t>(Reason::Count)));
+
+constexpr NameRow<Counter> kCounters[] = {
+    {Counter::Segments, "segments"},
+    {Counter::Sessions, "sessions"},
+    {Counter::SessionsEnded, "sessions_ended"},
+    {Counter::Lines, "lines"},
+    {Counter::Announcements, "announcements"},
+    {Counter::Admitted, "admitted"},
+    {Counter::Refused, "refused"},
+    {Counter::Rewrites, "rewrites"},
+    {Counter::Retransmissions, "retransmissions"},
+    {Counter::RetransmitMismatch, "retransmit_mismatch"},
+    {Counter::OutOfOrderDropped, "out_of_order_dropped"},
+    {Counter::HeldSegments, "held_segments"},
+    {Counter::Coalesced, "coalesced"},
+    {Counter::BufferOverflow, "buffer_overflow"},
+    {Counter::LineTooLong, "line_too_long"},
+    {Counter::BadLine, "bad_line"},
+    {Counter::MidstreamPickup, "midstream_pickup"},
+    {Counter::TlsSessions, "tls_sessions"},
+    {Counter::SessionTableFull, "session_table_full"},
+    {Counter::SeqAdjFull, "seqadj_full"},
+    {Counter::RewriteExceedsMss, "rewrite_exceeds_mss"},
+    {Counter::NonControl, "non_control"},
+    {Counter::Expired, "expired"},
+    {Counter::PoolExhausted, "pool_exhausted"},
+    {Counter::InFlightEvicted, "in_flight_evicted"},
+    {Counter::PairingLost, "pairing_lost"},
+    {Counter::OldDuplicate, "old_duplicate"},
+    {Counter::HeldDroppedAtEnd, "held_dropped_at_end"},
+    {Counter::EventsSuppressed, "events_suppressed"},
+    {Counter::GapResync, "gap_resync"},
+};
+static_assert(completeNameTable(kCounters, static_cast<size_t>(Counter::Count)));
+
 }  // namespace
 
-std::string_view eventKindName(EventKind k) {
-  static constexpr std::array<std::string_view, static_cast<size_t>(EventKind::Count)> kNames = {
-      "port", "eprt", "lprt", "pasv227", "epsv229", "lpsv228", "auth_tls", "epsv_all",
-      "evasion", "malformed", "desync"};
-  return lookup(kNames, k);
-}
-
-std::string_view verdictName(Verdict v) {
-  static constexpr std::array<std::string_view, 3> kNames = {"admit", "refuse", "pass"};
-  return lookup(kNames, v);
-}
-
-std::string_view reasonName(Reason r) {
-  static constexpr std::array<std::string_view, static_cast<size_t>(Reason::Count)> kNames = {
-      "ok",
-      "rewritten",
-      "bounce_address",
-      "low_port",
-      "wrong_direction",
-      "unsolicited",
-      "family_mismatch",
-      "too_many_expectations",
-      "epsv_all_active",
-      "policy_disabled",
-      "parse_failed",
-      "tls_opaque",
-      "retransmit_mismatch",
-      "line_too_long",
-      "partially_released",
-      "session_table_full"};
-  return lookup(kNames, r);
-}
-
-std::string_view counterName(Counter c) {
-  static constexpr std::array<std::string_view, static_cast<size_t>(Counter::Count)> kNames = {
-      "segments",           "sessions",          "sessions_ended",      "lines",
-      "announcements",      "admitted",          "refused",             "rewrites",
-      "retransmissions",    "retransmit_mismatch", "out_of_order_dropped", "held_segments",
-      "coalesced",          "buffer_overflow",   "line_too_long",       "bad_line",
-      "midstream_pickup",   "tls_sessions",      "session_table_full",  "seqadj_full",
-      "rewrite_exceeds_mss", "non_control",      "expired",             "pool_exhausted",
-      "in_flight_evicted",  "pairing_lost",      "old_duplicate",       "held_dropped_at_end",
-      "events_suppressed",  "gap_resync"};
-  return lookup(kNames, c);
-}
+std::string_view eventKindName(EventKind k) { return nameOf(kEventKinds, k); }
+std::string_view verdictName(Verdict v) { return nameOf(kVerdicts, v); }
+std::string_view reasonName(Reason r) { return nameOf(kReasons, r); }
+std::string_view counterName(Counter c) { return nameOf(kCounters, c); }
 
 }  // namespace ftpalg::core

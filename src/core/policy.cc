@@ -1,12 +1,12 @@
 #include "policy.h"
 
+#include "wire_forms.h"
+
 namespace ftpalg::core {
 
 namespace {
 
-bool fromClient(EventKind k) {
-  return k == EventKind::Port || k == EventKind::Eprt || k == EventKind::Lprt;
-}
+bool fromClient(const WireForm* form) { return form != nullptr && form->from == Dir::C2S; }
 
 PolicyDecision refuse(PolicyDecision d, Reason r) {
   d.verdict = Verdict::Refuse;
@@ -15,72 +15,85 @@ PolicyDecision refuse(PolicyDecision d, Reason r) {
   return d;
 }
 
-}  // namespace
+// Active mode: the server connects from its own address to the client's public one, which the
+// gateway translates to the client's own.
+void planActive(const NatBinding& nat, PolicyDecision& d) {
+  if (d.announced.addr == nat.clientInside) d.rewritten.addr = nat.clientOutside;
+  d.expect.src = Endpoint{nat.serverOutside, 0};
+  d.expect.dst = d.rewritten;
+  d.expect.natTo = d.announced;
+  if (d.announced.addr == nat.clientOutside) d.expect.natTo.addr = nat.clientInside;
+  // Behind DNAT the server connects from its private address, which the client does not
+  // route (and would not accept as the peer it dialled): leave with the public one.
+  if (!(nat.serverInside == nat.serverOutside)) {
+    d.expect.hasSrcNat = true;
+    d.expect.srcNatTo = nat.serverInside;
+  }
+}
 
-PolicyDecision decideAnnouncement(const AnnouncementContext& ctx) {
+// Passive mode: the client connects to the address it dialled for the control channel.
+void planPassive(const NatBinding& nat, PolicyDecision& d) {
+  if (d.announced.addr == nat.serverOutside) d.rewritten.addr = nat.serverInside;
+  d.expect.src = Endpoint{nat.clientInside, 0};
+  d.expect.dst = d.rewritten;
+  d.expect.natTo = d.announced;
+  if (d.announced.addr == nat.serverInside) d.expect.natTo.addr = nat.serverOutside;
+  // Behind SNAT the client's data connection must reach the server from the control
+  // connection's public address (servers refuse data connections from another address).
+  // The gateway's masquerade rule usually does this already; an address pool without
+  // `persistent`, or an SNAT rule for port 21 only, would not.
+  if (!(nat.clientInside == nat.clientOutside)) {
+    d.expect.hasSrcNat = true;
+    d.expect.srcNatTo = nat.clientOutside;
+  }
+}
+
+// Why the announcement must be refused, or Reason::Ok.
+Reason refusal(const AnnouncementContext& ctx, const WireForm* form, const Endpoint& announced) {
   const EngineConfig& cfg = *ctx.config;
   const NatBinding& nat = *ctx.nat;
-  const AddrParse& p = *ctx.parse;
-  const bool active = fromClient(ctx.kind);
-
-  PolicyDecision d;
-  d.announced = p.ep;
-  if (!p.hasAddr) d.announced.addr = active ? nat.clientInside : nat.serverOutside;
-
+  const bool active = fromClient(form);
   // Wire forms belong to one direction only: PORT/EPRT/LPRT from the client, 227/229/228
   // from the server. Anything else is a forgery attempt or a confused peer.
-  if (active != (ctx.dir == Dir::C2S)) return refuse(d, Reason::WrongDirection);
-  if (!active && !ctx.solicited) return refuse(d, Reason::Unsolicited);
-  if ((ctx.kind == EventKind::Lprt || ctx.kind == EventKind::Lpsv228) && !cfg.allowLongForms) {
-    return refuse(d, Reason::PolicyDisabled);
-  }
-  if (active && ctx.epsvAll) return refuse(d, Reason::EpsvAllActive);
-  if (d.announced.addr.family != ctx.connFamily) return refuse(d, Reason::FamilyMismatch);
-
+  if (active != (ctx.dir == Dir::C2S)) return Reason::WrongDirection;
+  if (!active && !ctx.solicited) return Reason::Unsolicited;
+  if (form != nullptr && form->longForm && !cfg.allowLongForms) return Reason::PolicyDisabled;
+  if (active && ctx.epsvAll) return Reason::EpsvAllActive;
+  if (announced.addr.family != ctx.connFamily) return Reason::FamilyMismatch;
   // The announced address must be the announcing peer's own, on either side of the NAT (a
   // client configured with its public address, a server with its published one), so no FTP
   // bounce and no third-party pinholes unless the admin allows them.
   const IpAddr& own = active ? nat.clientInside : nat.serverOutside;
   const IpAddr& ownPublic = active ? nat.clientOutside : nat.serverInside;
-  const bool isOwn = d.announced.addr == own || d.announced.addr == ownPublic;
-  if (!isOwn && !cfg.allowBounce) return refuse(d, Reason::BounceAddress);
-  if (d.announced.port < 1024 && !cfg.allowLowPorts) return refuse(d, Reason::LowPort);
+  const bool isOwn = announced.addr == own || announced.addr == ownPublic;
+  if (!isOwn && !cfg.allowBounce) return Reason::BounceAddress;
+  if (announced.port < 1024 && !cfg.allowLowPorts) return Reason::LowPort;
   if (ctx.outstandingExpectations >= cfg.maxExpectationsPerSession) {
-    return refuse(d, Reason::TooManyExpectations);
+    return Reason::TooManyExpectations;
   }
+  return Reason::Ok;
+}
+
+}  // namespace
+
+PolicyDecision decideAnnouncement(const AnnouncementContext& ctx) {
+  const NatBinding& nat = *ctx.nat;
+  const AddrParse& p = *ctx.parse;
+  const WireForm* form = wireFormOf(ctx.kind);
+  const bool active = fromClient(form);
+
+  PolicyDecision d;
+  d.announced = p.ep;
+  if (!p.hasAddr) d.announced.addr = active ? nat.clientInside : nat.serverOutside;
+  if (const Reason r = refusal(ctx, form, d.announced); r != Reason::Ok) return refuse(d, r);
 
   d.verdict = Verdict::Admit;
   d.reason = Reason::Ok;
   d.rewritten = d.announced;
   if (active) {
-    // Active mode: the server connects from its own address to the client's public one, which
-    // the gateway translates to the client's own.
-    if (d.announced.addr == nat.clientInside) d.rewritten.addr = nat.clientOutside;
-    d.expect.src = Endpoint{nat.serverOutside, 0};
-    d.expect.dst = d.rewritten;
-    d.expect.natTo = d.announced;
-    if (d.announced.addr == nat.clientOutside) d.expect.natTo.addr = nat.clientInside;
-    // Behind DNAT the server connects from its private address, which the client does not
-    // route (and would not accept as the peer it dialled): leave with the public one.
-    if (!(nat.serverInside == nat.serverOutside)) {
-      d.expect.hasSrcNat = true;
-      d.expect.srcNatTo = nat.serverInside;
-    }
+    planActive(nat, d);
   } else {
-    // Passive mode: the client connects to the address it dialled for the control channel.
-    if (d.announced.addr == nat.serverOutside) d.rewritten.addr = nat.serverInside;
-    d.expect.src = Endpoint{nat.clientInside, 0};
-    d.expect.dst = d.rewritten;
-    d.expect.natTo = d.announced;
-    if (d.announced.addr == nat.serverInside) d.expect.natTo.addr = nat.serverOutside;
-    // Behind SNAT the client's data connection must reach the server from the control
-    // connection's public address (servers refuse data connections from another address).
-    // The gateway's masquerade rule usually does this already; an address pool without
-    // `persistent`, or an SNAT rule for port 21 only, would not.
-    if (!(nat.clientInside == nat.clientOutside)) {
-      d.expect.hasSrcNat = true;
-      d.expect.srcNatTo = nat.clientOutside;
-    }
+    planPassive(nat, d);
   }
   d.expect.srcPortAny = true;
   // 229 carries no address: nothing to splice even when the server is behind DNAT.

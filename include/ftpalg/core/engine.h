@@ -85,6 +85,8 @@ enum class Reason : uint8_t {
   LineTooLong,          // line longer than the buffer
   PartiallyReleased,    // part of the address text had already been forwarded (never expected)
   SessionTableFull,     // no room for a new session
+  RewriteTableFull,     // no room to record one more splice in this direction's rewrite map
+  UnwritableAddress,    // the rewritten endpoint cannot be written in the announcement's form
   Count
 };
 std::string_view reasonName(Reason r);

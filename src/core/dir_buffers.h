@@ -1,0 +1,86 @@
+// The pooled per-direction storage: only directions with bytes in flight, a partial line, held
+// packets or live splices own a buffer, so an idle session costs only its Session slot. All of
+// it is allocated once, in the constructor.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "rewrite_map.h"
+#include "session.h"
+
+namespace ftpalg::core {
+
+// The bookkeeping of one borrowed buffer; its bytes are the pool's flight() and line().
+struct DirBuffer {
+  RewriteMap map;
+  uint32_t flightStart = 0;  // original seq of flight[0]
+  uint32_t flightLen = 0;
+  uint32_t lineLen = 0;
+  uint32_t heldCount = 0;
+  uint32_t nextFree = kNone;
+  std::array<HeldSeg, kMaxHeld> held{};
+};
+
+// A free list of DirBuffers with their flight and line bytes. DirState::buf names the buffer a
+// direction holds (kNone: none, its splice delta then lives in DirState::baseDelta).
+class DirBufferPool {
+ public:
+  DirBufferPool(size_t count, size_t maxInFlight, size_t maxLine);
+
+  // The direction's buffer, or nullptr when it has none.
+  DirBuffer* get(const DirState& d) { return d.buf == kNone ? nullptr : &bufs_[d.buf]; }
+  // The direction's buffer, borrowing a fresh one (flight starting at d.next) when it has
+  // none; nullptr when the pool is exhausted.
+  DirBuffer* acquire(DirState& d);
+  // Returns the buffer when nothing in it is needed any more (keeps the splice delta).
+  void releaseIfIdle(DirState& d) {
+    DirBuffer* b = get(d);
+    if (b == nullptr || b->lineLen != 0 || b->heldCount != 0 || d.holding || b->flightLen != 0 ||
+        b->map.size() != 0) {
+      return;
+    }
+    d.baseDelta = b->map.baseDelta();
+    pushFree(d);
+  }
+  // Returns the buffer unconditionally (session end); held packets are forgotten.
+  void free(DirState& d);
+
+  // Unacknowledged original bytes of buffer `b` (maxInFlight of them).
+  uint8_t* flight(uint32_t b) { return flight_.data() + static_cast<size_t>(b) * maxInFlight_; }
+  // Partial line bytes of buffer `b` (lineCapacity() of them).
+  char* line(uint32_t b) { return lines_.data() + static_cast<size_t>(b) * lineCapacity(); }
+  [[nodiscard]] size_t lineCapacity() const { return maxLine_ + 2; }
+  [[nodiscard]] size_t maxInFlight() const { return maxInFlight_; }
+  [[nodiscard]] size_t available() const;
+
+ private:
+  void pushFree(DirState& d);
+
+  size_t maxInFlight_;
+  size_t maxLine_;
+  std::vector<DirBuffer> bufs_;
+  std::vector<uint8_t> flight_;
+  std::vector<char> lines_;
+  uint32_t freeBuf_ = kNone;
+};
+
+inline DirBuffer* DirBufferPool::acquire(DirState& d) {
+  if (d.buf != kNone) return &bufs_[d.buf];
+  if (freeBuf_ == kNone) return nullptr;
+  d.buf = freeBuf_;
+  DirBuffer& b = bufs_[d.buf];
+  freeBuf_ = b.nextFree;
+  b.map.clear();
+  b.map.setBaseDelta(d.baseDelta);
+  b.flightStart = d.next;
+  b.flightLen = 0;
+  b.lineLen = 0;
+  b.heldCount = 0;
+  return &b;
+}
+
+}  // namespace ftpalg::core

@@ -1,0 +1,108 @@
+// The engine's implementation class, private to the core: the segment pipeline's state and
+// its steps (defined in engine.cc).
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+
+#include "announce.h"
+#include "control_lines.h"
+#include "counters.h"
+#include "dir_buffers.h"
+#include "emit.h"
+#include "ftpalg/core/engine.h"
+#include "session_table.h"
+#include "stream.h"
+
+namespace ftpalg::core {
+
+namespace engine_detail {
+
+inline EngineConfig normalized(EngineConfig cfg) {
+  cfg.maxExpectationsPerSession = std::min(cfg.maxExpectationsPerSession, kMaxExpect);
+  cfg.maxSessions = std::max<size_t>(cfg.maxSessions, 1);
+  cfg.maxBufferedDirections = std::max<size_t>(cfg.maxBufferedDirections, 1);
+  cfg.maxLine = std::clamp<size_t>(cfg.maxLine, 64, 4096);
+  cfg.maxInFlight = std::clamp<size_t>(cfg.maxInFlight, cfg.maxLine * 2, 1 << 20);
+  return cfg;
+}
+
+}  // namespace engine_detail
+
+// The segment being processed.
+struct SegmentIn {
+  SegmentIn(const PacketView& view, uint64_t h, uint64_t nowNs) : v(view), handle(h), now(nowNs) {}
+  const PacketView& v;
+  uint64_t handle;
+  uint64_t now;
+  Dir d = Dir::C2S;
+  FlowKey key;
+  size_t hash = 0;  // hashFlowKey(key)
+  bool syn = false;
+  bool fin = false;
+  bool rst = false;
+  uint32_t len = 0;
+  Outgoing o;
+  [[nodiscard]] bool bareSyn() const { return syn && (v.flags & TcpAck) == 0; }
+  [[nodiscard]] uint32_t end() const { return v.seq + len; }
+};
+
+class EngineImpl {
+ public:
+  EngineImpl(const EngineConfig& cfg, NatResolver* nat)
+      : cfg_(engine_detail::normalized(cfg)),
+        nat_(nat),
+        sessions_(cfg_.maxSessions),
+        pool_(cfg_.maxBufferedDirections, cfg_.maxInFlight, cfg_.maxLine),
+        stream_(cfg_, pool_, counters_),
+        emitter_(cfg_, pool_, stream_, counters_),
+        announcer_(cfg_, pool_, counters_),
+        lines_(announcer_, counters_) {}
+
+  bool isControl(const PacketView& v) const {
+    return isControlPort(v.dport) || isControlPort(v.sport);
+  }
+  void onSegment(const Segment& seg, uint64_t now, Actions& out);
+  bool expire(uint64_t now, Actions& out);
+  uint64_t counter(Counter c) const { return counters_.get(c); }
+  size_t sessionCount() const { return sessions_.size(); }
+
+ private:
+  bool isControlPort(uint16_t p) const {
+    if (p == 0) return false;
+    return std::find(cfg_.controlPorts.begin(), cfg_.controlPorts.end(), p) !=
+           cfg_.controlPorts.end();
+  }
+  bool classifyFlow(SegmentIn& in) const;
+  Session* lookup(const SegmentIn& in, Actions& out);
+  Session* open(const SegmentIn& in, Actions& out);
+  void resolveNat(Session& s, const SegmentIn& in);
+  void startStream(Session& s, const SegmentIn& in);
+  void mapPeerNumbers(Session& s, SegmentIn& in);
+  bool onControlOnly(Session& s, const SegmentIn& in, Actions& out);
+  bool screen(Session& s, SegmentIn& in, Actions& out);
+  void onDuplicate(Session& s, const SegmentIn& in, Actions& out);
+  bool takeNewBytes(Session& s, const SegmentIn& in, Actions& out);
+  void holdOrForward(Session& s, const SegmentIn& in, Actions& out);
+  void hold(Session& s, const SegmentIn& in, Actions& out);
+  void refuseEvasion(Session& s, const SegmentIn& in, Actions& out);
+  void resync(Session& s, Dir d, uint32_t at, uint64_t handle, uint64_t now, Actions& out);
+  void endSession(Session& s, Actions& out, bool dropHeld);
+  void drop(const SegmentIn& in, Counter c, Actions& out) {
+    counters_.add(c);
+    addPacket(out, in.handle, PacketVerdict::Drop);
+  }
+
+  EngineConfig cfg_;
+  NatResolver* nat_;
+  Counters counters_;
+  SessionTable sessions_;
+  DirBufferPool pool_;
+  Stream stream_;
+  Emitter emitter_;
+  Announcer announcer_;
+  ControlLines lines_;
+};
+
+}  // namespace ftpalg::core

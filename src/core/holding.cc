@@ -1,0 +1,54 @@
+#include "holding.h"
+
+#include <algorithm>
+#include <string_view>
+
+#include "actions_out.h"
+#include "hold.h"
+
+namespace ftpalg::core {
+
+bool mustHold(Session& s, Dir d, DirBufferPool& pool, Counters& counters, uint32_t& at) {
+  DirState& ds = s.at(d);
+  DirBuffer* b = pool.get(ds);
+  if (ds.opaque || ds.discard || b == nullptr || b->lineLen == 0) return false;
+  HoldInput in;
+  in.dir = d;
+  in.prefix = std::string_view(pool.line(ds.buf), b->lineLen);
+  in.nat = &s.nat;
+  in.reply = &ds.reply;
+  in.lineStart = ds.lineStart;
+  in.released = ds.released;
+  in.earlySpliced = ds.earlySpliced;
+  const HoldDecision h = decideHold(in);
+  switch (h.kind) {
+    case HoldDecision::Kind::Pass:
+      return false;
+    case HoldDecision::Kind::HoldFrom:
+      at = h.at;
+      return true;
+    case HoldDecision::Kind::SpliceNow:
+      break;
+  }
+  if (!b->map.add(h.at, h.origLen, std::span<const char>(h.text.data(), h.textLen))) {
+    at = h.at;
+    return true;  // decided when the line completes (refused there if it cannot be rewritten)
+  }
+  ds.earlySpliced = true;
+  counters.add(Counter::Rewrites);
+  return false;
+}
+
+void park(DirBuffer& b, const HeldSeg& packet, Actions& out, Counters& counters) {
+  if (b.heldCount == kMaxHeld) {
+    addPacket(out, b.held[0].handle, PacketVerdict::Drop);
+    counters.add(Counter::Coalesced);
+    std::move(b.held.begin() + 1, b.held.end(), b.held.begin());
+    --b.heldCount;
+  }
+  b.held[b.heldCount++] = packet;
+  counters.add(Counter::HeldSegments);
+  addPacket(out, packet.handle, PacketVerdict::Hold);
+}
+
+}  // namespace ftpalg::core

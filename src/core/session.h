@@ -1,0 +1,72 @@
+// The per-session records of the engine: plain data, owned by the SessionTable. Bytes that only
+// some directions need (flight bytes, partial lines, held packets) live in the DirBufferPool.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+#include "ftpalg/core/engine.h"
+#include "ftpalg/core/ftp_parser.h"
+#include "pairing.h"
+
+namespace ftpalg::core {
+
+inline constexpr uint32_t kNone = 0xFFFFFFFFu;  // "no index" in pools and tables
+inline constexpr size_t kMaxHeld = 32;          // held packets per direction
+inline constexpr size_t kMaxExpect = 8;         // expectation lifetimes remembered per session
+
+// A held packet: its handle and the acknowledgement data to rewrite when it is released.
+struct HeldSeg {
+  uint64_t handle = 0;
+  uint32_t seq = 0;  // original range [seq, seq + len) of the packet's payload
+  uint32_t len = 0;
+  uint32_t ack = 0;
+  uint8_t flags = 0;
+  uint8_t sackCount = 0;
+  std::array<SackBlock, kMaxSackBlocks> sack{};
+};
+
+// Per-direction stream state, always present.
+struct DirState {
+  uint32_t next = 0;       // next original seq expected (data and FIN processed up to here)
+  uint32_t released = 0;   // original bytes before this have been forwarded
+  uint32_t acked = 0;      // highest original seq the peer acknowledged
+  uint32_t lineStart = 0;  // original seq of the current line's first byte
+  uint32_t heldFrom = 0;   // first unreleased byte while holding
+  uint32_t buf = kNone;    // DirBuffer index
+  int64_t baseDelta = 0;   // splice delta while no buffer is attached
+  uint16_t mss = 0;        // MSS the receiver of this direction announced
+  uint16_t maxSeen = 0;    // largest payload seen in this direction
+  uint16_t gapDrops = 0;
+  bool started = false;
+  bool discard = false;  // skipping the rest of a bad line
+  bool holding = false;
+  bool opaque = false;        // TLS: no more parsing
+  bool replyFound = false;    // the current multi-line reply already announced
+  bool earlySpliced = false;  // the address of the PORT/EPRT in progress is already rewritten
+  ReplyTracker reply;
+  Pending replyTo = Pending::Unknown;
+};
+
+// One control connection.
+struct Session {
+  FlowKey key;
+  NatBinding nat;
+  DirState dir[2];
+  uint64_t lastSeenNs = 0;
+  std::array<uint64_t, kMaxExpect> expectUntil{};
+  PairingRing pairing;
+  bool used = false;
+  bool closing = false;
+  bool epsvAll = false;
+  bool natResolved = false;
+  uint8_t finMask = 0;
+
+  DirState& at(Dir d) { return dir[static_cast<size_t>(d)]; }
+  [[nodiscard]] bool finSeen(Dir d) const {
+    return (finMask & (1u << static_cast<unsigned>(d))) != 0;
+  }
+};
+
+}  // namespace ftpalg::core

@@ -1,0 +1,62 @@
+#include "session_table.h"
+
+namespace ftpalg::core {
+
+namespace {
+
+size_t roundPow2(size_t n) {
+  size_t p = 1;
+  while (p < n) p <<= 1;
+  return p;
+}
+
+}  // namespace
+
+SessionTable::SessionTable(size_t capacity)
+    : slots_(capacity), index_(roundPow2(capacity * 2), kNone) {}
+
+Session* SessionTable::create(const FlowKey& key, uint64_t nowNs) {
+  if (live_ == slots_.size()) return nullptr;
+  size_t slot = nextFree_;
+  while (slots_[slot].used) slot = (slot + 1) % slots_.size();
+  nextFree_ = (slot + 1) % slots_.size();
+  Session& s = slots_[slot];
+  s = Session{};
+  s.used = true;
+  s.key = key;
+  s.lastSeenNs = nowNs;
+  s.nat = NatBinding{key.client.addr, key.client.addr, key.server.addr, key.server.addr};
+  const size_t mask = index_.size() - 1;
+  size_t i = home(key);
+  while (index_[i] != kNone) i = (i + 1) & mask;
+  index_[i] = static_cast<uint32_t>(slot);
+  ++live_;
+  return &s;
+}
+
+void SessionTable::erase(Session& s) {
+  const auto slot = static_cast<uint32_t>(&s - slots_.data());
+  const size_t mask = index_.size() - 1;
+  size_t i = home(s.key);
+  while (index_[i] != slot) i = (i + 1) & mask;
+  // Backward-shift deletion keeps probe chains intact without tombstones.
+  size_t j = i;
+  for (;;) {
+    index_[i] = kNone;
+    for (;;) {
+      j = (j + 1) & mask;
+      if (index_[j] == kNone) {
+        s.used = false;
+        --live_;
+        return;
+      }
+      const size_t h = home(slots_[index_[j]].key);
+      const bool between = i <= j ? (i < h && h <= j) : (i < h || h <= j);
+      if (!between) break;
+    }
+    index_[i] = index_[j];
+    i = j;
+  }
+}
+
+}  // namespace ftpalg::core

@@ -1,0 +1,85 @@
+// The fixed table of sessions: slots allocated once, found by FlowKey through an open-addressing
+// index (linear probing, backward-shift deletion, no tombstones).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "session.h"
+
+namespace ftpalg::core {
+
+// Hash of a flow: the addresses as 64-bit words (an IPv4 address leaves its other bytes zero,
+// so every byte FlowKey's operator== compares is hashed) and the ports, multiply-xorshift
+// mixed. Inline: every segment looks its session up.
+inline size_t hashFlow(const IpAddr& client, uint16_t clientPort, const IpAddr& server,
+                       uint16_t serverPort) {
+  constexpr uint64_t kMul = 0x9E3779B97F4A7C15ull;
+  uint64_t h = (uint64_t{clientPort} << 16 | serverPort) ^
+               (uint64_t{static_cast<uint8_t>(client.family)} << 32);
+  auto mix = [&h](const IpAddr& a) {
+    for (size_t i = 0; i < a.bytes.size(); i += 8) {
+      uint64_t w = 0;
+      std::memcpy(&w, a.bytes.data() + i, sizeof(w));
+      h = (h ^ w) * kMul;
+      h ^= h >> 32;
+    }
+  };
+  mix(client);
+  mix(server);
+  return static_cast<size_t>(h ^ (h >> 29));
+}
+
+inline size_t hashFlowKey(const FlowKey& k) {
+  return hashFlow(k.client.addr, k.client.port, k.server.addr, k.server.port);
+}
+
+// Fixed-capacity session storage. Pointers to sessions stay valid until erase().
+class SessionTable {
+ public:
+  explicit SessionTable(size_t capacity);
+
+  // The live session with this key, or nullptr.
+  Session* find(const FlowKey& key) { return find(key, hashFlowKey(key)); }
+  // Same, with the key's hashFlowKey() computed by the caller (from the packet's own fields:
+  // hashing a key just assembled on the stack stalls on store forwarding).
+  Session* find(const FlowKey& key, size_t hash) {
+    const size_t mask = index_.size() - 1;
+    for (size_t i = hash & mask, n = 0; n < index_.size(); i = (i + 1) & mask, ++n) {
+      if (index_[i] == kNone) return nullptr;
+      Session& s = slots_[index_[i]];
+      if (s.key == key) return &s;
+    }
+    return nullptr;
+  }
+  // A fresh session for `key` (NAT defaults to the key's own addresses), or nullptr when the
+  // table is full. The key must not be live already.
+  Session* create(const FlowKey& key, uint64_t nowNs);
+  // Frees the slot of a live session.
+  void erase(Session& s);
+
+  // Calls f(Session&) for each live session in slot order; stops early when f returns false,
+  // and then returns false.
+  template <typename F>
+  bool forEach(F&& f) {
+    for (Session& s : slots_) {
+      if (s.used && !f(s)) return false;
+    }
+    return true;
+  }
+
+  [[nodiscard]] size_t size() const { return live_; }
+  [[nodiscard]] size_t capacity() const { return slots_.size(); }
+
+ private:
+  size_t home(const FlowKey& key) const { return hashFlowKey(key) & (index_.size() - 1); }
+
+  std::vector<Session> slots_;
+  std::vector<uint32_t> index_;  // power of two, at least twice the slots; kNone = empty
+  size_t live_ = 0;
+  size_t nextFree_ = 0;
+};
+
+}  // namespace ftpalg::core

@@ -1,0 +1,107 @@
+// DirBufferPool: borrowing, returning when idle, carrying the splice delta, exhaustion.
+#include "src/core/dir_buffers.h"
+
+#include <gtest/gtest.h>
+
+namespace ftpalg::test {
+namespace {
+
+using core::DirBuffer;
+using core::DirBufferPool;
+using core::DirState;
+using core::kNone;
+
+TEST(DirBufferPool, AcquireStartsFlightAtNext) {
+  DirBufferPool pool(2, 1024, 128);
+  DirState d;
+  d.next = 5000;
+  EXPECT_EQ(pool.get(d), nullptr);
+  DirBuffer* b = pool.acquire(d);
+  ASSERT_NE(b, nullptr);
+  EXPECT_NE(d.buf, kNone);
+  EXPECT_EQ(b->flightStart, 5000u);
+  EXPECT_EQ(b->flightLen, 0u);
+  EXPECT_EQ(pool.get(d), b);
+  EXPECT_EQ(pool.acquire(d), b);  // a direction holds one buffer at most
+  EXPECT_EQ(pool.available(), 1u);
+  EXPECT_EQ(pool.lineCapacity(), 130u);
+  EXPECT_EQ(pool.maxInFlight(), 1024u);
+}
+
+TEST(DirBufferPool, ExhaustedPoolSaysSo) {
+  DirBufferPool pool(1, 1024, 128);
+  DirState a;
+  DirState b;
+  ASSERT_NE(pool.acquire(a), nullptr);
+  EXPECT_EQ(pool.acquire(b), nullptr);
+  EXPECT_EQ(b.buf, kNone);
+  pool.free(a);
+  EXPECT_NE(pool.acquire(b), nullptr);
+}
+
+TEST(DirBufferPool, ReleaseIfIdleKeepsBusyBuffers) {
+  DirBufferPool pool(1, 1024, 128);
+  DirState d;
+  DirBuffer* b = pool.acquire(d);
+  ASSERT_NE(b, nullptr);
+  b->flightLen = 3;
+  pool.releaseIfIdle(d);
+  EXPECT_EQ(pool.get(d), b);
+  b->flightLen = 0;
+  b->lineLen = 2;
+  pool.releaseIfIdle(d);
+  EXPECT_EQ(pool.get(d), b);
+  b->lineLen = 0;
+  d.holding = true;
+  pool.releaseIfIdle(d);
+  EXPECT_EQ(pool.get(d), b);
+  d.holding = false;
+  pool.releaseIfIdle(d);
+  EXPECT_EQ(pool.get(d), nullptr);
+  EXPECT_EQ(pool.available(), 1u);
+}
+
+TEST(DirBufferPool, SpliceDeltaSurvivesReturnAndReborrow) {
+  DirBufferPool pool(1, 1024, 128);
+  DirState d;
+  d.baseDelta = -3;
+  DirBuffer* b = pool.acquire(d);
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(b->map.baseDelta(), -3);
+  b->map.setBaseDelta(4);
+  pool.releaseIfIdle(d);
+  EXPECT_EQ(d.baseDelta, 4);
+  b = pool.acquire(d);
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(b->map.baseDelta(), 4);
+}
+
+TEST(DirBufferPool, FreeForgetsEverything) {
+  DirBufferPool pool(1, 1024, 128);
+  DirState d;
+  DirBuffer* b = pool.acquire(d);
+  ASSERT_NE(b, nullptr);
+  b->heldCount = 2;
+  b->lineLen = 5;
+  b->flightLen = 9;
+  pool.free(d);
+  EXPECT_EQ(d.buf, kNone);
+  b = pool.acquire(d);
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(b->heldCount, 0u);
+  EXPECT_EQ(b->lineLen, 0u);
+  EXPECT_EQ(b->flightLen, 0u);
+}
+
+TEST(DirBufferPool, BuffersDoNotOverlap) {
+  DirBufferPool pool(2, 64, 64);
+  DirState a;
+  DirState b;
+  ASSERT_NE(pool.acquire(a), nullptr);
+  ASSERT_NE(pool.acquire(b), nullptr);
+  EXPECT_GE(pool.flight(b.buf) - pool.flight(a.buf), 64);
+  EXPECT_GE(pool.line(b.buf) - pool.line(a.buf), 66);
+}
+
+}  // namespace
+}  // namespace ftpalg::test

@@ -1,0 +1,128 @@
+// SessionTable: find/create/erase/iterate over a fixed table, probe chains kept intact by
+// backward-shift deletion, and a full table.
+#include "src/core/session_table.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "tests/support/packet_builder.h"
+
+namespace ftpalg::test {
+namespace {
+
+using core::FlowKey;
+using core::Session;
+using core::SessionTable;
+
+FlowKey key(uint16_t clientPort) {
+  return FlowKey{ftpalg::testing::endpoint("10.0.0.1", clientPort),
+                 ftpalg::testing::endpoint("192.0.2.1:21")};
+}
+
+TEST(SessionTable, CreateThenFind) {
+  SessionTable t(4);
+  Session* s = t.create(key(1000), 7);
+  ASSERT_NE(s, nullptr);
+  EXPECT_TRUE(s->used);
+  EXPECT_EQ(s->lastSeenNs, 7u);
+  EXPECT_EQ(s->key, key(1000));
+  EXPECT_EQ(t.find(key(1000)), s);
+  EXPECT_EQ(t.find(key(1001)), nullptr);
+  EXPECT_EQ(t.size(), 1u);
+  EXPECT_EQ(t.capacity(), 4u);
+}
+
+TEST(SessionTable, NatDefaultsToTheFlowsOwnAddresses) {
+  SessionTable t(1);
+  Session* s = t.create(key(1000), 0);
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->nat.clientInside, s->key.client.addr);
+  EXPECT_EQ(s->nat.clientOutside, s->key.client.addr);
+  EXPECT_EQ(s->nat.serverInside, s->key.server.addr);
+  EXPECT_EQ(s->nat.serverOutside, s->key.server.addr);
+}
+
+TEST(SessionTable, FullTableRefusesThenAcceptsAfterErase) {
+  SessionTable t(3);
+  for (uint16_t p = 1; p <= 3; ++p) ASSERT_NE(t.create(key(p), 0), nullptr);
+  EXPECT_EQ(t.create(key(4), 0), nullptr);
+  EXPECT_EQ(t.size(), 3u);
+  t.erase(*t.find(key(2)));
+  EXPECT_EQ(t.find(key(2)), nullptr);
+  Session* s = t.create(key(4), 0);
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(t.find(key(4)), s);
+  EXPECT_NE(t.find(key(1)), nullptr);
+  EXPECT_NE(t.find(key(3)), nullptr);
+}
+
+TEST(SessionTable, EraseKeepsEveryOtherKeyFindable) {
+  // Many keys in a small index collide; erasing any of them must not cut a probe chain.
+  constexpr uint16_t kKeys = 64;
+  for (uint16_t victim = 1; victim <= kKeys; victim += 7) {
+    SessionTable t(kKeys);
+    for (uint16_t p = 1; p <= kKeys; ++p) ASSERT_NE(t.create(key(p), 0), nullptr);
+    t.erase(*t.find(key(victim)));
+    for (uint16_t p = 1; p <= kKeys; ++p) {
+      if (p == victim) {
+        EXPECT_EQ(t.find(key(p)), nullptr);
+      } else {
+        ASSERT_NE(t.find(key(p)), nullptr) << "key " << p << " after erasing " << victim;
+        EXPECT_EQ(t.find(key(p))->key, key(p));
+      }
+    }
+  }
+}
+
+TEST(SessionTable, EraseAllThenReuse) {
+  SessionTable t(8);
+  for (int round = 0; round < 3; ++round) {
+    for (uint16_t p = 1; p <= 8; ++p) ASSERT_NE(t.create(key(p), 0), nullptr);
+    for (uint16_t p = 1; p <= 8; ++p) t.erase(*t.find(key(p)));
+    EXPECT_EQ(t.size(), 0u);
+  }
+}
+
+TEST(SessionTable, ForEachVisitsLiveSessionsAndStopsEarly) {
+  SessionTable t(8);
+  for (uint16_t p = 1; p <= 5; ++p) ASSERT_NE(t.create(key(p), 0), nullptr);
+  t.erase(*t.find(key(3)));
+  std::vector<uint16_t> seen;
+  EXPECT_TRUE(t.forEach([&](Session& s) {
+    seen.push_back(s.key.client.port);
+    return true;
+  }));
+  EXPECT_EQ(seen, (std::vector<uint16_t>{1, 2, 4, 5}));
+  size_t visits = 0;
+  EXPECT_FALSE(t.forEach([&](Session&) { return ++visits < 2; }));
+  EXPECT_EQ(visits, 2u);
+}
+
+TEST(SessionTable, ErasingDuringForEachIsSafe) {
+  SessionTable t(4);
+  for (uint16_t p = 1; p <= 4; ++p) ASSERT_NE(t.create(key(p), 0), nullptr);
+  EXPECT_TRUE(t.forEach([&](Session& s) {
+    if (s.key.client.port % 2 == 0) t.erase(s);
+    return true;
+  }));
+  EXPECT_EQ(t.size(), 2u);
+  EXPECT_NE(t.find(key(1)), nullptr);
+  EXPECT_EQ(t.find(key(2)), nullptr);
+}
+
+TEST(SessionTable, HashOfFieldsEqualsHashOfKey) {
+  const FlowKey k4 = key(1000);
+  EXPECT_EQ(core::hashFlow(k4.client.addr, k4.client.port, k4.server.addr, k4.server.port),
+            core::hashFlowKey(k4));
+  const FlowKey k6{ftpalg::testing::endpoint("[2001:db8::1]:40000"),
+                   ftpalg::testing::endpoint("[2001:db8::2]:21")};
+  EXPECT_NE(core::hashFlowKey(k6), core::hashFlowKey(k4));
+  SessionTable t(4);
+  Session* s = t.create(k6, 0);
+  EXPECT_EQ(t.find(k6, core::hashFlowKey(k6)), s);
+  EXPECT_EQ(t.find(k6), s);
+}
+
+}  // namespace
+}  // namespace ftpalg::test
