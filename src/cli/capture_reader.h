@@ -10,7 +10,7 @@
 #include <string>
 
 #include "cli/link_layer.h"
-#include "cli/status.h"
+#include "ftpalg/status.h"
 
 struct pcap;
 

@@ -5,7 +5,7 @@
 #include <span>
 #include <string>
 
-#include "cli/status.h"
+#include "ftpalg/status.h"
 
 struct pcap;
 struct pcap_dumper;

@@ -13,7 +13,7 @@
 #include "cli/replay.h"
 #include "cli/replay_options.h"
 #include "cli/rules_cmd.h"
-#include "cli/status.h"
+#include "ftpalg/status.h"
 #include "ftpalg/report/replay_summary.h"
 
 namespace {
@@ -89,7 +89,7 @@ void addRules(CLI::App& app, ftpalg::cli::RulesOptions& o) {
 
 int runRules(const ftpalg::cli::RulesOptions& options) {
   ftpalg::cli::RulesRequest request;
-  if (ftpalg::cli::Status s = ftpalg::cli::makeRulesRequest(options, request); !s.ok()) {
+  if (ftpalg::Status s = ftpalg::cli::makeRulesRequest(options, request); !s.ok()) {
     return fail(s.message());
   }
   std::fputs(ftpalg::cli::rulesText(request).c_str(), stdout);
@@ -98,7 +98,7 @@ int runRules(const ftpalg::cli::RulesOptions& options) {
 
 int runReplay(const ftpalg::cli::ReplayOptions& options) {
   ftpalg::cli::ReplayReport report;
-  if (ftpalg::cli::Status s = ftpalg::cli::runReplay(options, report); !s.ok()) {
+  if (ftpalg::Status s = ftpalg::cli::runReplay(options, report); !s.ok()) {
     return fail(s.message());
   }
   if (!options.quiet) {

@@ -4,7 +4,7 @@
 #include <string_view>
 #include <vector>
 
-#include "cli/status.h"
+#include "ftpalg/status.h"
 #include "ftpalg/core/engine.h"
 #include "ftpalg/core/types.h"
 

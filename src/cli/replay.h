@@ -7,7 +7,7 @@
 #pragma once
 
 #include "cli/replay_options.h"
-#include "cli/status.h"
+#include "ftpalg/status.h"
 #include "ftpalg/report/replay_summary.h"
 
 namespace ftpalg::cli {

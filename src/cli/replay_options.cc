@@ -3,18 +3,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <charconv>
+
+#include "ftpalg/core/number.h"
 
 namespace ftpalg::cli {
 
 Status parsePort(std::string_view text, uint16_t& out) {
-  unsigned value = 0;
-  const char* end = text.data() + text.size();
-  if (text.empty() || text.size() > 5 || text.front() < '0' || text.front() > '9') {
-    return Status::error(fmt::format("'{}' is not a port number", text));
-  }
-  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (ec != std::errc() || ptr != end) {
+  uint32_t value = 0;
+  if (!core::parseNumber<uint32_t>(text, value, 0, 99999, 5)) {
     return Status::error(fmt::format("'{}' is not a port number", text));
   }
   if (value == 0 || value > 65535) {

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "cli/nat_map.h"
-#include "cli/status.h"
+#include "ftpalg/status.h"
 #include "ftpalg/core/engine.h"
 
 namespace ftpalg::cli {

@@ -3,42 +3,23 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <charconv>
 
 #include "cli/replay_options.h"
+#include "ftpalg/core/number.h"
+#include "ftpalg/defaults.h"
 #include "ftpalg/kernel/nft_queue_probe.h"
 
 namespace ftpalg::cli {
 namespace {
 
-constexpr uint32_t kMaxQueues = 64;
+constexpr uint32_t kMaxQueues = defaults::kMaxQueues;
 constexpr size_t kMaxPorts = 8;  // EngineConfig::controlPorts, 21 included
-constexpr size_t kMaxTableName = 64;
-constexpr uint32_t kMaxPinholeTimeoutS = 86400;  // as ftpalgd
+using defaults::kMaxPinholeTimeoutS;
+using defaults::kMaxTableName;
 
 // Whole string, decimal, at most `digits` digits, no sign or spaces.
 bool parseDecimal(std::string_view text, size_t digits, uint64_t& out) {
-  if (text.empty() || text.size() > digits || text.front() < '0' || text.front() > '9') {
-    return false;
-  }
-  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc() && ptr == text.data() + text.size();
-}
-
-// "0xf7a1" or "63393": 1..2^32-1.
-bool parseMarkValue(std::string_view text, uint32_t& out) {
-  uint64_t value = 0;
-  if (text.starts_with("0x") || text.starts_with("0X")) {
-    text.remove_prefix(2);
-    if (text.empty() || text.size() > 8) return false;
-    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value, 16);
-    if (ec != std::errc() || ptr != text.data() + text.size()) return false;
-  } else if (!parseDecimal(text, 10, value)) {
-    return false;
-  }
-  if (value == 0 || value > UINT32_MAX) return false;
-  out = static_cast<uint32_t>(value);
-  return true;
+  return core::parseNumber<uint64_t>(text, out, 0, UINT64_MAX, digits);
 }
 
 // An nft identifier: a letter, then letters, digits and '_'.
@@ -96,7 +77,7 @@ Status makeRulesRequest(const RulesOptions& options, RulesRequest& out) {
   }
 
   r.spec.bypass = options.failOpen;
-  if (!parseMarkValue(options.mark, r.pinhole.ctMark)) {
+  if (!core::parseDecimalOrHex<uint32_t>(options.mark, r.pinhole.ctMark, 1, UINT32_MAX)) {
     return Status::error(fmt::format("--mark {}: not a mark 1..0xffffffff", options.mark));
   }
   if (!isTableName(options.table)) {

@@ -6,7 +6,8 @@
 #include <cstdint>
 #include <string>
 
-#include "cli/status.h"
+#include "ftpalg/defaults.h"
+#include "ftpalg/status.h"
 #include "ftpalg/kernel/pinhole.h"
 #include "ftpalg/kernel/queue_rules_text.h"
 
@@ -17,9 +18,9 @@ struct RulesOptions {
   std::string queues = "0";        // "N" or "N-M": one contiguous range
   std::string ports;               // control ports besides 21, e.g. "2121" or "21,2121"
   bool failOpen = false;           // the rules get bypass
-  std::string mark = "0xf7a1";     // conntrack mark of admitted data connections
-  std::string table = "ftpalg";    // pinhole table name
-  uint32_t pinholeTimeoutS = 30;   // lifetime of a pinhole
+  std::string mark{defaults::kMarkText};   // conntrack mark of admitted data connections
+  std::string table{defaults::kTable};  // pinhole table name
+  uint32_t pinholeTimeoutS = defaults::kPinholeTimeoutS; // lifetime of a pinhole
   std::string queueForm = "auto";  // auto, nft or iptables
   std::string family = "inet";     // inet, ip or ip6 (queueing rules only)
 };

@@ -6,7 +6,7 @@ namespace {
 class KernelPinholes final : public PinholeBackend {
  public:
   explicit KernelPinholes(const kernel::PinholeConfig& cfg) : table_(cfg) {}
-  kernel::Status admit(const core::Expectation& x) override { return table_.admit(x); }
+  Status admit(const core::Expectation& x) override { return table_.admit(x); }
 
  private:
   kernel::PinholeTable table_;
@@ -14,11 +14,11 @@ class KernelPinholes final : public PinholeBackend {
 
 class KernelConntrack final : public ConntrackBackend {
  public:
-  kernel::Status open() override { return ct_.open(); }
+  Status open() override { return ct_.open(); }
   kernel::NatLookupResult lookupNat(const core::FlowKey& flow, core::NatBinding& out) override {
     return ct_.lookupNat(flow, out);
   }
-  kernel::Status setLiberal(const core::FlowKey& flow) override { return ct_.setLiberal(flow); }
+  Status setLiberal(const core::FlowKey& flow) override { return ct_.setLiberal(flow); }
 
  private:
   kernel::Conntrack ct_;
@@ -26,11 +26,11 @@ class KernelConntrack final : public ConntrackBackend {
 
 class KernelExpectations final : public ExpectationBackend {
  public:
-  kernel::Status open() override { return table_.open(); }
-  kernel::Status add(const kernel::CtEntry& master, const core::Expectation& x) override {
+  Status open() override { return table_.open(); }
+  Status add(const kernel::CtEntry& master, const core::Expectation& x) override {
     return table_.add(master, x);
   }
-  kernel::Status remove(const core::Expectation& x) override { return table_.remove(x); }
+  Status remove(const core::Expectation& x) override { return table_.remove(x); }
 
  private:
   kernel::ExpectationTable table_;

@@ -9,7 +9,7 @@
 #include "ftpalg/kernel/conntrack.h"
 #include "ftpalg/kernel/expectation.h"
 #include "ftpalg/kernel/pinhole.h"
-#include "ftpalg/kernel/status.h"
+#include "ftpalg/status.h"
 
 namespace ftpalg::daemon {
 
@@ -17,25 +17,25 @@ namespace ftpalg::daemon {
 class PinholeBackend {
  public:
   virtual ~PinholeBackend() = default;
-  virtual kernel::Status admit(const core::Expectation& x) = 0;
+  virtual Status admit(const core::Expectation& x) = 0;
 };
 
 // Pinhole mode: NAT bindings and liberal tracking (kernel::Conntrack).
 class ConntrackBackend {
  public:
   virtual ~ConntrackBackend() = default;
-  virtual kernel::Status open() = 0;
+  virtual Status open() = 0;
   virtual kernel::NatLookupResult lookupNat(const core::FlowKey& flow, core::NatBinding& out) = 0;
-  virtual kernel::Status setLiberal(const core::FlowKey& flow) = 0;
+  virtual Status setLiberal(const core::FlowKey& flow) = 0;
 };
 
 // Expectation mode: conntrack expectations (kernel::ExpectationTable).
 class ExpectationBackend {
  public:
   virtual ~ExpectationBackend() = default;
-  virtual kernel::Status open() = 0;
-  virtual kernel::Status add(const kernel::CtEntry& master, const core::Expectation& x) = 0;
-  virtual kernel::Status remove(const core::Expectation& x) = 0;
+  virtual Status open() = 0;
+  virtual Status add(const kernel::CtEntry& master, const core::Expectation& x) = 0;
+  virtual Status remove(const core::Expectation& x) = 0;
 };
 
 // The kernel implementations.

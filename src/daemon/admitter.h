@@ -14,7 +14,7 @@
 
 #include "ftpalg/core/engine.h"
 #include "ftpalg/core/packet.h"
-#include "ftpalg/kernel/status.h"
+#include "ftpalg/status.h"
 #include "ftpalg/kernel/queue_socket.h"
 
 namespace ftpalg::daemon {
@@ -28,7 +28,7 @@ class Admitter {
   virtual ~Admitter() = default;
 
   // Opens the kernel sockets; called before the queue is bound, so errors reach main().
-  virtual kernel::Status open() = 0;
+  virtual Status open() = 0;
   // What an admit is called in failure lines ("pinhole", "expectation").
   [[nodiscard]] virtual std::string_view name() const = 0;
   // What an admit is called in admit event lines ("pinhole", "expect").
@@ -45,7 +45,7 @@ class Admitter {
                      core::PacketView& view) = 0;
   // Installs the admitted expectation `x` of control connection `flow`; returns after the
   // kernel acknowledged it. May be called outside begin()/end() (timer releases, retries).
-  virtual kernel::Status admit(const core::FlowKey& flow, const core::Expectation& x,
+  virtual Status admit(const core::FlowKey& flow, const core::Expectation& x,
                                uint64_t nowNs) = 0;
   // The engine rewrote an announcement of `flow`.
   virtual void rewritten(const core::FlowKey& flow, uint64_t nowNs) = 0;

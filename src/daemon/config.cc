@@ -7,33 +7,30 @@
 
 #include <CLI/CLI.hpp>
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 #include <fstream>
 #include <limits>
 #include <sstream>
 #include <toml++/toml.h>
 
+#include "ftpalg/core/number.h"
+#include "ftpalg/defaults.h"
+
 namespace ftpalg::daemon {
 namespace {
 
-constexpr size_t kMaxQueues = 64;
-constexpr size_t kMaxExtraPorts = 7;
-constexpr uint32_t kMaxPinholeTimeoutS = 86400;
-constexpr uint32_t kMinQueueMaxLen = 16;
-constexpr uint32_t kMaxQueueMaxLen = 1u << 20;
+using defaults::kMaxExtraPorts;
+using defaults::kMaxPinholeTimeoutS;
+using defaults::kMaxQueueMaxLen;
+using defaults::kMaxQueues;
+using defaults::kMinQueueMaxLen;
 
 constexpr const char* kVersion = "ftpalgd 0.1.0";
 
-// Whole string, decimal, no sign, range-checked.
+// Whole string, decimal, no sign, range-checked (at most 10 digits, leading zeros allowed).
 template <typename T>
 bool parseDecimal(std::string_view s, T& out, T lo, T hi) {
-  if (s.empty() || s.size() > 10) return false;
-  uint64_t v = 0;
-  const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size() || v < lo || v > hi) return false;
-  out = static_cast<T>(v);
-  return true;
+  return core::parseNumber<T>(s, out, lo, hi, 10);
 }
 
 std::string_view trim(std::string_view s) {
@@ -70,9 +67,9 @@ std::string_view logLevelName(LogLevel l) {
   return "?";
 }
 
-ConfigStatus parseQueueList(std::string_view text, std::vector<uint16_t>& out) {
+Status parseQueueList(std::string_view text, std::vector<uint16_t>& out) {
   std::vector<uint16_t> queues;
-  if (text.empty()) return ConfigStatus::error("empty queue list");
+  if (text.empty()) return Status::error("empty queue list");
   while (true) {
     const size_t comma = text.find(',');
     const std::string_view item = trim(text.substr(0, comma));
@@ -82,15 +79,15 @@ ConfigStatus parseQueueList(std::string_view text, std::vector<uint16_t>& out) {
     const std::string_view a = item.substr(0, dash);
     const std::string_view b = dash == std::string_view::npos ? a : item.substr(dash + 1);
     if (!parseDecimal<uint16_t>(a, first, 0, 65535) || !parseDecimal<uint16_t>(b, last, 0, 65535)) {
-      return ConfigStatus::error(fmt::format("bad queue number or range '{}'", item));
+      return Status::error(fmt::format("bad queue number or range '{}'", item));
     }
-    if (last < first) return ConfigStatus::error(fmt::format("descending queue range '{}'", item));
+    if (last < first) return Status::error(fmt::format("descending queue range '{}'", item));
     for (uint32_t q = first; q <= last; ++q) {
       for (uint16_t seen : queues) {
-        if (seen == q) return ConfigStatus::error(fmt::format("queue {} listed twice", q));
+        if (seen == q) return Status::error(fmt::format("queue {} listed twice", q));
       }
       if (queues.size() == kMaxQueues) {
-        return ConfigStatus::error(fmt::format("more than {} queues", kMaxQueues));
+        return Status::error(fmt::format("more than {} queues", kMaxQueues));
       }
       queues.push_back(static_cast<uint16_t>(q));
     }
@@ -101,21 +98,21 @@ ConfigStatus parseQueueList(std::string_view text, std::vector<uint16_t>& out) {
   return {};
 }
 
-ConfigStatus parsePortList(std::string_view text, std::vector<uint16_t>& out) {
+Status parsePortList(std::string_view text, std::vector<uint16_t>& out) {
   std::vector<uint16_t> ports;
   while (true) {
     const size_t comma = text.find(',');
     const std::string_view item = trim(text.substr(0, comma));
     uint16_t port = 0;
     if (!parseDecimal<uint16_t>(item, port, 1, 65535)) {
-      return ConfigStatus::error(fmt::format("bad port '{}' (1..65535)", item));
+      return Status::error(fmt::format("bad port '{}' (1..65535)", item));
     }
     if (port != 21) {
       for (uint16_t p : ports) {
-        if (p == port) return ConfigStatus::error(fmt::format("port {} listed twice", port));
+        if (p == port) return Status::error(fmt::format("port {} listed twice", port));
       }
       if (ports.size() == kMaxExtraPorts) {
-        return ConfigStatus::error(fmt::format("more than {} extra control ports", kMaxExtraPorts));
+        return Status::error(fmt::format("more than {} extra control ports", kMaxExtraPorts));
       }
       ports.push_back(port);
     }
@@ -126,35 +123,25 @@ ConfigStatus parsePortList(std::string_view text, std::vector<uint16_t>& out) {
   return {};
 }
 
-ConfigStatus parseMark(std::string_view text, uint32_t& out) {
-  uint64_t v = 0;
-  std::string_view digits = text;
-  int base = 10;
-  if (digits.starts_with("0x") || digits.starts_with("0X")) {
-    digits.remove_prefix(2);
-    base = 16;
+Status parseMark(std::string_view text, uint32_t& out) {
+  if (!core::parseDecimalOrHex<uint32_t>(text, out, 1, UINT32_MAX)) {
+    return Status::error(fmt::format("bad mark '{}' (1..0xffffffff)", text));
   }
-  const auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v, base);
-  if (digits.empty() || digits.size() > 10 || ec != std::errc() ||
-      p != digits.data() + digits.size() || v == 0 || v > std::numeric_limits<uint32_t>::max()) {
-    return ConfigStatus::error(fmt::format("bad mark '{}' (1..0xffffffff)", text));
-  }
-  out = static_cast<uint32_t>(v);
   return {};
 }
 
-ConfigStatus parseLogLevel(std::string_view text, LogLevel& out) {
+Status parseLogLevel(std::string_view text, LogLevel& out) {
   for (LogLevel l : {LogLevel::Error, LogLevel::Warning, LogLevel::Info, LogLevel::Debug}) {
     if (text == logLevelName(l)) {
       out = l;
       return {};
     }
   }
-  return ConfigStatus::error(
+  return Status::error(
       fmt::format("bad log level '{}' (error, warning, info, debug)", text));
 }
 
-ConfigStatus parseKernelMode(std::string_view text, KernelMode& out) {
+Status parseKernelMode(std::string_view text, KernelMode& out) {
   if (text == "auto") {
     out = KernelMode::Auto;
   } else if (text == "pinhole") {
@@ -162,7 +149,7 @@ ConfigStatus parseKernelMode(std::string_view text, KernelMode& out) {
   } else if (text == "cthelper") {
     out = KernelMode::Cthelper;
   } else {
-    return ConfigStatus::error(
+    return Status::error(
         fmt::format("bad kernel mode '{}' (auto, cthelper, pinhole)", text));
   }
   return {};
@@ -174,32 +161,32 @@ std::string where(std::string_view name, const toml::source_region& src) {
   return fmt::format("{}:{}:{}", name, src.begin.line, src.begin.column);
 }
 
-ConfigStatus nodeError(std::string_view name, const toml::node& node, std::string_view what) {
-  return ConfigStatus::error(fmt::format("{}: {}", where(name, node.source()), what));
+Status nodeError(std::string_view name, const toml::node& node, std::string_view what) {
+  return Status::error(fmt::format("{}: {}", where(name, node.source()), what));
 }
 
 // Applies one key. `key` has been checked to be known.
-ConfigStatus applyKey(std::string_view name, std::string_view key, const toml::node& node,
+Status applyKey(std::string_view name, std::string_view key, const toml::node& node,
                       DaemonConfig& cfg) {
-  const auto wantBool = [&](bool& dst) -> ConfigStatus {
+  const auto wantBool = [&](bool& dst) -> Status {
     if (const auto* b = node.as_boolean()) {
       dst = b->get();
       return {};
     }
     return nodeError(name, node, fmt::format("'{}' must be true or false", key));
   };
-  const auto wantString = [&](std::string& dst) -> ConfigStatus {
+  const auto wantString = [&](std::string& dst) -> Status {
     if (const auto* s = node.as_string()) {
       dst = s->get();
       return {};
     }
     return nodeError(name, node, fmt::format("'{}' must be a string", key));
   };
-  const auto checked = [&](ConfigStatus s) -> ConfigStatus {
+  const auto checked = [&](Status s) -> Status {
     if (s.ok()) return s;
     return nodeError(name, node, fmt::format("'{}': {}", key, s.message()));
   };
-  const auto wantInt = [&](uint32_t& dst, uint32_t lo, uint32_t hi) -> ConfigStatus {
+  const auto wantInt = [&](uint32_t& dst, uint32_t lo, uint32_t hi) -> Status {
     if (const auto* i = node.as_integer()) {
       const int64_t v = i->get();
       if (v >= lo && v <= hi) {
@@ -215,14 +202,14 @@ ConfigStatus applyKey(std::string_view name, std::string_view key, const toml::n
       return checked(parseQueueList(std::to_string(i->get()), cfg.queues));
     }
     std::string text;
-    if (ConfigStatus s = wantString(text); !s.ok()) {
+    if (Status s = wantString(text); !s.ok()) {
       return nodeError(name, node, "'queues' must be a string like \"0-3\" or an integer");
     }
     return checked(parseQueueList(text, cfg.queues));
   }
   if (key == "kernel_mode") {
     std::string text;
-    if (ConfigStatus s = wantString(text); !s.ok()) return s;
+    if (Status s = wantString(text); !s.ok()) return s;
     return checked(parseKernelMode(text, cfg.kernelMode));
   }
   if (key == "install_rules") return wantBool(cfg.installRules);
@@ -230,7 +217,7 @@ ConfigStatus applyKey(std::string_view name, std::string_view key, const toml::n
   if (key == "events") return wantString(cfg.eventsPath);
   if (key == "log_level") {
     std::string text;
-    if (ConfigStatus s = wantString(text); !s.ok()) return s;
+    if (Status s = wantString(text); !s.ok()) return s;
     return checked(parseLogLevel(text, cfg.logLevel));
   }
   if (key == "mark") {
@@ -239,7 +226,7 @@ ConfigStatus applyKey(std::string_view name, std::string_view key, const toml::n
       return checked(parseMark(std::to_string(i->get()), cfg.mark));
     }
     std::string text;
-    if (ConfigStatus s = wantString(text); !s.ok()) return s;
+    if (Status s = wantString(text); !s.ok()) return s;
     return checked(parseMark(text, cfg.mark));
   }
   if (key == "pinhole_timeout") return wantInt(cfg.pinholeTimeoutS, 1, kMaxPinholeTimeoutS);
@@ -248,7 +235,7 @@ ConfigStatus applyKey(std::string_view name, std::string_view key, const toml::n
   if (key == "allow_low_ports") return wantBool(cfg.allowLowPorts);
   if (key == "allow_long_forms") return wantBool(cfg.allowLongForms);
   if (key == "table") {
-    if (ConfigStatus s = wantString(cfg.table); !s.ok()) return s;
+    if (Status s = wantString(cfg.table); !s.ok()) return s;
     if (cfg.table.empty() || cfg.table.size() > 32) {
       return nodeError(name, node, "'table' must be 1..32 characters");
     }
@@ -282,45 +269,45 @@ constexpr std::string_view kKnownKeys[] = {
 
 }  // namespace
 
-ConfigStatus applyConfigText(std::string_view text, std::string_view name, DaemonConfig& cfg) {
+Status applyConfigText(std::string_view text, std::string_view name, DaemonConfig& cfg) {
   toml::table tbl;
   try {
     tbl = toml::parse(text, name);
   } catch (const toml::parse_error& e) {
-    return ConfigStatus::error(fmt::format("{}: {}", where(name, e.source()), e.description()));
+    return Status::error(fmt::format("{}: {}", where(name, e.source()), e.description()));
   }
   DaemonConfig next = cfg;
   for (auto&& [key, node] : tbl) {
     bool known = false;
     for (std::string_view k : kKnownKeys) known = known || key.str() == k;
     if (!known) {
-      return ConfigStatus::error(
+      return Status::error(
           fmt::format("{}: unknown key '{}'", where(name, key.source()), key.str()));
     }
-    if (ConfigStatus s = applyKey(name, key.str(), node, next); !s.ok()) return s;
+    if (Status s = applyKey(name, key.str(), node, next); !s.ok()) return s;
   }
   cfg = std::move(next);
   return {};
 }
 
-ConfigStatus applyConfigFile(const std::string& path, DaemonConfig& cfg) {
+Status applyConfigFile(const std::string& path, DaemonConfig& cfg) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return ConfigStatus::error(fmt::format("cannot read {}: {}", path, std::strerror(errno)));
+  if (!in) return Status::error(fmt::format("cannot read {}: {}", path, std::strerror(errno)));
   std::ostringstream ss;
   ss << in.rdbuf();
-  if (in.bad()) return ConfigStatus::error(fmt::format("cannot read {}", path));
+  if (in.bad()) return Status::error(fmt::format("cannot read {}", path));
   return applyConfigText(ss.str(), path, cfg);
 }
 
-ConfigStatus validate(const DaemonConfig& cfg) {
-  if (cfg.queues.empty()) return ConfigStatus::error("no queue given");
+Status validate(const DaemonConfig& cfg) {
+  if (cfg.queues.empty()) return Status::error("no queue given");
   if (cfg.kernelMode == KernelMode::Cthelper && cfg.queues.size() != 1) {
-    return ConfigStatus::error("--kernel-mode cthelper serves exactly one queue (the helper's)");
+    return Status::error("--kernel-mode cthelper serves exactly one queue (the helper's)");
   }
   if (cfg.installRules) {
     for (size_t i = 1; i < cfg.queues.size(); ++i) {
       if (cfg.queues[i] != cfg.queues[0] + i) {
-        return ConfigStatus::error(
+        return Status::error(
             "--install-rules needs one contiguous queue range (NFQUEUE --queue-balance)");
       }
     }
@@ -328,7 +315,7 @@ ConfigStatus validate(const DaemonConfig& cfg) {
   return {};
 }
 
-ConfigStatus parseCommandLine(int argc, const char* const* argv, CommandLine& out) {
+Status parseCommandLine(int argc, const char* const* argv, CommandLine& out) {
   CLI::App app("FTP application-level gateway daemon (NFQUEUE)", "ftpalgd");
   app.set_version_flag("--version", kVersion);
   app.footer(
@@ -373,46 +360,46 @@ ConfigStatus parseCommandLine(int argc, const char* const* argv, CommandLine& ou
       out.exitCode = app.exit(e);
       return {};
     }
-    return ConfigStatus::error(e.what());
+    return Status::error(e.what());
   }
 
   DaemonConfig cfg;
   if (!configPath.empty()) {
-    if (ConfigStatus s = applyConfigFile(configPath, cfg); !s.ok()) return s;
+    if (Status s = applyConfigFile(configPath, cfg); !s.ok()) return s;
   }
   const auto given = [&](const char* name) { return app.count(name) > 0; };
-  const auto flagError = [](const char* flag, const ConfigStatus& s) {
-    return ConfigStatus::error(fmt::format("{}: {}", flag, s.message()));
+  const auto flagError = [](const char* flag, const Status& s) {
+    return Status::error(fmt::format("{}: {}", flag, s.message()));
   };
   if (given("--queues")) {
-    if (ConfigStatus s = parseQueueList(queues, cfg.queues); !s.ok()) return flagError("--queues", s);
+    if (Status s = parseQueueList(queues, cfg.queues); !s.ok()) return flagError("--queues", s);
   }
   if (given("--kernel-mode")) {
-    if (ConfigStatus s = parseKernelMode(kernelMode, cfg.kernelMode); !s.ok()) {
+    if (Status s = parseKernelMode(kernelMode, cfg.kernelMode); !s.ok()) {
       return flagError("--kernel-mode", s);
     }
   }
   if (given("--log-level")) {
-    if (ConfigStatus s = parseLogLevel(logLevel, cfg.logLevel); !s.ok()) {
+    if (Status s = parseLogLevel(logLevel, cfg.logLevel); !s.ok()) {
       return flagError("--log-level", s);
     }
   }
   if (given("--mark")) {
-    if (ConfigStatus s = parseMark(mark, cfg.mark); !s.ok()) return flagError("--mark", s);
+    if (Status s = parseMark(mark, cfg.mark); !s.ok()) return flagError("--mark", s);
   }
   if (given("--ports")) {
-    if (ConfigStatus s = parsePortList(ports, cfg.ports); !s.ok()) return flagError("--ports", s);
+    if (Status s = parsePortList(ports, cfg.ports); !s.ok()) return flagError("--ports", s);
   }
   if (given("--pinhole-timeout")) {
     if (pinholeTimeout < 1 || pinholeTimeout > kMaxPinholeTimeoutS) {
-      return ConfigStatus::error(
+      return Status::error(
           fmt::format("--pinhole-timeout: must be 1..{} seconds", kMaxPinholeTimeoutS));
     }
     cfg.pinholeTimeoutS = pinholeTimeout;
   }
   if (given("--queue-maxlen")) {
     if (queueMaxLen < kMinQueueMaxLen || queueMaxLen > kMaxQueueMaxLen) {
-      return ConfigStatus::error(
+      return Status::error(
           fmt::format("--queue-maxlen: must be {}..{}", kMinQueueMaxLen, kMaxQueueMaxLen));
     }
     cfg.queueMaxLen = queueMaxLen;
@@ -423,7 +410,7 @@ ConfigStatus parseCommandLine(int argc, const char* const* argv, CommandLine& ou
   if (allowBounce) cfg.allowBounce = true;
   if (allowLowPorts) cfg.allowLowPorts = true;
   if (allowLongForms) cfg.allowLongForms = true;
-  if (ConfigStatus s = validate(cfg); !s.ok()) return s;
+  if (Status s = validate(cfg); !s.ok()) return s;
   out.config = std::move(cfg);
   out.printRules = printRules;
   return {};

@@ -7,12 +7,13 @@
 #include "daemon/log.h"
 #include "daemon/serve_loop.h"
 #include "ftpalg/kernel/cthelper.h"
+#include "ftpalg/defaults.h"
 
 namespace ftpalg::daemon {
 namespace {
 
 constexpr int kExitSetup = 1;
-constexpr const char* kHelperName = "ftpalg";
+constexpr std::string_view kHelperName = defaults::kHelperName;
 
 std::string statusLine(const WorkerStats& st) {
   return fmt::format(
@@ -49,7 +50,7 @@ int runCthelperMode(const DaemonConfig& cfg, WorkerSettings settings, EventSink&
   // The queue first: a second instance (the queue is taken) fails before it touches the
   // running instance's helper.
   QueueWorker worker(settings, events);
-  if (kernel::Status s = worker.open(); !s.ok()) {
+  if (Status s = worker.open(); !s.ok()) {
     logf(LogLevel::Error, "queue {}: {}", queue, s.message());
     return kExitSetup;
   }
@@ -60,7 +61,7 @@ int runCthelperMode(const DaemonConfig& cfg, WorkerSettings settings, EventSink&
   hc.maxExpected = static_cast<uint32_t>(settings.engine.maxExpectationsPerSession);
   hc.expectTimeoutS = cfg.pinholeTimeoutS;
   kernel::CtHelper helper(hc);
-  if (kernel::Status s = helper.install(); !s.ok()) {
+  if (Status s = helper.install(); !s.ok()) {
     logf(LogLevel::Error, "registering conntrack helper {}: {}", hc.name, s.message());
     return kExitSetup;
   }
@@ -68,16 +69,16 @@ int runCthelperMode(const DaemonConfig& cfg, WorkerSettings settings, EventSink&
   int rc = 0;
   auto teardown = [&](bool rulesInstalled) {
     if (rulesInstalled) {
-      if (kernel::Status s = kernel::removeHelperRules(); !s.ok()) {
+      if (Status s = kernel::removeHelperRules(); !s.ok()) {
         logf(LogLevel::Error, "removing table inet {}: {}", kernel::kHelperTable, s.message());
         rc = kExitSetup;
       }
     }
-    if (kernel::Status s = helper.setEnabled(false); !s.ok()) {
+    if (Status s = helper.setEnabled(false); !s.ok()) {
       logf(LogLevel::Error, "disabling conntrack helper {}: {}", hc.name, s.message());
       rc = kExitSetup;
     }
-    if (kernel::Status s = helper.remove(); !s.ok()) {
+    if (Status s = helper.remove(); !s.ok()) {
       // EBUSY: an nft `ct helper` object of the admin's ruleset still names it. It stays
       // registered but disabled: its connections pass unqueued.
       logf(LogLevel::Error, "unregistering conntrack helper {}: {}{}", hc.name, s.message(),
@@ -86,7 +87,7 @@ int runCthelperMode(const DaemonConfig& cfg, WorkerSettings settings, EventSink&
     }
   };
   if (cfg.installRules) {
-    if (kernel::Status s = kernel::installHelperRules(spec); !s.ok()) {
+    if (Status s = kernel::installHelperRules(spec); !s.ok()) {
       logf(LogLevel::Error, "installing table inet {}: {}", kernel::kHelperTable, s.message());
       teardown(false);
       return kExitSetup;
@@ -94,7 +95,7 @@ int runCthelperMode(const DaemonConfig& cfg, WorkerSettings settings, EventSink&
     logf(LogLevel::Info, "installed table inet {} (ct helper {} for tcp dport {})", kernel::kHelperTable,
          kernel::kHelperObject, fmt::join(spec.ports, ","));
   }
-  if (kernel::Status s = helper.setEnabled(true); !s.ok()) {
+  if (Status s = helper.setEnabled(true); !s.ok()) {
     logf(LogLevel::Error, "enabling conntrack helper {}: {}", hc.name, s.message());
     teardown(cfg.installRules);
     return kExitSetup;

@@ -11,11 +11,11 @@ namespace ftpalg::daemon {
 
 EventSink::~EventSink() { close(); }
 
-ConfigStatus EventSink::open(const std::string& path) {
+Status EventSink::open(const std::string& path) {
   if (path.empty()) return {};
   file_ = path == "-" ? stdout : std::fopen(path.c_str(), "a");
   if (file_ == nullptr) {
-    return ConfigStatus::error(fmt::format("cannot write {}: {}", path, std::strerror(errno)));
+    return Status::error(fmt::format("cannot write {}: {}", path, std::strerror(errno)));
   }
   return {};
 }

@@ -20,7 +20,7 @@ class EventSink {
   EventSink& operator=(const EventSink&) = delete;
 
   // "-" is stdout; empty means no events. A file is appended to.
-  ConfigStatus open(const std::string& path);
+  Status open(const std::string& path);
   [[nodiscard]] bool enabled() const { return file_ != nullptr; }
   // Writes whole lines and flushes (a reader such as `tail -f` or a test sees them at once).
   void write(std::string_view lines);

@@ -63,12 +63,12 @@ bool ExpectationAdmitter::normalise(const core::PacketView& raw, core::PacketVie
   return false;
 }
 
-kernel::Status ExpectationAdmitter::admit(const core::FlowKey& flow, const core::Expectation& x,
+Status ExpectationAdmitter::admit(const core::FlowKey& flow, const core::Expectation& x,
                                           uint64_t nowNs) {
   // Fail closed: an announcement seen without its packet's conntrack entry (e.g. released by a
   // timer) has no master to hang the expectation on.
-  if (!hasCurrentCt_) return kernel::Status::error(ENOENT, "expect: no conntrack entry at hand");
-  kernel::Status s = expectations_->add(currentCt_, x);
+  if (!hasCurrentCt_) return Status::error(ENOENT, "expect: no conntrack entry at hand");
+  Status s = expectations_->add(currentCt_, x);
   if (s.ok()) remember(flow, x, nowNs);
   return s;
 }
@@ -135,7 +135,7 @@ void ExpectationAdmitter::removeExpects(size_t i, const char* why, uint64_t nowN
   size_t failed = 0;
   for (size_t k = 0; k < f.count; ++k) {
     const core::Expectation& x = f.expects[k];
-    if (kernel::Status s = expectations_->remove(x); s.ok()) {
+    if (Status s = expectations_->remove(x); s.ok()) {
       ++removed;
     } else if (s.err() == ENOENT) {
       ++gone;  // used by its data connection, or expired

@@ -37,7 +37,7 @@ class ExpectationAdmitter final : public Admitter {
   ExpectationAdmitter(std::unique_ptr<ExpectationBackend> expectations,
                       const core::EngineConfig& engine, WorkerLog& log);
 
-  kernel::Status open() override { return expectations_->open(); }
+  Status open() override { return expectations_->open(); }
   [[nodiscard]] std::string_view name() const override { return "expectation"; }
   [[nodiscard]] std::string_view eventWord() const override { return "expect"; }
   core::NatResolver* natResolver() override { return &resolver_; }
@@ -49,7 +49,7 @@ class ExpectationAdmitter final : public Admitter {
              core::PacketView& view) override;
   // An expectation on the current packet's entry; ENOENT outside begin()/end() (an
   // announcement released by a timer has no master at hand: fail closed).
-  kernel::Status admit(const core::FlowKey& flow, const core::Expectation& x,
+  Status admit(const core::FlowKey& flow, const core::Expectation& x,
                        uint64_t nowNs) override;
   void rewritten(const core::FlowKey& /*flow*/, uint64_t /*nowNs*/) override {}
   // Notes the packet of the control connection; FIN both ways or RST end it.

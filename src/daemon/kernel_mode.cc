@@ -8,7 +8,7 @@ KernelModeChoice chooseKernelMode(KernelMode requested) {
   if (requested == KernelMode::Pinhole) {
     return {KernelMode::Pinhole, true, "pinhole (requested)"};
   }
-  const kernel::Status probe = kernel::CtHelper::probe();
+  const Status probe = kernel::CtHelper::probe();
   if (requested == KernelMode::Cthelper) {
     if (probe.ok()) return {KernelMode::Cthelper, true, "cthelper (requested)"};
     return {KernelMode::Cthelper, false,

@@ -86,7 +86,7 @@ std::string statusLine(const std::vector<std::unique_ptr<ftpalg::daemon::QueueWo
 int main(int argc, char** argv) {
   namespace d = ftpalg::daemon;
   d::CommandLine cl;
-  if (d::ConfigStatus s = d::parseCommandLine(argc, argv, cl); !s.ok()) {
+  if (ftpalg::Status s = d::parseCommandLine(argc, argv, cl); !s.ok()) {
     return configError(s.message());
   }
   if (cl.exit) return cl.exitCode;
@@ -127,7 +127,7 @@ int main(int argc, char** argv) {
   logf(LogLevel::Info, "kernel mode {}", mode.why);
 
   d::EventSink events;
-  if (d::ConfigStatus s = events.open(cfg.eventsPath); !s.ok()) return configError(s.message());
+  if (ftpalg::Status s = events.open(cfg.eventsPath); !s.ok()) return configError(s.message());
   if (mode.mode == d::KernelMode::Cthelper) {
     const int rc = d::runCthelperMode(cfg, workerSettings(cfg, cfg.queues.front()), events, sigs);
     events.close();
@@ -137,7 +137,7 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<d::QueueWorker>> workers;
   for (uint16_t q : cfg.queues) {
     workers.push_back(std::make_unique<d::QueueWorker>(workerSettings(cfg, q), events));
-    if (ftpalg::kernel::Status s = workers.back()->open(); !s.ok()) {
+    if (ftpalg::Status s = workers.back()->open(); !s.ok()) {
       logf(LogLevel::Error, "queue {}: {}", q, s.message());
       return kExitSetup;
     }
@@ -146,7 +146,7 @@ int main(int argc, char** argv) {
   // Only after every queue is bound: a second instance (the queues are taken) must fail before
   // it replaces the running instance's table.
   ftpalg::kernel::PinholeTable table(workerSettings(cfg, cfg.queues.front()).pinhole);
-  if (ftpalg::kernel::Status s = table.install(); !s.ok()) {
+  if (ftpalg::Status s = table.install(); !s.ok()) {
     logf(LogLevel::Error, "installing nftables table {}: {}", cfg.table, s.message());
     return kExitSetup;
   }
@@ -157,7 +157,7 @@ int main(int argc, char** argv) {
   ftpalg::kernel::QueueRules installed(rules, form.form);
   if (cfg.installRules) {
     logf(LogLevel::Info, "queueing rules: {}", std::string_view(form.why).substr(2));
-    if (ftpalg::kernel::Status s = installed.install(); !s.ok()) {
+    if (ftpalg::Status s = installed.install(); !s.ok()) {
       logf(LogLevel::Error, "installing queueing rules ({}): {}", installed.describe(),
            s.message());
       workers.clear();
@@ -179,14 +179,14 @@ int main(int argc, char** argv) {
                     [&] { return fmt::format("queues {}: {}", queues, statusLine(workers)); }});
   int rc = 0;
   if (cfg.installRules) {
-    if (ftpalg::kernel::Status s = installed.remove(); !s.ok()) {
+    if (ftpalg::Status s = installed.remove(); !s.ok()) {
       logf(LogLevel::Error, "removing queueing rules ({}): {}", installed.describe(), s.message());
       rc = kExitSetup;
     }
   }
   const std::string summary = statusLine(workers);
   workers.clear();  // unbinds the queues
-  if (ftpalg::kernel::Status s = table.remove(); !s.ok()) {
+  if (ftpalg::Status s = table.remove(); !s.ok()) {
     logf(LogLevel::Error, "removing nftables table {}: {}", cfg.table, s.message());
     rc = kExitSetup;
   }

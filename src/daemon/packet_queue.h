@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <span>
 
-#include "ftpalg/kernel/status.h"
+#include "ftpalg/status.h"
 #include "ftpalg/kernel/queue_socket.h"
 
 namespace ftpalg::daemon {
@@ -17,16 +17,16 @@ class PacketQueue {
  public:
   virtual ~PacketQueue() = default;
 
-  virtual kernel::Status open() = 0;
+  virtual Status open() = 0;
   // Hands the packets of one datagram to `handler`; blocks for a while unless dontWait.
-  virtual kernel::Status receive(bool dontWait, kernel::PacketHandler& handler,
+  virtual Status receive(bool dontWait, kernel::PacketHandler& handler,
                                  kernel::ReceiveResult& result) = 0;
   // Appends a verdict; a non-empty `packet` replaces the queued bytes; `withCt` asks the kernel
   // to record a length change in the packet's conntrack seqadj.
-  virtual kernel::Status verdict(uint32_t id, kernel::NfVerdict v, std::span<const uint8_t> packet,
+  virtual Status verdict(uint32_t id, kernel::NfVerdict v, std::span<const uint8_t> packet,
                                  bool withCt) = 0;
   // Sends the appended verdicts.
-  virtual kernel::Status flush() = 0;
+  virtual Status flush() = 0;
 };
 
 // The NFQUEUE socket of one queue as a PacketQueue.
@@ -34,16 +34,16 @@ class KernelQueue final : public PacketQueue {
  public:
   explicit KernelQueue(const kernel::QueueConfig& cfg) : socket_(cfg) {}
 
-  kernel::Status open() override { return socket_.open(); }
-  kernel::Status receive(bool dontWait, kernel::PacketHandler& handler,
+  Status open() override { return socket_.open(); }
+  Status receive(bool dontWait, kernel::PacketHandler& handler,
                          kernel::ReceiveResult& result) override {
     return socket_.receive(dontWait, handler, result);
   }
-  kernel::Status verdict(uint32_t id, kernel::NfVerdict v, std::span<const uint8_t> packet,
+  Status verdict(uint32_t id, kernel::NfVerdict v, std::span<const uint8_t> packet,
                          bool withCt) override {
     return socket_.verdict(id, v, packet, withCt);
   }
-  kernel::Status flush() override { return socket_.flush(); }
+  Status flush() override { return socket_.flush(); }
 
  private:
   kernel::QueueSocket socket_;

@@ -28,7 +28,7 @@ bool PinholeAdmitter::begin(const kernel::QueuedPacket& /*packet*/, const core::
   return true;
 }
 
-kernel::Status PinholeAdmitter::admit(const core::FlowKey& /*flow*/, const core::Expectation& x,
+Status PinholeAdmitter::admit(const core::FlowKey& /*flow*/, const core::Expectation& x,
                                       uint64_t /*nowNs*/) {
   return pinholes_->admit(x);
 }
@@ -40,7 +40,7 @@ void PinholeAdmitter::rewritten(const core::FlowKey& flow, uint64_t nowNs) {
       return;
     }
   }
-  if (kernel::Status s = conntrack_->setLiberal(flow); !s.ok()) {
+  if (Status s = conntrack_->setLiberal(flow); !s.ok()) {
     // Not marked: the next rewrite of this session tries again.
     (void)log_.fail(Failure::LiberalFailed, nowNs, "liberal tracking for {}: {}", flowText(flow),
                     s.message());

@@ -22,14 +22,14 @@ class PinholeAdmitter final : public Admitter {
                   std::unique_ptr<ConntrackBackend> conntrack, uint64_t idleTimeoutNs,
                   WorkerLog& log);
 
-  kernel::Status open() override { return conntrack_->open(); }
+  Status open() override { return conntrack_->open(); }
   [[nodiscard]] std::string_view name() const override { return "pinhole"; }
   [[nodiscard]] std::string_view eventWord() const override { return "pinhole"; }
   core::NatResolver* natResolver() override { return &resolver_; }
   [[nodiscard]] bool verdictWithCt() const override { return false; }
   bool begin(const kernel::QueuedPacket& packet, const core::PacketView& raw,
              core::PacketView& view) override;
-  kernel::Status admit(const core::FlowKey& flow, const core::Expectation& x,
+  Status admit(const core::FlowKey& flow, const core::Expectation& x,
                        uint64_t nowNs) override;
   // Marks `flow` liberal unless it already is (Failure::LiberalFailed: tried again next time).
   void rewritten(const core::FlowKey& flow, uint64_t nowNs) override;

@@ -54,8 +54,8 @@ QueueWorker::QueueWorker(const WorkerSettings& settings, EventSink& events,
 
 QueueWorker::~QueueWorker() = default;
 
-kernel::Status QueueWorker::open() {
-  if (kernel::Status s = admitter_.open(); !s.ok()) return s;
+Status QueueWorker::open() {
+  if (Status s = admitter_.open(); !s.ok()) return s;
   return queue_.open();
 }
 
@@ -69,7 +69,7 @@ bool QueueWorker::isControlPort(uint16_t port) const {
 void QueueWorker::verdict(uint32_t id, kernel::NfVerdict v, std::span<const uint8_t> packet) {
   if (v == kernel::NfVerdict::Drop) bump(stats_.dropped);
   const bool withCt = admitter_.verdictWithCt() && !packet.empty();
-  if (kernel::Status s = queue_.verdict(id, v, packet, withCt); !s.ok()) {
+  if (Status s = queue_.verdict(id, v, packet, withCt); !s.ok()) {
     (void)log_.fail(Failure::VerdictFailed, monotonicNs(), "{}", s.message());
   }
 }
@@ -213,7 +213,7 @@ bool QueueWorker::applyEvent(const core::Event& ev, uint64_t nowNs) {
   if (ev.verdict != core::Verdict::Admit) return true;
   if (ev.hasRewritten) admitter_.rewritten(ev.flow, nowNs);
   if (!ev.hasExpect) return true;
-  if (kernel::Status s = admitter_.admit(ev.flow, ev.expect, nowNs); !s.ok()) {
+  if (Status s = admitter_.admit(ev.flow, ev.expect, nowNs); !s.ok()) {
     const FailVerdict v = log_.fail(
         Failure::AdmitFailed, nowNs,
         "{} for {} -> {} failed: {}; dropping the announcement (flow {})", admitter_.name(),
@@ -233,7 +233,7 @@ bool QueueWorker::retryPending(const core::FlowKey& flow, core::Dir dir, uint64_
       ++it;
       continue;
     }
-    if (kernel::Status s = admitter_.admit(it->flow, it->expect, nowNs); !s.ok()) {
+    if (Status s = admitter_.admit(it->flow, it->expect, nowNs); !s.ok()) {
       const FailVerdict v =
           log_.fail(Failure::AdmitRetryFailed, nowNs, "pinhole retry for {} failed: {}",
                     endpointText(it->expect.dst), s.message());
@@ -250,7 +250,7 @@ bool QueueWorker::retryPending(const core::FlowKey& flow, core::Dir dir, uint64_
 }
 
 void QueueWorker::flushBatch() {
-  if (kernel::Status s = queue_.flush(); !s.ok()) {
+  if (Status s = queue_.flush(); !s.ok()) {
     (void)log_.fail(Failure::FlushFailed, monotonicNs(), "{}", s.message());
   }
   events_.flush();
@@ -273,7 +273,7 @@ void QueueWorker::serveOnce() {
   // A blocking receive (up to the socket's receive timeout), then drain what else is queued
   // without blocking, so one sendmsg carries the verdicts of the whole batch.
   kernel::ReceiveResult r = kernel::ReceiveResult::Empty;
-  kernel::Status s = queue_.receive(false, *this, r);
+  Status s = queue_.receive(false, *this, r);
   size_t batch = 1;
   while (s.ok() && (r == kernel::ReceiveResult::Packets || r == kernel::ReceiveResult::Overrun) &&
          batch < kMaxBatch) {

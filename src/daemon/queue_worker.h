@@ -59,7 +59,7 @@ class QueueWorker : public kernel::PacketHandler {
 
   // Opens the admitter's sockets and binds the queue. Called before the thread starts, so that
   // startup errors reach main().
-  kernel::Status open();
+  Status open();
   // Serves the queue until `stop` is set, then shutdown().
   void run(const std::atomic<bool>& stop);
   // One round of run(): a blocking receive, what else is queued, the batch's verdicts and

@@ -9,7 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "ftpalg/kernel/status.h"
+#include "ftpalg/status.h"
 
 namespace ftpalg::kernel {
 

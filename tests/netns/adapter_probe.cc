@@ -51,7 +51,7 @@ std::string text(const IpAddr& a) {
   return std::string(buf, ftpalg::core::formatIp(a, buf));
 }
 
-int fail(const ftpalg::kernel::Status& s) {
+int fail(const ftpalg::Status& s) {
   std::fprintf(stderr, "adapter_probe: %s\n", s.message().c_str());
   return 1;
 }

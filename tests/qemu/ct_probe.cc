@@ -59,7 +59,7 @@ using ftpalg::kernel::CtHelper;
 using ftpalg::kernel::CtHelperConfig;
 using ftpalg::kernel::CtTuple;
 using ftpalg::kernel::ExpectationTable;
-using ftpalg::kernel::Status;
+using ftpalg::Status;
 
 volatile std::sig_atomic_t gStop = 0;
 void onSignal(int /*sig*/) { gStop = 1; }

@@ -23,7 +23,7 @@ class FakeAdmitter final : public daemon::Admitter {
     core::Expectation expect;
   };
 
-  kernel::Status open() override {
+  Status open() override {
     ++opens;
     return openStatus;
   }
@@ -42,12 +42,12 @@ class FakeAdmitter final : public daemon::Admitter {
     view = raw;
     return true;
   }
-  kernel::Status admit(const core::FlowKey& flow, const core::Expectation& x,
+  Status admit(const core::FlowKey& flow, const core::Expectation& x,
                        uint64_t /*nowNs*/) override {
     ++admitCalls;
     if (failAdmits > 0) {
       --failAdmits;
-      return kernel::Status::error(ENFILE, "fake: admit");
+      return Status::error(ENFILE, "fake: admit");
     }
     admits.push_back(Admit{flow, x});
     return {};
@@ -69,7 +69,7 @@ class FakeAdmitter final : public daemon::Admitter {
   std::vector<Admit> admits;       // successful admits
   int admitCalls = 0;
   std::vector<core::FlowKey> rewrittenFlows;
-  kernel::Status openStatus;
+  Status openStatus;
   int opens = 0;
   int begins = 0;
   int ends = 0;

@@ -13,10 +13,10 @@ namespace ftpalg::test {
 // Records admitted pinholes; fails the next `failures` admits with ENFILE.
 class FakePinholes final : public daemon::PinholeBackend {
  public:
-  kernel::Status admit(const core::Expectation& x) override {
+  Status admit(const core::Expectation& x) override {
     if (failures > 0) {
       --failures;
-      return kernel::Status::error(ENFILE, "fake: pinhole set full");
+      return Status::error(ENFILE, "fake: pinhole set full");
     }
     admitted.push_back(x);
     return {};
@@ -28,19 +28,19 @@ class FakePinholes final : public daemon::PinholeBackend {
 // NAT lookups answered with `outcome`/`binding`; liberal marks recorded.
 class FakeConntrack final : public daemon::ConntrackBackend {
  public:
-  kernel::Status open() override { return {}; }
+  Status open() override { return {}; }
   kernel::NatLookupResult lookupNat(const core::FlowKey& flow, core::NatBinding& out) override {
     lookups.push_back(flow);
     if (outcome == kernel::NatLookup::Failed) {
-      return {outcome, kernel::Status::error(ENOENT, "fake: no entry")};
+      return {outcome, Status::error(ENOENT, "fake: no entry")};
     }
     out = binding;
     return {outcome, {}};
   }
-  kernel::Status setLiberal(const core::FlowKey& flow) override {
+  Status setLiberal(const core::FlowKey& flow) override {
     if (liberalFailures > 0) {
       --liberalFailures;
-      return kernel::Status::error(EIO, "fake: liberal flag not set");
+      return Status::error(EIO, "fake: liberal flag not set");
     }
     liberal.push_back(flow);
     return {};
@@ -56,26 +56,26 @@ class FakeConntrack final : public daemon::ConntrackBackend {
 // removed) fails with ENOENT, like the kernel's; `removeError` fails every remove.
 class FakeExpectations final : public daemon::ExpectationBackend {
  public:
-  kernel::Status open() override { return {}; }
-  kernel::Status add(const kernel::CtEntry& master, const core::Expectation& x) override {
+  Status open() override { return {}; }
+  Status add(const kernel::CtEntry& master, const core::Expectation& x) override {
     if (addFailures > 0) {
       --addFailures;
-      return kernel::Status::error(EBUSY, "fake: clashing expectation");
+      return Status::error(EBUSY, "fake: clashing expectation");
     }
     masters.push_back(master);
     live.push_back(x);
     return {};
   }
-  kernel::Status remove(const core::Expectation& x) override {
+  Status remove(const core::Expectation& x) override {
     removed.push_back(x);
-    if (removeError != 0) return kernel::Status::error(removeError, "fake: remove");
+    if (removeError != 0) return Status::error(removeError, "fake: remove");
     for (auto it = live.begin(); it != live.end(); ++it) {
       if (it->src == x.src && it->dst == x.dst) {
         live.erase(it);
         return {};
       }
     }
-    return kernel::Status::error(ENOENT, "fake: no such expectation");
+    return Status::error(ENOENT, "fake: no such expectation");
   }
   // Forgets `x` as the kernel does when the data connection arrives.
   void use(const core::Expectation& x) {

@@ -32,18 +32,18 @@ class FakeQueue final : public daemon::PacketQueue {
   }
   [[nodiscard]] size_t waiting() const { return inbox_.size(); }
 
-  kernel::Status open() override {
+  Status open() override {
     opened = true;
     return openStatus;
   }
-  kernel::Status receive(bool dontWait, kernel::PacketHandler& handler,
+  Status receive(bool dontWait, kernel::PacketHandler& handler,
                          kernel::ReceiveResult& result) override {
     ++receives;
     if (!dontWait) ++blockingReceives;
     if (receiveFailures > 0) {
       --receiveFailures;
       result = kernel::ReceiveResult::Empty;
-      return kernel::Status::error(EIO, "fake: receive");
+      return Status::error(EIO, "fake: receive");
     }
     if (inbox_.empty()) {
       result = kernel::ReceiveResult::Empty;
@@ -60,21 +60,21 @@ class FakeQueue final : public daemon::PacketQueue {
     result = kernel::ReceiveResult::Packets;
     return {};
   }
-  kernel::Status verdict(uint32_t id, kernel::NfVerdict v, std::span<const uint8_t> packet,
+  Status verdict(uint32_t id, kernel::NfVerdict v, std::span<const uint8_t> packet,
                          bool withCt) override {
     if (verdictFailures > 0) {
       --verdictFailures;
-      return kernel::Status::error(ENOBUFS, "fake: verdict");
+      return Status::error(ENOBUFS, "fake: verdict");
     }
     batch_.push_back(Sent{id, v, std::vector<uint8_t>(packet.begin(), packet.end()), withCt});
     return {};
   }
-  kernel::Status flush() override {
+  Status flush() override {
     ++flushes;
     if (flushFailures > 0) {
       --flushFailures;
       batch_.clear();
-      return kernel::Status::error(EPERM, "fake: flush");
+      return Status::error(EPERM, "fake: flush");
     }
     sent.insert(sent.end(), batch_.begin(), batch_.end());
     batch_.clear();
@@ -91,7 +91,7 @@ class FakeQueue final : public daemon::PacketQueue {
   }
 
   std::vector<Sent> sent;  // flushed verdicts, in order
-  kernel::Status openStatus;
+  Status openStatus;
   bool opened = false;
   int receives = 0;
   int blockingReceives = 0;

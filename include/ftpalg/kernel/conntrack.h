@@ -6,7 +6,7 @@
 #include <memory>
 
 #include "ftpalg/core/engine.h"
-#include "ftpalg/kernel/status.h"
+#include "ftpalg/status.h"
 
 namespace ftpalg::kernel {
 

@@ -19,7 +19,8 @@
 #include <string>
 #include <vector>
 
-#include "ftpalg/kernel/status.h"
+#include "ftpalg/status.h"
+#include "ftpalg/defaults.h"
 
 struct mnl_socket;
 
@@ -27,10 +28,10 @@ namespace ftpalg::kernel {
 
 // What the helper is registered with.
 struct CtHelperConfig {
-  std::string name = "ftpalg";   // at most 15 bytes; the ruleset's ct helper object names it
+  std::string name{defaults::kHelperName}; // at most 15 bytes; the ruleset's ct helper object names it
   uint16_t queueNum = 0;         // NFQUEUE the helped connections' packets go to
   uint32_t maxExpected = 8;      // outstanding expectations per control connection, 1..255
-  uint32_t expectTimeoutS = 30;  // lifetime of an expectation, seconds
+  uint32_t expectTimeoutS = defaults::kPinholeTimeoutS; // lifetime of an expectation, seconds
 };
 
 // One userspace helper as the kernel reports it.

@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "ftpalg/core/engine.h"
-#include "ftpalg/kernel/status.h"
+#include "ftpalg/status.h"
 
 namespace ftpalg::kernel {
 

@@ -19,13 +19,14 @@
 #include <string>
 #include <vector>
 
-#include "ftpalg/kernel/status.h"
+#include "ftpalg/status.h"
+#include "ftpalg/defaults.h"
 
 namespace ftpalg::kernel {
 
 // Which helper the rules attach, and to which control ports.
 struct HelperRuleSpec {
-  std::string helper = "ftpalg";    // registered helper name
+  std::string helper{defaults::kHelperName}; // registered helper name
   std::vector<uint16_t> ports{21};  // control ports, 21 first
 };
 

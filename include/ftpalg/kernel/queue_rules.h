@@ -20,7 +20,7 @@
 #include <utility>
 
 #include "ftpalg/kernel/queue_rules_text.h"
-#include "ftpalg/kernel/status.h"
+#include "ftpalg/status.h"
 
 namespace ftpalg::kernel {
 

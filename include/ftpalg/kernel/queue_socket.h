@@ -16,7 +16,8 @@
 #include <span>
 #include <vector>
 
-#include "ftpalg/kernel/status.h"
+#include "ftpalg/status.h"
+#include "ftpalg/defaults.h"
 
 struct mnl_socket;
 
@@ -25,7 +26,7 @@ namespace ftpalg::kernel {
 // How a queue is configured when it is bound.
 struct QueueConfig {
   uint16_t queueNum = 0;
-  uint32_t maxLen = 4096;     // packets the kernel queues before it drops (or, failOpen, accepts)
+  uint32_t maxLen = defaults::kQueueMaxLen; // packets the kernel queues before it drops (or, failOpen, accepts)
   bool failOpen = false;      // NFQA_CFG_F_FAIL_OPEN: accept instead of drop when the queue is full
   uint32_t rcvBufBytes = 8u << 20;  // SO_RCVBUFFORCE
   uint32_t receiveTimeoutMs = 200;  // SO_RCVTIMEO: a blocking receive returns after this long

@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "ftpalg/kernel/status.h"
+#include "ftpalg/status.h"
 #include "kernel/nftables/nft_batch.h"
 
 struct mnl_socket;

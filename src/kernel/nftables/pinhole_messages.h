@@ -9,7 +9,7 @@
 
 #include "ftpalg/core/engine.h"
 #include "ftpalg/kernel/pinhole.h"
-#include "ftpalg/kernel/status.h"
+#include "ftpalg/status.h"
 #include "kernel/nftables/nft_batch.h"
 
 namespace ftpalg::kernel::nft {

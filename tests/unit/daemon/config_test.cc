@@ -75,7 +75,7 @@ allow_long_forms = true
 ports = [2121, 2122]
 table = "alg"
 )";
-  ConfigStatus s = applyConfigText(text, "t.toml", cfg);
+  Status s = applyConfigText(text, "t.toml", cfg);
   ASSERT_TRUE(s.ok()) << s.message();
   EXPECT_EQ(cfg.queues, (std::vector<uint16_t>{0, 1}));
   EXPECT_EQ(cfg.kernelMode, KernelMode::Pinhole);
@@ -118,7 +118,7 @@ TEST(ConfigText, ErrorsCarryFileLineColumn) {
   };
   for (const Case& c : cases) {
     DaemonConfig cfg;
-    const ConfigStatus s = applyConfigText(c.text, "t.toml", cfg);
+    const Status s = applyConfigText(c.text, "t.toml", cfg);
     ASSERT_FALSE(s.ok()) << c.text;
     EXPECT_EQ(s.message().rfind(c.want, 0), 0u) << "got: " << s.message();
   }
@@ -138,7 +138,7 @@ class CommandLineTest : public ::testing::Test {
     std::ofstream(path_) << "queues = \"0-3\"\nfail_open = true\nmark = 0x10\n";
   }
   void TearDown() override { std::remove(path_.c_str()); }
-  ConfigStatus parse(std::vector<std::string> args, CommandLine& out) {
+  Status parse(std::vector<std::string> args, CommandLine& out) {
     args.insert(args.begin(), "ftpalgd");
     std::vector<const char*> argv;
     for (const std::string& a : args) argv.push_back(a.c_str());
@@ -149,7 +149,7 @@ class CommandLineTest : public ::testing::Test {
 
 TEST_F(CommandLineTest, FlagsOverrideFile) {
   CommandLine cl;
-  ConfigStatus s = parse({"--config", path_, "--queues", "5", "--ports", "2121"}, cl);
+  Status s = parse({"--config", path_, "--queues", "5", "--ports", "2121"}, cl);
   ASSERT_TRUE(s.ok()) << s.message();
   EXPECT_EQ(cl.config.queues, (std::vector<uint16_t>{5}));
   EXPECT_TRUE(cl.config.failOpen);   // from the file

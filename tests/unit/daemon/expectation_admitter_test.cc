@@ -173,7 +173,7 @@ TEST(ExpectationAdmitter, AdmitWithoutAPacketAtHandFailsClosed) {
   daemon::ExpectationAdmitter admitter(std::move(b), core::EngineConfig{}, log);
   const core::Expectation x{endpoint("198.18.0.2:0"), endpoint("198.51.100.7:40000"),
                             endpoint("10.0.0.9:40000"), true};
-  const kernel::Status s = admitter.admit({}, x, 1);
+  const Status s = admitter.admit({}, x, 1);
   EXPECT_EQ(s.err(), ENOENT);
   EXPECT_TRUE(backend->masters.empty());
 }
