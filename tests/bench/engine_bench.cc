@@ -25,9 +25,9 @@
 namespace {
 
 using namespace ftpalg::core;
-using ftpalg::testing::endpoint;
-using ftpalg::testing::ipFromText;
-using ftpalg::testing::PacketBuilder;
+using ftpalg::test::endpoint;
+using ftpalg::test::ipFromText;
+using ftpalg::test::PacketBuilder;
 
 const Endpoint kClient = endpoint("198.18.0.2:40000");
 const Endpoint kServer = endpoint("198.19.0.2:21");

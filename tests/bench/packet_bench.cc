@@ -13,8 +13,8 @@
 namespace {
 
 using ftpalg::core::PacketError;
-using ftpalg::testing::endpoint;
-using ftpalg::testing::PacketBuilder;
+using ftpalg::test::endpoint;
+using ftpalg::test::PacketBuilder;
 
 std::vector<uint8_t> controlPacket(bool v6) {
   PacketBuilder b;

@@ -56,7 +56,7 @@
 namespace {
 
 using namespace ftpalg::core;
-using ftpalg::testing::PacketBuilder;
+using ftpalg::test::PacketBuilder;
 
 void check(bool ok, const char* what) {
   if (!ok) {

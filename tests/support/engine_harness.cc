@@ -5,7 +5,7 @@
 
 #include "tests/support/packet_builder.h"
 
-namespace ftpalg::testing {
+namespace ftpalg::test {
 
 using core::Dir;
 
@@ -177,4 +177,4 @@ void EngineHarness::deliver(const std::vector<uint8_t>& pkt) {
   }
 }
 
-}  // namespace ftpalg::testing
+}  // namespace ftpalg::test

@@ -13,7 +13,7 @@
 #include "ftpalg/core/engine.h"
 #include "ftpalg/core/packet.h"
 
-namespace ftpalg::testing {
+namespace ftpalg::test {
 
 // NAT bindings handed to the engine for every new session.
 class StaticNat : public core::NatResolver {
@@ -98,4 +98,4 @@ class EngineHarness {
   std::map<uint64_t, std::vector<uint8_t>> inFlight_;  // handle -> packet, for this call
 };
 
-}  // namespace ftpalg::testing
+}  // namespace ftpalg::test

@@ -64,7 +64,7 @@ class FakeAdmitter final : public daemon::Admitter {
   void expire(uint64_t /*nowNs*/) override { ++expires; }
 
   bool expectationMode = false;
-  ftpalg::testing::StaticNat nat;  // the binding the engine gets (nat.enabled = false: no NAT)
+  ftpalg::test::StaticNat nat;  // the binding the engine gets (nat.enabled = false: no NAT)
   int failAdmits = 0;              // the next n admits fail with ENFILE
   std::vector<Admit> admits;       // successful admits
   int admitCalls = 0;

@@ -46,7 +46,7 @@ class FakeControlConnection {
                 std::optional<uint32_t> seq = std::nullopt) {
     const bool c2s = d == core::Dir::C2S;
     uint32_t& next = c2s ? clientSeq_ : serverSeq_;
-    std::vector<uint8_t> bytes = testing::PacketBuilder()
+    std::vector<uint8_t> bytes = PacketBuilder()
                                      .v4(c2s ? c2sSrc_ : s2cSrc_, c2s ? c2sDst_ : s2cDst_)
                                      .seq(seq.value_or(next))
                                      .ack(c2s ? serverSeq_ : clientSeq_)

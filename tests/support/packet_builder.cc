@@ -3,7 +3,7 @@
 #include <charconv>
 #include <cstdlib>
 
-namespace ftpalg::testing {
+namespace ftpalg::test {
 namespace {
 
 void put16(std::vector<uint8_t>& v, uint16_t x) {
@@ -378,4 +378,4 @@ std::vector<uint8_t> PacketBuilder::build() const {
   return pkt;
 }
 
-}  // namespace ftpalg::testing
+}  // namespace ftpalg::test

@@ -22,7 +22,7 @@
 #include "ftpalg/core/packet.h"
 #include "ftpalg/core/types.h"
 
-namespace ftpalg::testing {
+namespace ftpalg::test {
 
 // "192.0.2.1" or "2001:db8::1" (no zone, no embedded dotted quad). Aborts on bad text: tests
 // only pass literals.
@@ -108,4 +108,4 @@ class PacketBuilder {
   uint8_t trailerFill_ = 0;
 };
 
-}  // namespace ftpalg::testing
+}  // namespace ftpalg::test

@@ -11,19 +11,20 @@
 #include "tests/support/packet_builder.h"
 #include "tests/unit/cli/capture_test_util.h"
 
-namespace ftpalg::cli {
+namespace ftpalg::test {
+
+using namespace ftpalg::cli;  // NOLINT(google-build-using-namespace): the unit under test
 namespace {
 
-using ftpalg::cli::testing::concat;
-using ftpalg::cli::testing::readAll;
-using ftpalg::cli::testing::readFile;
-using ftpalg::cli::testing::ReadFrame;
-using ftpalg::cli::testing::TempDir;
-using ftpalg::cli::testing::TestFrame;
-using ftpalg::cli::testing::writeCapture;
-using ftpalg::cli::testing::writeFile;
-using ftpalg::testing::endpoint;
-using ftpalg::testing::PacketBuilder;
+using ftpalg::test::concat;
+using ftpalg::test::readFile;
+using ftpalg::test::ReadFrame;
+using ftpalg::test::TempDir;
+using ftpalg::test::TestFrame;
+using ftpalg::test::writeCapture;
+using ftpalg::test::writeFile;
+using ftpalg::test::endpoint;
+using ftpalg::test::PacketBuilder;
 
 constexpr uint64_t kT0 = 1'700'000'000'123'456'789ULL;
 
@@ -390,4 +391,4 @@ TEST(CaptureWriter, UnwritablePath) {
 }
 
 }  // namespace
-}  // namespace ftpalg::cli
+}  // namespace ftpalg::test

@@ -14,7 +14,11 @@
 
 #include "cli/capture_reader.h"
 
-namespace ftpalg::cli::testing {
+namespace ftpalg::test {
+
+using cli::CaptureReader;
+using cli::Frame;
+using cli::ReadResult;
 
 // A directory removed with everything in it when the test ends.
 class TempDir {
@@ -113,4 +117,4 @@ inline std::vector<uint8_t> concat(std::initializer_list<std::vector<uint8_t>> p
   return out;
 }
 
-}  // namespace ftpalg::cli::testing
+}  // namespace ftpalg::test

@@ -14,17 +14,19 @@
 #include "tests/support/packet_builder.h"
 #include "tests/unit/cli/capture_test_util.h"
 
-namespace ftpalg::cli {
+namespace ftpalg::test {
+
+using namespace ftpalg::cli;  // NOLINT(google-build-using-namespace): the unit under test
 namespace {
 
 using core::PacketAction;
 using core::PacketVerdict;
-using ftpalg::cli::testing::concat;
-using ftpalg::cli::testing::readAll;
-using ftpalg::cli::testing::ReadFrame;
-using ftpalg::cli::testing::TempDir;
-using ftpalg::testing::endpoint;
-using ftpalg::testing::PacketBuilder;
+using ftpalg::test::concat;
+using ftpalg::test::readAll;
+using ftpalg::test::ReadFrame;
+using ftpalg::test::TempDir;
+using ftpalg::test::endpoint;
+using ftpalg::test::PacketBuilder;
 
 const std::vector<uint8_t> kEther{2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00};
 
@@ -248,4 +250,4 @@ TEST(FrameOutput, WithoutWriterOnlyCounts) {
 }
 
 }  // namespace
-}  // namespace ftpalg::cli
+}  // namespace ftpalg::test

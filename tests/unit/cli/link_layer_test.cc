@@ -9,12 +9,14 @@
 #include "tests/support/packet_builder.h"
 #include "tests/unit/cli/capture_test_util.h"
 
-namespace ftpalg::cli {
+namespace ftpalg::test {
+
+using namespace ftpalg::cli;  // NOLINT(google-build-using-namespace): the unit under test
 namespace {
 
-using ftpalg::cli::testing::concat;
-using ftpalg::testing::endpoint;
-using ftpalg::testing::PacketBuilder;
+using ftpalg::test::concat;
+using ftpalg::test::endpoint;
+using ftpalg::test::PacketBuilder;
 
 std::vector<uint8_t> ipv4Packet() {
   return PacketBuilder()
@@ -184,4 +186,4 @@ TEST(LinkLayer, NullOtherFamilyIsNotIp) {
 }
 
 }  // namespace
-}  // namespace ftpalg::cli
+}  // namespace ftpalg::test

@@ -6,11 +6,13 @@
 
 #include "tests/support/packet_builder.h"
 
-namespace ftpalg::cli {
+namespace ftpalg::test {
+
+using namespace ftpalg::cli;  // NOLINT(google-build-using-namespace): the unit under test
 namespace {
 
-using ftpalg::testing::endpoint;
-using ftpalg::testing::ipFromText;
+using ftpalg::test::endpoint;
+using ftpalg::test::ipFromText;
 
 TEST(NatRule, ParsesIpv4AndIpv6) {
   NatRule r;
@@ -101,4 +103,4 @@ TEST(NatMap, DnatMapsTheServer) {
 }
 
 }  // namespace
-}  // namespace ftpalg::cli
+}  // namespace ftpalg::test

@@ -4,7 +4,9 @@
 
 #include <string>
 
-namespace ftpalg::cli {
+namespace ftpalg::test {
+
+using namespace ftpalg::cli;  // NOLINT(google-build-using-namespace): the unit under test
 namespace {
 
 TEST(ParsePort, Strict) {
@@ -79,4 +81,4 @@ TEST(MakeNatMap, ReportsTheFirstBadRule) {
 }
 
 }  // namespace
-}  // namespace ftpalg::cli
+}  // namespace ftpalg::test

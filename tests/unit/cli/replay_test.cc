@@ -15,17 +15,19 @@
 #include "tests/support/packet_builder.h"
 #include "tests/unit/cli/capture_test_util.h"
 
-namespace ftpalg::cli {
+namespace ftpalg::test {
+
+using namespace ftpalg::cli;  // NOLINT(google-build-using-namespace): the unit under test
 namespace {
 
-using ftpalg::cli::testing::concat;
-using ftpalg::cli::testing::readAll;
-using ftpalg::cli::testing::readFile;
-using ftpalg::cli::testing::ReadFrame;
-using ftpalg::cli::testing::TempDir;
-using ftpalg::cli::testing::TestFrame;
-using ftpalg::cli::testing::writeCapture;
-using ftpalg::cli::testing::writeFile;
+using ftpalg::test::concat;
+using ftpalg::test::readAll;
+using ftpalg::test::readFile;
+using ftpalg::test::ReadFrame;
+using ftpalg::test::TempDir;
+using ftpalg::test::TestFrame;
+using ftpalg::test::writeCapture;
+using ftpalg::test::writeFile;
 
 const std::string kSample =
     (std::filesystem::path(__FILE__).parent_path() / "../../data/sample-ftp.pcap").string();
@@ -276,7 +278,7 @@ TEST(Replay, PortLineSplitAcrossSegmentsIsHeldAndRewritten) {
     const size_t cut = 10;
     for (const auto& [offset, part] :
          {std::pair<size_t, std::string_view>{0, text.substr(0, cut)}, {cut, text.substr(cut)}}) {
-      const auto ip = ftpalg::testing::PacketBuilder()
+      const auto ip = ftpalg::test::PacketBuilder()
                           .v4({v.src, v.sport}, {v.dst, v.dport})
                           .seq(v.seq + static_cast<uint32_t>(offset))
                           .ack(v.ack)
@@ -317,4 +319,4 @@ TEST(Replay, PortLineSplitAcrossSegmentsIsHeldAndRewritten) {
 }
 
 }  // namespace
-}  // namespace ftpalg::cli
+}  // namespace ftpalg::test

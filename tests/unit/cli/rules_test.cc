@@ -5,7 +5,9 @@
 
 #include "cli/rules_cmd.h"
 
-namespace ftpalg::cli {
+namespace ftpalg::test {
+
+using namespace ftpalg::cli;  // NOLINT(google-build-using-namespace): the unit under test
 namespace {
 
 TEST(ParseQueueRange, SingleAndRange) {
@@ -135,4 +137,4 @@ TEST(RulesText, AnAskedFormIsPrintedWithoutProbing) {
 }
 
 }  // namespace
-}  // namespace ftpalg::cli
+}  // namespace ftpalg::test

@@ -18,8 +18,8 @@ namespace {
 using core::Dir;
 using core::Reason;
 using core::Verdict;
-using ftpalg::testing::endpoint;
-using ftpalg::testing::ipFromText;
+using ftpalg::test::endpoint;
+using ftpalg::test::ipFromText;
 
 TEST(ExpectationBudget, CountsOnlyLiveExpectations) {
   std::array<uint64_t, core::kMaxExpect> until{};
@@ -148,9 +148,9 @@ TEST_F(AnnounceFixture, DecidedAndCountedWhenTheEventCannotBeWritten) {
 TEST(AnnounceThroughEngine, RewriteTableFull) {
   core::EngineConfig cfg;
   cfg.expectTimeoutNs = 0;
-  ftpalg::testing::EngineHarness::Options opt;
+  ftpalg::test::EngineHarness::Options opt;
   opt.autoAck = false;
-  ftpalg::testing::EngineHarness h(cfg, opt);
+  ftpalg::test::EngineHarness h(cfg, opt);
   core::NatBinding b{h.client().addr, ipFromText("203.0.113.5"), h.server().addr, h.server().addr};
   h.setNat(b);
   h.handshake();
@@ -166,7 +166,7 @@ TEST(AnnounceThroughEngine, RewriteTableFull) {
 
 // Through the engine: the client's public address is IPv6, which PORT cannot carry.
 TEST(AnnounceThroughEngine, UnwritableAddress) {
-  ftpalg::testing::EngineHarness h(core::EngineConfig{});
+  ftpalg::test::EngineHarness h(core::EngineConfig{});
   core::NatBinding b{h.client().addr, ipFromText("2001:db8::5"), h.server().addr, h.server().addr};
   h.setNat(b);
   h.handshake();

@@ -6,10 +6,11 @@
 #include "ftpalg/core/engine.h"
 #include "tests/support/engine_harness.h"
 
-namespace ftpalg::core {
+namespace ftpalg::test {
+
+using namespace ftpalg::core;  // NOLINT(google-build-using-namespace): the unit under test
 namespace {
 
-using testing::EngineHarness;
 
 // Data sent after the FIN's sequence number used to be appended to the flight buffer one byte
 // out of place (the FIN occupies a number but no byte), and a later retransmission compared
@@ -36,4 +37,4 @@ TEST(EngineRegression, DataAfterFinIsRefusedAndNeverReadPastTheFlightBuffer) {
 }
 
 }  // namespace
-}  // namespace ftpalg::core
+}  // namespace ftpalg::test

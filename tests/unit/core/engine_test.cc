@@ -11,12 +11,11 @@
 #include "tests/support/engine_harness.h"
 #include "tests/support/packet_builder.h"
 
-namespace ftpalg::core {
+namespace ftpalg::test {
+
+using namespace ftpalg::core;  // NOLINT(google-build-using-namespace): the unit under test
 namespace {
 
-using testing::EngineHarness;
-using testing::endpoint;
-using testing::ipFromText;
 
 EngineConfig defaultConfig() { return EngineConfig{}; }
 
@@ -566,12 +565,12 @@ TEST(Engine, NatBindingIsResolvedAfterTheClientSyn) {
     engine.onSegment(Segment{&pp.view, 1}, 1, acts);
     return acts;
   };
-  feed(testing::PacketBuilder().v4(c, sv).seq(100).flags(TcpSyn).build());
+  feed(PacketBuilder().v4(c, sv).seq(100).flags(TcpSyn).build());
   EXPECT_EQ(nat.calls, 0);
   nat.ready = true;  // the SYN left the gateway: conntrack confirmed it
-  feed(testing::PacketBuilder().v4(sv, c).seq(500).ack(101).flags(TcpSyn | TcpAck).build());
+  feed(PacketBuilder().v4(sv, c).seq(500).ack(101).flags(TcpSyn | TcpAck).build());
   EXPECT_EQ(nat.calls, 1);
-  const Actions a = feed(testing::PacketBuilder().v4(c, sv).seq(101).ack(501)
+  const Actions a = feed(PacketBuilder().v4(c, sv).seq(101).ack(501)
                              .payload("PORT 198,18,0,2,195,80\r\n").build());
   ASSERT_EQ(a.eventCount, 1u);
   EXPECT_EQ(a.events[0].rewritten, endpoint("198.51.100.7:50000"));
@@ -691,11 +690,6 @@ TEST(EngineProperty, SplitEverywhereGivesIdenticalEventsAndStreams) {
   EXPECT_EQ(bytes.bad, 0u);
 }
 
-}  // namespace
-}  // namespace ftpalg::core
-
-namespace ftpalg::core {
-namespace {
 
 // Expectation mode: the kernel's seqadj shifts sequence numbers, so the engine must keep every
 // packet's own numbers and byte range and only replace payloads; the payloads, in order, are
@@ -703,7 +697,7 @@ namespace {
 TEST(EngineKernelSeqAdjust, PacketsKeepTheirNumbersAndPayloadsFormTheRewrittenStream) {
   EngineConfig cfg;
   cfg.kernelSeqAdjust = true;
-  testing::StaticNat nat;
+  StaticNat nat;
   const Endpoint c = endpoint("198.18.0.2:40000");
   const Endpoint sv = endpoint("198.19.0.2:21");
   nat.enabled = true;
@@ -731,11 +725,11 @@ TEST(EngineKernelSeqAdjust, PacketsKeepTheirNumbersAndPayloadsFormTheRewrittenSt
       }
     }
   };
-  feed(testing::PacketBuilder().v4(c, sv).seq(100).flags(TcpSyn).build());
-  feed(testing::PacketBuilder().v4(sv, c).seq(500).ack(101).flags(TcpSyn | TcpAck).build());
+  feed(PacketBuilder().v4(c, sv).seq(100).flags(TcpSyn).build());
+  feed(PacketBuilder().v4(sv, c).seq(500).ack(101).flags(TcpSyn | TcpAck).build());
   const std::string line = "NOOP\r\nPORT 198,18,0,2,195,80\r\nNOOP\r\n";
   for (size_t i = 0; i < line.size(); ++i) {
-    feed(testing::PacketBuilder().v4(c, sv).seq(101 + static_cast<uint32_t>(i)).ack(501)
+    feed(PacketBuilder().v4(c, sv).seq(101 + static_cast<uint32_t>(i)).ack(501)
              .payload(line.substr(i, 1)).build());
   }
   std::string joined;
@@ -744,4 +738,4 @@ TEST(EngineKernelSeqAdjust, PacketsKeepTheirNumbersAndPayloadsFormTheRewrittenSt
 }
 
 }  // namespace
-}  // namespace ftpalg::core
+}  // namespace ftpalg::test

@@ -21,7 +21,7 @@ using Kind = HoldDecision::Kind;
 constexpr uint32_t kLineStart = 1000;
 
 NatBinding binding(bool snat, bool dnat) {
-  using ftpalg::testing::ipFromText;
+  using ftpalg::test::ipFromText;
   NatBinding b;
   b.clientInside = ipFromText("10.0.0.1");
   b.clientOutside = ipFromText(snat ? "10.0.0.9" : "10.0.0.1");

@@ -15,8 +15,8 @@ namespace {
 
 using core::Dir;
 using core::PacketVerdict;
-using ftpalg::testing::endpoint;
-using ftpalg::testing::ipFromText;
+using ftpalg::test::endpoint;
+using ftpalg::test::ipFromText;
 
 // A session whose client (10.0.0.1) is behind SNAT (10.0.0.9) with a line in progress.
 struct HoldingFixture : ::testing::Test {

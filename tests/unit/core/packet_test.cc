@@ -10,12 +10,14 @@
 #include "tests/support/guard_buffer.h"
 #include "tests/support/packet_builder.h"
 
-namespace ftpalg::core {
+namespace ftpalg::test {
+
+using namespace ftpalg::core;  // NOLINT(google-build-using-namespace): the unit under test
 namespace {
 
-using ftpalg::testing::endpoint;
-using ftpalg::testing::ipFromText;
-using ftpalg::testing::PacketBuilder;
+using ftpalg::test::endpoint;
+using ftpalg::test::ipFromText;
+using ftpalg::test::PacketBuilder;
 using Bytes = std::vector<uint8_t>;
 
 // `bytes` copied to end right before a PROT_NONE page: any read past the end faults.
@@ -751,4 +753,4 @@ TEST(PacketRebuild, RejectsViewNotFittingBuffer) {
 }
 
 }  // namespace
-}  // namespace ftpalg::core
+}  // namespace ftpalg::test

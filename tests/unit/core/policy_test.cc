@@ -7,11 +7,11 @@
 
 #include "tests/support/packet_builder.h"
 
-namespace ftpalg::core {
+namespace ftpalg::test {
+
+using namespace ftpalg::core;  // NOLINT(google-build-using-namespace): the unit under test
 namespace {
 
-using testing::endpoint;
-using testing::ipFromText;
 
 constexpr std::string_view kClientIn = "10.0.0.2";      // client on its wire
 constexpr std::string_view kClientOut = "198.51.100.7"; // client after SNAT
@@ -436,4 +436,4 @@ TEST(Policy, ChecksRunInADocumentedOrder) {
 }
 
 }  // namespace
-}  // namespace ftpalg::core
+}  // namespace ftpalg::test

@@ -9,7 +9,9 @@
 #include <string_view>
 #include <vector>
 
-namespace ftpalg::core {
+namespace ftpalg::test {
+
+using namespace ftpalg::core;  // NOLINT(google-build-using-namespace): the unit under test
 namespace {
 
 std::span<const char> text(std::string_view s) { return {s.data(), s.size()}; }
@@ -304,4 +306,4 @@ TEST(RewriteMap, RenderFailsOutsideTheOriginalBytes) {
 }
 
 }  // namespace
-}  // namespace ftpalg::core
+}  // namespace ftpalg::test

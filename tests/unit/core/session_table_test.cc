@@ -16,8 +16,8 @@ using core::Session;
 using core::SessionTable;
 
 FlowKey key(uint16_t clientPort) {
-  return FlowKey{ftpalg::testing::endpoint("10.0.0.1", clientPort),
-                 ftpalg::testing::endpoint("192.0.2.1:21")};
+  return FlowKey{ftpalg::test::endpoint("10.0.0.1", clientPort),
+                 ftpalg::test::endpoint("192.0.2.1:21")};
 }
 
 TEST(SessionTable, CreateThenFind) {
@@ -115,8 +115,8 @@ TEST(SessionTable, HashOfFieldsEqualsHashOfKey) {
   const FlowKey k4 = key(1000);
   EXPECT_EQ(core::hashFlow(k4.client.addr, k4.client.port, k4.server.addr, k4.server.port),
             core::hashFlowKey(k4));
-  const FlowKey k6{ftpalg::testing::endpoint("[2001:db8::1]:40000"),
-                   ftpalg::testing::endpoint("[2001:db8::2]:21")};
+  const FlowKey k6{ftpalg::test::endpoint("[2001:db8::1]:40000"),
+                   ftpalg::test::endpoint("[2001:db8::2]:21")};
   EXPECT_NE(core::hashFlowKey(k6), core::hashFlowKey(k4));
   SessionTable t(4);
   Session* s = t.create(k6, 0);

@@ -101,7 +101,7 @@ TEST(WireForms, PolicyRefusesEveryRowFromTheOtherDirection) {
 }
 
 TEST(WireForms, EngineRefusesFormsFromTheWrongSide) {
-  ftpalg::testing::EngineHarness h(core::EngineConfig{});
+  ftpalg::test::EngineHarness h(core::EngineConfig{});
   h.handshake();
   h.send(Dir::S2C, "220 hi\r\n");
   h.send(Dir::C2S, "229 Entering Extended Passive Mode (|||6446|)\r\n");

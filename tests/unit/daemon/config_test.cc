@@ -12,7 +12,9 @@
 #include <string>
 #include <vector>
 
-namespace ftpalg::daemon {
+namespace ftpalg::test {
+
+using namespace ftpalg::daemon;  // NOLINT(google-build-using-namespace): the unit under test
 namespace {
 
 TEST(QueueList, SingleRangeAndList) {
@@ -181,4 +183,4 @@ TEST_F(CommandLineTest, Errors) {
 }
 
 }  // namespace
-}  // namespace ftpalg::daemon
+}  // namespace ftpalg::test

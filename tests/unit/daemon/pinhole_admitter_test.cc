@@ -18,8 +18,8 @@ namespace ftpalg::test {
 namespace {
 
 using core::Dir;
-using ftpalg::testing::endpoint;
-using ftpalg::testing::ipFromText;
+using ftpalg::test::endpoint;
+using ftpalg::test::ipFromText;
 using kernel::NfVerdict;
 
 class PinholeAdmitterTest : public ::testing::Test {

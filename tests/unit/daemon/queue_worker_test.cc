@@ -31,9 +31,9 @@ using core::Endpoint;
 using daemon::Failure;
 using daemon::failureRule;
 using daemon::FailVerdict;
-using ftpalg::testing::endpoint;
-using ftpalg::testing::ipFromText;
-using ftpalg::testing::PacketBuilder;
+using ftpalg::test::endpoint;
+using ftpalg::test::ipFromText;
+using ftpalg::test::PacketBuilder;
 using kernel::NfVerdict;
 
 // The kernel verdict a failure policy row gives the packet concerned.

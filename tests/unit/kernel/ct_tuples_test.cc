@@ -4,7 +4,9 @@
 
 #include "ftpalg/core/types.h"
 
-namespace ftpalg::kernel {
+namespace ftpalg::test {
+
+using namespace ftpalg::kernel;  // NOLINT(google-build-using-namespace): the unit under test
 namespace {
 
 core::Endpoint ep(const char* text, uint16_t port) {
@@ -65,4 +67,4 @@ TEST(CtTuples, OtherPortsOrHostsDoNotMatch) {
 }
 
 }  // namespace
-}  // namespace ftpalg::kernel
+}  // namespace ftpalg::test

@@ -15,11 +15,11 @@
 
 #include "tests/support/packet_builder.h"
 
-namespace ftpalg::kernel {
+namespace ftpalg::test {
+
+using namespace ftpalg::kernel;  // NOLINT(google-build-using-namespace): the unit under test
 namespace {
 
-using testing::endpoint;
-using testing::ipFromText;
 
 CtEntry masquerade() {  // client 198.18.1.2 -> server 198.19.2.2, source NAT to 198.19.2.1
   CtEntry e;
@@ -143,4 +143,4 @@ TEST(ParseCtAttr, RefusesMissingReplyTupleAndEmptyNest) {
 }
 
 }  // namespace
-}  // namespace ftpalg::kernel
+}  // namespace ftpalg::test

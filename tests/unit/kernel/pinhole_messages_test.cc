@@ -24,7 +24,10 @@
 #include "ftpalg/core/types.h"
 #include "kernel/nftables/nft_batch.h"
 
-namespace ftpalg::kernel::nft {
+namespace ftpalg::test {
+
+using namespace ftpalg::kernel;       // NOLINT(google-build-using-namespace)
+using namespace ftpalg::kernel::nft;  // NOLINT(google-build-using-namespace)
 namespace {
 
 core::IpAddr ip(const char* text) {
@@ -360,4 +363,4 @@ TEST(AppendInstall, FailsCleanlyWhenTheBufferIsTooSmall) {
 }
 
 }  // namespace
-}  // namespace ftpalg::kernel::nft
+}  // namespace ftpalg::test

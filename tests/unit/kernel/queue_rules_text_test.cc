@@ -7,7 +7,9 @@
 
 #include "kernel/nftables/rules_text.h"
 
-namespace ftpalg::kernel {
+namespace ftpalg::test {
+
+using namespace ftpalg::kernel;  // NOLINT(google-build-using-namespace): the unit under test
 namespace {
 
 QueueRuleSpec spec(uint16_t first, uint16_t count, std::vector<uint16_t> ports, bool bypass) {
@@ -149,4 +151,4 @@ TEST(AdminRulesText, HeaderQueueRulesPinholeTableExample) {
 }
 
 }  // namespace
-}  // namespace ftpalg::kernel
+}  // namespace ftpalg::test

@@ -4,7 +4,9 @@
 
 #include "ftpalg/kernel/pinhole.h"
 
-namespace ftpalg::kernel {
+namespace ftpalg::test {
+
+using namespace ftpalg::kernel;  // NOLINT(google-build-using-namespace): the unit under test
 namespace {
 
 TEST(RulesText, TableUsesTheConfiguredNameAndMark) {
@@ -43,4 +45,4 @@ TEST(RulesText, TellsTheAdminWhichMarkToAccept) {
 }
 
 }  // namespace
-}  // namespace ftpalg::kernel
+}  // namespace ftpalg::test
