@@ -12,6 +12,9 @@ A file's layer is its folder: src/<layer>/ or include/ftpalg/<layer>/; include/f
 src/ or to the file itself, which must stay inside the file's own layer (src/ is not an
 include path across layers). System headers are checked per layer against a forbidden list.
 
+Also: every tests/unit/<path>/x_test.cc mirrors a source (src/<path>/x.*, include/ftpalg/<path>/x.h
+or tests/<path>/x.*).
+
 usage: layering.py ROOT        check the tree at ROOT; exit 1 and list every violation
        layering.py --self-test check that each rule catches a planted violation
 """
@@ -104,6 +107,31 @@ def check(root):
     return bad
 
 
+# Unit tests that test a behaviour across files rather than one file of their own.
+MIRROR_EXCEPTIONS = {"tests/unit/core/engine_regression_test.cc"}
+
+
+def check_mirror(root):
+    """tests/unit/<path>/x_test.cc tests src/<path>/x.cc (or .h), include/ftpalg/<path>/x.h or
+    tests/support/x.*: unit tests mirror the sources."""
+    bad = []
+    unit = os.path.join(root, "tests", "unit")
+    for dirpath, _, files in os.walk(unit):
+        for name in sorted(files):
+            if not name.endswith("_test.cc"):
+                continue
+            rel = os.path.relpath(os.path.join(dirpath, name), root)
+            if rel in MIRROR_EXCEPTIONS:
+                continue
+            stem = os.path.relpath(os.path.join(dirpath, name[:-len("_test.cc")]), unit)
+            candidates = [os.path.join("src", stem + ext) for ext in (".cc", ".h")]
+            candidates.append(os.path.join("include", "ftpalg", stem + ".h"))
+            candidates += [os.path.join("tests", stem + ext) for ext in (".cc", ".h")]
+            if not any(os.path.exists(os.path.join(root, c)) for c in candidates):
+                bad.append(f"{rel}: no source it mirrors (looked for {', '.join(candidates[:3])})")
+    return bad
+
+
 def self_test():
     cases = {
         "core includes kernel": ("src/core/a.cc", '#include "ftpalg/kernel/x.h"\n'),
@@ -146,7 +174,13 @@ def self_test():
             if not found:
                 print(f"self-test: not caught: {what}")
                 failures += 1
-    print(f"layering self-test: {len(cases) - failures} of {len(cases)} rules caught")
+        stray = os.path.join(clean, "tests/unit/core/nothing_test.cc")
+        os.makedirs(os.path.dirname(stray), exist_ok=True)
+        open(stray, "w").write("")
+        if not check_mirror(clean):
+            print("self-test: not caught: a unit test without the source it mirrors")
+            failures += 1
+    print(f"layering self-test: {len(cases) + 1 - failures} of {len(cases) + 1} rules caught")
     return 1 if failures else 0
 
 
@@ -156,7 +190,7 @@ def main():
     if len(sys.argv) != 2:
         print(__doc__, file=sys.stderr)
         return 2
-    bad = check(sys.argv[1])
+    bad = check(sys.argv[1]) + check_mirror(sys.argv[1])
     for b in bad:
         print(b)
     print(f"layering: {len(bad)} violation(s)")

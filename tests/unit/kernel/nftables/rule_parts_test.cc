@@ -7,7 +7,7 @@
 
 #include <array>
 
-#include "tests/unit/kernel/nft_message_reader.h"
+#include "tests/unit/kernel/nftables/nft_message_reader.h"
 
 namespace ftpalg::test {
 namespace {

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/unit/kernel/nft_message_reader.h"
+#include "tests/unit/kernel/nftables/nft_message_reader.h"
 
 namespace ftpalg::test {
 namespace {
