@@ -41,31 +41,17 @@ std::string_view trim(std::string_view s) {
 
 }  // namespace
 
-std::string_view kernelModeName(KernelMode m) {
-  switch (m) {
-    case KernelMode::Pinhole:
-      return "pinhole";
-    case KernelMode::Cthelper:
-      return "cthelper";
-    case KernelMode::Auto:
-      break;
-  }
-  return "auto";
-}
+#define FTPALG_ROW(value, name) {KernelMode::value, name},
+constexpr NameRow<KernelMode> kKernelModes[] = {FTPALG_KERNEL_MODES(FTPALG_ROW)};
+#undef FTPALG_ROW
+#define FTPALG_ROW(value, name) {LogLevel::value, name},
+constexpr NameRow<LogLevel> kLogLevels[] = {FTPALG_LOG_LEVELS(FTPALG_ROW)};
+#undef FTPALG_ROW
+static_assert(completeNameTable(kKernelModes, std::size(kKernelModes)));
+static_assert(completeNameTable(kLogLevels, std::size(kLogLevels)));
 
-std::string_view logLevelName(LogLevel l) {
-  switch (l) {
-    case LogLevel::Error:
-      return "error";
-    case LogLevel::Warning:
-      return "warning";
-    case LogLevel::Info:
-      return "info";
-    case LogLevel::Debug:
-      return "debug";
-  }
-  return "?";
-}
+std::string_view kernelModeName(KernelMode m) { return nameOf(kKernelModes, m); }
+std::string_view logLevelName(LogLevel l) { return nameOf(kLogLevels, l); }
 
 Status parseQueueList(std::string_view text, std::vector<uint16_t>& out) {
   std::vector<uint16_t> queues;
@@ -131,28 +117,13 @@ Status parseMark(std::string_view text, uint32_t& out) {
 }
 
 Status parseLogLevel(std::string_view text, LogLevel& out) {
-  for (LogLevel l : {LogLevel::Error, LogLevel::Warning, LogLevel::Info, LogLevel::Debug}) {
-    if (text == logLevelName(l)) {
-      out = l;
-      return {};
-    }
-  }
-  return Status::error(
-      fmt::format("bad log level '{}' (error, warning, info, debug)", text));
+  if (valueOf(kLogLevels, text, out)) return {};
+  return Status::error(fmt::format("bad log level '{}' ({})", text, namesList(kLogLevels)));
 }
 
 Status parseKernelMode(std::string_view text, KernelMode& out) {
-  if (text == "auto") {
-    out = KernelMode::Auto;
-  } else if (text == "pinhole") {
-    out = KernelMode::Pinhole;
-  } else if (text == "cthelper") {
-    out = KernelMode::Cthelper;
-  } else {
-    return Status::error(
-        fmt::format("bad kernel mode '{}' (auto, cthelper, pinhole)", text));
-  }
-  return {};
+  if (valueOf(kKernelModes, text, out)) return {};
+  return Status::error(fmt::format("bad kernel mode '{}' (auto, cthelper, pinhole)", text));
 }
 
 namespace {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "ftpalg/defaults.h"
+#include "ftpalg/name_table.h"
 #include "ftpalg/status.h"
 
 namespace ftpalg::daemon {
@@ -18,8 +19,11 @@ namespace ftpalg::daemon {
 // Auto: cthelper when the kernel has nfnetlink_cthelper, else pinhole. Cthelper: ftpalgd is a
 // userspace conntrack helper and admits data connections as conntrack expectations. Pinhole:
 // ftpalgd's own nftables table of single-use pinholes.
-enum class KernelMode : uint8_t { Auto, Pinhole, Cthelper };
-enum class LogLevel : uint8_t { Error, Warning, Info, Debug };
+#define FTPALG_KERNEL_MODES(X) X(Auto, "auto") X(Pinhole, "pinhole") X(Cthelper, "cthelper")
+enum class KernelMode : uint8_t { FTPALG_KERNEL_MODES(FTPALG_ENUM_VALUE) };
+// Log severities, most severe first (a level shows itself and everything above it).
+#define FTPALG_LOG_LEVELS(X) X(Error, "error") X(Warning, "warning") X(Info, "info") X(Debug, "debug")
+enum class LogLevel : uint8_t { FTPALG_LOG_LEVELS(FTPALG_ENUM_VALUE) };
 
 std::string_view kernelModeName(KernelMode m);
 std::string_view logLevelName(LogLevel l);

@@ -18,13 +18,16 @@
 #include <vector>
 
 #include "ftpalg/kernel/pinhole.h"
+#include "ftpalg/name_table.h"
 
 namespace ftpalg::kernel {
 
 // Which statement sends packets to the queues.
-enum class QueueForm : uint8_t { Nft, Iptables };
+#define FTPALG_QUEUE_FORMS(X) X(Nft, "nft") X(Iptables, "iptables")
+enum class QueueForm : uint8_t { FTPALG_QUEUE_FORMS(FTPALG_ENUM_VALUE) };
 // Which address families the queueing rules cover (the pinhole table is always inet).
-enum class QueueFamily : uint8_t { Inet, Ip, Ip6 };
+#define FTPALG_QUEUE_FAMILIES(X) X(Inet, "inet") X(Ip, "ip") X(Ip6, "ip6")
+enum class QueueFamily : uint8_t { FTPALG_QUEUE_FAMILIES(FTPALG_ENUM_VALUE) };
 
 // Name of ftpalgd's own queueing table(s) (inet for the nft form; ip and ip6 for nft_compat).
 inline constexpr const char* kQueueTable = "ftpalg_queue";

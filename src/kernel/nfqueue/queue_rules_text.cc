@@ -77,21 +77,17 @@ std::string iptablesText(const QueueRuleSpec& spec, QueueFamily family) {
 
 }  // namespace
 
-std::string_view queueFormName(QueueForm form) {
-  return form == QueueForm::Nft ? "nft" : "iptables";
-}
+#define FTPALG_ROW(value, name) {QueueForm::value, name},
+constexpr NameRow<QueueForm> kQueueForms[] = {FTPALG_QUEUE_FORMS(FTPALG_ROW)};
+#undef FTPALG_ROW
+#define FTPALG_ROW(value, name) {QueueFamily::value, name},
+constexpr NameRow<QueueFamily> kQueueFamilies[] = {FTPALG_QUEUE_FAMILIES(FTPALG_ROW)};
+#undef FTPALG_ROW
+static_assert(completeNameTable(kQueueForms, std::size(kQueueForms)));
+static_assert(completeNameTable(kQueueFamilies, std::size(kQueueFamilies)));
 
-std::string_view queueFamilyName(QueueFamily family) {
-  switch (family) {
-    case QueueFamily::Ip:
-      return "ip";
-    case QueueFamily::Ip6:
-      return "ip6";
-    case QueueFamily::Inet:
-      break;
-  }
-  return "inet";
-}
+std::string_view queueFormName(QueueForm form) { return nameOf(kQueueForms, form); }
+std::string_view queueFamilyName(QueueFamily family) { return nameOf(kQueueFamilies, family); }
 
 QueueFormChoice chooseQueueForm(const NftQueueProbe& probe) {
   switch (probe.support) {
