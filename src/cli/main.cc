@@ -13,8 +13,8 @@
 #include "cli/replay.h"
 #include "cli/replay_options.h"
 #include "cli/rules_cmd.h"
-#include "ftpalg/status.h"
 #include "ftpalg/report/replay_summary.h"
+#include "ftpalg/status.h"
 
 namespace {
 

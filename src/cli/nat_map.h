@@ -4,9 +4,9 @@
 #include <string_view>
 #include <vector>
 
-#include "ftpalg/status.h"
 #include "ftpalg/core/engine.h"
 #include "ftpalg/core/types.h"
+#include "ftpalg/status.h"
 
 namespace ftpalg::cli {
 

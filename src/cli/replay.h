@@ -7,8 +7,8 @@
 #pragma once
 
 #include "cli/replay_options.h"
-#include "ftpalg/status.h"
 #include "ftpalg/report/replay_summary.h"
+#include "ftpalg/status.h"
 
 namespace ftpalg::cli {
 

@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "cli/nat_map.h"
-#include "ftpalg/status.h"
 #include "ftpalg/core/engine.h"
+#include "ftpalg/status.h"
 
 namespace ftpalg::cli {
 

@@ -7,22 +7,22 @@
 #include <string>
 
 #include "ftpalg/defaults.h"
-#include "ftpalg/status.h"
 #include "ftpalg/kernel/pinhole.h"
 #include "ftpalg/kernel/queue_rules_text.h"
+#include "ftpalg/status.h"
 
 namespace ftpalg::cli {
 
 // What the user asked `ftpalg rules` for, as given on the command line.
 struct RulesOptions {
-  std::string queues = "0";        // "N" or "N-M": one contiguous range
-  std::string ports;               // control ports besides 21, e.g. "2121" or "21,2121"
-  bool failOpen = false;           // the rules get bypass
-  std::string mark{defaults::kMarkText};   // conntrack mark of admitted data connections
-  std::string table{defaults::kTable};  // pinhole table name
-  uint32_t pinholeTimeoutS = defaults::kPinholeTimeoutS; // lifetime of a pinhole
-  std::string queueForm = "auto";  // auto, nft or iptables
-  std::string family = "inet";     // inet, ip or ip6 (queueing rules only)
+  std::string queues = "0";               // "N" or "N-M": one contiguous range
+  std::string ports;                      // control ports besides 21, e.g. "2121" or "21,2121"
+  bool failOpen = false;                  // the rules get bypass
+  std::string mark{defaults::kMarkText};  // conntrack mark of admitted data connections
+  std::string table{defaults::kTable};    // pinhole table name
+  uint32_t pinholeTimeoutS = defaults::kPinholeTimeoutS;  // lifetime of a pinhole
+  std::string queueForm = "auto";                         // auto, nft or iptables
+  std::string family = "inet";                            // inet, ip or ip6 (queueing rules only)
 };
 
 // auto: probe the running kernel for the nft `queue` expression.

@@ -6,7 +6,7 @@
 namespace ftpalg::core {
 
 using ftpalg::completeNameTable;
-using ftpalg::NameRow;
 using ftpalg::nameOf;
+using ftpalg::NameRow;
 
 }  // namespace ftpalg::core

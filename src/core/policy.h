@@ -16,8 +16,8 @@ struct AnnouncementContext {
   const AddrParse* parse = nullptr;
   Family connFamily = Family::V4;
   const NatBinding* nat = nullptr;
-  bool epsvAll = false;              // client sent EPSV ALL
-  bool solicited = true;             // reply answers a pending PASV/EPSV/LPSV
+  bool epsvAll = false;   // client sent EPSV ALL
+  bool solicited = true;  // reply answers a pending PASV/EPSV/LPSV
   size_t outstandingExpectations = 0;
   const EngineConfig* config = nullptr;
 };
@@ -26,8 +26,8 @@ struct AnnouncementContext {
 struct PolicyDecision {
   Verdict verdict = Verdict::Refuse;
   Reason reason = Reason::Ok;
-  Endpoint announced;   // for 229 the address is the server's own
-  bool rewrite = false; // the address text must be replaced by the rewritten endpoint's
+  Endpoint announced;    // for 229 the address is the server's own
+  bool rewrite = false;  // the address text must be replaced by the rewritten endpoint's
   Endpoint rewritten;
   Expectation expect;
 };

@@ -14,8 +14,8 @@
 
 #include "ftpalg/core/engine.h"
 #include "ftpalg/core/packet.h"
-#include "ftpalg/status.h"
 #include "ftpalg/kernel/queue_socket.h"
+#include "ftpalg/status.h"
 
 namespace ftpalg::daemon {
 
@@ -45,8 +45,7 @@ class Admitter {
                      core::PacketView& view) = 0;
   // Installs the admitted expectation `x` of control connection `flow`; returns after the
   // kernel acknowledged it. May be called outside begin()/end() (timer releases, retries).
-  virtual Status admit(const core::FlowKey& flow, const core::Expectation& x,
-                               uint64_t nowNs) = 0;
+  virtual Status admit(const core::FlowKey& flow, const core::Expectation& x, uint64_t nowNs) = 0;
   // The engine rewrote an announcement of `flow`.
   virtual void rewritten(const core::FlowKey& flow, uint64_t nowNs) = 0;
   // Ends serving the packet begun last; `view` is what the engine saw, `flow` and `dir` its

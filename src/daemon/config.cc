@@ -4,6 +4,7 @@
 #include "daemon/config.h"
 
 #include <fmt/format.h>
+#include <toml++/toml.h>
 
 #include <CLI/CLI.hpp>
 #include <cerrno>
@@ -11,7 +12,6 @@
 #include <fstream>
 #include <limits>
 #include <sstream>
-#include <toml++/toml.h>
 
 #include "ftpalg/core/number.h"
 #include "ftpalg/defaults.h"
@@ -138,7 +138,7 @@ Status nodeError(std::string_view name, const toml::node& node, std::string_view
 
 // Applies one key. `key` has been checked to be known.
 Status applyKey(std::string_view name, std::string_view key, const toml::node& node,
-                      DaemonConfig& cfg) {
+                DaemonConfig& cfg) {
   const auto wantBool = [&](bool& dst) -> Status {
     if (const auto* b = node.as_boolean()) {
       dst = b->get();
@@ -233,10 +233,20 @@ Status applyKey(std::string_view name, std::string_view key, const toml::node& n
   return nodeError(name, node, fmt::format("unknown key '{}'", key));
 }
 
-constexpr std::string_view kKnownKeys[] = {
-    "queues",       "kernel_mode",  "install_rules",   "fail_open",       "events",
-    "log_level",    "mark",         "pinhole_timeout", "queue_maxlen",    "allow_bounce",
-    "allow_low_ports", "allow_long_forms", "table",    "ports"};
+constexpr std::string_view kKnownKeys[] = {"queues",
+                                           "kernel_mode",
+                                           "install_rules",
+                                           "fail_open",
+                                           "events",
+                                           "log_level",
+                                           "mark",
+                                           "pinhole_timeout",
+                                           "queue_maxlen",
+                                           "allow_bounce",
+                                           "allow_low_ports",
+                                           "allow_long_forms",
+                                           "table",
+                                           "ports"};
 
 }  // namespace
 
@@ -289,8 +299,7 @@ Status validate(const DaemonConfig& cfg) {
 Status parseCommandLine(int argc, const char* const* argv, CommandLine& out) {
   CLI::App app("FTP application-level gateway daemon (NFQUEUE)", "ftpalgd");
   app.set_version_flag("--version", kVersion);
-  app.footer(
-      "A flag given here overrides the same key in the --config file. See docs/daemon.md.");
+  app.footer("A flag given here overrides the same key in the --config file. See docs/daemon.md.");
   std::string configPath, queues, kernelMode, events, logLevel, mark, ports;
   uint32_t pinholeTimeout = 0;
   uint32_t queueMaxLen = 0;

@@ -22,7 +22,8 @@ namespace ftpalg::daemon {
 #define FTPALG_KERNEL_MODES(X) X(Auto, "auto") X(Pinhole, "pinhole") X(Cthelper, "cthelper")
 enum class KernelMode : uint8_t { FTPALG_KERNEL_MODES(FTPALG_ENUM_VALUE) };
 // Log severities, most severe first (a level shows itself and everything above it).
-#define FTPALG_LOG_LEVELS(X) X(Error, "error") X(Warning, "warning") X(Info, "info") X(Debug, "debug")
+#define FTPALG_LOG_LEVELS(X) \
+  X(Error, "error") X(Warning, "warning") X(Info, "info") X(Debug, "debug")
 enum class LogLevel : uint8_t { FTPALG_LOG_LEVELS(FTPALG_ENUM_VALUE) };
 
 std::string_view kernelModeName(KernelMode m);
@@ -30,22 +31,21 @@ std::string_view logLevelName(LogLevel l);
 
 // Everything ftpalgd can be told.
 struct DaemonConfig {
-  std::vector<uint16_t> queues{0};   // NFQUEUE numbers, one thread each
+  std::vector<uint16_t> queues{0};  // NFQUEUE numbers, one thread each
   KernelMode kernelMode = KernelMode::Auto;
-  bool installRules = false;         // add (and at exit remove) the NFQUEUE rules itself
-  bool failOpen = false;             // NFQA_CFG_F_FAIL_OPEN, and --queue-bypass in the rules
-  std::string eventsPath;            // JSON lines; "-" = stdout; empty = none
+  bool installRules = false;  // add (and at exit remove) the NFQUEUE rules itself
+  bool failOpen = false;      // NFQA_CFG_F_FAIL_OPEN, and --queue-bypass in the rules
+  std::string eventsPath;     // JSON lines; "-" = stdout; empty = none
   LogLevel logLevel = LogLevel::Info;
-  uint32_t mark = defaults::kMark;       // conntrack mark of admitted data connections
-  uint32_t pinholeTimeoutS = defaults::kPinholeTimeoutS;   // pinhole / expectation lifetime
+  uint32_t mark = defaults::kMark;  // conntrack mark of admitted data connections
+  uint32_t pinholeTimeoutS = defaults::kPinholeTimeoutS;  // pinhole / expectation lifetime
   bool allowBounce = false;
   bool allowLowPorts = false;
   bool allowLongForms = false;
-  std::vector<uint16_t> ports;       // more control ports besides 21
-  std::string table{defaults::kTable};   // nftables table of the pinholes
-  uint32_t queueMaxLen = defaults::kQueueMaxLen;   // packets the kernel may queue per queue
+  std::vector<uint16_t> ports;                    // more control ports besides 21
+  std::string table{defaults::kTable};            // nftables table of the pinholes
+  uint32_t queueMaxLen = defaults::kQueueMaxLen;  // packets the kernel may queue per queue
 };
-
 
 // "0", "0-3", "0,2,5-6": queue numbers 0..65535, ascending ranges, no duplicates, at most 64.
 Status parseQueueList(std::string_view text, std::vector<uint16_t>& out);

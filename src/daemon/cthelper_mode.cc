@@ -6,8 +6,8 @@
 
 #include "daemon/log.h"
 #include "daemon/serve_loop.h"
-#include "ftpalg/kernel/cthelper.h"
 #include "ftpalg/defaults.h"
+#include "ftpalg/kernel/cthelper.h"
 
 namespace ftpalg::daemon {
 namespace {
@@ -92,8 +92,8 @@ int runCthelperMode(const DaemonConfig& cfg, WorkerSettings settings, EventSink&
       teardown(false);
       return kExitSetup;
     }
-    logf(LogLevel::Info, "installed table inet {} (ct helper {} for tcp dport {})", kernel::kHelperTable,
-         kernel::kHelperObject, fmt::join(spec.ports, ","));
+    logf(LogLevel::Info, "installed table inet {} (ct helper {} for tcp dport {})",
+         kernel::kHelperTable, kernel::kHelperObject, fmt::join(spec.ports, ","));
   }
   if (Status s = helper.setEnabled(true); !s.ok()) {
     logf(LogLevel::Error, "enabling conntrack helper {}: {}", hc.name, s.message());

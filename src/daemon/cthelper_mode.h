@@ -9,8 +9,8 @@
 
 #include "daemon/config.h"
 #include "daemon/event_sink.h"
-#include "ftpalg/kernel/helper_rules.h"
 #include "daemon/queue_worker.h"
+#include "ftpalg/kernel/helper_rules.h"
 
 namespace ftpalg::daemon {
 

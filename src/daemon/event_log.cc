@@ -2,9 +2,9 @@
 
 #include <string>
 
-#include "ftpalg/report/event_json.h"
 #include "daemon/clock.h"
 #include "daemon/text.h"
+#include "ftpalg/report/event_json.h"
 
 namespace ftpalg::daemon {
 

@@ -23,8 +23,8 @@ Status EventSink::open(const std::string& path) {
 void EventSink::write(std::string_view lines) {
   if (file_ == nullptr || lines.empty()) return;
   std::lock_guard<std::mutex> lock(mu_);
-  const bool ok = std::fwrite(lines.data(), 1, lines.size(), file_) == lines.size() &&
-                  std::fflush(file_) == 0;
+  const bool ok =
+      std::fwrite(lines.data(), 1, lines.size(), file_) == lines.size() && std::fflush(file_) == 0;
   // One line about the first failure; a full disk must not turn into a log flood.
   if (!ok && failures_++ == 0) {
     logf(LogLevel::Error, "writing events: {}", std::strerror(errno));

@@ -64,7 +64,7 @@ bool ExpectationAdmitter::normalise(const core::PacketView& raw, core::PacketVie
 }
 
 Status ExpectationAdmitter::admit(const core::FlowKey& flow, const core::Expectation& x,
-                                          uint64_t nowNs) {
+                                  uint64_t nowNs) {
   // Fail closed: an announcement seen without its packet's conntrack entry (e.g. released by a
   // timer) has no master to hang the expectation on.
   if (!hasCurrentCt_) return Status::error(ENOENT, "expect: no conntrack entry at hand");

@@ -27,8 +27,8 @@
 
 namespace {
 
-using ftpalg::daemon::LogLevel;
 using ftpalg::daemon::logf;
+using ftpalg::daemon::LogLevel;
 
 constexpr int kExitSetup = 1;
 constexpr int kExitConfig = 2;

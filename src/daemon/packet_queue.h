@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <span>
 
-#include "ftpalg/status.h"
 #include "ftpalg/kernel/queue_socket.h"
+#include "ftpalg/status.h"
 
 namespace ftpalg::daemon {
 
@@ -20,11 +20,11 @@ class PacketQueue {
   virtual Status open() = 0;
   // Hands the packets of one datagram to `handler`; blocks for a while unless dontWait.
   virtual Status receive(bool dontWait, kernel::PacketHandler& handler,
-                                 kernel::ReceiveResult& result) = 0;
+                         kernel::ReceiveResult& result) = 0;
   // Appends a verdict; a non-empty `packet` replaces the queued bytes; `withCt` asks the kernel
   // to record a length change in the packet's conntrack seqadj.
   virtual Status verdict(uint32_t id, kernel::NfVerdict v, std::span<const uint8_t> packet,
-                                 bool withCt) = 0;
+                         bool withCt) = 0;
   // Sends the appended verdicts.
   virtual Status flush() = 0;
 };
@@ -36,11 +36,11 @@ class KernelQueue final : public PacketQueue {
 
   Status open() override { return socket_.open(); }
   Status receive(bool dontWait, kernel::PacketHandler& handler,
-                         kernel::ReceiveResult& result) override {
+                 kernel::ReceiveResult& result) override {
     return socket_.receive(dontWait, handler, result);
   }
   Status verdict(uint32_t id, kernel::NfVerdict v, std::span<const uint8_t> packet,
-                         bool withCt) override {
+                 bool withCt) override {
     return socket_.verdict(id, v, packet, withCt);
   }
   Status flush() override { return socket_.flush(); }

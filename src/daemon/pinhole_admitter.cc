@@ -29,7 +29,7 @@ bool PinholeAdmitter::begin(const kernel::QueuedPacket& /*packet*/, const core::
 }
 
 Status PinholeAdmitter::admit(const core::FlowKey& /*flow*/, const core::Expectation& x,
-                                      uint64_t /*nowNs*/) {
+                              uint64_t /*nowNs*/) {
   return pinholes_->admit(x);
 }
 

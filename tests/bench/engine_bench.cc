@@ -7,8 +7,8 @@
 // replayed over and over; between two passes every seq/ack field of the parsed views moves on
 // by the bytes one pass carried (in the original and in the rewritten space), so the engine
 // sees one ever-advancing connection. Each benchmark iteration is one segment handed to
-// onSegment, so Time is ns per segment. Figures are printed, never asserted; a desynchronised replay (drops, refusals)
-// is reported as a benchmark error.
+// onSegment, so Time is ns per segment. Figures are printed, never asserted; a desynchronised
+// replay (drops, refusals) is reported as a benchmark error.
 #include <benchmark/benchmark.h>
 #include <malloc.h>
 
@@ -152,17 +152,18 @@ class Conversation {
 // Counters that must not move in a healthy replay: "" or the names of those that moved.
 std::string trouble(const Engine& e) {
   std::string names;
-  for (Counter c : {Counter::OutOfOrderDropped, Counter::RetransmitMismatch,
-                    Counter::BufferOverflow, Counter::PoolExhausted, Counter::SeqAdjFull,
-                    Counter::Refused, Counter::RewriteExceedsMss, Counter::GapResync,
-                    Counter::Retransmissions}) {
-    if (e.counter(c) != 0) names += std::string(names.empty() ? "" : ",") + std::string(counterName(c));
+  for (Counter c :
+       {Counter::OutOfOrderDropped, Counter::RetransmitMismatch, Counter::BufferOverflow,
+        Counter::PoolExhausted, Counter::SeqAdjFull, Counter::Refused, Counter::RewriteExceedsMss,
+        Counter::GapResync, Counter::Retransmissions}) {
+    if (e.counter(c) != 0)
+      names += std::string(names.empty() ? "" : ",") + std::string(counterName(c));
   }
   return names;
 }
 
-void runConversation(benchmark::State& state, const std::vector<Msg>& msgs,
-                     const NatBinding& nat, bool natOn) {
+void runConversation(benchmark::State& state, const std::vector<Msg>& msgs, const NatBinding& nat,
+                     bool natOn) {
   EngineConfig cfg;
   cfg.expectTimeoutNs = 1;  // expectations lapse at once: the per-session limit never bites
   FixedNat resolver(nat, natOn);
@@ -189,8 +190,7 @@ void runConversation(benchmark::State& state, const std::vector<Msg>& msgs,
   state.counters["admitted_per_segment"] =
       static_cast<double>(engine.counter(Counter::Admitted) - admitted0) / segs;
   state.SetItemsProcessed(state.iterations());
-  state.SetBytesProcessed(state.iterations() *
-                          static_cast<int64_t>(conv.payloadBytesPerPass()) /
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(conv.payloadBytesPerPass()) /
                           static_cast<int64_t>(conv.segmentsPerPass()));
   if (const std::string t = trouble(engine); !t.empty()) {
     state.SkipWithError(("replay desynchronised: " + t).c_str());
@@ -199,8 +199,7 @@ void runConversation(benchmark::State& state, const std::vector<Msg>& msgs,
 
 // (a) NOOP / 200 / ACK: a control segment without an announcement.
 void BM_EngineNoopExchange(benchmark::State& state) {
-  runConversation(state,
-                  {{Dir::C2S, "NOOP\r\n"}, {Dir::S2C, "200 NOOP ok\r\n"}, {Dir::C2S, ""}},
+  runConversation(state, {{Dir::C2S, "NOOP\r\n"}, {Dir::S2C, "200 NOOP ok\r\n"}, {Dir::C2S, ""}},
                   noNat(), false);
 }
 BENCHMARK(BM_EngineNoopExchange);

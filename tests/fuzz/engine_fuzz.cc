@@ -111,13 +111,13 @@ class FuzzNat : public NatResolver {
 // receiver has got (in the rewritten space).
 struct Side {
   uint32_t isn = 0;
-  uint32_t base = 0;          // isn + 1: original seq of stream[0]
-  std::string stream;         // bytes in original stream order (first transmission wins)
-  uint32_t sent = 0;          // highest offset sent so far
+  uint32_t base = 0;   // isn + 1: original seq of stream[0]
+  std::string stream;  // bytes in original stream order (first transmission wins)
+  uint32_t sent = 0;   // highest offset sent so far
   bool rcvKnown = false;
-  uint32_t rcvBase = 0;       // rewritten seq of the receiver's first byte
-  std::vector<int16_t> got;   // by offset from rcvBase; -1 = not yet delivered
-  uint32_t acked = 0;         // offsets below this were acknowledged to the engine
+  uint32_t rcvBase = 0;      // rewritten seq of the receiver's first byte
+  std::vector<int16_t> got;  // by offset from rcvBase; -1 = not yet delivered
+  uint32_t acked = 0;        // offsets below this were acknowledged to the engine
   uint32_t rcvNext() const {
     uint32_t n = 0;
     while (n < got.size() && got[n] >= 0) ++n;
@@ -212,7 +212,8 @@ class Runner {
       case 1: {  // retransmission
         const uint32_t back = std::min<uint32_t>(arg + 1u, me.sent);
         const uint32_t from = me.sent - back;
-        size_t n = std::min<size_t>(payload.empty() ? back : payload.size(), me.stream.size() - from);
+        size_t n =
+            std::min<size_t>(payload.empty() ? back : payload.size(), me.stream.size() - from);
         std::string bytes = me.stream.substr(from, n);
         if (variant && !payload.empty()) {
           bytes = payload.substr(0, n);
@@ -431,7 +432,8 @@ class Runner {
     const IpAddr& ownOutside = active ? clientOut : e.flow.server.addr;
     if (!cfg_.allowBounce) {
       check(e.announced.addr == ownInside || e.announced.addr == ownOutside,
-            active ? "admitted PORT/EPRT naming a third host" : "admitted 227/229 naming a third host");
+            active ? "admitted PORT/EPRT naming a third host"
+                   : "admitted 227/229 naming a third host");
     }
     if (e.reason == Reason::Rewritten) {
       check(e.hasRewritten && !(e.rewritten == e.announced), "rewritten without new endpoint");
@@ -507,8 +509,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static constexpr size_t kBuffers[] = {1, 2, 3, 16};
   static constexpr size_t kSessions[] = {1, 2, 64, 64};
   static constexpr uint32_t kGapDrops[] = {0, 1, 3, 32};
-  static constexpr uint64_t kIdle[] = {1'000'000, 1'000'000'000, 60'000'000'000,
-                                       3600'000'000'000};
+  static constexpr uint64_t kIdle[] = {1'000'000, 1'000'000'000, 60'000'000'000, 3600'000'000'000};
   EngineConfig cfg;
   const bool v6 = (h0 & 0x80) != 0;
   cfg.ackSpace = (h0 & 2) != 0 ? AckSpace::Original : AckSpace::Rewritten;

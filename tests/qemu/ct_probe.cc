@@ -52,6 +52,7 @@
 
 namespace {
 
+using ftpalg::Status;
 using ftpalg::core::Endpoint;
 using ftpalg::core::Family;
 using ftpalg::core::IpAddr;
@@ -59,7 +60,6 @@ using ftpalg::kernel::CtHelper;
 using ftpalg::kernel::CtHelperConfig;
 using ftpalg::kernel::CtTuple;
 using ftpalg::kernel::ExpectationTable;
-using ftpalg::Status;
 
 volatile std::sig_atomic_t gStop = 0;
 void onSignal(int /*sig*/) { gStop = 1; }

@@ -54,12 +54,17 @@ class NatResolver {
 
 // What the engine understood in one line. Event kinds of the product's JSON schema.
 enum class EventKind : uint8_t {
-  Port, Eprt, Lprt, Pasv227, Epsv229, Lpsv228,  // announcements
-  AuthTls,          // 234 after AUTH: channel opaque from here
-  EpsvAll,          // client said EPSV ALL: PORT/EPRT refused from here (RFC 2428)
-  Evasion,          // retransmission with different bytes, or similar
-  Malformed,        // an announcement line that failed to parse
-  Desync,           // lost stream synchronisation (gap resync, buffer overflow)
+  Port,
+  Eprt,
+  Lprt,
+  Pasv227,
+  Epsv229,
+  Lpsv228,    // announcements
+  AuthTls,    // 234 after AUTH: channel opaque from here
+  EpsvAll,    // client said EPSV ALL: PORT/EPRT refused from here (RFC 2428)
+  Evasion,    // retransmission with different bytes, or similar
+  Malformed,  // an announcement line that failed to parse
+  Desync,     // lost stream synchronisation (gap resync, buffer overflow)
   Count
 };
 std::string_view eventKindName(EventKind k);  // "port", "eprt", ..., "pasv227", ...
@@ -93,9 +98,9 @@ std::string_view reasonName(Reason r);
 
 // The connection the kernel side must admit. src.port == 0 means any source port.
 struct Expectation {
-  Endpoint src;       // data connection source as it reaches the gateway
-  Endpoint dst;       // destination as it reaches the gateway (the announced/rewritten one)
-  Endpoint natTo;     // where the gateway must send it (equals dst without NAT)
+  Endpoint src;    // data connection source as it reaches the gateway
+  Endpoint dst;    // destination as it reaches the gateway (the announced/rewritten one)
+  Endpoint natTo;  // where the gateway must send it (equals dst without NAT)
   bool srcPortAny = true;
   // Source NAT of the data connection: its source address (src.addr) leaves the gateway as
   // srcNatTo, source port kept. Set when the data connection must carry the announcing peer's
@@ -164,11 +169,37 @@ struct Actions {
 
 // Counted anomalies: things that are not announcements but an admin wants to see counted.
 enum class Counter : uint8_t {
-  Segments, Sessions, SessionsEnded, Lines, Announcements, Admitted, Refused, Rewrites,
-  Retransmissions, RetransmitMismatch, OutOfOrderDropped, HeldSegments, Coalesced,
-  BufferOverflow, LineTooLong, BadLine, MidstreamPickup, TlsSessions, SessionTableFull,
-  SeqAdjFull, RewriteExceedsMss, NonControl, Expired, PoolExhausted, InFlightEvicted,
-  PairingLost, OldDuplicate, HeldDroppedAtEnd, EventsSuppressed, GapResync, Count
+  Segments,
+  Sessions,
+  SessionsEnded,
+  Lines,
+  Announcements,
+  Admitted,
+  Refused,
+  Rewrites,
+  Retransmissions,
+  RetransmitMismatch,
+  OutOfOrderDropped,
+  HeldSegments,
+  Coalesced,
+  BufferOverflow,
+  LineTooLong,
+  BadLine,
+  MidstreamPickup,
+  TlsSessions,
+  SessionTableFull,
+  SeqAdjFull,
+  RewriteExceedsMss,
+  NonControl,
+  Expired,
+  PoolExhausted,
+  InFlightEvicted,
+  PairingLost,
+  OldDuplicate,
+  HeldDroppedAtEnd,
+  EventsSuppressed,
+  GapResync,
+  Count
 };
 std::string_view counterName(Counter c);
 
@@ -180,10 +211,10 @@ enum class AckSpace : uint8_t {
 
 // Policy and sizing. Defaults are what an admin gets without a config file.
 struct EngineConfig {
-  size_t maxSessions = 4096;          // session table capacity
-  size_t maxBufferedDirections = 512; // pooled per-direction buffers (partial lines, in flight)
-  size_t maxLine = 512;               // longest control line accepted
-  size_t maxInFlight = 4096;          // unacknowledged bytes kept per direction for checks
+  size_t maxSessions = 4096;           // session table capacity
+  size_t maxBufferedDirections = 512;  // pooled per-direction buffers (partial lines, in flight)
+  size_t maxLine = 512;                // longest control line accepted
+  size_t maxInFlight = 4096;           // unacknowledged bytes kept per direction for checks
   size_t maxExpectationsPerSession = 8;
   uint64_t expectTimeoutNs = 30'000'000'000;
   uint64_t idleTimeoutNs = 3600'000'000'000;

@@ -39,13 +39,13 @@ inline constexpr size_t kMaxSackBlocks = 4;
 // Why a packet could not be parsed. Closed set; adapters count each one.
 enum class PacketError : uint8_t {
   None = 0,
-  Truncated,       // buffer shorter than a header or a length field says
-  BadVersion,      // not IPv4 or IPv6
-  BadIpHeader,     // IHL < 5, total length < header, bad extension header length
-  Fragment,        // IPv4 fragment or IPv6 fragment header (never reassembled here)
-  NotTcp,          // upper-layer protocol is not TCP
-  BadTcpHeader,    // data offset < 5 or beyond the packet
-  BadTcpOption,    // option length 0/1 or running past the header
+  Truncated,     // buffer shorter than a header or a length field says
+  BadVersion,    // not IPv4 or IPv6
+  BadIpHeader,   // IHL < 5, total length < header, bad extension header length
+  Fragment,      // IPv4 fragment or IPv6 fragment header (never reassembled here)
+  NotTcp,        // upper-layer protocol is not TCP
+  BadTcpHeader,  // data offset < 5 or beyond the packet
+  BadTcpOption,  // option length 0/1 or running past the header
   Count
 };
 
@@ -62,11 +62,11 @@ struct PacketView {
   uint32_t ack = 0;
   uint8_t flags = 0;
   uint16_t window = 0;
-  uint16_t l4Offset = 0;        // start of the TCP header (after IPv6 extension headers)
-  uint16_t tcpHeaderLen = 0;    // data offset * 4
-  uint16_t mss = 0;             // MSS option value, 0 when absent
-  uint8_t sackCount = 0;        // SACK blocks present
-  uint16_t sackOffset = 0;      // offset of the first SACK block (after kind/len), 0 if none
+  uint16_t l4Offset = 0;      // start of the TCP header (after IPv6 extension headers)
+  uint16_t tcpHeaderLen = 0;  // data offset * 4
+  uint16_t mss = 0;           // MSS option value, 0 when absent
+  uint8_t sackCount = 0;      // SACK blocks present
+  uint16_t sackOffset = 0;    // offset of the first SACK block (after kind/len), 0 if none
   std::array<SackBlock, kMaxSackBlocks> sack{};
   std::span<const uint8_t> payload;  // TCP payload, bounded by the IP length fields
 };

@@ -19,8 +19,8 @@
 #include <string>
 #include <vector>
 
-#include "ftpalg/status.h"
 #include "ftpalg/defaults.h"
+#include "ftpalg/status.h"
 
 struct mnl_socket;
 
@@ -28,10 +28,11 @@ namespace ftpalg::kernel {
 
 // What the helper is registered with.
 struct CtHelperConfig {
-  std::string name{defaults::kHelperName}; // at most 15 bytes; the ruleset's ct helper object names it
-  uint16_t queueNum = 0;         // NFQUEUE the helped connections' packets go to
-  uint32_t maxExpected = 8;      // outstanding expectations per control connection, 1..255
-  uint32_t expectTimeoutS = defaults::kPinholeTimeoutS; // lifetime of an expectation, seconds
+  std::string name{
+      defaults::kHelperName};  // at most 15 bytes; the ruleset's ct helper object names it
+  uint16_t queueNum = 0;       // NFQUEUE the helped connections' packets go to
+  uint32_t maxExpected = 8;    // outstanding expectations per control connection, 1..255
+  uint32_t expectTimeoutS = defaults::kPinholeTimeoutS;  // lifetime of an expectation, seconds
 };
 
 // One userspace helper as the kernel reports it.

@@ -19,15 +19,15 @@
 #include <string>
 #include <vector>
 
-#include "ftpalg/status.h"
 #include "ftpalg/defaults.h"
+#include "ftpalg/status.h"
 
 namespace ftpalg::kernel {
 
 // Which helper the rules attach, and to which control ports.
 struct HelperRuleSpec {
-  std::string helper{defaults::kHelperName}; // registered helper name
-  std::vector<uint16_t> ports{21};  // control ports, 21 first
+  std::string helper{defaults::kHelperName};  // registered helper name
+  std::vector<uint16_t> ports{21};            // control ports, 21 first
 };
 
 inline constexpr const char* kHelperTable = "ftpalg_helper";

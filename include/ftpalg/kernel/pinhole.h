@@ -35,15 +35,15 @@
 #include <string>
 
 #include "ftpalg/core/engine.h"
-#include "ftpalg/status.h"
 #include "ftpalg/defaults.h"
+#include "ftpalg/status.h"
 
 namespace ftpalg::kernel {
 
 struct PinholeConfig {
-  std::string table{defaults::kTable}; // inet table name
-  uint32_t ctMark = defaults::kMark; // conntrack mark set on admitted data connections
-  uint32_t timeoutMs = defaults::kPinholeTimeoutS * 1000; // pinhole and NAT map element lifetime
+  std::string table{defaults::kTable};  // inet table name
+  uint32_t ctMark = defaults::kMark;    // conntrack mark set on admitted data connections
+  uint32_t timeoutMs = defaults::kPinholeTimeoutS * 1000;  // pinhole and NAT map element lifetime
 };
 
 class PinholeTableImpl;

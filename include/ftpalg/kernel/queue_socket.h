@@ -16,8 +16,8 @@
 #include <span>
 #include <vector>
 
-#include "ftpalg/status.h"
 #include "ftpalg/defaults.h"
+#include "ftpalg/status.h"
 
 struct mnl_socket;
 
@@ -26,8 +26,9 @@ namespace ftpalg::kernel {
 // How a queue is configured when it is bound.
 struct QueueConfig {
   uint16_t queueNum = 0;
-  uint32_t maxLen = defaults::kQueueMaxLen; // packets the kernel queues before it drops (or, failOpen, accepts)
-  bool failOpen = false;      // NFQA_CFG_F_FAIL_OPEN: accept instead of drop when the queue is full
+  uint32_t maxLen =
+      defaults::kQueueMaxLen;  // packets the kernel queues before it drops (or, failOpen, accepts)
+  bool failOpen = false;  // NFQA_CFG_F_FAIL_OPEN: accept instead of drop when the queue is full
   uint32_t rcvBufBytes = 8u << 20;  // SO_RCVBUFFORCE
   uint32_t receiveTimeoutMs = 200;  // SO_RCVTIMEO: a blocking receive returns after this long
   // NFQA_CFG_F_CONNTRACK: every packet comes with its conntrack entry (NFQA_CT). Expectation
@@ -40,7 +41,7 @@ struct QueuedPacket {
   uint32_t id = 0;
   uint16_t hwProtocol = 0;  // ETH_P_IP / ETH_P_IPV6, host byte order
   uint8_t hook = 0;
-  uint32_t skbInfo = 0;     // NFQA_SKB_* bits
+  uint32_t skbInfo = 0;  // NFQA_SKB_* bits
   std::span<const uint8_t> payload;
   std::span<const uint8_t> ct;  // NFQA_CT nest payload (conntrack attributes); empty without
   // The kernel has not computed the TCP checksum yet (NFQA_SKB_CSUMNOTREADY): the checksum field
@@ -63,7 +64,7 @@ struct QueueSocketStats {
   uint64_t verdictErrors = 0;  // error replies to verdicts (unknown id: already timed out)
   uint64_t sends = 0;          // sendmsg calls
   uint64_t verdicts = 0;
-  uint64_t overruns = 0;       // ENOBUFS on receive: the socket buffer overflowed
+  uint64_t overruns = 0;  // ENOBUFS on receive: the socket buffer overflowed
 };
 
 // NF_ACCEPT / NF_DROP without pulling <linux/netfilter.h> into every includer.
@@ -71,9 +72,9 @@ enum class NfVerdict : uint32_t { Drop = 0, Accept = 1 };
 
 // Outcome of one receive() call.
 enum class ReceiveResult : uint8_t {
-  Packets,   // a datagram was read (it may have held only verdict errors)
-  Empty,     // nothing to read (EAGAIN, or the receive timeout expired)
-  Overrun,   // ENOBUFS: the kernel dropped messages for this socket; keep reading
+  Packets,      // a datagram was read (it may have held only verdict errors)
+  Empty,        // nothing to read (EAGAIN, or the receive timeout expired)
+  Overrun,      // ENOBUFS: the kernel dropped messages for this socket; keep reading
   Interrupted,  // EINTR
 };
 
@@ -113,8 +114,8 @@ class QueueSocket {
   mnl_socket* nl_ = nullptr;
   uint32_t portId_ = 0;
   uint32_t seq_ = 0;
-  std::vector<char> rx_;   // one datagram
-  std::vector<char> tx_;   // concatenated verdict messages
+  std::vector<char> rx_;  // one datagram
+  std::vector<char> tx_;  // concatenated verdict messages
   size_t txLen_ = 0;
   size_t pending_ = 0;
   QueueSocketStats stats_;

@@ -59,4 +59,3 @@ class JsonWriter {
 void appendEventJson(const core::Event& event, fmt::memory_buffer& out);
 
 }  // namespace ftpalg::report
-

@@ -130,10 +130,14 @@ bool parseCtAttr(std::span<const uint8_t> nest, core::Family family, CtEntry& ou
   }
   const nf_conntrack* c = ct.get();
   const bool v4 = af == AF_INET;
-  const nf_conntrack_attr need[] = {
-      v4 ? ATTR_ORIG_IPV4_SRC : ATTR_ORIG_IPV6_SRC, v4 ? ATTR_ORIG_IPV4_DST : ATTR_ORIG_IPV6_DST,
-      v4 ? ATTR_REPL_IPV4_SRC : ATTR_REPL_IPV6_SRC, v4 ? ATTR_REPL_IPV4_DST : ATTR_REPL_IPV6_DST,
-      ATTR_ORIG_PORT_SRC, ATTR_ORIG_PORT_DST, ATTR_REPL_PORT_SRC, ATTR_REPL_PORT_DST};
+  const nf_conntrack_attr need[] = {v4 ? ATTR_ORIG_IPV4_SRC : ATTR_ORIG_IPV6_SRC,
+                                    v4 ? ATTR_ORIG_IPV4_DST : ATTR_ORIG_IPV6_DST,
+                                    v4 ? ATTR_REPL_IPV4_SRC : ATTR_REPL_IPV6_SRC,
+                                    v4 ? ATTR_REPL_IPV4_DST : ATTR_REPL_IPV6_DST,
+                                    ATTR_ORIG_PORT_SRC,
+                                    ATTR_ORIG_PORT_DST,
+                                    ATTR_REPL_PORT_SRC,
+                                    ATTR_REPL_PORT_DST};
   for (nf_conntrack_attr a : need) {
     if (!nfct_attr_is_set(c, a)) return false;
   }

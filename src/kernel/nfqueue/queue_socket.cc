@@ -184,8 +184,7 @@ Status QueueSocket::verdict(uint32_t id, NfVerdict v, std::span<const uint8_t> p
     if (Status s = flush(); !s.ok()) return s;
   }
   nlmsghdr* nlh = nfq_nlmsg_put(tx_.data() + txLen_, NFQNL_MSG_VERDICT, cfg_.queueNum);
-  nfq_nlmsg_verdict_put(nlh, static_cast<int>(id),
-                        v == NfVerdict::Accept ? NF_ACCEPT : NF_DROP);
+  nfq_nlmsg_verdict_put(nlh, static_cast<int>(id), v == NfVerdict::Accept ? NF_ACCEPT : NF_DROP);
   if (!packet.empty()) {
     nfq_nlmsg_verdict_put_pkt(nlh, packet.data(), static_cast<uint32_t>(packet.size()));
   }

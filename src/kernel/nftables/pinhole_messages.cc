@@ -57,8 +57,8 @@ struct FamilyLayout {
   uint32_t regPort;
   uint32_t regNatPort;  // where the NAT map value's port lands (after the address)
   uint32_t keyType;
-  uint32_t dataType;      // NAT map value: address . port
-  uint32_t addrType;      // source NAT map value: address
+  uint32_t dataType;  // NAT map value: address . port
+  uint32_t addrType;  // source NAT map value: address
   const char* pinSet;
   const char* natMap;
   const char* snatMap;
