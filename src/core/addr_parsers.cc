@@ -245,6 +245,28 @@ ParseError parse229At(std::string_view s, size_t pos, AddrParse& r) {
   return ParseError::None;
 }
 
+// EPRT's net-addr at s[pos]: address characters up to the delimiter `d`, a valid address of
+// family `want`. On success `pos` is one past the closing delimiter.
+ParseError parseEprtAddress(std::string_view s, char d, Family want, size_t& pos, IpAddr& addr) {
+  const size_t addrBegin = pos;
+  while (pos < s.size() && s[pos] != d &&
+         (isDigit(s[pos]) || s[pos] == '.' || s[pos] == ':' ||
+          (toUpper(s[pos]) >= 'A' && toUpper(s[pos]) <= 'F'))) {
+    ++pos;
+  }
+  if (pos >= s.size()) return ParseError::MissingField;
+  if (s[pos] != d) {
+    // A stray byte inside the address ("fe80::1%eth0") vs. a different closing delimiter.
+    const bool laterDelim = s.find(d, pos) != std::string_view::npos;
+    return !laterDelim && isPunct(s[pos]) ? ParseError::BadDelimiter : ParseError::BadAddress;
+  }
+  if (!parseIp(s.substr(addrBegin, pos - addrBegin), addr) || addr.family != want) {
+    return ParseError::BadAddress;
+  }
+  ++pos;
+  return ParseError::None;
+}
+
 }  // namespace
 
 AddrParse parsePort(std::string_view line) {
@@ -282,26 +304,12 @@ AddrParse parseEprt(std::string_view line) {
   if (ParseError e = expectSeparator(line, pos, d); e != ParseError::None) return fail(e);
   ++pos;
 
-  // net-addr: address characters up to the next delimiter.
-  const size_t addrBegin = pos;
-  while (pos < line.size() && line[pos] != d &&
-         (isDigit(line[pos]) || line[pos] == '.' || line[pos] == ':' ||
-          (toUpper(line[pos]) >= 'A' && toUpper(line[pos]) <= 'F'))) {
-    ++pos;
-  }
-  if (pos >= line.size()) return fail(ParseError::MissingField);
-  if (line[pos] != d) {
-    // A stray byte inside the address ("fe80::1%eth0") vs. a different closing delimiter.
-    const bool laterDelim = line.find(d, pos) != std::string_view::npos;
-    return fail(!laterDelim && isPunct(line[pos]) ? ParseError::BadDelimiter
-                                                  : ParseError::BadAddress);
-  }
+  // net-addr: address characters up to the next delimiter, of the family net-prt names.
   IpAddr addr;
   const Family want = af.value == 1 ? Family::V4 : Family::V6;
-  if (!parseIp(line.substr(addrBegin, pos - addrBegin), addr) || addr.family != want) {
-    return fail(ParseError::BadAddress);
+  if (ParseError e = parseEprtAddress(line, d, want, pos, addr); e != ParseError::None) {
+    return fail(e);
   }
-  ++pos;
 
   // tcp-port: 1..65535, then the closing delimiter.
   const Number port = readNumber(line, pos, kPortDigits);
