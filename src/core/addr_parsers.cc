@@ -1,13 +1,13 @@
 // The announcement parsers: PORT, EPRT, LPRT (client) and 227, 228, 229 (server).
 //
 // Every function reads only inside the view it was given (tests run them from a buffer that ends
-// at a PROT_NONE page). Numbers go through std::from_chars after the digit run has been
+// at a PROT_NONE page). Numbers go through core::parseNumber after the digit run has been
 // bounded, so signs, spaces and over-long runs are rejected before any conversion.
 #include <array>
-#include <charconv>
 #include <limits>
 
 #include "ftpalg/core/ftp_parser.h"
+#include "ftpalg/core/number.h"
 #include "wire_chars.h"
 
 namespace ftpalg::core {
@@ -34,9 +34,9 @@ Number readNumber(std::string_view s, size_t pos, size_t maxDigits) {
     n.error = ParseError::BadNumber;
   } else if (end - pos > maxDigits) {
     n.error = ParseError::NumberTooLong;
-  } else {
-    auto r = std::from_chars(s.data() + pos, s.data() + end, n.value);
-    if (r.ec != std::errc{} || r.ptr != s.data() + end) n.error = ParseError::BadNumber;
+  } else if (!parseNumber(s.substr(pos, end - pos), n.value, uint32_t{0},
+                          std::numeric_limits<uint32_t>::max(), maxDigits)) {
+    n.error = ParseError::BadNumber;
   }
   return n;
 }
