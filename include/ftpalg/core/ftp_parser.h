@@ -1,5 +1,7 @@
 // FTP control-channel wire forms: line framing, command classification, reply tracking and the
-// announcement parsers (PORT, EPRT, LPRT, 227, 229, 228) plus their formatters.
+// announcement parsers (PORT, EPRT, LPRT, 227, 229, 228) plus their formatters. One source file
+// per idea: src/core/line_framing.cc, ftp_parser.cc (commands, hold predicates, error names),
+// reply_tracker.cc, addr_parsers.cc, addr_formatters.cc.
 //
 // Contract (sans-I/O, picohttpparser style): every function takes a view of the caller's bytes
 // and returns a small value; nothing is copied, allocated or thrown. Spans are offsets into the
