@@ -16,12 +16,12 @@ namespace ftpalg::core {
 namespace {
 
 using namespace std::string_view_literals;
+using test::byteCuts;
+using test::CaseName;
+using test::FrameEvent;
+using test::frameStream;
 using test::GuardBuffer;
-using wire_test::byteCuts;
-using wire_test::CaseName;
-using wire_test::FrameEvent;
-using wire_test::frameStream;
-using wire_test::kMaxLine;
+using test::kMaxLine;
 
 // Announcement parsers
 

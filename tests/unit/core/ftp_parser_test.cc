@@ -14,8 +14,8 @@
 namespace ftpalg::core {
 namespace {
 
+using test::CaseName;
 using test::GuardBuffer;
-using wire_test::CaseName;
 
 // ---------------------------------------------------------------------------------------------
 // Command classification

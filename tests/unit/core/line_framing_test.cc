@@ -15,12 +15,12 @@ namespace ftpalg::core {
 namespace {
 
 using namespace std::string_view_literals;
+using test::byteCuts;
+using test::CaseName;
+using test::FrameEvent;
+using test::frameStream;
 using test::GuardBuffer;
-using wire_test::byteCuts;
-using wire_test::CaseName;
-using wire_test::FrameEvent;
-using wire_test::frameStream;
-using wire_test::kMaxLine;
+using test::kMaxLine;
 
 // Runs `wire` whole, byte by byte and at every split point; all must give `want`.
 void expectStream(std::string_view wire, size_t maxLine, const std::vector<FrameEvent>& want) {

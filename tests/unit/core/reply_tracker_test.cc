@@ -11,8 +11,8 @@
 namespace ftpalg::core {
 namespace {
 
+using test::CaseName;
 using test::GuardBuffer;
-using wire_test::CaseName;
 
 // Reply tracking
 

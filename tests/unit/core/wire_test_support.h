@@ -21,7 +21,9 @@ inline void PrintTo(ParseStatus s, std::ostream* os) {
   *os << (s == ParseStatus::Ok ? "Ok" : s == ParseStatus::NeedMore ? "NeedMore" : "Invalid");
 }
 
-namespace wire_test {
+}  // namespace ftpalg::core
+
+namespace ftpalg::test {
 
 inline constexpr size_t kMaxLine = 4096;
 
@@ -35,8 +37,8 @@ struct CaseName {
 
 // One result of framing a stream: a line (Ok) or an error.
 struct FrameEvent {
-  ParseStatus status = ParseStatus::NeedMore;
-  ParseError error = ParseError::None;
+  core::ParseStatus status = core::ParseStatus::NeedMore;
+  core::ParseError error = core::ParseError::None;
   std::string text;  // line text for Ok
   friend bool operator==(const FrameEvent&, const FrameEvent&) = default;
 };
@@ -79,15 +81,15 @@ inline std::vector<FrameEvent> frameStream(std::string_view wire, size_t maxLine
         discarding = false;
         continue;
       }
-      const test::GuardBuffer g(pending);
-      const LineFrame f = frameLine(g.view(), maxLine);
-      if (f.status == ParseStatus::NeedMore) {
-        EXPECT_EQ(f.error, ParseError::None);
+      const GuardBuffer g(pending);
+      const core::LineFrame f = core::frameLine(g.view(), maxLine);
+      if (f.status == core::ParseStatus::NeedMore) {
+        EXPECT_EQ(f.error, core::ParseError::None);
         EXPECT_EQ(f.consumed, 0U);
         break;
       }
       FrameEvent ev{f.status, f.error, {}};
-      if (f.status == ParseStatus::Ok) {
+      if (f.status == core::ParseStatus::Ok) {
         EXPECT_LE(f.length, maxLine);
         EXPECT_LE(f.length + 1, f.consumed);
         EXPECT_LE(f.consumed, f.length + 2);
@@ -96,7 +98,7 @@ inline std::vector<FrameEvent> frameStream(std::string_view wire, size_t maxLine
       }
       events.push_back(ev);
       if (f.consumed == 0) {
-        EXPECT_EQ(f.status, ParseStatus::Invalid);
+        EXPECT_EQ(f.status, core::ParseStatus::Invalid);
         EXPECT_EQ(pending.find('\n'), std::string::npos) << "consumed 0 although an LF is there";
         pending.clear();
         discarding = true;
@@ -116,5 +118,4 @@ inline std::vector<size_t> byteCuts(size_t n) {
   return cuts;
 }
 
-}  // namespace wire_test
-}  // namespace ftpalg::core
+}  // namespace ftpalg::test
