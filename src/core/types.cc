@@ -5,6 +5,8 @@
 #include <charconv>
 #include <cstring>
 
+#include "ftpalg/core/number.h"
+
 namespace ftpalg::core {
 namespace {
 
@@ -13,11 +15,9 @@ constexpr size_t kMaxEndpointText = 54;  // "[" + 45 + "]:" + 5 + NUL
 
 bool isDigit(char c) { return c >= '0' && c <= '9'; }
 
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
+// One IPv6 group: 1..4 hex digits.
+bool parseHexGroup(std::string_view t, uint16_t& out) {
+  return parseNumber(t, out, uint16_t{0}, uint16_t{0xffff}, 4, NumberBase::Hex);
 }
 
 // Appends the decimal or hex form of v at buf[pos]; returns the new position. buf has room.
@@ -93,10 +93,7 @@ bool parseV4(std::string_view t, uint8_t* out) {
     while (end < t.size() && isDigit(t[end])) ++end;
     const size_t digits = end - pos;
     if (digits == 0 || digits > 3 || (digits > 1 && t[pos] == '0')) return false;
-    unsigned v = 0;
-    auto r = std::from_chars(t.data() + pos, t.data() + end, v);
-    if (r.ec != std::errc{} || r.ptr != t.data() + end || v > 255) return false;
-    out[i] = static_cast<uint8_t>(v);
+    if (!parseNumber(t.substr(pos, digits), out[i], uint8_t{0}, uint8_t{255}, 3)) return false;
     pos = end;
   }
   return pos == t.size();
@@ -129,15 +126,8 @@ bool parseV6(std::string_view t, std::array<uint8_t, 16>& out) {
       pos = t.size();
       break;
     }
-    const size_t digits = end - pos;
-    if (digits == 0 || digits > 4 || n == 8) return false;
-    unsigned v = 0;
-    for (size_t i = pos; i < end; ++i) {
-      const int h = hexValue(t[i]);
-      if (h < 0) return false;
-      v = v << 4 | static_cast<unsigned>(h);
-    }
-    g[n++] = static_cast<uint16_t>(v);
+    if (n == 8 || !parseHexGroup(t.substr(pos, end - pos), g[n])) return false;
+    ++n;
     pos = end;
     if (pos == t.size()) break;
     ++pos;  // ':'

@@ -1,7 +1,9 @@
 #include "tests/support/packet_builder.h"
 
-#include <charconv>
 #include <cstdlib>
+#include <limits>
+
+#include "ftpalg/core/number.h"
 
 namespace ftpalg::test {
 namespace {
@@ -20,14 +22,28 @@ void set16(std::vector<uint8_t>& v, size_t at, uint16_t x) {
 
 [[noreturn]] void badLiteral() { std::abort(); }
 
+// Test literals may carry leading zeros ("010", "00080"); only the value is bounded.
+constexpr size_t kAnyLength = std::numeric_limits<size_t>::max();
+
+// Length of the run of decimal (or hex) digits at the start of `t`.
+size_t digitRun(std::string_view t, core::NumberBase base) {
+  size_t n = 0;
+  while (n < t.size()) {
+    const char c = t[n];
+    const bool dec = c >= '0' && c <= '9';
+    const bool hex = (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    if (!dec && !(base == core::NumberBase::Hex && hex)) break;
+    ++n;
+  }
+  return n;
+}
+
 bool parseV4Text(std::string_view t, core::IpAddr& out) {
   std::array<uint8_t, 4> b{};
   for (size_t i = 0; i < 4; ++i) {
-    unsigned v = 0;
-    auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
-    if (ec != std::errc() || v > 255 || p == t.data()) return false;
-    t.remove_prefix(static_cast<size_t>(p - t.data()));
-    b[i] = static_cast<uint8_t>(v);
+    const std::string_view digits = t.substr(0, digitRun(t, core::NumberBase::Decimal));
+    if (!core::parseNumber(digits, b[i], uint8_t{0}, uint8_t{255}, kAnyLength)) return false;
+    t.remove_prefix(digits.size());
     if (i < 3) {
       if (t.empty() || t[0] != '.') return false;
       t.remove_prefix(1);
@@ -43,11 +59,13 @@ int parseGroups(std::string_view t, std::array<uint16_t, 8>& groups) {
   int n = 0;
   while (!t.empty()) {
     if (n == 8) return -1;
-    unsigned v = 0;
-    auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v, 16);
-    if (ec != std::errc() || v > 0xFFFF || p == t.data() || p - t.data() > 4) return -1;
-    groups[static_cast<size_t>(n++)] = static_cast<uint16_t>(v);
-    t.remove_prefix(static_cast<size_t>(p - t.data()));
+    const std::string_view digits = t.substr(0, digitRun(t, core::NumberBase::Hex));
+    uint16_t& group = groups[static_cast<size_t>(n++)];
+    if (!core::parseNumber(digits, group, uint16_t{0}, uint16_t{0xFFFF}, 4,
+                           core::NumberBase::Hex)) {
+      return -1;
+    }
+    t.remove_prefix(digits.size());
     if (!t.empty()) {
       if (t[0] != ':' || t.size() == 1) return -1;
       t.remove_prefix(1);
@@ -129,8 +147,7 @@ core::Endpoint endpoint(std::string_view text) {
     port = text.substr(colon + 1);
   }
   uint16_t p = 0;
-  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), p);
-  if (ec != std::errc() || end != port.data() + port.size()) badLiteral();
+  if (!core::parseNumber(port, p, uint16_t{0}, uint16_t{65535}, kAnyLength)) badLiteral();
   return endpoint(host, p);
 }
 

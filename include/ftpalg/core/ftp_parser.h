@@ -1,5 +1,7 @@
 // FTP control-channel wire forms: line framing, command classification, reply tracking and the
-// announcement parsers (PORT, EPRT, LPRT, 227, 229, 228) plus their formatters.
+// announcement parsers (PORT, EPRT, LPRT, 227, 229, 228) plus their formatters. One source file
+// per idea: src/core/line_framing.cc, ftp_parser.cc (commands, hold predicates, error names),
+// reply_tracker.cc, addr_parsers.cc, addr_formatters.cc.
 //
 // Contract (sans-I/O, picohttpparser style): every function takes a view of the caller's bytes
 // and returns a small value; nothing is copied, allocated or thrown. Spans are offsets into the
@@ -23,19 +25,19 @@ enum class ParseStatus : uint8_t { Ok, NeedMore, Invalid };
 // Why a parse failed. Closed set; the engine counts each one.
 enum class ParseError : uint8_t {
   None = 0,
-  LineTooLong,       // no LF within the configured maximum line length
-  EmbeddedNul,       // NUL byte inside a line
-  BareCr,            // CR not followed by LF
-  MissingField,      // fewer fields than the wire form needs
-  BadNumber,         // sign, space, non-digit or empty number
-  NumberTooLong,     // more digits than the field allows
-  OctetOutOfRange,   // address byte > 255
-  PortOutOfRange,    // port byte > 255 or port == 0
-  BadDelimiter,      // EPRT/229 delimiter outside 33..126 or not repeated consistently
-  UnknownFamily,     // EPRT/LPRT family other than IPv4/IPv6
-  BadAddress,        // EPRT address text is not a valid address of its family
-  TrailingGarbage,   // bytes after the last field where the wire form allows none
-  NoAddress,         // 227/228/229 reply without a recognisable address text
+  LineTooLong,      // no LF within the configured maximum line length
+  EmbeddedNul,      // NUL byte inside a line
+  BareCr,           // CR not followed by LF
+  MissingField,     // fewer fields than the wire form needs
+  BadNumber,        // sign, space, non-digit or empty number
+  NumberTooLong,    // more digits than the field allows
+  OctetOutOfRange,  // address byte > 255
+  PortOutOfRange,   // port byte > 255 or port == 0
+  BadDelimiter,     // EPRT/229 delimiter outside 33..126 or not repeated consistently
+  UnknownFamily,    // EPRT/LPRT family other than IPv4/IPv6
+  BadAddress,       // EPRT address text is not a valid address of its family
+  TrailingGarbage,  // bytes after the last field where the wire form allows none
+  NoAddress,        // 227/228/229 reply without a recognisable address text
   Count
 };
 
@@ -82,7 +84,7 @@ bool mayBeAnnouncingReply(std::string_view prefix, bool inMultiLine, uint16_t mu
 
 // One line of a server reply, with multi-line state carried by the caller (RFC 959 4.2).
 struct ReplyTracker {
-  uint16_t code = 0;   // code of the reply in progress
+  uint16_t code = 0;     // code of the reply in progress
   bool inMulti = false;  // inside "227-" ... "227 "
 };
 
@@ -90,9 +92,9 @@ struct ReplyTracker {
 struct ReplyLine {
   ParseStatus status = ParseStatus::Invalid;  // Invalid: first line without a 3-digit code
   ParseError error = ParseError::None;
-  uint16_t code = 0;     // reply code this line belongs to
-  bool first = false;    // first line of the reply
-  bool last = false;     // last line (a single-line reply is first and last)
+  uint16_t code = 0;   // reply code this line belongs to
+  bool first = false;  // first line of the reply
+  bool last = false;   // last line (a single-line reply is first and last)
 };
 
 // "227-Entering" -> first, not last; "227 ok" -> last. Updates tracker.
