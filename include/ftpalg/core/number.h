@@ -3,12 +3,10 @@
 // alike, so "what counts as a number" is decided once.
 #pragma once
 
-#include <charconv>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <string_view>
-#include <system_error>
 
 namespace ftpalg::core {
 
@@ -24,15 +22,25 @@ bool parseNumber(std::string_view text, T& out, T lo, T hi,
                  NumberBase base = NumberBase::Decimal) {
   static_assert(std::numeric_limits<T>::is_integer && !std::numeric_limits<T>::is_signed);
   if (text.empty() || text.size() > maxDigits) return false;
-  for (const char c : text) {
-    const bool dec = c >= '0' && c <= '9';
-    const bool hex = (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-    if (!dec && !(base == NumberBase::Hex && hex)) return false;
-  }
+  // One pass: check each digit and accumulate (a loop the compiler inlines on the packet path).
+  const auto b = static_cast<uint64_t>(base);
+  // 19 decimal or 16 hex digits always fit 64 bits; only longer texts need the overflow check.
+  const bool mayOverflow = text.size() > (base == NumberBase::Hex ? 16u : 19u);
   uint64_t v = 0;
-  const auto [p, ec] =
-      std::from_chars(text.data(), text.data() + text.size(), v, static_cast<int>(base));
-  if (ec != std::errc() || p != text.data() + text.size()) return false;
+  for (const char c : text) {
+    uint64_t d = 0;
+    if (c >= '0' && c <= '9') {
+      d = static_cast<uint64_t>(c - '0');
+    } else if (base == NumberBase::Hex && c >= 'a' && c <= 'f') {
+      d = static_cast<uint64_t>(c - 'a' + 10);
+    } else if (base == NumberBase::Hex && c >= 'A' && c <= 'F') {
+      d = static_cast<uint64_t>(c - 'A' + 10);
+    } else {
+      return false;
+    }
+    if (mayOverflow && v > (UINT64_MAX - d) / b) return false;
+    v = v * b + d;
+  }
   if (v < lo || v > hi) return false;
   out = static_cast<T>(v);
   return true;
