@@ -17,15 +17,6 @@ namespace ftpalg::test {
 using namespace ftpalg::cli;  // NOLINT(google-build-using-namespace): the unit under test
 namespace {
 
-using ftpalg::test::concat;
-using ftpalg::test::endpoint;
-using ftpalg::test::PacketBuilder;
-using ftpalg::test::readFile;
-using ftpalg::test::ReadFrame;
-using ftpalg::test::TempDir;
-using ftpalg::test::TestFrame;
-using ftpalg::test::writeCapture;
-using ftpalg::test::writeFile;
 
 constexpr uint64_t kT0 = 1'700'000'000'123'456'789ULL;
 

@@ -14,9 +14,6 @@ namespace ftpalg::test {
 using namespace ftpalg::cli;  // NOLINT(google-build-using-namespace): the unit under test
 namespace {
 
-using ftpalg::test::concat;
-using ftpalg::test::endpoint;
-using ftpalg::test::PacketBuilder;
 
 std::vector<uint8_t> ipv4Packet() {
   return PacketBuilder()

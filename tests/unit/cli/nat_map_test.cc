@@ -11,8 +11,6 @@ namespace ftpalg::test {
 using namespace ftpalg::cli;  // NOLINT(google-build-using-namespace): the unit under test
 namespace {
 
-using ftpalg::test::endpoint;
-using ftpalg::test::ipFromText;
 
 TEST(NatRule, ParsesIpv4AndIpv6) {
   NatRule r;

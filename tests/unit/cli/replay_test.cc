@@ -20,14 +20,6 @@ namespace ftpalg::test {
 using namespace ftpalg::cli;  // NOLINT(google-build-using-namespace): the unit under test
 namespace {
 
-using ftpalg::test::concat;
-using ftpalg::test::readAll;
-using ftpalg::test::readFile;
-using ftpalg::test::ReadFrame;
-using ftpalg::test::TempDir;
-using ftpalg::test::TestFrame;
-using ftpalg::test::writeCapture;
-using ftpalg::test::writeFile;
 
 const std::string kSample =
     (std::filesystem::path(__FILE__).parent_path() / "../../data/sample-ftp.pcap").string();

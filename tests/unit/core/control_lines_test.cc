@@ -18,7 +18,6 @@ using core::EventKind;
 using core::Pending;
 using core::Reason;
 using core::Verdict;
-using ftpalg::test::endpoint;
 
 struct ControlLinesFixture : ::testing::Test {
   core::EngineConfig cfg;

@@ -12,8 +12,6 @@ namespace {
 
 using ftpalg::report::appendEventJson;
 using ftpalg::report::JsonWriter;
-using ftpalg::test::endpoint;
-using ftpalg::test::ipFromText;
 
 std::string str(const fmt::memory_buffer& b) { return fmt::to_string(b); }
 
