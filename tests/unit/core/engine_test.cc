@@ -61,69 +61,6 @@ TEST(Engine, PortWholeSegmentNoNat) {
   EXPECT_EQ(h.badChecksums, 0u);
 }
 
-TEST(Engine, PortRewrittenForSnatAndAcksMappedBack) {
-  EngineHarness h(defaultConfig());
-  h.setNat(snatClient(h, "198.51.100.7"));
-  h.handshake();
-  h.send(Dir::S2C, "220 ready\r\n");
-  h.send(Dir::C2S, "PORT 198,18,0,2,195,80\r\n");
-  h.send(Dir::S2C, "200 PORT ok\r\n");
-  h.send(Dir::C2S, "RETR a\r\n");
-  ASSERT_EQ(h.events.size(), 1u);
-  EXPECT_EQ(h.events[0].verdict, Verdict::Admit);
-  EXPECT_EQ(h.events[0].reason, Reason::Rewritten);
-  EXPECT_TRUE(h.events[0].hasRewritten);
-  EXPECT_EQ(h.events[0].rewritten, endpoint("198.51.100.7:50000"));
-  EXPECT_EQ(h.events[0].expect.dst, endpoint("198.51.100.7:50000"));
-  EXPECT_EQ(h.events[0].expect.natTo, endpoint("198.18.0.2:50000"));
-  EXPECT_EQ(h.delivered(Dir::C2S), "PORT 198,51,100,7,195,80\r\nRETR a\r\n");
-  // The server acknowledged the longer stream; the client sees its own numbers.
-  EXPECT_EQ(h.lastAckTo(Dir::C2S), h.sndNext(Dir::C2S));
-  EXPECT_EQ(h.badChecksums, 0u);
-  EXPECT_EQ(h.inconsistentOverlaps, 0u);
-  EXPECT_EQ(h.engine().counter(Counter::Rewrites), 1u);
-}
-
-TEST(Engine, Epsv229OtherDelimiterAndDnat) {
-  EngineHarness h(defaultConfig());
-  h.setNat(dnatServer(h, "10.0.0.9"));
-  h.handshake();
-  h.send(Dir::S2C, "220 ready\r\n");
-  h.send(Dir::C2S, "EPSV\r\n");
-  h.send(Dir::S2C, "229 Entering Extended Passive Mode (!!!40001!)\r\n");
-  ASSERT_EQ(h.events.size(), 1u);
-  EXPECT_EQ(h.events[0].kind, EventKind::Epsv229);
-  EXPECT_EQ(h.events[0].verdict, Verdict::Admit);
-  EXPECT_EQ(h.events[0].announced, endpoint("10.0.0.9:40001"));
-  EXPECT_EQ(h.events[0].expect.dst, endpoint("198.19.0.2:40001"));
-  EXPECT_EQ(h.events[0].expect.natTo, endpoint("10.0.0.9:40001"));
-  EXPECT_EQ(h.delivered(Dir::S2C),
-            "220 ready\r\n229 Entering Extended Passive Mode (!!!40001!)\r\n");
-}
-
-TEST(Engine, PipelinedCommandsInOneSegment) {
-  EngineHarness h(defaultConfig());
-  h.setNat(snatClient(h, "198.51.100.7"));
-  h.handshake();
-  h.send(Dir::C2S, "NOOP\r\nPORT 198,18,0,2,195,80\r\nPASV\r\nport 198,18,0,2,195,81\r\n");
-  ASSERT_EQ(h.events.size(), 2u);
-  EXPECT_EQ(h.events[0].announced.port, 50000);
-  EXPECT_EQ(h.events[1].announced.port, 50001);
-  EXPECT_EQ(h.delivered(Dir::C2S),
-            "NOOP\r\nPORT 198,51,100,7,195,80\r\nPASV\r\nport 198,51,100,7,195,81\r\n");
-}
-
-TEST(Engine, EprtRewrittenForNat66) {
-  EngineHarness h(defaultConfig(), {.v6 = true});
-  h.setNat(snatClient(h, "2001:db8:ffff::7"));
-  h.handshake();
-  h.send(Dir::C2S, "EPRT |2|2001:db8:1::2|50000|\r\nNOOP\r\n");
-  ASSERT_EQ(h.events.size(), 1u);
-  EXPECT_EQ(h.events[0].rewritten, endpoint("[2001:db8:ffff::7]:50000"));
-  EXPECT_EQ(h.delivered(Dir::C2S), "EPRT |2|2001:db8:ffff::7|50000|\r\nNOOP\r\n");
-  EXPECT_EQ(h.lastAckTo(Dir::C2S), h.sndNext(Dir::C2S));
-}
-
 TEST(Engine, SlipstreamedErrorEchoIsIgnored) {
   EngineHarness h(defaultConfig());
   h.handshake();
@@ -181,19 +118,6 @@ TEST(Engine, OneByteSegmentsHoldOnlyTheDifferingAddressBytes) {
   EXPECT_EQ(h.events[0].rewritten, endpoint("198.51.100.7:50000"));
   EXPECT_EQ(h.delivered(Dir::C2S), "PORT 198,51,100,7,195,80\r\n");
   EXPECT_EQ(h.lastAckTo(Dir::C2S), h.sndNext(Dir::C2S));
-}
-
-TEST(Engine, EarlySplicedAddressStaysRewrittenWhenThePortIsRefused) {
-  EngineHarness h(defaultConfig());
-  h.setNat(snatClient(h, "198.51.100.7"));
-  h.handshake();
-  h.send(Dir::C2S, "PORT 198,18,0,2,0,21\r\n", {16, 100});
-  ASSERT_EQ(h.events.size(), 1u);
-  EXPECT_EQ(h.events[0].verdict, Verdict::Refuse);
-  EXPECT_EQ(h.events[0].reason, Reason::LowPort);
-  EXPECT_TRUE(h.events[0].hasRewritten);
-  EXPECT_FALSE(h.events[0].hasExpect);
-  EXPECT_EQ(h.delivered(Dir::C2S), "PORT 198,51,100,7,0,21\r\n");
 }
 
 TEST(Engine, RetransmissionOfRewrittenSegmentIsRewrittenIdentically) {
@@ -258,16 +182,6 @@ TEST(Engine, RewriteLongerThanPeerMssIsTruncatedThenCompletedByRetransmission) {
   h.sendAt(Dir::C2S, acked, std::string_view(line).substr(acked - start));
   EXPECT_EQ(h.delivered(Dir::C2S), "PORT 198,51,100,7,195,80\r\nNOOP\r\n");
   EXPECT_EQ(h.inconsistentOverlaps, 0u);
-}
-
-TEST(Engine, SequenceWrapInsideCommand) {
-  EngineHarness h(defaultConfig(), {.clientIsn = 0xFFFFFFF0u});
-  h.setNat(snatClient(h, "198.51.100.7"));
-  h.handshake();
-  h.send(Dir::C2S, "NOOP\r\nPORT 198,18,0,2,195,80\r\nNOOP\r\n", {3, 7, 5});
-  ASSERT_EQ(h.events.size(), 1u);
-  EXPECT_EQ(h.delivered(Dir::C2S), "NOOP\r\nPORT 198,51,100,7,195,80\r\nNOOP\r\n");
-  EXPECT_EQ(h.lastAckTo(Dir::C2S), h.sndNext(Dir::C2S));
 }
 
 TEST(Engine, SegmentAheadOfGapIsDroppedThenRecovered) {
@@ -379,20 +293,33 @@ struct ExpectedEvent {
   std::optional<Reason> reason = std::nullopt;
   std::optional<bool> hasExpect = std::nullopt;
   std::optional<Endpoint> announced = std::nullopt;
+  std::optional<uint16_t> announcedPort = std::nullopt;
+  std::optional<bool> hasRewritten = std::nullopt;
+  std::optional<Endpoint> rewritten = std::nullopt;
+  std::optional<Endpoint> expectDst = std::nullopt;
+  std::optional<Endpoint> natTo = std::nullopt;
   bool namesParseError = false;  // parseError is not ParseError::None
 };
 
-// A connection without NAT: the sends, then exactly `events` (in order), counters and, when set,
-// the client's stream as delivered.
+// Which side of the connection is behind NAT in a table case.
+enum class NatSide { None, SnatClient, DnatServer };
+
+// A connection, NAT as `nat` says: the sends, then exactly `events` (in order), counters and,
+// when set, the streams as delivered and acknowledgements mapped back into the sender's numbers.
 struct ExchangeCase {
   const char* name;
   EngineConfig config = {};
   EngineHarness::Options options = {};
-  bool handshake = true;  // false: the engine picks the connection up in the middle
+  NatSide nat = NatSide::None;
+  const char* natAddress = nullptr;  // the client's public or the server's private address
+  bool handshake = true;             // false: the engine picks the connection up in the middle
   std::vector<Send> sends;
   std::vector<ExpectedEvent> events;
   std::vector<std::pair<Counter, uint64_t>> counters = {};
   std::optional<std::string> deliveredC2S = std::nullopt;
+  std::optional<std::string> deliveredS2C = std::nullopt;
+  std::vector<Dir> acksMappedBack = {};  // the sender of each sees acks in its own numbers
+  bool streamClean = false;  // no bad checksum, no inconsistent overlap reached the receiver
 };
 
 void PrintTo(const ExchangeCase& c, std::ostream* os) { *os << c.name; }
@@ -402,6 +329,8 @@ class EngineExchange : public ::testing::TestWithParam<ExchangeCase> {};
 TEST_P(EngineExchange, EventsCountersAndStream) {
   const ExchangeCase& c = GetParam();
   EngineHarness h(c.config, c.options);
+  if (c.nat == NatSide::SnatClient) h.setNat(snatClient(h, c.natAddress));
+  if (c.nat == NatSide::DnatServer) h.setNat(dnatServer(h, c.natAddress));
   if (c.handshake) h.handshake();
   for (const Send& s : c.sends) h.send(s.dir, s.text, s.sizes);
   ASSERT_EQ(h.events.size(), c.events.size()) << c.name;
@@ -423,6 +352,21 @@ TEST_P(EngineExchange, EventsCountersAndStream) {
     if (want.announced) {
       EXPECT_EQ(e.announced, *want.announced) << c.name << " event " << i;
     }
+    if (want.announcedPort) {
+      EXPECT_EQ(e.announced.port, *want.announcedPort) << c.name << " event " << i;
+    }
+    if (want.hasRewritten) {
+      EXPECT_EQ(e.hasRewritten, *want.hasRewritten) << c.name << " event " << i;
+    }
+    if (want.rewritten) {
+      EXPECT_EQ(e.rewritten, *want.rewritten) << c.name << " event " << i;
+    }
+    if (want.expectDst) {
+      EXPECT_EQ(e.expect.dst, *want.expectDst) << c.name << " event " << i;
+    }
+    if (want.natTo) {
+      EXPECT_EQ(e.expect.natTo, *want.natTo) << c.name << " event " << i;
+    }
     if (want.namesParseError) {
       EXPECT_NE(e.parseError, ParseError::None) << c.name << " event " << i;
     }
@@ -433,6 +377,17 @@ TEST_P(EngineExchange, EventsCountersAndStream) {
   if (c.deliveredC2S) {
     EXPECT_EQ(h.delivered(Dir::C2S), *c.deliveredC2S) << c.name;
   }
+  if (c.deliveredS2C) {
+    EXPECT_EQ(h.delivered(Dir::S2C), *c.deliveredS2C) << c.name;
+  }
+  for (const Dir d : c.acksMappedBack) {
+    EXPECT_EQ(h.lastAckTo(d), h.sndNext(d))
+        << c.name << (d == Dir::C2S ? " to the client" : " to the server");
+  }
+  if (c.streamClean) {
+    EXPECT_EQ(h.badChecksums, 0u) << c.name;
+    EXPECT_EQ(h.inconsistentOverlaps, 0u) << c.name;
+  }
 }
 
 const std::string kPort = "PORT 198,18,0,2,195,80\r\n";
@@ -441,6 +396,71 @@ const std::string kPasv227 = "227 Entering Passive Mode (198,19,0,2,156,64)\r\n"
 INSTANTIATE_TEST_SUITE_P(
     Engine, EngineExchange,
     ::testing::Values(
+        ExchangeCase{.name = "PortRewrittenForSnatAndAcksMappedBack",
+                     .nat = NatSide::SnatClient,
+                     .natAddress = "198.51.100.7",
+                     .sends = {{Dir::S2C, "220 ready\r\n"},
+                               {Dir::C2S, kPort},
+                               {Dir::S2C, "200 PORT ok\r\n"},
+                               {Dir::C2S, "RETR a\r\n"}},
+                     .events = {{.verdict = Verdict::Admit,
+                                 .reason = Reason::Rewritten,
+                                 .hasRewritten = true,
+                                 .rewritten = endpoint("198.51.100.7:50000"),
+                                 .expectDst = endpoint("198.51.100.7:50000"),
+                                 .natTo = endpoint("198.18.0.2:50000")}},
+                     .counters = {{Counter::Rewrites, 1}},
+                     .deliveredC2S = "PORT 198,51,100,7,195,80\r\nRETR a\r\n",
+                     // The server acknowledged the longer stream; the client sees its own numbers.
+                     .acksMappedBack = {Dir::C2S},
+                     .streamClean = true},
+        ExchangeCase{
+            .name = "Epsv229OtherDelimiterAndDnat",
+            .nat = NatSide::DnatServer,
+            .natAddress = "10.0.0.9",
+            .sends = {{Dir::S2C, "220 ready\r\n"},
+                      {Dir::C2S, "EPSV\r\n"},
+                      {Dir::S2C, "229 Entering Extended Passive Mode (!!!40001!)\r\n"}},
+            .events = {{.kind = EventKind::Epsv229,
+                        .verdict = Verdict::Admit,
+                        .announced = endpoint("10.0.0.9:40001"),
+                        .expectDst = endpoint("198.19.0.2:40001"),
+                        .natTo = endpoint("10.0.0.9:40001")}},
+            .deliveredS2C = "220 ready\r\n229 Entering Extended Passive Mode (!!!40001!)\r\n"},
+        ExchangeCase{
+            .name = "PipelinedCommandsInOneSegment",
+            .nat = NatSide::SnatClient,
+            .natAddress = "198.51.100.7",
+            .sends = {{Dir::C2S,
+                       "NOOP\r\nPORT 198,18,0,2,195,80\r\nPASV\r\nport 198,18,0,2,195,81\r\n"}},
+            .events = {{.announcedPort = 50000}, {.announcedPort = 50001}},
+            .deliveredC2S =
+                "NOOP\r\nPORT 198,51,100,7,195,80\r\nPASV\r\nport 198,51,100,7,195,81\r\n"},
+        ExchangeCase{.name = "EprtRewrittenForNat66",
+                     .options = {.v6 = true},
+                     .nat = NatSide::SnatClient,
+                     .natAddress = "2001:db8:ffff::7",
+                     .sends = {{Dir::C2S, "EPRT |2|2001:db8:1::2|50000|\r\nNOOP\r\n"}},
+                     .events = {{.rewritten = endpoint("[2001:db8:ffff::7]:50000")}},
+                     .deliveredC2S = "EPRT |2|2001:db8:ffff::7|50000|\r\nNOOP\r\n",
+                     .acksMappedBack = {Dir::C2S}},
+        ExchangeCase{.name = "EarlySplicedAddressStaysRewrittenWhenThePortIsRefused",
+                     .nat = NatSide::SnatClient,
+                     .natAddress = "198.51.100.7",
+                     .sends = {{Dir::C2S, "PORT 198,18,0,2,0,21\r\n", {16, 100}}},
+                     .events = {{.verdict = Verdict::Refuse,
+                                 .reason = Reason::LowPort,
+                                 .hasExpect = false,
+                                 .hasRewritten = true}},
+                     .deliveredC2S = "PORT 198,51,100,7,0,21\r\n"},
+        ExchangeCase{.name = "SequenceWrapInsideCommand",
+                     .options = {.clientIsn = 0xFFFFFFF0u},
+                     .nat = NatSide::SnatClient,
+                     .natAddress = "198.51.100.7",
+                     .sends = {{Dir::C2S, "NOOP\r\nPORT 198,18,0,2,195,80\r\nNOOP\r\n", {3, 7, 5}}},
+                     .events = {{}},
+                     .deliveredC2S = "NOOP\r\nPORT 198,51,100,7,195,80\r\nNOOP\r\n",
+                     .acksMappedBack = {Dir::C2S}},
         ExchangeCase{
             .name = "MultiLine227",
             .sends = {{Dir::S2C, "220 ready\r\n"},
@@ -563,6 +583,8 @@ struct Pasv227Form {
   const char* name;
   std::string reply;
 };
+
+void PrintTo(const Pasv227Form& f, std::ostream* os) { *os << f.name; }
 
 class EnginePasv227Dnat : public ::testing::TestWithParam<Pasv227Form> {};
 
