@@ -17,7 +17,6 @@ namespace ftpalg::test {
 using namespace ftpalg::cli;  // NOLINT(google-build-using-namespace): the unit under test
 namespace {
 
-
 constexpr uint64_t kT0 = 1'700'000'000'123'456'789ULL;
 
 std::vector<uint8_t> ipv4Packet(std::string_view payload = "USER anonymous\r\n") {
