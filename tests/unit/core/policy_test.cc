@@ -339,22 +339,33 @@ TEST(Policy, EprtBehindSnat) {
 
 // --- each refusal -----------------------------------------------------------------------------
 
-TEST(Policy, WrongDirection) {
-  Case port = active(Nat::None);
-  port.dir = Dir::S2C;
-  expectRefused(port.run(), Reason::WrongDirection);
-  Case eprt = active(Nat::None);
-  eprt.kind = EventKind::Eprt;
-  eprt.dir = Dir::S2C;
-  expectRefused(eprt.run(), Reason::WrongDirection);
-  Case pasv = passive(Nat::None);
-  pasv.dir = Dir::C2S;
-  expectRefused(pasv.run(), Reason::WrongDirection);
-  Case epsv = passive(Nat::None);
-  epsv.kind = EventKind::Epsv229;
-  epsv.dir = Dir::C2S;
-  expectRefused(epsv.run(), Reason::WrongDirection);
+// Each wire form from the side that must not send it.
+struct WrongSideCase {
+  const char* name;
+  bool active;  // a client's form (PORT, EPRT) or a server's (227, 229)
+  EventKind kind;
+};
+
+void PrintTo(const WrongSideCase& c, std::ostream* os) { *os << c.name; }
+
+class PolicyWrongDirection : public ::testing::TestWithParam<WrongSideCase> {};
+
+TEST_P(PolicyWrongDirection, IsRefused) {
+  const WrongSideCase& w = GetParam();
+  Case c = w.active ? active(Nat::None) : passive(Nat::None);
+  c.kind = w.kind;
+  c.dir = w.active ? Dir::S2C : Dir::C2S;
+  SCOPED_TRACE(w.name);
+  expectRefused(c.run(), Reason::WrongDirection);
 }
+
+INSTANTIATE_TEST_SUITE_P(
+    Policy, PolicyWrongDirection,
+    ::testing::Values(WrongSideCase{"PortFromTheServer", true, EventKind::Port},
+                      WrongSideCase{"EprtFromTheServer", true, EventKind::Eprt},
+                      WrongSideCase{"Pasv227FromTheClient", false, EventKind::Pasv227},
+                      WrongSideCase{"Epsv229FromTheClient", false, EventKind::Epsv229}),
+    [](const ::testing::TestParamInfo<WrongSideCase>& p) { return std::string(p.param.name); });
 
 TEST(Policy, UnsolicitedAppliesToRepliesOnly) {
   for (EventKind k : {EventKind::Pasv227, EventKind::Epsv229}) {
