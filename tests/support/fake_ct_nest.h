@@ -32,13 +32,14 @@ inline void putCtTuple(nlmsghdr* nlh, uint16_t type, const core::Endpoint& s,
   mnl_attr_nest_end(nlh, t);
 }
 
-// The NFQA_CT nest's payload for `e`.
-inline std::vector<uint8_t> fakeCtNest(const kernel::CtEntry& e) {
+// The NFQA_CT nest's payload for `e`; without CTA_TUPLE_REPLY when `withReply` is false (an
+// incomplete nest).
+inline std::vector<uint8_t> fakeCtNest(const kernel::CtEntry& e, bool withReply = true) {
   std::array<char, 1024> buf{};
   nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
   nlattr* nest = mnl_attr_nest_start(nlh, 1);
   putCtTuple(nlh, CTA_TUPLE_ORIG, e.orig.src, e.orig.dst);
-  putCtTuple(nlh, CTA_TUPLE_REPLY, e.reply.src, e.reply.dst);
+  if (withReply) putCtTuple(nlh, CTA_TUPLE_REPLY, e.reply.src, e.reply.dst);
   mnl_attr_put_u32(nlh, CTA_STATUS, htonl(0x8));
   mnl_attr_nest_end(nlh, nest);
   const auto* p = static_cast<const uint8_t*>(mnl_attr_get_payload(nest));

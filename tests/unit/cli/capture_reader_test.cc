@@ -4,6 +4,7 @@
 #include <pcap/dlt.h>
 
 #include <cstdint>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -15,16 +16,6 @@ namespace ftpalg::test {
 
 using namespace ftpalg::cli;  // NOLINT(google-build-using-namespace): the unit under test
 namespace {
-
-using ftpalg::test::concat;
-using ftpalg::test::readFile;
-using ftpalg::test::ReadFrame;
-using ftpalg::test::TempDir;
-using ftpalg::test::TestFrame;
-using ftpalg::test::writeCapture;
-using ftpalg::test::writeFile;
-using ftpalg::test::endpoint;
-using ftpalg::test::PacketBuilder;
 
 constexpr uint64_t kT0 = 1'700'000'000'123'456'789ULL;
 
@@ -159,63 +150,69 @@ TEST(CaptureReader, SnapshotTruncatedFramesAreCounted) {
   EXPECT_EQ(reader.truncatedFrames(), 1u);
 }
 
-TEST(CaptureReader, FileCutInsideARecordIsReadUpToTheDamage) {
+// A capture of `records` identical Ethernet frames, damaged after writing; the reader yields
+// the frames before the damage, then an error it keeps.
+struct DamageCase {
+  const char* name;
+  size_t records;
+  // Changes the file's bytes; `frame` is the size of one frame's data.
+  void (*damage)(std::vector<uint8_t>& bytes, size_t frame);
+  size_t framesBefore;
+};
+
+void PrintTo(const DamageCase& c, std::ostream* os) { *os << c.name; }
+
+class CaptureReaderDamage : public ::testing::TestWithParam<DamageCase> {};
+
+TEST_P(CaptureReaderDamage, IsReadUpToTheDamage) {
+  const DamageCase& c = GetParam();
   TempDir dir;
-  const std::string path = dir.file("cut.pcap");
+  const std::string path = dir.file("damaged.pcap");
   const auto frame = concat({kEther, ipv4Packet()});
-  writeCapture(path, DLT_EN10MB, {{frame, kT0, 0}, {frame, kT0 + 1, 0}, {frame, kT0 + 2, 0}});
+  std::vector<TestFrame> frames;
+  for (size_t i = 0; i < c.records; ++i) frames.push_back({frame, kT0 + i, 0});
+  writeCapture(path, DLT_EN10MB, frames);
   auto bytes = readFile(path);
-  bytes.resize(bytes.size() - frame.size() / 2);  // third record loses half its data
+  c.damage(bytes, frame.size());
   writeFile(path, bytes);
 
   CaptureReader reader;
   ReadResult last{};
-  const auto frames = readAll(reader, path, &last);
-  EXPECT_EQ(last, ReadResult::Error);
-  EXPECT_EQ(frames.size(), 2u);
-  EXPECT_FALSE(reader.error().empty());
+  const auto read = readAll(reader, path, &last);
+  EXPECT_EQ(last, ReadResult::Error) << c.name;
+  EXPECT_EQ(read.size(), c.framesBefore) << c.name;
+  EXPECT_FALSE(reader.error().empty()) << c.name;
   Frame f;
-  EXPECT_EQ(reader.next(f), ReadResult::Error);  // stays in error
-  EXPECT_EQ(reader.framesRead(), 2u);
+  EXPECT_EQ(reader.next(f), ReadResult::Error) << c.name;  // stays in error
+  EXPECT_EQ(reader.framesRead(), c.framesBefore) << c.name;
 }
 
-TEST(CaptureReader, FileCutInsideARecordHeader) {
-  TempDir dir;
-  const std::string path = dir.file("cut.pcap");
-  const auto frame = concat({kEther, ipv4Packet()});
-  writeCapture(path, DLT_EN10MB, {{frame, kT0, 0}, {frame, kT0 + 1, 0}});
-  auto bytes = readFile(path);
-  bytes.resize(bytes.size() - frame.size() - 8);  // second record header is half there
-  writeFile(path, bytes);
-
-  CaptureReader reader;
-  ReadResult last{};
-  const auto frames = readAll(reader, path, &last);
-  EXPECT_EQ(last, ReadResult::Error);
-  EXPECT_EQ(frames.size(), 1u);
-  EXPECT_FALSE(reader.error().empty());
-}
-
-TEST(CaptureReader, ImpossibleRecordLengthIsAnError) {
-  TempDir dir;
-  const std::string path = dir.file("bad.pcap");
-  const auto frame = concat({kEther, ipv4Packet()});
-  writeCapture(path, DLT_EN10MB, {{frame, kT0, 0}, {frame, kT0 + 1, 0}});
-  auto bytes = readFile(path);
-  // Second record's caplen (little-endian, at 24 + 16 + frame + 8) becomes 0x7fffffff.
-  const size_t caplenAt = 24 + 16 + frame.size() + 8;
-  bytes[caplenAt] = 0xff;
-  bytes[caplenAt + 1] = 0xff;
-  bytes[caplenAt + 2] = 0xff;
-  bytes[caplenAt + 3] = 0x7f;
-  writeFile(path, bytes);
-
-  CaptureReader reader;
-  ReadResult last{};
-  const auto frames = readAll(reader, path, &last);
-  EXPECT_EQ(last, ReadResult::Error);
-  EXPECT_EQ(frames.size(), 1u);
-}
+INSTANTIATE_TEST_SUITE_P(
+    CaptureReader, CaptureReaderDamage,
+    ::testing::Values(DamageCase{"FileCutInsideARecord", 3,
+                                 [](std::vector<uint8_t>& bytes, size_t frame) {
+                                   bytes.resize(bytes.size() -
+                                                frame / 2);  // third record loses half its data
+                                 },
+                                 2},
+                      DamageCase{"FileCutInsideARecordHeader", 2,
+                                 [](std::vector<uint8_t>& bytes, size_t frame) {
+                                   bytes.resize(bytes.size() - frame -
+                                                8);  // second record header is half there
+                                 },
+                                 1},
+                      DamageCase{"ImpossibleRecordLength", 2,
+                                 [](std::vector<uint8_t>& bytes, size_t frame) {
+                                   // Second record's caplen (little-endian, at 24 + 16 + frame + 8)
+                                   // becomes 0x7fffffff.
+                                   const size_t caplenAt = 24 + 16 + frame + 8;
+                                   bytes[caplenAt] = 0xff;
+                                   bytes[caplenAt + 1] = 0xff;
+                                   bytes[caplenAt + 2] = 0xff;
+                                   bytes[caplenAt + 3] = 0x7f;
+                                 },
+                                 1}),
+    [](const ::testing::TestParamInfo<DamageCase>& p) { return std::string(p.param.name); });
 
 TEST(CaptureReader, UnsupportedLinkType) {
   TempDir dir;

@@ -21,12 +21,6 @@ namespace {
 
 using core::PacketAction;
 using core::PacketVerdict;
-using ftpalg::test::concat;
-using ftpalg::test::readAll;
-using ftpalg::test::ReadFrame;
-using ftpalg::test::TempDir;
-using ftpalg::test::endpoint;
-using ftpalg::test::PacketBuilder;
 
 const std::vector<uint8_t> kEther{2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00};
 
@@ -70,6 +64,13 @@ class FrameOutputTest : public ::testing::Test {
     EXPECT_TRUE(writer_.close().ok());
     CaptureReader reader;
     return readAll(reader, path_);
+  }
+
+  // One action for the frame numbered `handle` (its handle), arriving at tsNs.
+  void applyOne(uint64_t handle, PacketVerdict verdict, const std::vector<uint8_t>& bytes,
+                uint64_t tsNs) {
+    const PacketAction a = action(handle, verdict);
+    out_.apply({&a, 1}, frameOf(bytes, handle, tsNs));
   }
 
   TempDir dir_;
@@ -130,8 +131,7 @@ TEST_F(FrameOutputTest, RewriteKeepsLinkHeaderAndFixesChecksums) {
 TEST_F(FrameOutputTest, HeldFrameIsReleasedAtTheReleasingFramesTime) {
   const auto b1 = frameBytes("PO", 100);
   const auto b2 = frameBytes("RT 1,2,3,4,5,6\r\n", 102);
-  const PacketAction hold = action(1, PacketVerdict::Hold);
-  out_.apply({&hold, 1}, frameOf(b1, 1, 1000));
+  applyOne(1, PacketVerdict::Hold, b1, 1000);
   EXPECT_EQ(out_.heldNow(), 1u);
   // The engine releases frame 1 before accepting frame 2.
   const PacketAction release[] = {action(1, PacketVerdict::Accept),
@@ -152,10 +152,8 @@ TEST_F(FrameOutputTest, ReleaseOrderFollowsTheActions) {
   const auto b1 = frameBytes("A", 100);
   const auto b2 = frameBytes("B", 101);
   const auto b3 = frameBytes("C", 102);
-  const PacketAction h1 = action(1, PacketVerdict::Hold);
-  out_.apply({&h1, 1}, frameOf(b1, 1, 10));
-  const PacketAction h2 = action(2, PacketVerdict::Hold);
-  out_.apply({&h2, 1}, frameOf(b2, 2, 20));
+  applyOne(1, PacketVerdict::Hold, b1, 10);
+  applyOne(2, PacketVerdict::Hold, b2, 20);
   const PacketAction release[] = {action(3, PacketVerdict::Accept),
                                   action(2, PacketVerdict::Accept), action(1, PacketVerdict::Drop)};
   out_.apply(release, frameOf(b3, 3, 30));
@@ -191,8 +189,7 @@ TEST_F(FrameOutputTest, HeldFrameCanBeRewritten) {
 
 TEST_F(FrameOutputTest, DropWritesNothing) {
   const auto bytes = frameBytes("X", 1);
-  const PacketAction a = action(1, PacketVerdict::Drop);
-  out_.apply({&a, 1}, frameOf(bytes, 1, 10));
+  applyOne(1, PacketVerdict::Drop, bytes, 10);
   EXPECT_TRUE(output().empty());
   EXPECT_EQ(out_.stats().dropped, 1u);
 }
@@ -228,8 +225,7 @@ TEST_F(FrameOutputTest, ImpossibleRewriteIsCountedAndWritesTheOriginal) {
 TEST_F(FrameOutputTest, EndOfInput) {
   for (uint64_t n = 1; n <= 3; ++n) {
     const auto bytes = frameBytes("Y", static_cast<uint32_t>(n));
-    const PacketAction h = action(n, PacketVerdict::Hold);
-    out_.apply({&h, 1}, frameOf(bytes, n, n));
+    applyOne(n, PacketVerdict::Hold, bytes, n);
   }
   const PacketAction end[] = {action(1, PacketVerdict::Drop), action(2, PacketVerdict::Drop)};
   out_.applyReleased(end, 3, /*atEnd=*/true);

@@ -14,10 +14,6 @@ namespace ftpalg::test {
 using namespace ftpalg::cli;  // NOLINT(google-build-using-namespace): the unit under test
 namespace {
 
-using ftpalg::test::concat;
-using ftpalg::test::endpoint;
-using ftpalg::test::PacketBuilder;
-
 std::vector<uint8_t> ipv4Packet() {
   return PacketBuilder()
       .v4(endpoint("10.0.0.1:40000"), endpoint("192.0.2.1:21"))

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <ostream>
 #include <string>
+#include <vector>
 
 #include "tests/support/packet_builder.h"
 
@@ -10,9 +12,6 @@ namespace ftpalg::test {
 
 using namespace ftpalg::cli;  // NOLINT(google-build-using-namespace): the unit under test
 namespace {
-
-using ftpalg::test::endpoint;
-using ftpalg::test::ipFromText;
 
 TEST(NatRule, ParsesIpv4AndIpv6) {
   NatRule r;
@@ -67,40 +66,76 @@ TEST(NatMap, ConflictingDuplicateIsAnError) {
   EXPECT_TRUE(map.addDnat("10.0.0.2=192.168.1.1").ok());  // separate map
 }
 
-TEST(NatMap, NoRuleMeansNoNat) {
+// The binding NatMap gives the flow client -> server under its --snat and --dnat rules.
+struct ResolveCase {
+  const char* name;
+  std::vector<std::string> snat;
+  std::vector<std::string> dnat;
+  const char* client;
+  const char* server;
+  bool resolves;  // false: no rule applies, the binding is the flow itself
+  const char* clientInside;
+  const char* clientOutside;
+  const char* serverInside;
+  const char* serverOutside;
+};
+
+void PrintTo(const ResolveCase& c, std::ostream* os) { *os << c.name; }
+
+class NatMapResolve : public ::testing::TestWithParam<ResolveCase> {};
+
+TEST_P(NatMapResolve, BindsTheFlow) {
+  const ResolveCase& c = GetParam();
   NatMap map;
-  ASSERT_TRUE(map.addSnat("10.0.0.9=198.51.100.9").ok());
+  for (const std::string& rule : c.dnat) ASSERT_TRUE(map.addDnat(rule).ok()) << c.name << rule;
+  for (const std::string& rule : c.snat) ASSERT_TRUE(map.addSnat(rule).ok()) << c.name << rule;
   core::NatBinding b;
-  const core::FlowKey flow{endpoint("10.0.0.2:40000"), endpoint("192.0.2.1:21")};
-  EXPECT_FALSE(map.resolve(flow, b));
-  EXPECT_EQ(b.clientInside, flow.client.addr);
-  EXPECT_EQ(b.clientOutside, flow.client.addr);
-  EXPECT_EQ(b.serverInside, flow.server.addr);
-  EXPECT_EQ(b.serverOutside, flow.server.addr);
+  const core::FlowKey flow{endpoint(c.client), endpoint(c.server)};
+  if (c.resolves) {
+    ASSERT_TRUE(map.resolve(flow, b)) << c.name;
+  } else {
+    EXPECT_FALSE(map.resolve(flow, b)) << c.name;
+  }
+  EXPECT_EQ(b.clientInside, ipFromText(c.clientInside)) << c.name;
+  EXPECT_EQ(b.clientOutside, ipFromText(c.clientOutside)) << c.name;
+  EXPECT_EQ(b.serverInside, ipFromText(c.serverInside)) << c.name;
+  EXPECT_EQ(b.serverOutside, ipFromText(c.serverOutside)) << c.name;
 }
 
-TEST(NatMap, SnatMapsTheClient) {
-  NatMap map;
-  ASSERT_TRUE(map.addSnat("198.18.0.2=198.51.100.7").ok());
-  core::NatBinding b;
-  ASSERT_TRUE(map.resolve({endpoint("198.18.0.2:45000"), endpoint("198.19.0.2:21")}, b));
-  EXPECT_EQ(b.clientInside, ipFromText("198.18.0.2"));
-  EXPECT_EQ(b.clientOutside, ipFromText("198.51.100.7"));
-  EXPECT_EQ(b.serverInside, ipFromText("198.19.0.2"));
-  EXPECT_EQ(b.serverOutside, ipFromText("198.19.0.2"));
-}
-
-TEST(NatMap, DnatMapsTheServer) {
-  NatMap map;
-  ASSERT_TRUE(map.addDnat("2001:db8::21=fd00::21").ok());
-  ASSERT_TRUE(map.addSnat("2001:db8::99=2001:db8:1::99").ok());
-  core::NatBinding b;
-  ASSERT_TRUE(map.resolve({endpoint("[2001:db8::5]:40000"), endpoint("[2001:db8::21]:21")}, b));
-  EXPECT_EQ(b.clientInside, ipFromText("2001:db8::5"));
-  EXPECT_EQ(b.clientOutside, ipFromText("2001:db8::5"));
-  EXPECT_EQ(b.serverInside, ipFromText("2001:db8::21"));
-  EXPECT_EQ(b.serverOutside, ipFromText("fd00::21"));
-}
+INSTANTIATE_TEST_SUITE_P(NatMap, NatMapResolve,
+                         ::testing::Values(ResolveCase{"NoRuleMeansNoNat",
+                                                       {"10.0.0.9=198.51.100.9"},
+                                                       {},
+                                                       "10.0.0.2:40000",
+                                                       "192.0.2.1:21",
+                                                       false,
+                                                       "10.0.0.2",
+                                                       "10.0.0.2",
+                                                       "192.0.2.1",
+                                                       "192.0.2.1"},
+                                           ResolveCase{"SnatMapsTheClient",
+                                                       {"198.18.0.2=198.51.100.7"},
+                                                       {},
+                                                       "198.18.0.2:45000",
+                                                       "198.19.0.2:21",
+                                                       true,
+                                                       "198.18.0.2",
+                                                       "198.51.100.7",
+                                                       "198.19.0.2",
+                                                       "198.19.0.2"},
+                                           ResolveCase{"DnatMapsTheServer",
+                                                       {"2001:db8::99=2001:db8:1::99"},
+                                                       {"2001:db8::21=fd00::21"},
+                                                       "[2001:db8::5]:40000",
+                                                       "[2001:db8::21]:21",
+                                                       true,
+                                                       "2001:db8::5",
+                                                       "2001:db8::5",
+                                                       "2001:db8::21",
+                                                       "fd00::21"}),
+                         [](const ::testing::TestParamInfo<ResolveCase>& p) {
+                           return std::string(p.param.name);
+                         });
 
 }  // namespace
 }  // namespace ftpalg::test

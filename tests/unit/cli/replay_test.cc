@@ -20,15 +20,6 @@ namespace ftpalg::test {
 using namespace ftpalg::cli;  // NOLINT(google-build-using-namespace): the unit under test
 namespace {
 
-using ftpalg::test::concat;
-using ftpalg::test::readAll;
-using ftpalg::test::readFile;
-using ftpalg::test::ReadFrame;
-using ftpalg::test::TempDir;
-using ftpalg::test::TestFrame;
-using ftpalg::test::writeCapture;
-using ftpalg::test::writeFile;
-
 const std::string kSample =
     (std::filesystem::path(__FILE__).parent_path() / "../../data/sample-ftp.pcap").string();
 
@@ -59,13 +50,20 @@ std::vector<ReadFrame> framesOf(const std::string& path, int* dlt = nullptr) {
   return frames;
 }
 
+// Replay of `in` into out.pcap in `dir`; with `snat`, the client 198.18.0.2 behind source NAT to
+// 198.51.100.7.
+ReplayOptions replayInto(const TempDir& dir, const std::string& in, bool snat) {
+  ReplayOptions o;
+  o.inPath = in;
+  o.outPath = dir.file("out.pcap");
+  if (snat) o.snat = {"198.18.0.2=198.51.100.7"};
+  return o;
+}
+
 TEST(Replay, SampleWithSnatRewritesPort) {
   TempDir dir;
-  ReplayOptions o;
-  o.inPath = kSample;
-  o.outPath = dir.file("out.pcap");
+  ReplayOptions o = replayInto(dir, kSample, /*snat=*/true);
   o.eventsPath = dir.file("events.jsonl");
-  o.snat = {"198.18.0.2=198.51.100.7"};
   ReplayReport report;
   const Status s = runReplay(o, report);
   ASSERT_TRUE(s.ok()) << s.message();
@@ -114,9 +112,7 @@ TEST(Replay, SampleWithSnatRewritesPort) {
 
 TEST(Replay, SampleWithoutNatIsUnchanged) {
   TempDir dir;
-  ReplayOptions o;
-  o.inPath = kSample;
-  o.outPath = dir.file("out.pcap");
+  ReplayOptions o = replayInto(dir, kSample, /*snat=*/false);
   ReplayReport report;
   ASSERT_TRUE(runReplay(o, report).ok());
   const auto in = framesOf(kSample);
@@ -155,10 +151,7 @@ TEST(Replay, OtherLinkTypeAndControlPort) {
   }
   writeCapture(dir.file("in.pcap"), DLT_LINUX_SLL2, frames);
 
-  ReplayOptions o;
-  o.inPath = dir.file("in.pcap");
-  o.outPath = dir.file("out.pcap");
-  o.snat = {"198.18.0.2=198.51.100.7"};
+  ReplayOptions o = replayInto(dir, dir.file("in.pcap"), /*snat=*/true);
   ReplayReport report;
   ASSERT_TRUE(runReplay(o, report).ok());
   EXPECT_EQ(report.control, 0u);  // 2121 is not a control port by default
@@ -181,9 +174,7 @@ TEST(Replay, DamagedCaptureIsProcessedUpToTheDamage) {
   auto bytes = readFile(kSample);
   bytes.resize(bytes.size() - 30);  // the last record loses its TCP header
   writeFile(dir.file("cut.pcap"), bytes);
-  ReplayOptions o;
-  o.inPath = dir.file("cut.pcap");
-  o.outPath = dir.file("out.pcap");
+  ReplayOptions o = replayInto(dir, dir.file("cut.pcap"), /*snat=*/false);
   o.eventsPath = dir.file("events.jsonl");
   ReplayReport report;
   ASSERT_TRUE(runReplay(o, report).ok());
@@ -208,9 +199,7 @@ TEST(Replay, NonIpAndNonTcpFramesPassThrough) {
   frames.push_back({arp, 1000, 0});
   frames.push_back({concat({{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x08, 0x00}, udp}), 2000, 0});
   writeCapture(dir.file("in.pcap"), DLT_EN10MB, frames);
-  ReplayOptions o;
-  o.inPath = dir.file("in.pcap");
-  o.outPath = dir.file("out.pcap");
+  ReplayOptions o = replayInto(dir, dir.file("in.pcap"), /*snat=*/false);
   ReplayReport report;
   ASSERT_TRUE(runReplay(o, report).ok());
   EXPECT_EQ(report.nonIp, 1u);
@@ -290,10 +279,7 @@ TEST(Replay, PortLineSplitAcrossSegmentsIsHeldAndRewritten) {
   }
   writeCapture(dir.file("split.pcap"), DLT_EN10MB, frames);
 
-  ReplayOptions o;
-  o.inPath = dir.file("split.pcap");
-  o.outPath = dir.file("out.pcap");
-  o.snat = {"198.18.0.2=198.51.100.7"};
+  ReplayOptions o = replayInto(dir, dir.file("split.pcap"), /*snat=*/true);
   ReplayReport report;
   ASSERT_TRUE(runReplay(o, report).ok());
   EXPECT_EQ(report.framesRead, 20u);

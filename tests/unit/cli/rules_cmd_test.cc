@@ -1,9 +1,10 @@
+#include "cli/rules_cmd.h"
+
 #include <gtest/gtest.h>
 
+#include <ostream>
 #include <string>
 #include <vector>
-
-#include "cli/rules_cmd.h"
 
 namespace ftpalg::test {
 
@@ -92,34 +93,60 @@ TEST(MakeRulesRequest, PortsAddTo21) {
   EXPECT_EQ(makeRulesRequest(o, r).message(), "--ports: at most 8 control ports (21 included)");
 }
 
-TEST(MakeRulesRequest, ErrorsNameTheOption) {
-  const auto error = [](void (*set)(RulesOptions&)) {
-    RulesOptions o;
-    set(o);
-    RulesRequest r;
-    const Status s = makeRulesRequest(o, r);
-    EXPECT_FALSE(s.ok());
-    return s.message();
-  };
-  EXPECT_TRUE(error([](RulesOptions& o) { o.queues = "x"; }).starts_with("--queues "));
-  EXPECT_EQ(error([](RulesOptions& o) { o.ports = "21,0"; }),
-            "--ports 21,0: port 0 is out of range 1..65535");
-  EXPECT_TRUE(error([](RulesOptions& o) { o.ports = "21,"; }).starts_with("--ports 21,: "));
-  EXPECT_TRUE(error([](RulesOptions& o) { o.mark = "0"; }).starts_with("--mark 0: "));
-  EXPECT_TRUE(error([](RulesOptions& o) { o.mark = "0x"; }).starts_with("--mark 0x: "));
-  EXPECT_TRUE(error([](RulesOptions& o) { o.mark = "0x100000000"; }).starts_with("--mark "));
-  EXPECT_TRUE(error([](RulesOptions& o) { o.mark = "4294967296"; }).starts_with("--mark "));
-  EXPECT_TRUE(error([](RulesOptions& o) { o.mark = "-1"; }).starts_with("--mark "));
-  EXPECT_TRUE(error([](RulesOptions& o) { o.table = "1abc"; }).starts_with("--table 1abc: "));
-  EXPECT_TRUE(error([](RulesOptions& o) { o.table = "a b"; }).starts_with("--table "));
-  EXPECT_TRUE(error([](RulesOptions& o) { o.table = ""; }).starts_with("--table "));
-  EXPECT_TRUE(
-      error([](RulesOptions& o) { o.pinholeTimeoutS = 0; }).starts_with("--pinhole-timeout 0: "));
-  EXPECT_EQ(error([](RulesOptions& o) { o.queueForm = "xt"; }),
-            "--queue-form xt: expected auto, nft or iptables");
-  EXPECT_EQ(error([](RulesOptions& o) { o.family = "arp"; }),
-            "--family arp: expected inet, ip or ip6");
+// One bad option and the message it must give: exactly, or starting with `want`.
+struct OptionError {
+  const char* name;
+  void (*set)(RulesOptions&);
+  const char* want;
+  bool exact;
+};
+
+void PrintTo(const OptionError& c, std::ostream* os) { *os << c.name; }
+
+class MakeRulesRequestErrors : public ::testing::TestWithParam<OptionError> {};
+
+TEST_P(MakeRulesRequestErrors, NameTheOption) {
+  const OptionError& c = GetParam();
+  RulesOptions o;
+  c.set(o);
+  RulesRequest r;
+  const Status s = makeRulesRequest(o, r);
+  EXPECT_FALSE(s.ok()) << c.name;
+  if (c.exact) {
+    EXPECT_EQ(s.message(), c.want) << c.name;
+  } else {
+    EXPECT_TRUE(s.message().starts_with(c.want)) << c.name << ": " << s.message();
+  }
 }
+
+INSTANTIATE_TEST_SUITE_P(
+    MakeRulesRequest, MakeRulesRequestErrors,
+    ::testing::Values(
+        OptionError{"QueuesNotANumber", [](RulesOptions& o) { o.queues = "x"; }, "--queues ",
+                    false},
+        OptionError{"PortZero", [](RulesOptions& o) { o.ports = "21,0"; },
+                    "--ports 21,0: port 0 is out of range 1..65535", true},
+        OptionError{"PortsTrailingComma", [](RulesOptions& o) { o.ports = "21,"; },
+                    "--ports 21,: ", false},
+        OptionError{"MarkZero", [](RulesOptions& o) { o.mark = "0"; }, "--mark 0: ", false},
+        OptionError{"MarkHexWithoutDigits", [](RulesOptions& o) { o.mark = "0x"; },
+                    "--mark 0x: ", false},
+        OptionError{"MarkHexAbove32Bits", [](RulesOptions& o) { o.mark = "0x100000000"; },
+                    "--mark ", false},
+        OptionError{"MarkDecimalAbove32Bits", [](RulesOptions& o) { o.mark = "4294967296"; },
+                    "--mark ", false},
+        OptionError{"MarkNegative", [](RulesOptions& o) { o.mark = "-1"; }, "--mark ", false},
+        OptionError{"TableStartsWithADigit", [](RulesOptions& o) { o.table = "1abc"; },
+                    "--table 1abc: ", false},
+        OptionError{"TableWithASpace", [](RulesOptions& o) { o.table = "a b"; }, "--table ", false},
+        OptionError{"TableEmpty", [](RulesOptions& o) { o.table = ""; }, "--table ", false},
+        OptionError{"PinholeTimeoutZero", [](RulesOptions& o) { o.pinholeTimeoutS = 0; },
+                    "--pinhole-timeout 0: ", false},
+        OptionError{"QueueFormUnknown", [](RulesOptions& o) { o.queueForm = "xt"; },
+                    "--queue-form xt: expected auto, nft or iptables", true},
+        OptionError{"FamilyUnknown", [](RulesOptions& o) { o.family = "arp"; },
+                    "--family arp: expected inet, ip or ip6", true}),
+    [](const ::testing::TestParamInfo<OptionError>& p) { return std::string(p.param.name); });
 
 TEST(RulesText, AnAskedFormIsPrintedWithoutProbing) {
   RulesOptions o;

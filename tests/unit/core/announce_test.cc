@@ -18,8 +18,6 @@ namespace {
 using core::Dir;
 using core::Reason;
 using core::Verdict;
-using ftpalg::test::endpoint;
-using ftpalg::test::ipFromText;
 
 TEST(ExpectationBudget, CountsOnlyLiveExpectations) {
   std::array<uint64_t, core::kMaxExpect> until{};

@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <ostream>
+#include <string>
+
 namespace ftpalg::test {
 namespace {
 
@@ -39,27 +43,44 @@ TEST(DirBufferPool, ExhaustedPoolSaysSo) {
   EXPECT_NE(pool.acquire(b), nullptr);
 }
 
-TEST(DirBufferPool, ReleaseIfIdleKeepsBusyBuffers) {
+// A direction's buffer in one state: releaseIfIdle keeps it while anything is in it.
+struct IdleCase {
+  const char* name;
+  uint32_t flightLen;
+  uint32_t lineLen;
+  uint32_t heldCount;
+  bool holding;
+  bool released;
+};
+
+void PrintTo(const IdleCase& c, std::ostream* os) { *os << c.name; }
+
+class DirBufferPoolReleaseIfIdle : public ::testing::TestWithParam<IdleCase> {};
+
+TEST_P(DirBufferPoolReleaseIfIdle, KeepsBusyBuffers) {
+  const IdleCase& c = GetParam();
   DirBufferPool pool(1, 1024, 128);
   DirState d;
   DirBuffer* b = pool.acquire(d);
   ASSERT_NE(b, nullptr);
-  b->flightLen = 3;
+  b->flightLen = c.flightLen;
+  b->lineLen = c.lineLen;
+  b->heldCount = c.heldCount;
+  d.holding = c.holding;
   pool.releaseIfIdle(d);
-  EXPECT_EQ(pool.get(d), b);
-  b->flightLen = 0;
-  b->lineLen = 2;
-  pool.releaseIfIdle(d);
-  EXPECT_EQ(pool.get(d), b);
-  b->lineLen = 0;
-  d.holding = true;
-  pool.releaseIfIdle(d);
-  EXPECT_EQ(pool.get(d), b);
-  d.holding = false;
-  pool.releaseIfIdle(d);
-  EXPECT_EQ(pool.get(d), nullptr);
-  EXPECT_EQ(pool.available(), 1u);
+  EXPECT_EQ(pool.get(d), c.released ? nullptr : b) << c.name;
+  EXPECT_EQ(pool.available(), c.released ? 1u : 0u) << c.name;
 }
+
+INSTANTIATE_TEST_SUITE_P(DirBufferPool, DirBufferPoolReleaseIfIdle,
+                         ::testing::Values(IdleCase{"BytesInFlight", 3, 0, 0, false, false},
+                                           IdleCase{"PartialLine", 0, 2, 0, false, false},
+                                           IdleCase{"HeldPackets", 0, 0, 2, false, false},
+                                           IdleCase{"Holding", 0, 0, 0, true, false},
+                                           IdleCase{"Idle", 0, 0, 0, false, true}),
+                         [](const ::testing::TestParamInfo<IdleCase>& p) {
+                           return std::string(p.param.name);
+                         });
 
 TEST(DirBufferPool, SpliceDeltaSurvivesReturnAndReborrow) {
   DirBufferPool pool(1, 1024, 128);

@@ -15,8 +15,6 @@ namespace {
 
 using core::Dir;
 using core::PacketVerdict;
-using ftpalg::test::endpoint;
-using ftpalg::test::ipFromText;
 
 // A session whose client (10.0.0.1) is behind SNAT (10.0.0.9) with a line in progress.
 struct HoldingFixture : ::testing::Test {

@@ -15,9 +15,6 @@ namespace ftpalg::test {
 using namespace ftpalg::core;  // NOLINT(google-build-using-namespace): the unit under test
 namespace {
 
-using ftpalg::test::endpoint;
-using ftpalg::test::ipFromText;
-using ftpalg::test::PacketBuilder;
 using Bytes = std::vector<uint8_t>;
 
 // `bytes` copied to end right before a PROT_NONE page: any read past the end faults.

@@ -5,6 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
 #include "tests/support/packet_builder.h"
 
 namespace ftpalg::test {
@@ -12,11 +17,10 @@ namespace ftpalg::test {
 using namespace ftpalg::core;  // NOLINT(google-build-using-namespace): the unit under test
 namespace {
 
-
-constexpr std::string_view kClientIn = "10.0.0.2";      // client on its wire
-constexpr std::string_view kClientOut = "198.51.100.7"; // client after SNAT
-constexpr std::string_view kServerIn = "203.0.113.21";  // server as the client dials it
-constexpr std::string_view kServerOut = "10.9.0.21";    // server on its wire (behind DNAT)
+constexpr std::string_view kClientIn = "10.0.0.2";       // client on its wire
+constexpr std::string_view kClientOut = "198.51.100.7";  // client after SNAT
+constexpr std::string_view kServerIn = "203.0.113.21";   // server as the client dials it
+constexpr std::string_view kServerOut = "10.9.0.21";     // server on its wire (behind DNAT)
 
 enum class Nat { None, Snat, Dnat, Both };
 
@@ -91,93 +95,170 @@ void expectRefused(const PolicyDecision& d, Reason r) {
 
 // --- admitted, per NAT combination ----------------------------------------------------------
 
-TEST(Policy, PortWithoutNatIsAdmittedAsAnnounced) {
-  const PolicyDecision d = active(Nat::None).run();
+// One admitted announcement (PORT from the client or 227 from the server) and what the decision
+// must show; fields left unset are not checked.
+struct AdmitCase {
+  const char* name;
+  bool active;  // PORT (true) or 227 (false)
+  Nat nat;
+  Reason reason;
+  bool rewrite;
+  std::optional<Endpoint> announced = std::nullopt;
+  std::optional<Endpoint> rewritten = std::nullopt;
+  std::optional<Endpoint> expectSrc = std::nullopt;
+  std::optional<bool> srcPortAny = std::nullopt;
+  std::optional<Endpoint> expectDst = std::nullopt;
+  std::optional<Endpoint> natTo = std::nullopt;
+};
+
+void PrintTo(const AdmitCase& c, std::ostream* os) { *os << c.name; }
+
+class PolicyAdmit : public ::testing::TestWithParam<AdmitCase> {};
+
+TEST_P(PolicyAdmit, RewriteAndExpectation) {
+  const AdmitCase& c = GetParam();
+  const PolicyDecision d = (c.active ? active(c.nat) : passive(c.nat)).run();
+  EXPECT_EQ(d.verdict, Verdict::Admit) << c.name;
+  EXPECT_EQ(d.reason, c.reason) << c.name << ": " << reasonName(d.reason);
+  EXPECT_EQ(d.rewrite, c.rewrite) << c.name;
+  if (c.announced) {
+    EXPECT_EQ(d.announced, *c.announced) << c.name;
+  }
+  if (c.rewritten) {
+    EXPECT_EQ(d.rewritten, *c.rewritten) << c.name;
+  }
+  if (c.expectSrc) {
+    EXPECT_EQ(d.expect.src, *c.expectSrc) << c.name;
+  }
+  if (c.srcPortAny) {
+    EXPECT_EQ(d.expect.srcPortAny, *c.srcPortAny) << c.name;
+  }
+  if (c.expectDst) {
+    EXPECT_EQ(d.expect.dst, *c.expectDst) << c.name;
+  }
+  if (c.natTo) {
+    EXPECT_EQ(d.expect.natTo, *c.natTo) << c.name;
+  }
+}
+
+std::vector<AdmitCase> admitCases() {
+  return {
+      {.name = "PortWithoutNatIsAdmittedAsAnnounced",
+       .active = true,
+       .nat = Nat::None,
+       .reason = Reason::Ok,
+       .rewrite = false,
+       .announced = endpoint(kClientIn, 50000),
+       .rewritten = endpoint(kClientIn, 50000),  // as announced
+       .expectSrc = endpoint(kServerIn, 0),
+       .srcPortAny = true,
+       .expectDst = endpoint(kClientIn, 50000),
+       .natTo = endpoint(kClientIn, 50000)},
+      {.name = "PortBehindSnatIsRewrittenToThePublicAddress",
+       .active = true,
+       .nat = Nat::Snat,
+       .reason = Reason::Rewritten,
+       .rewrite = true,
+       .announced = endpoint(kClientIn, 50000),
+       .rewritten = endpoint(kClientOut, 50000),
+       .expectSrc = endpoint(kServerIn, 0),
+       .expectDst = endpoint(kClientOut, 50000),
+       .natTo = endpoint(kClientIn, 50000)},
+      // The server opens the data connection from its own (private) address.
+      {.name = "PortWithServerBehindDnatIsNotRewritten",
+       .active = true,
+       .nat = Nat::Dnat,
+       .reason = Reason::Ok,
+       .rewrite = false,
+       .rewritten = endpoint(kClientIn, 50000),
+       .expectSrc = endpoint(kServerOut, 0),
+       .expectDst = endpoint(kClientIn, 50000),
+       .natTo = endpoint(kClientIn, 50000)},
+      {.name = "PortWithBothNats",
+       .active = true,
+       .nat = Nat::Both,
+       .reason = Reason::Rewritten,
+       .rewrite = true,
+       .rewritten = endpoint(kClientOut, 50000),
+       .expectSrc = endpoint(kServerOut, 0),
+       .expectDst = endpoint(kClientOut, 50000),
+       .natTo = endpoint(kClientIn, 50000)},
+      {.name = "Pasv227WithoutNat",
+       .active = false,
+       .nat = Nat::None,
+       .reason = Reason::Ok,
+       .rewrite = false,
+       .announced = endpoint(kServerIn, 40000),
+       .expectSrc = endpoint(kClientIn, 0),
+       .expectDst = endpoint(kServerIn, 40000),
+       .natTo = endpoint(kServerIn, 40000)},
+      {.name = "Pasv227WithClientBehindSnatIsNotRewritten",
+       .active = false,
+       .nat = Nat::Snat,
+       .reason = Reason::Ok,
+       .rewrite = false,
+       .expectSrc = endpoint(kClientIn, 0),
+       .expectDst = endpoint(kServerIn, 40000)},
+      {.name = "Pasv227BehindDnatIsRewrittenToTheDialledAddress",
+       .active = false,
+       .nat = Nat::Dnat,
+       .reason = Reason::Rewritten,
+       .rewrite = true,
+       .announced = endpoint(kServerOut, 40000),
+       .rewritten = endpoint(kServerIn, 40000),
+       .expectSrc = endpoint(kClientIn, 0),
+       .expectDst = endpoint(kServerIn, 40000),
+       .natTo = endpoint(kServerOut, 40000)},
+      {.name = "Pasv227WithBothNats",
+       .active = false,
+       .nat = Nat::Both,
+       .reason = Reason::Rewritten,
+       .rewrite = true,
+       .rewritten = endpoint(kServerIn, 40000),
+       .expectSrc = endpoint(kClientIn, 0),
+       .natTo = endpoint(kServerOut, 40000)},
+  };
+}
+
+INSTANTIATE_TEST_SUITE_P(Policy, PolicyAdmit, ::testing::ValuesIn(admitCases()),
+                         [](const ::testing::TestParamInfo<AdmitCase>& p) {
+                           return std::string(p.param.name);
+                         });
+
+// 229 carries only a port: the server's own address, under every NAT combination.
+class PolicyEpsv229WithoutAddress : public ::testing::TestWithParam<Nat> {};
+
+TEST_P(PolicyEpsv229WithoutAddress, UsesTheServersOwnAndNeverSplices) {
+  Case c = passive(GetParam());
+  c.kind = EventKind::Epsv229;
+  c.parse = parsed(Endpoint{IpAddr{}, 40001}, false);
+  const PolicyDecision d = c.run();
   EXPECT_EQ(d.verdict, Verdict::Admit);
   EXPECT_EQ(d.reason, Reason::Ok);
-  EXPECT_FALSE(d.rewrite);
-  EXPECT_EQ(d.announced, endpoint(kClientIn, 50000));
-  EXPECT_EQ(d.rewritten, d.announced);
-  EXPECT_EQ(d.expect.src, endpoint(kServerIn, 0));
-  EXPECT_TRUE(d.expect.srcPortAny);
-  EXPECT_EQ(d.expect.dst, endpoint(kClientIn, 50000));
-  EXPECT_EQ(d.expect.natTo, endpoint(kClientIn, 50000));
+  EXPECT_FALSE(d.rewrite);  // only a port on the wire: nothing to replace
+  EXPECT_EQ(d.announced, (Endpoint{c.nat.serverOutside, 40001}));
+  EXPECT_EQ(d.rewritten, (Endpoint{c.nat.serverInside, 40001}));
+  EXPECT_EQ(d.expect.src, (Endpoint{c.nat.clientInside, 0}));
+  EXPECT_EQ(d.expect.dst, (Endpoint{c.nat.serverInside, 40001}));
+  EXPECT_EQ(d.expect.natTo, (Endpoint{c.nat.serverOutside, 40001}));
 }
 
-TEST(Policy, PortBehindSnatIsRewrittenToThePublicAddress) {
-  const PolicyDecision d = active(Nat::Snat).run();
-  EXPECT_EQ(d.verdict, Verdict::Admit);
-  EXPECT_EQ(d.reason, Reason::Rewritten);
-  EXPECT_TRUE(d.rewrite);
-  EXPECT_EQ(d.announced, endpoint(kClientIn, 50000));
-  EXPECT_EQ(d.rewritten, endpoint(kClientOut, 50000));
-  EXPECT_EQ(d.expect.src, endpoint(kServerIn, 0));
-  EXPECT_EQ(d.expect.dst, endpoint(kClientOut, 50000));
-  EXPECT_EQ(d.expect.natTo, endpoint(kClientIn, 50000));
+std::string natName(const ::testing::TestParamInfo<Nat>& p) {
+  switch (p.param) {
+    case Nat::None:
+      return "NoNat";
+    case Nat::Snat:
+      return "Snat";
+    case Nat::Dnat:
+      return "Dnat";
+    case Nat::Both:
+      return "BothNats";
+  }
+  return "Unknown";
 }
 
-TEST(Policy, PortWithServerBehindDnatIsNotRewritten) {
-  const PolicyDecision d = active(Nat::Dnat).run();
-  EXPECT_EQ(d.verdict, Verdict::Admit);
-  EXPECT_EQ(d.reason, Reason::Ok);
-  EXPECT_FALSE(d.rewrite);
-  EXPECT_EQ(d.rewritten, endpoint(kClientIn, 50000));
-  // The server opens the data connection from its own (private) address.
-  EXPECT_EQ(d.expect.src, endpoint(kServerOut, 0));
-  EXPECT_EQ(d.expect.dst, endpoint(kClientIn, 50000));
-  EXPECT_EQ(d.expect.natTo, endpoint(kClientIn, 50000));
-}
-
-TEST(Policy, PortWithBothNats) {
-  const PolicyDecision d = active(Nat::Both).run();
-  EXPECT_EQ(d.verdict, Verdict::Admit);
-  EXPECT_EQ(d.reason, Reason::Rewritten);
-  EXPECT_TRUE(d.rewrite);
-  EXPECT_EQ(d.rewritten, endpoint(kClientOut, 50000));
-  EXPECT_EQ(d.expect.src, endpoint(kServerOut, 0));
-  EXPECT_EQ(d.expect.dst, endpoint(kClientOut, 50000));
-  EXPECT_EQ(d.expect.natTo, endpoint(kClientIn, 50000));
-}
-
-TEST(Policy, Pasv227WithoutNat) {
-  const PolicyDecision d = passive(Nat::None).run();
-  EXPECT_EQ(d.verdict, Verdict::Admit);
-  EXPECT_EQ(d.reason, Reason::Ok);
-  EXPECT_FALSE(d.rewrite);
-  EXPECT_EQ(d.announced, endpoint(kServerIn, 40000));
-  EXPECT_EQ(d.expect.src, endpoint(kClientIn, 0));
-  EXPECT_EQ(d.expect.dst, endpoint(kServerIn, 40000));
-  EXPECT_EQ(d.expect.natTo, endpoint(kServerIn, 40000));
-}
-
-TEST(Policy, Pasv227WithClientBehindSnatIsNotRewritten) {
-  const PolicyDecision d = passive(Nat::Snat).run();
-  EXPECT_EQ(d.verdict, Verdict::Admit);
-  EXPECT_EQ(d.reason, Reason::Ok);
-  EXPECT_FALSE(d.rewrite);
-  EXPECT_EQ(d.expect.src, endpoint(kClientIn, 0));
-  EXPECT_EQ(d.expect.dst, endpoint(kServerIn, 40000));
-}
-
-TEST(Policy, Pasv227BehindDnatIsRewrittenToTheDialledAddress) {
-  const PolicyDecision d = passive(Nat::Dnat).run();
-  EXPECT_EQ(d.verdict, Verdict::Admit);
-  EXPECT_EQ(d.reason, Reason::Rewritten);
-  EXPECT_TRUE(d.rewrite);
-  EXPECT_EQ(d.announced, endpoint(kServerOut, 40000));
-  EXPECT_EQ(d.rewritten, endpoint(kServerIn, 40000));
-  EXPECT_EQ(d.expect.src, endpoint(kClientIn, 0));
-  EXPECT_EQ(d.expect.dst, endpoint(kServerIn, 40000));
-  EXPECT_EQ(d.expect.natTo, endpoint(kServerOut, 40000));
-}
-
-TEST(Policy, Pasv227WithBothNats) {
-  const PolicyDecision d = passive(Nat::Both).run();
-  EXPECT_EQ(d.reason, Reason::Rewritten);
-  EXPECT_EQ(d.rewritten, endpoint(kServerIn, 40000));
-  EXPECT_EQ(d.expect.src, endpoint(kClientIn, 0));
-  EXPECT_EQ(d.expect.natTo, endpoint(kServerOut, 40000));
-}
+INSTANTIATE_TEST_SUITE_P(Policy, PolicyEpsv229WithoutAddress,
+                         ::testing::Values(Nat::None, Nat::Snat, Nat::Dnat, Nat::Both), natName);
 
 // --- source NAT of the data connection ------------------------------------------------------
 
@@ -192,10 +273,10 @@ TEST(Policy, DataConnectionSourceNatPerNatCombination) {
     std::string_view srcNatTo;
   };
   const Want wants[] = {
-      {Nat::None, true, false, ""},         {Nat::Snat, true, false, ""},
-      {Nat::Dnat, true, true, kServerIn},   {Nat::Both, true, true, kServerIn},
-      {Nat::None, false, false, ""},        {Nat::Snat, false, true, kClientOut},
-      {Nat::Dnat, false, false, ""},        {Nat::Both, false, true, kClientOut},
+      {Nat::None, true, false, ""},       {Nat::Snat, true, false, ""},
+      {Nat::Dnat, true, true, kServerIn}, {Nat::Both, true, true, kServerIn},
+      {Nat::None, false, false, ""},      {Nat::Snat, false, true, kClientOut},
+      {Nat::Dnat, false, false, ""},      {Nat::Both, false, true, kClientOut},
   };
   for (const Want& w : wants) {
     const PolicyDecision d = (w.active ? active(w.nat) : passive(w.nat)).run();
@@ -235,23 +316,6 @@ TEST(Policy, RefusedAnnouncementHasNoSourceNat) {
   EXPECT_FALSE(d.expect.hasSrcNat);
 }
 
-TEST(Policy, Epsv229WithoutAddressUsesTheServersOwnAndNeverSplices) {
-  for (Nat n : {Nat::None, Nat::Snat, Nat::Dnat, Nat::Both}) {
-    Case c = passive(n);
-    c.kind = EventKind::Epsv229;
-    c.parse = parsed(Endpoint{IpAddr{}, 40001}, false);
-    const PolicyDecision d = c.run();
-    EXPECT_EQ(d.verdict, Verdict::Admit);
-    EXPECT_EQ(d.reason, Reason::Ok);
-    EXPECT_FALSE(d.rewrite);  // only a port on the wire: nothing to replace
-    EXPECT_EQ(d.announced, (Endpoint{c.nat.serverOutside, 40001}));
-    EXPECT_EQ(d.rewritten, (Endpoint{c.nat.serverInside, 40001}));
-    EXPECT_EQ(d.expect.src, (Endpoint{c.nat.clientInside, 0}));
-    EXPECT_EQ(d.expect.dst, (Endpoint{c.nat.serverInside, 40001}));
-    EXPECT_EQ(d.expect.natTo, (Endpoint{c.nat.serverOutside, 40001}));
-  }
-}
-
 TEST(Policy, Epsv229OnIpv6Connection) {
   Case c;
   c.kind = EventKind::Epsv229;
@@ -275,22 +339,33 @@ TEST(Policy, EprtBehindSnat) {
 
 // --- each refusal -----------------------------------------------------------------------------
 
-TEST(Policy, WrongDirection) {
-  Case port = active(Nat::None);
-  port.dir = Dir::S2C;
-  expectRefused(port.run(), Reason::WrongDirection);
-  Case eprt = active(Nat::None);
-  eprt.kind = EventKind::Eprt;
-  eprt.dir = Dir::S2C;
-  expectRefused(eprt.run(), Reason::WrongDirection);
-  Case pasv = passive(Nat::None);
-  pasv.dir = Dir::C2S;
-  expectRefused(pasv.run(), Reason::WrongDirection);
-  Case epsv = passive(Nat::None);
-  epsv.kind = EventKind::Epsv229;
-  epsv.dir = Dir::C2S;
-  expectRefused(epsv.run(), Reason::WrongDirection);
+// Each wire form from the side that must not send it.
+struct WrongSideCase {
+  const char* name;
+  bool active;  // a client's form (PORT, EPRT) or a server's (227, 229)
+  EventKind kind;
+};
+
+void PrintTo(const WrongSideCase& c, std::ostream* os) { *os << c.name; }
+
+class PolicyWrongDirection : public ::testing::TestWithParam<WrongSideCase> {};
+
+TEST_P(PolicyWrongDirection, IsRefused) {
+  const WrongSideCase& w = GetParam();
+  Case c = w.active ? active(Nat::None) : passive(Nat::None);
+  c.kind = w.kind;
+  c.dir = w.active ? Dir::S2C : Dir::C2S;
+  SCOPED_TRACE(w.name);
+  expectRefused(c.run(), Reason::WrongDirection);
 }
+
+INSTANTIATE_TEST_SUITE_P(
+    Policy, PolicyWrongDirection,
+    ::testing::Values(WrongSideCase{"PortFromTheServer", true, EventKind::Port},
+                      WrongSideCase{"EprtFromTheServer", true, EventKind::Eprt},
+                      WrongSideCase{"Pasv227FromTheClient", false, EventKind::Pasv227},
+                      WrongSideCase{"Epsv229FromTheClient", false, EventKind::Epsv229}),
+    [](const ::testing::TestParamInfo<WrongSideCase>& p) { return std::string(p.param.name); });
 
 TEST(Policy, UnsolicitedAppliesToRepliesOnly) {
   for (EventKind k : {EventKind::Pasv227, EventKind::Epsv229}) {

@@ -22,7 +22,6 @@ namespace ftpalg::test {
 namespace {
 
 using core::Dir;
-using ftpalg::test::endpoint;
 using kernel::NfVerdict;
 
 // A client talking to 198.51.100.7:21, which DNAT sends to 10.0.0.9:21.

@@ -18,8 +18,6 @@ namespace ftpalg::test {
 namespace {
 
 using core::Dir;
-using ftpalg::test::endpoint;
-using ftpalg::test::ipFromText;
 using kernel::NfVerdict;
 
 class PinholeAdmitterTest : public ::testing::Test {

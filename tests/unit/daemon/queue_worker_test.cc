@@ -31,9 +31,6 @@ using core::Endpoint;
 using daemon::Failure;
 using daemon::failureRule;
 using daemon::FailVerdict;
-using ftpalg::test::endpoint;
-using ftpalg::test::ipFromText;
-using ftpalg::test::PacketBuilder;
 using kernel::NfVerdict;
 
 // The kernel verdict a failure policy row gives the packet concerned.

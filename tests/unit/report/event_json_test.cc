@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <string_view>
 
 #include "tests/support/packet_builder.h"
 
@@ -11,8 +12,6 @@ namespace {
 
 using ftpalg::report::appendEventJson;
 using ftpalg::report::JsonWriter;
-using ftpalg::test::endpoint;
-using ftpalg::test::ipFromText;
 
 std::string str(const fmt::memory_buffer& b) { return fmt::to_string(b); }
 
@@ -101,30 +100,50 @@ TEST(JsonWriter, InvalidUtf8BecomesReplacementCharacters) {
   }
 }
 
-core::Event portEvent() {
+// An event of the control connection client-server with what every event carries.
+core::Event event(uint64_t tsNs, std::string_view client, std::string_view server, core::Dir dir,
+                  core::EventKind kind, core::Verdict verdict, core::Reason reason) {
   core::Event e;
-  e.tsNs = 1'700'000'000'000'123'456ULL;
-  e.flow = {endpoint("10.0.0.2:40000"), endpoint("192.0.2.1:21")};
-  e.dir = core::Dir::C2S;
-  e.kind = core::EventKind::Port;
-  e.verdict = core::Verdict::Admit;
-  e.reason = core::Reason::Rewritten;
-  e.hasAnnounced = true;
-  e.announced = endpoint("10.0.0.2:50000");
-  e.hasRewritten = true;
-  e.rewritten = endpoint("198.51.100.7:50000");
-  e.hasExpect = true;
-  e.expect.src = endpoint("192.0.2.1", 0);
-  e.expect.srcPortAny = true;
-  e.expect.dst = endpoint("198.51.100.7:50000");
-  e.expect.natTo = endpoint("10.0.0.2:50000");
+  e.tsNs = tsNs;
+  e.flow = {endpoint(client), endpoint(server)};
+  e.dir = dir;
+  e.kind = kind;
+  e.verdict = verdict;
+  e.reason = reason;
   return e;
 }
 
-TEST(EventJson, RewrittenPort) {
+// `e` announcing `announced`, with the expectation src (any port) -> dst, reaching natTo.
+core::Event withExpect(core::Event e, std::string_view announced, core::Endpoint src,
+                       std::string_view dst, std::string_view natTo) {
+  e.hasAnnounced = true;
+  e.announced = endpoint(announced);
+  e.hasExpect = true;
+  e.expect.src = src;
+  e.expect.srcPortAny = true;
+  e.expect.dst = endpoint(dst);
+  e.expect.natTo = endpoint(natTo);
+  return e;
+}
+
+core::Event portEvent() {
+  core::Event e = withExpect(
+      event(1'700'000'000'000'123'456ULL, "10.0.0.2:40000", "192.0.2.1:21", core::Dir::C2S,
+            core::EventKind::Port, core::Verdict::Admit, core::Reason::Rewritten),
+      "10.0.0.2:50000", endpoint("192.0.2.1", 0), "198.51.100.7:50000", "10.0.0.2:50000");
+  e.hasRewritten = true;
+  e.rewritten = endpoint("198.51.100.7:50000");
+  return e;
+}
+
+std::string json(const core::Event& e) {
   fmt::memory_buffer out;
-  appendEventJson(portEvent(), out);
-  EXPECT_EQ(str(out),
+  appendEventJson(e, out);
+  return str(out);
+}
+
+TEST(EventJson, RewrittenPort) {
+  EXPECT_EQ(json(portEvent()),
             R"({"ts":1700000000.000123,"flow":"10.0.0.2:40000-192.0.2.1:21","dir":"c2s",)"
             R"("kind":"port","announced":"10.0.0.2:50000","rewritten":"198.51.100.7:50000",)"
             R"("expect":{"proto":"tcp","src":"192.0.2.1","src_port":"any",)"
@@ -136,42 +155,29 @@ TEST(EventJson, SourceNatTargetOnlyWhenSet) {
   core::Event e = portEvent();
   e.expect.hasSrcNat = true;
   e.expect.srcNatTo = ipFromText("203.0.113.21");
-  fmt::memory_buffer out;
-  appendEventJson(e, out);
-  EXPECT_NE(str(out).find(R"("nat_to":"10.0.0.2:50000","src_nat_to":"203.0.113.21"},)"),
+  const std::string with = json(e);
+  EXPECT_NE(with.find(R"("nat_to":"10.0.0.2:50000","src_nat_to":"203.0.113.21"},)"),
             std::string::npos)
-      << str(out);
-  out.clear();
-  appendEventJson(portEvent(), out);
-  EXPECT_EQ(str(out).find("src_nat_to"), std::string::npos) << str(out);
+      << with;
+  const std::string without = json(portEvent());
+  EXPECT_EQ(without.find("src_nat_to"), std::string::npos) << without;
 }
 
 TEST(EventJson, FixedSourcePort) {
   core::Event e = portEvent();
   e.expect.srcPortAny = false;
   e.expect.src.port = 20;
-  fmt::memory_buffer out;
-  appendEventJson(e, out);
-  EXPECT_NE(str(out).find(R"("src":"192.0.2.1","src_port":20,)"), std::string::npos) << str(out);
+  const std::string s = json(e);
+  EXPECT_NE(s.find(R"("src":"192.0.2.1","src_port":20,)"), std::string::npos) << s;
 }
 
 TEST(EventJson, Ipv6Epsv229WithoutNat) {
-  core::Event e;
-  e.tsNs = 5'000'000'001;
-  e.flow = {endpoint("[2001:db8::1]:40000"), endpoint("[2001:db8::2]:21")};
-  e.dir = core::Dir::S2C;
-  e.kind = core::EventKind::Epsv229;
-  e.verdict = core::Verdict::Admit;
-  e.reason = core::Reason::Ok;
-  e.hasAnnounced = true;
-  e.announced = endpoint("[2001:db8::2]:6446");
-  e.hasExpect = true;
-  e.expect.src = endpoint("[2001:db8::1]:0");
-  e.expect.dst = endpoint("[2001:db8::2]:6446");
-  e.expect.natTo = endpoint("[2001:db8::2]:6446");
-  fmt::memory_buffer out;
-  appendEventJson(e, out);
-  EXPECT_EQ(str(out),
+  core::Event e =
+      withExpect(event(5'000'000'001, "[2001:db8::1]:40000", "[2001:db8::2]:21", core::Dir::S2C,
+                       core::EventKind::Epsv229, core::Verdict::Admit, core::Reason::Ok),
+                 "[2001:db8::2]:6446", endpoint("[2001:db8::1]:0"), "[2001:db8::2]:6446",
+                 "[2001:db8::2]:6446");
+  EXPECT_EQ(json(e),
             R"({"ts":5.000000,"flow":"[2001:db8::1]:40000-[2001:db8::2]:21","dir":"s2c",)"
             R"("kind":"epsv229","announced":"[2001:db8::2]:6446","rewritten":null,)"
             R"("expect":{"proto":"tcp","src":"2001:db8::1","src_port":"any",)"
@@ -180,16 +186,11 @@ TEST(EventJson, Ipv6Epsv229WithoutNat) {
 }
 
 TEST(EventJson, MalformedCarriesParseError) {
-  core::Event e;
-  e.tsNs = 1'000;
-  e.flow = {endpoint("10.0.0.2:40000"), endpoint("192.0.2.1:21")};
-  e.kind = core::EventKind::Malformed;
-  e.verdict = core::Verdict::Refuse;
-  e.reason = core::Reason::ParseFailed;
+  core::Event e =
+      event(1'000, "10.0.0.2:40000", "192.0.2.1:21", core::Dir::C2S, core::EventKind::Malformed,
+            core::Verdict::Refuse, core::Reason::ParseFailed);
   e.parseError = core::ParseError::OctetOutOfRange;
-  fmt::memory_buffer out;
-  appendEventJson(e, out);
-  EXPECT_EQ(str(out),
+  EXPECT_EQ(json(e),
             R"({"ts":0.000001,"flow":"10.0.0.2:40000-192.0.2.1:21","dir":"c2s",)"
             R"("kind":"malformed","announced":null,"rewritten":null,"expect":null,)"
             R"("verdict":"refuse","reason":"parse_failed","parse_error":"octet_out_of_range"})");

@@ -6,23 +6,15 @@
 #include <string>
 
 #include "kernel/nftables/rules_text.h"
+#include "tests/support/queue_rule_spec.h"
 
 namespace ftpalg::test {
 
 using namespace ftpalg::kernel;  // NOLINT(google-build-using-namespace): the unit under test
 namespace {
 
-QueueRuleSpec spec(uint16_t first, uint16_t count, std::vector<uint16_t> ports, bool bypass) {
-  QueueRuleSpec s;
-  s.firstQueue = first;
-  s.queueCount = count;
-  s.ports = std::move(ports);
-  s.bypass = bypass;
-  return s;
-}
-
 TEST(QueueRulesText, NftOneQueueOnePort) {
-  EXPECT_EQ(queueRulesText(spec(0, 1, {21}, false), QueueForm::Nft, QueueFamily::Inet),
+  EXPECT_EQ(queueRulesText(queueRuleSpec(0, 1, {21}, false), QueueForm::Nft, QueueFamily::Inet),
             "# FTP control traffic to ftpalgd (fail-closed: with no daemon, control traffic is "
             "dropped).\n"
             "table inet ftpalg_queue {\n"
@@ -36,7 +28,7 @@ TEST(QueueRulesText, NftOneQueueOnePort) {
 
 TEST(QueueRulesText, NftBalanceBypassPorts) {
   const std::string t =
-      queueRulesText(spec(2, 3, {21, 2121}, true), QueueForm::Nft, QueueFamily::Inet);
+      queueRulesText(queueRuleSpec(2, 3, {21, 2121}, true), QueueForm::Nft, QueueFamily::Inet);
   EXPECT_NE(t.find("(fail-open: with no daemon, control traffic passes uninspected)"),
             std::string::npos);
   EXPECT_NE(t.find("\t\ttcp dport { 21, 2121 } queue num 2-4 bypass\n"), std::string::npos);
@@ -46,7 +38,7 @@ TEST(QueueRulesText, NftBalanceBypassPorts) {
 }
 
 TEST(QueueRulesText, NftFamilies) {
-  const QueueRuleSpec s = spec(0, 1, {21}, false);
+  const QueueRuleSpec s = queueRuleSpec(0, 1, {21}, false);
   EXPECT_NE(queueRulesText(s, QueueForm::Nft, QueueFamily::Ip).find("table ip ftpalg_queue {\n"),
             std::string::npos);
   EXPECT_NE(queueRulesText(s, QueueForm::Nft, QueueFamily::Ip6).find("table ip6 ftpalg_queue {\n"),
@@ -54,18 +46,19 @@ TEST(QueueRulesText, NftFamilies) {
 }
 
 TEST(QueueRulesText, IptablesOneQueue) {
-  EXPECT_EQ(queueRulesText(spec(0, 1, {21}, false), QueueForm::Iptables, QueueFamily::Inet),
-            "# FTP control traffic to ftpalgd (fail-closed: with no daemon, control traffic is "
-            "dropped).\n"
-            "iptables -t mangle -A FORWARD -p tcp --dport 21 -j NFQUEUE --queue-num 0\n"
-            "iptables -t mangle -A FORWARD -p tcp --sport 21 -j NFQUEUE --queue-num 0\n"
-            "ip6tables -t mangle -A FORWARD -p tcp --dport 21 -j NFQUEUE --queue-num 0\n"
-            "ip6tables -t mangle -A FORWARD -p tcp --sport 21 -j NFQUEUE --queue-num 0\n");
+  EXPECT_EQ(
+      queueRulesText(queueRuleSpec(0, 1, {21}, false), QueueForm::Iptables, QueueFamily::Inet),
+      "# FTP control traffic to ftpalgd (fail-closed: with no daemon, control traffic is "
+      "dropped).\n"
+      "iptables -t mangle -A FORWARD -p tcp --dport 21 -j NFQUEUE --queue-num 0\n"
+      "iptables -t mangle -A FORWARD -p tcp --sport 21 -j NFQUEUE --queue-num 0\n"
+      "ip6tables -t mangle -A FORWARD -p tcp --dport 21 -j NFQUEUE --queue-num 0\n"
+      "ip6tables -t mangle -A FORWARD -p tcp --sport 21 -j NFQUEUE --queue-num 0\n");
 }
 
 TEST(QueueRulesText, IptablesBalanceBypassMultiport) {
   const std::string t =
-      queueRulesText(spec(0, 2, {21, 2121}, true), QueueForm::Iptables, QueueFamily::Inet);
+      queueRulesText(queueRuleSpec(0, 2, {21, 2121}, true), QueueForm::Iptables, QueueFamily::Inet);
   EXPECT_NE(t.find("iptables -t mangle -A FORWARD -p tcp -m multiport --dports 21,2121 -j "
                    "NFQUEUE --queue-balance 0:1 --queue-bypass\n"),
             std::string::npos);
@@ -76,7 +69,7 @@ TEST(QueueRulesText, IptablesBalanceBypassMultiport) {
 }
 
 TEST(QueueRulesText, IptablesOneFamily) {
-  const QueueRuleSpec s = spec(1, 1, {21}, true);
+  const QueueRuleSpec s = queueRuleSpec(1, 1, {21}, true);
   const std::string v4 = queueRulesText(s, QueueForm::Iptables, QueueFamily::Ip);
   EXPECT_NE(v4.find("iptables -t mangle -A FORWARD -p tcp --dport 21 -j NFQUEUE --queue-num 1 "
                     "--queue-bypass\n"),
@@ -116,7 +109,7 @@ TEST(ChooseQueueForm, RequestedFormsAreNotProbed) {
 }
 
 TEST(ForwardChainExample, CommentedChainWithMarkAndPorts) {
-  const std::string t = forwardChainExample(spec(0, 1, {21, 990}, false), 0x42);
+  const std::string t = forwardChainExample(queueRuleSpec(0, 1, {21, 990}, false), 0x42);
   EXPECT_NE(t.find("#\t\t\ttype filter hook forward priority filter; policy drop;\n"),
             std::string::npos);
   EXPECT_NE(t.find("#\t\t\tct state established,related accept\n"), std::string::npos);
@@ -134,7 +127,7 @@ TEST(AdminRulesText, HeaderQueueRulesPinholeTableExample) {
   PinholeConfig pinhole;
   pinhole.table = "alg";
   pinhole.ctMark = 0x7;
-  const QueueRuleSpec s = spec(0, 2, {21}, false);
+  const QueueRuleSpec s = queueRuleSpec(0, 2, {21}, false);
   const QueueFormChoice choice = chooseQueueForm({NftQueueSupport::Absent, ENOENT});
   const std::string t = adminRulesText(choice, s, QueueFamily::Inet, pinhole);
   ASSERT_TRUE(t.starts_with(choice.why + "\n\n"));

@@ -17,8 +17,10 @@
 
 namespace ftpalg::test {
 
-// The netlink messages of a finished batch, BEGIN and END included.
-inline std::vector<const nlmsghdr*> batchMessages(const kernel::nft::NftBatch& batch) {
+// The netlink messages of a finished batch, BEGIN and END included; `leftover`, when given,
+// receives the bytes after the last whole message (0 for a well-formed batch).
+inline std::vector<const nlmsghdr*> batchMessages(const kernel::nft::NftBatch& batch,
+                                                  int* leftover = nullptr) {
   std::vector<const nlmsghdr*> out;
   const std::span<const char> bytes = batch.bytes();
   auto* nlh = reinterpret_cast<const nlmsghdr*>(bytes.data());
@@ -26,6 +28,7 @@ inline std::vector<const nlmsghdr*> batchMessages(const kernel::nft::NftBatch& b
   for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
     out.push_back(nlh);
   }
+  if (leftover != nullptr) *leftover = left;
   return out;
 }
 

@@ -17,12 +17,15 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <optional>
+#include <ostream>
 #include <string>
 #include <tuple>
 #include <vector>
 
 #include "ftpalg/core/types.h"
 #include "kernel/nftables/nft_batch.h"
+#include "tests/unit/kernel/nftables/nft_message_reader.h"
 
 namespace ftpalg::test {
 
@@ -38,20 +41,13 @@ core::IpAddr ip(const char* text) {
 
 core::Endpoint ep(const char* text, uint16_t port) { return core::Endpoint{ip(text), port}; }
 
-// The netlink messages of a finished batch, BEGIN and END included.
+// The messages of a finished batch, which must hold nothing but whole messages.
 std::vector<const nlmsghdr*> messages(const NftBatch& batch) {
-  std::vector<const nlmsghdr*> out;
-  const std::span<const char> bytes = batch.bytes();
-  auto* nlh = reinterpret_cast<const nlmsghdr*>(bytes.data());
-  int left = static_cast<int>(bytes.size());
-  for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
-    out.push_back(nlh);
-  }
+  int left = -1;
+  std::vector<const nlmsghdr*> out = batchMessages(batch, &left);
   EXPECT_EQ(left, 0);
   return out;
 }
-
-uint16_t nftType(uint16_t msg) { return static_cast<uint16_t>((NFNL_SUBSYS_NFTABLES << 8) | msg); }
 
 struct ParsedElem {
   std::string table;
@@ -134,23 +130,46 @@ TEST(NftBatch, FramesMessagesWithBeginAndEnd) {
   EXPECT_EQ(batch.label(102), "");
 }
 
-TEST(AppendAdmit, WithoutNatAddsOnlyThePinElement) {
-  std::array<char, 4096> buf{};
-  PinholeConfig cfg;
-  cfg.table = "t1";
-  cfg.timeoutMs = 1234;
-  NftBatch batch(buf, 1);
+// An expectation from src to dst, the data connection reaching natTo (dst when not given).
+core::Expectation expectation(core::Endpoint src, core::Endpoint dst,
+                              std::optional<core::Endpoint> natTo = std::nullopt) {
   core::Expectation x;
-  x.src = ep("198.18.1.2", 0);
-  x.dst = ep("198.18.2.2", 5000);
-  x.natTo = x.dst;
-  ASSERT_TRUE(appendAdmit(batch, cfg, x).ok());
-  ASSERT_TRUE(batch.finish());
-  const auto msgs = messages(batch);
-  ASSERT_EQ(msgs.size(), 3u);
-  EXPECT_EQ(msgs[1]->nlmsg_type, nftType(NFT_MSG_NEWSETELEM));
-  EXPECT_EQ(msgs[1]->nlmsg_flags & (NLM_F_CREATE | NLM_F_EXCL), NLM_F_CREATE);
-  const ParsedElem e = parseElem(msgs[1]);
+  x.src = src;
+  x.dst = dst;
+  x.natTo = natTo.value_or(dst);
+  return x;
+}
+
+core::Expectation withSourceNat(core::Expectation x, const char* to) {
+  x.hasSrcNat = true;
+  x.srcNatTo = ip(to);
+  return x;
+}
+
+// One appendAdmit into a fresh batch (first sequence number 1), finished and read back.
+class AppendAdmit : public ::testing::Test {
+ protected:
+  void admit(const core::Expectation& x) {
+    ASSERT_TRUE(appendAdmit(batch_, cfg_, x).ok());
+    ASSERT_TRUE(batch_.finish());
+    msgs_ = messages(batch_);
+  }
+
+  std::array<char, 4096> buf_{};
+  PinholeConfig cfg_;
+  NftBatch batch_{buf_, 1};
+  std::vector<const nlmsghdr*> msgs_;
+};
+
+TEST_F(AppendAdmit, WithoutNatAddsOnlyThePinElement) {
+  cfg_.table = "t1";
+  cfg_.timeoutMs = 1234;
+  const core::Expectation x = expectation(ep("198.18.1.2", 0), ep("198.18.2.2", 5000));
+  ASSERT_NO_FATAL_FAILURE(admit(x));
+  ASSERT_EQ(msgs_.size(), 3u);
+  EXPECT_EQ(msgs_[1]->nlmsg_type, nftMsgType(NFT_MSG_NEWSETELEM));
+  EXPECT_EQ(msgs_[1]->nlmsg_flags & (NLM_F_CREATE | NLM_F_EXCL), NLM_F_CREATE);
+  const ParsedElem e = parseElem(msgs_[1]);
   EXPECT_EQ(e.table, "t1");
   EXPECT_EQ(e.set, "pin4");
   EXPECT_EQ(e.key, bytesOf(packAddrAddrPort(x.src.addr, x.dst.addr, 5000)));
@@ -158,108 +177,97 @@ TEST(AppendAdmit, WithoutNatAddsOnlyThePinElement) {
   EXPECT_EQ(e.timeoutMs, 1234u);
 }
 
-TEST(AppendAdmit, WithNatAddsPinOnTargetAndMapFromAnnounced) {
-  std::array<char, 4096> buf{};
-  PinholeConfig cfg;
-  NftBatch batch(buf, 1);
-  core::Expectation x;
-  x.src = ep("2001:db8:2::2", 20);
-  x.dst = ep("2001:db8:2::1", 40000);   // the gateway's public address, as announced
-  x.natTo = ep("2001:db8:1::2", 6000);  // the client behind it
-  ASSERT_TRUE(appendAdmit(batch, cfg, x).ok());
-  ASSERT_TRUE(batch.finish());
-  const auto msgs = messages(batch);
-  ASSERT_EQ(msgs.size(), 4u);
-  const ParsedElem pin = parseElem(msgs[1]);
+TEST_F(AppendAdmit, WithNatAddsPinOnTargetAndMapFromAnnounced) {
+  const core::Expectation x =
+      expectation(ep("2001:db8:2::2", 20),
+                  ep("2001:db8:2::1", 40000),  // the gateway's public address, as announced
+                  ep("2001:db8:1::2", 6000));  // the client behind it
+  ASSERT_NO_FATAL_FAILURE(admit(x));
+  ASSERT_EQ(msgs_.size(), 4u);
+  const ParsedElem pin = parseElem(msgs_[1]);
   EXPECT_EQ(pin.set, "pin6");
   EXPECT_EQ(pin.key, bytesOf(packAddrAddrPort(x.src.addr, x.natTo.addr, 6000)));
-  const ParsedElem map = parseElem(msgs[2]);
+  const ParsedElem map = parseElem(msgs_[2]);
   EXPECT_EQ(map.set, "nat6");
   EXPECT_EQ(map.key, bytesOf(packAddrAddrPort(x.src.addr, x.dst.addr, 40000)));
   EXPECT_EQ(map.data, bytesOf(packAddrPort(x.natTo.addr, 6000)));
-  EXPECT_EQ(map.timeoutMs, cfg.timeoutMs);
-  EXPECT_EQ(batch.label(batch.firstSeq() + 1), "nft: add element to nat6");
+  EXPECT_EQ(map.timeoutMs, cfg_.timeoutMs);
+  EXPECT_EQ(batch_.label(batch_.firstSeq() + 1), "nft: add element to nat6");
 }
 
-TEST(AppendAdmit, SourceNatKeysOnThePinTupleAndMapsToTheAddress) {
+TEST_F(AppendAdmit, SourceNatKeysOnThePinTupleAndMapsToTheAddress) {
   // Active mode, server 198.19.1.2 behind DNAT (public 198.18.0.1), client 198.18.1.2.
-  std::array<char, 4096> buf{};
-  PinholeConfig cfg;
-  NftBatch batch(buf, 1);
-  core::Expectation x;
-  x.src = ep("198.19.1.2", 0);
-  x.dst = ep("198.18.1.2", 50000);
-  x.natTo = x.dst;
-  x.hasSrcNat = true;
-  x.srcNatTo = ip("198.18.0.1");
-  ASSERT_TRUE(appendAdmit(batch, cfg, x).ok());
-  ASSERT_TRUE(batch.finish());
-  const auto msgs = messages(batch);
-  ASSERT_EQ(msgs.size(), 4u);  // begin, pin, snat, end: no DNAT element
-  const ParsedElem pin = parseElem(msgs[1]);
+  const core::Expectation x =
+      withSourceNat(expectation(ep("198.19.1.2", 0), ep("198.18.1.2", 50000)), "198.18.0.1");
+  ASSERT_NO_FATAL_FAILURE(admit(x));
+  ASSERT_EQ(msgs_.size(), 4u);  // begin, pin, snat, end: no DNAT element
+  const ParsedElem pin = parseElem(msgs_[1]);
   EXPECT_EQ(pin.set, "pin4");
-  const ParsedElem snat = parseElem(msgs[2]);
+  const ParsedElem snat = parseElem(msgs_[2]);
   EXPECT_EQ(snat.set, "snat4");
   EXPECT_EQ(snat.key, pin.key);
   EXPECT_EQ(snat.data, bytesOf(packAddr(x.srcNatTo)));
   EXPECT_EQ(snat.data.size(), 4u);
-  EXPECT_EQ(snat.timeoutMs, cfg.timeoutMs);
-  EXPECT_EQ(batch.label(batch.firstSeq() + 1), "nft: add element to snat4");
+  EXPECT_EQ(snat.timeoutMs, cfg_.timeoutMs);
+  EXPECT_EQ(batch_.label(batch_.firstSeq() + 1), "nft: add element to snat4");
 }
 
-TEST(AppendAdmit, SourceNatWithDnatAddsThreeElements) {
-  std::array<char, 4096> buf{};
-  PinholeConfig cfg;
-  NftBatch batch(buf, 1);
-  core::Expectation x;
-  x.src = ep("2001:db8:2::2", 0);
-  x.dst = ep("2001:db8:2::1", 40000);
-  x.natTo = ep("2001:db8:1::2", 6000);
-  x.hasSrcNat = true;
-  x.srcNatTo = ip("2001:db8:2::9");
-  ASSERT_TRUE(appendAdmit(batch, cfg, x).ok());
-  ASSERT_TRUE(batch.finish());
-  const auto msgs = messages(batch);
-  ASSERT_EQ(msgs.size(), 5u);
-  const ParsedElem snat = parseElem(msgs[3]);
+TEST_F(AppendAdmit, SourceNatWithDnatAddsThreeElements) {
+  const core::Expectation x = withSourceNat(
+      expectation(ep("2001:db8:2::2", 0), ep("2001:db8:2::1", 40000), ep("2001:db8:1::2", 6000)),
+      "2001:db8:2::9");
+  ASSERT_NO_FATAL_FAILURE(admit(x));
+  ASSERT_EQ(msgs_.size(), 5u);
+  const ParsedElem snat = parseElem(msgs_[3]);
   EXPECT_EQ(snat.set, "snat6");
   EXPECT_EQ(snat.key, bytesOf(packAddrAddrPort(x.src.addr, x.natTo.addr, 6000)));
   EXPECT_EQ(snat.data, bytesOf(packAddr(x.srcNatTo)));
 }
 
-TEST(AppendAdmit, RejectsSourceNatOfAnotherFamily) {
+// An expectation appendAdmit refuses with EINVAL, adding no message. Addresses as text, so the
+// table is built before any test runs without parsing.
+struct RejectCase {
+  const char* name;
+  const char* src;
+  uint16_t srcPort;
+  const char* dst;
+  uint16_t dstPort;
+  const char* natTo;  // nullptr: dst
+  uint16_t natToPort;
+  const char* srcNatTo;  // nullptr: no source NAT
+};
+
+void PrintTo(const RejectCase& c, std::ostream* os) { *os << c.name; }
+
+class AppendAdmitRejects : public ::testing::TestWithParam<RejectCase> {};
+
+TEST_P(AppendAdmitRejects, WithEinvalAndAddsNothing) {
+  const RejectCase& c = GetParam();
+  core::Expectation x;  // "EmptyExpectation": all zero
+  if (c.src != nullptr) {
+    x = expectation(ep(c.src, c.srcPort), ep(c.dst, c.dstPort),
+                    c.natTo == nullptr ? std::nullopt
+                                       : std::optional<core::Endpoint>(ep(c.natTo, c.natToPort)));
+  }
+  if (c.srcNatTo != nullptr) x = withSourceNat(x, c.srcNatTo);
   std::array<char, 4096> buf{};
   PinholeConfig cfg;
   NftBatch batch(buf, 1);
-  core::Expectation x;
-  x.src = ep("198.19.1.2", 0);
-  x.dst = ep("198.18.1.2", 50000);
-  x.natTo = x.dst;
-  x.hasSrcNat = true;
-  x.srcNatTo = ip("2001:db8::1");
-  EXPECT_EQ(appendAdmit(batch, cfg, x).err(), EINVAL);
-  EXPECT_EQ(batch.messageCount(), 0u);
+  EXPECT_EQ(appendAdmit(batch, cfg, x).err(), EINVAL) << c.name;
+  EXPECT_EQ(batch.messageCount(), 0u) << c.name;
 }
 
-TEST(AppendAdmit, RejectsMixedFamiliesAndZeroPorts) {
-  std::array<char, 4096> buf{};
-  PinholeConfig cfg;
-  NftBatch batch(buf, 1);
-  core::Expectation x;
-  x.src = ep("198.18.1.2", 0);
-  x.dst = ep("2001:db8::1", 5000);
-  x.natTo = x.dst;
-  EXPECT_EQ(appendAdmit(batch, cfg, x).err(), EINVAL);
-  x.dst = ep("198.18.2.2", 0);
-  x.natTo = x.dst;
-  EXPECT_EQ(appendAdmit(batch, cfg, x).err(), EINVAL);
-  x.dst = ep("198.18.2.2", 5000);
-  x.natTo = ep("198.18.2.3", 0);
-  EXPECT_EQ(appendAdmit(batch, cfg, x).err(), EINVAL);
-  core::Expectation none;
-  EXPECT_EQ(appendAdmit(batch, cfg, none).err(), EINVAL);
-  EXPECT_EQ(batch.messageCount(), 0u);
-}
+INSTANTIATE_TEST_SUITE_P(
+    AppendAdmit, AppendAdmitRejects,
+    ::testing::Values(
+        RejectCase{"SourceNatOfAnotherFamily", "198.19.1.2", 0, "198.18.1.2", 50000, nullptr, 0,
+                   "2001:db8::1"},
+        RejectCase{"MixedFamilies", "198.18.1.2", 0, "2001:db8::1", 5000, nullptr, 0, nullptr},
+        RejectCase{"ZeroDestinationPort", "198.18.1.2", 0, "198.18.2.2", 0, nullptr, 0, nullptr},
+        RejectCase{"ZeroNatTargetPort", "198.18.1.2", 0, "198.18.2.2", 5000, "198.18.2.3", 0,
+                   nullptr},
+        RejectCase{"EmptyExpectation", nullptr, 0, nullptr, 0, nullptr, 0, nullptr}),
+    [](const ::testing::TestParamInfo<RejectCase>& p) { return std::string(p.param.name); });
 
 std::vector<std::string> exprNames(const nlmsghdr* nlh) {
   std::vector<std::string> names;
@@ -291,14 +299,16 @@ TEST(AppendInstall, ReplacesTheTableWithSetsChainsAndRules) {
   ASSERT_TRUE(appendInstall(batch, cfg));
   ASSERT_TRUE(batch.finish());
   const auto msgs = messages(batch);
-  const std::vector<uint16_t> want = {
-      NFNL_MSG_BATCH_BEGIN,      nftType(NFT_MSG_NEWTABLE), nftType(NFT_MSG_DELTABLE),
-      nftType(NFT_MSG_NEWTABLE), nftType(NFT_MSG_NEWSET),   nftType(NFT_MSG_NEWSET),
-      nftType(NFT_MSG_NEWSET),   nftType(NFT_MSG_NEWSET),   nftType(NFT_MSG_NEWSET),
-      nftType(NFT_MSG_NEWSET),   nftType(NFT_MSG_NEWCHAIN), nftType(NFT_MSG_NEWCHAIN),
-      nftType(NFT_MSG_NEWCHAIN), nftType(NFT_MSG_NEWRULE),  nftType(NFT_MSG_NEWRULE),
-      nftType(NFT_MSG_NEWRULE),  nftType(NFT_MSG_NEWRULE),  nftType(NFT_MSG_NEWRULE),
-      nftType(NFT_MSG_NEWRULE),  NFNL_MSG_BATCH_END};
+  const std::vector<uint16_t> want = {NFNL_MSG_BATCH_BEGIN,         nftMsgType(NFT_MSG_NEWTABLE),
+                                      nftMsgType(NFT_MSG_DELTABLE), nftMsgType(NFT_MSG_NEWTABLE),
+                                      nftMsgType(NFT_MSG_NEWSET),   nftMsgType(NFT_MSG_NEWSET),
+                                      nftMsgType(NFT_MSG_NEWSET),   nftMsgType(NFT_MSG_NEWSET),
+                                      nftMsgType(NFT_MSG_NEWSET),   nftMsgType(NFT_MSG_NEWSET),
+                                      nftMsgType(NFT_MSG_NEWCHAIN), nftMsgType(NFT_MSG_NEWCHAIN),
+                                      nftMsgType(NFT_MSG_NEWCHAIN), nftMsgType(NFT_MSG_NEWRULE),
+                                      nftMsgType(NFT_MSG_NEWRULE),  nftMsgType(NFT_MSG_NEWRULE),
+                                      nftMsgType(NFT_MSG_NEWRULE),  nftMsgType(NFT_MSG_NEWRULE),
+                                      nftMsgType(NFT_MSG_NEWRULE),  NFNL_MSG_BATCH_END};
   ASSERT_EQ(msgs.size(), want.size());
   for (size_t i = 0; i < want.size(); ++i) {
     EXPECT_EQ(msgs[i]->nlmsg_type, want[i]) << i;

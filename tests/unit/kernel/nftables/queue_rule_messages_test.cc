@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/queue_rule_spec.h"
 #include "tests/unit/kernel/nftables/nft_message_reader.h"
 
 namespace ftpalg::test {
@@ -19,15 +20,6 @@ namespace {
 using kernel::QueueForm;
 using kernel::QueueRuleSpec;
 using kernel::nft::NftBatch;
-
-QueueRuleSpec spec(uint16_t first, uint16_t count, std::vector<uint16_t> ports, bool bypass) {
-  QueueRuleSpec s;
-  s.firstQueue = first;
-  s.queueCount = count;
-  s.ports = std::move(ports);
-  s.bypass = bypass;
-  return s;
-}
 
 // Table name of a NEWTABLE message.
 std::string tableName(const nlmsghdr* nlh) {
@@ -66,7 +58,8 @@ constexpr uint16_t kAppend = kCreate | NLM_F_APPEND;
 TEST(QueueRuleMessages, NftFormIsOneInetTableOfQueueRules) {
   std::vector<char> buf(64 * 1024);
   NftBatch batch(buf, 100);
-  ASSERT_TRUE(appendQueueRules(batch, spec(3, 2, {21, 2121}, true), QueueForm::Nft, "nft: q"));
+  ASSERT_TRUE(
+      appendQueueRules(batch, queueRuleSpec(3, 2, {21, 2121}, true), QueueForm::Nft, "nft: q"));
   ASSERT_TRUE(batch.finish());
   const auto msgs = batchMessages(batch);
   ASSERT_EQ(msgs.size(), 8u);  // BEGIN, table, chain, 2 ports x 2 directions, END
@@ -97,7 +90,8 @@ TEST(QueueRuleMessages, NftFormIsOneInetTableOfQueueRules) {
 TEST(QueueRuleMessages, IptablesFormIsIpAndIp6TablesOfNfqueueTargets) {
   std::vector<char> buf(64 * 1024);
   NftBatch batch(buf, 100);
-  ASSERT_TRUE(appendQueueRules(batch, spec(3, 2, {21}, true), QueueForm::Iptables, "nft: q"));
+  ASSERT_TRUE(
+      appendQueueRules(batch, queueRuleSpec(3, 2, {21}, true), QueueForm::Iptables, "nft: q"));
   ASSERT_TRUE(batch.finish());
   const auto msgs = batchMessages(batch);
   ASSERT_EQ(msgs.size(), 10u);  // BEGIN, (table, chain, dport, sport) x 2, END
@@ -120,7 +114,7 @@ TEST(QueueRuleMessages, FailClosedRulesHaveNoBypass) {
   std::vector<char> buf(64 * 1024);
   for (QueueForm form : {QueueForm::Nft, QueueForm::Iptables}) {
     NftBatch batch(buf, 1);
-    ASSERT_TRUE(appendQueueRules(batch, spec(7, 1, {21}, false), form, "nft: q"));
+    ASSERT_TRUE(appendQueueRules(batch, queueRuleSpec(7, 1, {21}, false), form, "nft: q"));
     ASSERT_TRUE(batch.finish());
     const auto msgs = batchMessages(batch);
     ASSERT_GE(msgs.size(), 5u);
@@ -133,7 +127,7 @@ TEST(QueueRuleMessages, FailClosedRulesHaveNoBypass) {
 TEST(QueueRuleMessages, EveryMessageCarriesTheLabel) {
   std::vector<char> buf(64 * 1024);
   NftBatch batch(buf, 10);
-  ASSERT_TRUE(appendQueueRules(batch, spec(0, 1, {21}, false), QueueForm::Iptables,
+  ASSERT_TRUE(appendQueueRules(batch, queueRuleSpec(0, 1, {21}, false), QueueForm::Iptables,
                                "nft: add NFQUEUE rules"));
   ASSERT_TRUE(batch.finish());
   ASSERT_EQ(batch.messageCount(), 8u);
@@ -145,9 +139,9 @@ TEST(QueueRuleMessages, EveryMessageCarriesTheLabel) {
 TEST(QueueRuleMessages, EightControlPortsInTheIptablesFormFitOneBatch) {
   std::vector<char> buf(64 * 1024);
   NftBatch batch(buf, 1);
-  ASSERT_TRUE(appendQueueRules(batch,
-                               spec(0, 4, {21, 2121, 2122, 2123, 2124, 2125, 2126, 2127}, false),
-                               QueueForm::Iptables, "nft: q"));
+  ASSERT_TRUE(appendQueueRules(
+      batch, queueRuleSpec(0, 4, {21, 2121, 2122, 2123, 2124, 2125, 2126, 2127}, false),
+      QueueForm::Iptables, "nft: q"));
   ASSERT_TRUE(batch.finish());
   EXPECT_EQ(batch.messageCount(), 36u);  // 2 families x (table, chain, 8 ports x 2 rules)
 }
@@ -155,7 +149,8 @@ TEST(QueueRuleMessages, EightControlPortsInTheIptablesFormFitOneBatch) {
 TEST(QueueRuleMessages, FailsCleanlyWhenTheBufferIsTooSmall) {
   std::array<char, 1024> buf{};
   NftBatch batch(buf, 1);
-  EXPECT_FALSE(appendQueueRules(batch, spec(0, 1, {21, 2121}, false), QueueForm::Nft, "nft: q"));
+  EXPECT_FALSE(
+      appendQueueRules(batch, queueRuleSpec(0, 1, {21, 2121}, false), QueueForm::Nft, "nft: q"));
   EXPECT_FALSE(batch.ok());
 }
 
