@@ -5,7 +5,7 @@
 
 #include <array>
 
-#include "name_table.h"
+#include "ftpalg/name_table.h"
 #include "wire_chars.h"
 
 namespace ftpalg::core {

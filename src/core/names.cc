@@ -1,10 +1,10 @@
 // Stable names of the engine's enums, as logged, counted and written in events. Each table is
-// checked against its enum at compile time (name_table.h).
+// checked against its enum at compile time (ftpalg/name_table.h).
 #include <cstddef>
 #include <string_view>
 
 #include "ftpalg/core/engine.h"
-#include "name_table.h"
+#include "ftpalg/name_table.h"
 
 namespace ftpalg::core {
 

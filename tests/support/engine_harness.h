@@ -87,8 +87,8 @@ class EngineHarness {
   Options opt_;
   core::Endpoint client_;
   core::Endpoint server_;
-  uint32_t snd_[2] = {0, 0};       // next original seq per direction
-  uint32_t rcvBase_[2] = {0, 0};   // rewritten ISN+1 per direction, as the receiver learned it
+  uint32_t snd_[2] = {0, 0};      // next original seq per direction
+  uint32_t rcvBase_[2] = {0, 0};  // rewritten ISN+1 per direction, as the receiver learned it
   bool rcvKnown_[2] = {false, false};
   std::map<uint32_t, char> rcvBytes_[2];  // offset from rcvBase -> byte
   uint32_t lastAckTo_[2] = {0, 0};

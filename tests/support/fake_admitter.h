@@ -42,8 +42,7 @@ class FakeAdmitter final : public daemon::Admitter {
     view = raw;
     return true;
   }
-  Status admit(const core::FlowKey& flow, const core::Expectation& x,
-                       uint64_t /*nowNs*/) override {
+  Status admit(const core::FlowKey& flow, const core::Expectation& x, uint64_t /*nowNs*/) override {
     ++admitCalls;
     if (failAdmits > 0) {
       --failAdmits;
@@ -65,8 +64,8 @@ class FakeAdmitter final : public daemon::Admitter {
 
   bool expectationMode = false;
   ftpalg::test::StaticNat nat;  // the binding the engine gets (nat.enabled = false: no NAT)
-  int failAdmits = 0;              // the next n admits fail with ENFILE
-  std::vector<Admit> admits;       // successful admits
+  int failAdmits = 0;           // the next n admits fail with ENFILE
+  std::vector<Admit> admits;    // successful admits
   int admitCalls = 0;
   std::vector<core::FlowKey> rewrittenFlows;
   Status openStatus;

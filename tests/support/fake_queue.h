@@ -37,7 +37,7 @@ class FakeQueue final : public daemon::PacketQueue {
     return openStatus;
   }
   Status receive(bool dontWait, kernel::PacketHandler& handler,
-                         kernel::ReceiveResult& result) override {
+                 kernel::ReceiveResult& result) override {
     ++receives;
     if (!dontWait) ++blockingReceives;
     if (receiveFailures > 0) {
@@ -61,7 +61,7 @@ class FakeQueue final : public daemon::PacketQueue {
     return {};
   }
   Status verdict(uint32_t id, kernel::NfVerdict v, std::span<const uint8_t> packet,
-                         bool withCt) override {
+                 bool withCt) override {
     if (verdictFailures > 0) {
       --verdictFailures;
       return Status::error(ENOBUFS, "fake: verdict");

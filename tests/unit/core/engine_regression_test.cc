@@ -11,7 +11,6 @@ namespace ftpalg::test {
 using namespace ftpalg::core;  // NOLINT(google-build-using-namespace): the unit under test
 namespace {
 
-
 // Data sent after the FIN's sequence number used to be appended to the flight buffer one byte
 // out of place (the FIN occupies a number but no byte), and a later retransmission compared
 // past the end of the buffer. Such data is now refused as evasion.

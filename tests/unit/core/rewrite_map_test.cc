@@ -72,10 +72,10 @@ TEST(RewriteMap, GrowingSpliceMapsBothWays) {
   // 15 original bytes become 17: "10,0,0,1,195,80" -> "203,0,113,7,195,80" style growth.
   ASSERT_TRUE(m.add(100, 15, text("ABCDEFGHIJKLMNOPQ")));
   EXPECT_EQ(m.toRewritten(99), 99u);
-  EXPECT_EQ(m.toRewritten(100), 100u);     // splice start: before the replacement
-  EXPECT_EQ(m.toRewritten(107), 107u);     // inside: same offset into the replacement
+  EXPECT_EQ(m.toRewritten(100), 100u);  // splice start: before the replacement
+  EXPECT_EQ(m.toRewritten(107), 107u);  // inside: same offset into the replacement
   EXPECT_EQ(m.toRewritten(114), 114u);
-  EXPECT_EQ(m.toRewritten(115), 117u);     // splice end: after the replacement
+  EXPECT_EQ(m.toRewritten(115), 117u);  // splice end: after the replacement
   EXPECT_EQ(m.toRewritten(200), 202u);
   EXPECT_EQ(m.toOriginal(99), 99u);
   EXPECT_EQ(m.toOriginal(100), 100u);
@@ -290,7 +290,8 @@ TEST(RewriteMap, RenderFailsWhenOutputTooSmall) {
   const auto orig = origBytes(40);
   RewriteMap m;
   ASSERT_TRUE(m.add(110, 5, text("ABCDEFG")));
-  EXPECT_EQ(renderRange(m, 100, 140, orig, 100, 42), expectedStream(orig, 100, {{110, 5, "ABCDEFG"}}));
+  EXPECT_EQ(renderRange(m, 100, 140, orig, 100, 42),
+            expectedStream(orig, 100, {{110, 5, "ABCDEFG"}}));
   EXPECT_EQ(renderRange(m, 100, 140, orig, 100, 41), "<fail>");
   EXPECT_EQ(renderRange(m, 100, 112, orig, 100, 11), "<fail>");  // inside the replacement
   EXPECT_EQ(renderRange(m, 100, 110, orig, 100, 9), "<fail>");   // before it

@@ -26,7 +26,8 @@ TEST(RulesText, TableUsesTheConfiguredNameAndMark) {
             std::string::npos);
   EXPECT_NE(t.find("type nat hook postrouting priority srcnat - 5;"), std::string::npos);
   EXPECT_NE(t.find("snat ip to ip saddr . ip daddr . tcp dport map @snat4\n"), std::string::npos);
-  EXPECT_NE(t.find("snat ip6 to ip6 saddr . ip6 daddr . tcp dport map @snat6\n"), std::string::npos);
+  EXPECT_NE(t.find("snat ip6 to ip6 saddr . ip6 daddr . tcp dport map @snat6\n"),
+            std::string::npos);
   EXPECT_TRUE(t.ends_with("\t}\n}\n"));
 }
 
