@@ -1,4 +1,5 @@
-// libFuzzer target for src/core/ftp_parser.cc and src/core/types.cc.
+// libFuzzer target for the wire parsers (src/core/ftp_parser.cc, line_framing.cc, reply_tracker.cc,
+// addr_parsers.cc, addr_formatters.cc) and src/core/types.cc.
 //
 // The input is a control-channel byte stream. It is framed with frameLine exactly as an engine
 // would (discarding through the next LF after an error), and every framed line goes through
