@@ -125,86 +125,99 @@ void QueueWorker::onPacket(const kernel::QueuedPacket& packet) {
 void QueueWorker::apply(uint64_t nowNs, const kernel::QueuedPacket* current,
                         const core::PacketView* view, const core::FlowKey& flow, core::Dir dir) {
   // 1. Events: admits before any verdict can release the line that announced them.
-  std::array<uint64_t, core::Actions::kMaxEvents> dropHandles{};
-  size_t dropCount = 0;
+  FailedAdmits failed;
   for (size_t i = 0; i < actions_.eventCount; ++i) {
     const core::Event& ev = actions_.events[i];
-    if (!applyEvent(ev, nowNs)) dropHandles[dropCount++] = ev.handle;
+    if (!applyEvent(ev, nowNs)) failed.handles[failed.count++] = ev.handle;
     events_.record(ev, nowNs);
   }
   // An admit that failed earlier: its line may come back as a retransmission, which the engine
   // rewrites from its history without a new event. Retry the admit; while it still fails,
   // keep dropping what this packet releases.
-  bool dropReleased = false;
   if (view != nullptr && !pending_.empty() && !view->payload.empty()) {
-    dropReleased = !retryPending(flow, dir, nowNs);
+    failed.dropReleased = !retryPending(flow, dir, nowNs);
   }
-
   // 2. Packet verdicts.
   bool currentDone = false;
   for (size_t i = 0; i < actions_.packetCount; ++i) {
     const core::PacketAction& a = actions_.packets[i];
-    const auto id = static_cast<uint32_t>(a.handle);
-    const bool isCurrent = current != nullptr && id == current->id;
+    const bool isCurrent = current != nullptr && static_cast<uint32_t>(a.handle) == current->id;
     currentDone = currentDone || isCurrent;
-    core::PacketVerdict v = a.verdict;
-    if (v == core::PacketVerdict::Accept || v == core::PacketVerdict::Rewrite) {
-      const auto dropEnd = dropHandles.begin() + static_cast<std::ptrdiff_t>(dropCount);
-      const bool announcementFailed = std::find(dropHandles.begin(), dropEnd, a.handle) != dropEnd;
-      if (announcementFailed || dropReleased) v = core::PacketVerdict::Drop;
-    }
-    const std::vector<uint8_t>* heldBytes = isCurrent ? nullptr : held_.find(id);
-    if (!isCurrent && heldBytes == nullptr) {
-      failVerdict(id,
-                  log_.fail(Failure::UnknownHandle, nowNs, "verdict for unknown packet id {}", id));
-      continue;
-    }
-    const std::span<const uint8_t> bytes =
-        isCurrent ? current->payload : std::span<const uint8_t>(*heldBytes);
-    switch (v) {
-      case core::PacketVerdict::Accept:
-        verdict(id, kernel::NfVerdict::Accept);
-        break;
-      case core::PacketVerdict::Drop:
-        verdict(id, kernel::NfVerdict::Drop);
-        break;
-      case core::PacketVerdict::Hold:
-        if (isCurrent) {
-          if (held_.put(id, bytes)) {
-            bump(stats_.held);
-          } else {
-            failVerdict(id, log_.fail(Failure::PoolFull, nowNs,
-                                      "held packet pool full ({} packets), dropping id {}",
-                                      held_.capacity(), id));
-          }
-        }
-        continue;  // a re-hold of an already held packet changes nothing
-      case core::PacketVerdict::Rewrite: {
-        const core::PacketParse pp = core::parsePacket(bytes);
-        size_t n = 0;
-        if (pp.error == core::PacketError::None && a.sackCount == pp.view.sackCount) {
-          n = core::rebuildPacket(bytes, pp.view, a.seq, a.ack,
-                                  std::span<const core::SackBlock>(a.sack.data(), a.sackCount),
-                                  a.payload, scratch_);
-        }
-        if (n == 0) {
-          failVerdict(id, log_.fail(Failure::RebuildFailed, nowNs,
-                                    "cannot rebuild packet id {}, dropped", id));
-        } else {
-          bump(stats_.rewritten);
-          verdict(id, kernel::NfVerdict::Accept, std::span<const uint8_t>(scratch_.data(), n));
-        }
-        break;
-      }
-    }
-    if (!isCurrent) {
-      held_.erase(id);
-      stats_.held.store(held_.size(), std::memory_order_relaxed);
-    }
+    applyPacket(a, isCurrent ? current : nullptr, failed, nowNs);
   }
   if (current != nullptr && !currentDone) {
     failVerdict(current->id, log_.fail(Failure::MissingVerdict, nowNs,
                                        "no verdict for packet id {}, accepted", current->id));
+  }
+}
+
+bool QueueWorker::FailedAdmits::drops(uint64_t handle) const {
+  const auto end = handles.begin() + static_cast<std::ptrdiff_t>(count);
+  return dropReleased || std::find(handles.begin(), end, handle) != end;
+}
+
+void QueueWorker::applyPacket(const core::PacketAction& a, const kernel::QueuedPacket* current,
+                              const FailedAdmits& failed, uint64_t nowNs) {
+  const auto id = static_cast<uint32_t>(a.handle);
+  core::PacketVerdict v = a.verdict;
+  if ((v == core::PacketVerdict::Accept || v == core::PacketVerdict::Rewrite) &&
+      failed.drops(a.handle)) {
+    v = core::PacketVerdict::Drop;
+  }
+  const std::vector<uint8_t>* heldBytes = current != nullptr ? nullptr : held_.find(id);
+  if (current == nullptr && heldBytes == nullptr) {
+    failVerdict(id,
+                log_.fail(Failure::UnknownHandle, nowNs, "verdict for unknown packet id {}", id));
+    return;
+  }
+  const std::span<const uint8_t> bytes =
+      current != nullptr ? current->payload : std::span<const uint8_t>(*heldBytes);
+  switch (v) {
+    case core::PacketVerdict::Accept:
+      verdict(id, kernel::NfVerdict::Accept);
+      break;
+    case core::PacketVerdict::Drop:
+      verdict(id, kernel::NfVerdict::Drop);
+      break;
+    case core::PacketVerdict::Hold:
+      if (current != nullptr) hold(id, bytes, nowNs);
+      return;  // a re-hold of an already held packet changes nothing
+    case core::PacketVerdict::Rewrite:
+      rewrite(a, bytes, nowNs);
+      break;
+  }
+  if (current == nullptr) {
+    held_.erase(id);
+    stats_.held.store(held_.size(), std::memory_order_relaxed);
+  }
+}
+
+void QueueWorker::hold(uint32_t id, std::span<const uint8_t> bytes, uint64_t nowNs) {
+  if (held_.put(id, bytes)) {
+    bump(stats_.held);
+  } else {
+    failVerdict(
+        id, log_.fail(Failure::PoolFull, nowNs,
+                      "held packet pool full ({} packets), dropping id {}", held_.capacity(), id));
+  }
+}
+
+void QueueWorker::rewrite(const core::PacketAction& a, std::span<const uint8_t> bytes,
+                          uint64_t nowNs) {
+  const auto id = static_cast<uint32_t>(a.handle);
+  const core::PacketParse pp = core::parsePacket(bytes);
+  size_t n = 0;
+  if (pp.error == core::PacketError::None && a.sackCount == pp.view.sackCount) {
+    n = core::rebuildPacket(bytes, pp.view, a.seq, a.ack,
+                            std::span<const core::SackBlock>(a.sack.data(), a.sackCount), a.payload,
+                            scratch_);
+  }
+  if (n == 0) {
+    failVerdict(
+        id, log_.fail(Failure::RebuildFailed, nowNs, "cannot rebuild packet id {}, dropped", id));
+  } else {
+    bump(stats_.rewritten);
+    verdict(id, kernel::NfVerdict::Accept, std::span<const uint8_t>(scratch_.data(), n));
   }
 }
 

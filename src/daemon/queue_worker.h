@@ -11,10 +11,12 @@
 // admits they depend on were installed synchronously before.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "daemon/admitter.h"
@@ -90,6 +92,19 @@ class QueueWorker : public kernel::PacketHandler {
               const AdmitterFactory& makeAdmitter);
   void apply(uint64_t nowNs, const kernel::QueuedPacket* current, const core::PacketView* view,
              const core::FlowKey& flow, core::Dir dir);
+  // Handles of this round's announcements whose admit failed: what they release is dropped.
+  struct FailedAdmits {
+    std::array<uint64_t, core::Actions::kMaxEvents> handles{};
+    size_t count = 0;
+    bool dropReleased = false;  // an earlier failed admit still fails: drop all released
+    [[nodiscard]] bool drops(uint64_t handle) const;
+  };
+  // One packet action; `current` is the packet being served when the action is about it, else
+  // the action is about a held packet.
+  void applyPacket(const core::PacketAction& a, const kernel::QueuedPacket* current,
+                   const FailedAdmits& failed, uint64_t nowNs);
+  void hold(uint32_t id, std::span<const uint8_t> bytes, uint64_t nowNs);
+  void rewrite(const core::PacketAction& a, std::span<const uint8_t> bytes, uint64_t nowNs);
   // Returns false when the announcement's packet must be dropped (admit not installed).
   bool applyEvent(const core::Event& event, uint64_t nowNs);
   bool retryPending(const core::FlowKey& flow, core::Dir dir, uint64_t nowNs);
