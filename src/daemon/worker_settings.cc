@@ -1,0 +1,24 @@
+#include "daemon/worker_settings.h"
+
+namespace ftpalg::daemon {
+
+WorkerSettings workerSettings(const DaemonConfig& cfg, uint16_t queue) {
+  WorkerSettings s;
+  s.queue.queueNum = queue;
+  s.queue.maxLen = cfg.queueMaxLen;
+  s.queue.failOpen = cfg.failOpen;
+  s.engine.allowBounce = cfg.allowBounce;
+  s.engine.allowLowPorts = cfg.allowLowPorts;
+  s.engine.allowLongForms = cfg.allowLongForms;
+  s.engine.expectTimeoutNs = uint64_t{cfg.pinholeTimeoutS} * 1'000'000'000u;
+  s.engine.ackSpace = ftpalg::core::AckSpace::Rewritten;
+  for (size_t i = 0; i < cfg.ports.size() && i + 1 < s.engine.controlPorts.size(); ++i) {
+    s.engine.controlPorts[i + 1] = cfg.ports[i];
+  }
+  s.pinhole.table = cfg.table;
+  s.pinhole.ctMark = cfg.mark;
+  s.pinhole.timeoutMs = cfg.pinholeTimeoutS * 1000;
+  return s;
+}
+
+}  // namespace ftpalg::daemon
