@@ -88,6 +88,78 @@ std::span<const core::Event> eventsOf(const core::Actions& a) {
   return std::span(a.events).first(std::min(a.eventCount, a.events.size()));
 }
 
+// One replay run: the engine and the sinks of its actions (rewritten capture, events, report).
+class ReplayRun {
+ public:
+  ReplayRun(const core::EngineConfig& config, NatMap& nat, CaptureWriter* writer, EventSink& events,
+            ReplayReport& report)
+      : engine_(config, &nat), output_(writer), events_(events), report_(report) {}
+
+  // One captured frame: expiry on capture time, then the engine if it is FTP control traffic.
+  void onFrame(const Frame& frame) {
+    lastTsNs_ = frame.tsNs;
+    if (frame.tsNs >= nextExpireNs_) {
+      if (nextExpireNs_ != 0) expireAll(frame.tsNs, frame.tsNs, /*atEnd=*/false);
+      nextExpireNs_ = frame.tsNs + kExpireIntervalNs;
+    }
+    if (frame.ip.empty()) {
+      ++report_.nonIp;
+      output_.passThrough(frame);
+      return;
+    }
+    const core::PacketParse parsed = core::parsePacket(frame.ip);
+    if (parsed.error != core::PacketError::None) {
+      ++report_.packetErrors[static_cast<size_t>(parsed.error)];
+      output_.passThrough(frame);
+      return;
+    }
+    if (!engine_.isControl(parsed.view)) {
+      ++report_.nonControl;
+      output_.passThrough(frame);
+      return;
+    }
+    ++report_.control;
+    actions_->clear();
+    engine_.onSegment({&parsed.view, frame.number}, frame.tsNs, *actions_);
+    events_.write(eventsOf(*actions_), kNoClamp, report_);
+    output_.apply(packetsOf(*actions_), frame);
+  }
+
+  // End of input: end every session; what is still held is dropped.
+  void finish(const CaptureReader& reader) {
+    expireAll(kNoClamp, lastTsNs_, /*atEnd=*/true);
+    output_.finish();
+    report_.framesRead = reader.framesRead();
+    report_.truncatedFrames = reader.truncatedFrames();
+    report_.output = output_.stats();
+    for (size_t c = 0; c < report_.counters.size(); ++c) {
+      report_.counters[c] = engine_.counter(static_cast<core::Counter>(c));
+    }
+  }
+
+ private:
+  static constexpr uint64_t kNoClamp = std::numeric_limits<uint64_t>::max();
+
+  // Expires sessions at engine time `nowNs`; what it emits is stamped no later than `tsNs`.
+  void expireAll(uint64_t nowNs, uint64_t tsNs, bool atEnd) {
+    bool more = true;
+    while (more) {
+      actions_->clear();
+      more = engine_.expire(nowNs, *actions_);
+      events_.write(eventsOf(*actions_), tsNs, report_);
+      output_.applyReleased(packetsOf(*actions_), tsNs, atEnd);
+    }
+  }
+
+  core::Engine engine_;
+  FrameOutput output_;
+  EventSink& events_;
+  ReplayReport& report_;
+  const std::unique_ptr<core::Actions> actions_ = std::make_unique<core::Actions>();
+  uint64_t lastTsNs_ = 0;
+  uint64_t nextExpireNs_ = 0;
+};
+
 }  // namespace
 
 Status runReplay(const ReplayOptions& options, ReplayReport& report) {
@@ -98,7 +170,6 @@ Status runReplay(const ReplayOptions& options, ReplayReport& report) {
   if (options.outPath == "-" && options.eventsPath == "-") {
     return Status::error("--out and --events cannot both be stdout");
   }
-
   CaptureReader reader;
   if (Status s = reader.open(options.inPath); !s.ok()) return s;
   CaptureWriter writer;
@@ -112,15 +183,8 @@ Status runReplay(const ReplayOptions& options, ReplayReport& report) {
   report.input = options.inPath;
   report.linkName = linkTypeName(reader.linkType());
   report.wroteOutput = !options.outPath.empty();
-
-  core::Engine engine(config, &nat);
-  FrameOutput output(options.outPath.empty() ? nullptr : &writer);
-  const auto actions = std::make_unique<core::Actions>();
-  constexpr uint64_t kNoClamp = std::numeric_limits<uint64_t>::max();
-
+  ReplayRun run(config, nat, options.outPath.empty() ? nullptr : &writer, events, report);
   Frame frame;
-  uint64_t lastTsNs = 0;
-  uint64_t nextExpireNs = 0;
   while (true) {
     const ReadResult read = reader.next(frame);
     if (read == ReadResult::End) break;
@@ -128,58 +192,9 @@ Status runReplay(const ReplayOptions& options, ReplayReport& report) {
       report.captureError = reader.error();
       break;
     }
-    lastTsNs = frame.tsNs;
-    if (frame.tsNs >= nextExpireNs) {
-      if (nextExpireNs != 0) {
-        bool more = true;
-        while (more) {
-          actions->clear();
-          more = engine.expire(frame.tsNs, *actions);
-          events.write(eventsOf(*actions), frame.tsNs, report);
-          output.applyReleased(packetsOf(*actions), frame.tsNs);
-        }
-      }
-      nextExpireNs = frame.tsNs + kExpireIntervalNs;
-    }
-    if (frame.ip.empty()) {
-      ++report.nonIp;
-      output.passThrough(frame);
-      continue;
-    }
-    const core::PacketParse parsed = core::parsePacket(frame.ip);
-    if (parsed.error != core::PacketError::None) {
-      ++report.packetErrors[static_cast<size_t>(parsed.error)];
-      output.passThrough(frame);
-      continue;
-    }
-    if (!engine.isControl(parsed.view)) {
-      ++report.nonControl;
-      output.passThrough(frame);
-      continue;
-    }
-    ++report.control;
-    actions->clear();
-    engine.onSegment({&parsed.view, frame.number}, frame.tsNs, *actions);
-    events.write(eventsOf(*actions), kNoClamp, report);
-    output.apply(packetsOf(*actions), frame);
+    run.onFrame(frame);
   }
-
-  // End of input: end every session; what is still held is dropped.
-  bool more = true;
-  while (more) {
-    actions->clear();
-    more = engine.expire(kNoClamp, *actions);
-    events.write(eventsOf(*actions), lastTsNs, report);
-    output.applyReleased(packetsOf(*actions), lastTsNs, /*atEnd=*/true);
-  }
-  output.finish();
-
-  report.framesRead = reader.framesRead();
-  report.truncatedFrames = reader.truncatedFrames();
-  report.output = output.stats();
-  for (size_t c = 0; c < report.counters.size(); ++c) {
-    report.counters[c] = engine.counter(static_cast<core::Counter>(c));
-  }
+  run.finish(reader);
   if (Status s = writer.close(); !s.ok()) return s;
   return events.close();
 }
