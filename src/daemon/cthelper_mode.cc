@@ -27,6 +27,39 @@ std::string statusLine(const WorkerStats& st) {
       st.held.load(std::memory_order_relaxed));
 }
 
+// Removes, in this order, the rules (when installed), the helper's queueing and the helper.
+// Returns 0, or kExitSetup when a step failed (each failure is logged).
+int teardown(kernel::CtHelper& helper, const std::string& name, bool rulesInstalled) {
+  int rc = 0;
+  if (rulesInstalled) {
+    if (Status s = kernel::removeHelperRules(); !s.ok()) {
+      logf(LogLevel::Error, "removing table inet {}: {}", kernel::kHelperTable, s.message());
+      rc = kExitSetup;
+    }
+  }
+  if (Status s = helper.setEnabled(false); !s.ok()) {
+    logf(LogLevel::Error, "disabling conntrack helper {}: {}", name, s.message());
+    rc = kExitSetup;
+  }
+  if (Status s = helper.remove(); !s.ok()) {
+    // EBUSY: an nft `ct helper` object of the admin's ruleset still names it. It stays
+    // registered but disabled: its connections pass unqueued.
+    logf(LogLevel::Error, "unregistering conntrack helper {}: {}{}", name, s.message(),
+         s.err() == EBUSY ? " (a ruleset still references it; left disabled)" : "");
+    rc = kExitSetup;
+  }
+  return rc;
+}
+
+kernel::CtHelperConfig helperConfig(const DaemonConfig& cfg, const WorkerSettings& settings) {
+  kernel::CtHelperConfig hc;
+  hc.name = kHelperName;
+  hc.queueNum = settings.queue.queueNum;
+  hc.maxExpected = static_cast<uint32_t>(settings.engine.maxExpectationsPerSession);
+  hc.expectTimeoutS = cfg.pinholeTimeoutS;
+  return hc;
+}
+
 }  // namespace
 
 kernel::HelperRuleSpec helperRuleSpec(const DaemonConfig& cfg) {
@@ -55,41 +88,17 @@ int runCthelperMode(const DaemonConfig& cfg, WorkerSettings settings, EventSink&
     return kExitSetup;
   }
 
-  kernel::CtHelperConfig hc;
-  hc.name = kHelperName;
-  hc.queueNum = queue;
-  hc.maxExpected = static_cast<uint32_t>(settings.engine.maxExpectationsPerSession);
-  hc.expectTimeoutS = cfg.pinholeTimeoutS;
+  const kernel::CtHelperConfig hc = helperConfig(cfg, settings);
   kernel::CtHelper helper(hc);
   if (Status s = helper.install(); !s.ok()) {
     logf(LogLevel::Error, "registering conntrack helper {}: {}", hc.name, s.message());
     return kExitSetup;
   }
   const kernel::HelperRuleSpec spec = helperRuleSpec(cfg);
-  int rc = 0;
-  auto teardown = [&](bool rulesInstalled) {
-    if (rulesInstalled) {
-      if (Status s = kernel::removeHelperRules(); !s.ok()) {
-        logf(LogLevel::Error, "removing table inet {}: {}", kernel::kHelperTable, s.message());
-        rc = kExitSetup;
-      }
-    }
-    if (Status s = helper.setEnabled(false); !s.ok()) {
-      logf(LogLevel::Error, "disabling conntrack helper {}: {}", hc.name, s.message());
-      rc = kExitSetup;
-    }
-    if (Status s = helper.remove(); !s.ok()) {
-      // EBUSY: an nft `ct helper` object of the admin's ruleset still names it. It stays
-      // registered but disabled: its connections pass unqueued.
-      logf(LogLevel::Error, "unregistering conntrack helper {}: {}{}", hc.name, s.message(),
-           s.err() == EBUSY ? " (a ruleset still references it; left disabled)" : "");
-      rc = kExitSetup;
-    }
-  };
   if (cfg.installRules) {
     if (Status s = kernel::installHelperRules(spec); !s.ok()) {
       logf(LogLevel::Error, "installing table inet {}: {}", kernel::kHelperTable, s.message());
-      teardown(false);
+      (void)teardown(helper, hc.name, false);
       return kExitSetup;
     }
     logf(LogLevel::Info, "installed table inet {} (ct helper {} for tcp dport {})",
@@ -97,7 +106,7 @@ int runCthelperMode(const DaemonConfig& cfg, WorkerSettings settings, EventSink&
   }
   if (Status s = helper.setEnabled(true); !s.ok()) {
     logf(LogLevel::Error, "enabling conntrack helper {}: {}", hc.name, s.message());
-    teardown(cfg.installRules);
+    (void)teardown(helper, hc.name, cfg.installRules);
     return kExitSetup;
   }
 
@@ -109,7 +118,7 @@ int runCthelperMode(const DaemonConfig& cfg, WorkerSettings settings, EventSink&
                              cfg.failOpen ? "fail-open" : "fail-closed"),
                  fmt::format("queue {}: ready (cthelper)", queue),
                  [&] { return fmt::format("queue {}: {}", queue, statusLine(worker.stats())); }});
-  teardown(cfg.installRules);
+  const int rc = teardown(helper, hc.name, cfg.installRules);
   logf(LogLevel::Info, "stopped: {}", statusLine(worker.stats()));
   return rc;
 }
