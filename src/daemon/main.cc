@@ -15,6 +15,7 @@
 
 #include "daemon/config.h"
 #include "daemon/cthelper_mode.h"
+#include "daemon/engine_limits.h"
 #include "daemon/event_sink.h"
 #include "daemon/kernel_mode.h"
 #include "daemon/log.h"
@@ -56,6 +57,7 @@ ftpalg::daemon::WorkerSettings workerSettings(const ftpalg::daemon::DaemonConfig
   s.engine.allowLongForms = cfg.allowLongForms;
   s.engine.expectTimeoutNs = uint64_t{cfg.pinholeTimeoutS} * 1'000'000'000u;
   s.engine.ackSpace = ftpalg::core::AckSpace::Rewritten;
+  ftpalg::daemon::applyEngineLimits(cfg, s.engine);
   for (size_t i = 0; i < cfg.ports.size() && i + 1 < s.engine.controlPorts.size(); ++i) {
     s.engine.controlPorts[i + 1] = cfg.ports[i];
   }
