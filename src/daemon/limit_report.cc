@@ -9,6 +9,7 @@ bool LimitReport::report(const core::Engine& engine, WorkerLog& log, uint64_t no
   for (size_t i = 0; i < kWatched.size(); ++i) {
     const uint64_t now = engine.counter(kWatched[i]);
     if (now == last_[i]) continue;
+    bump(log.stats().limitsHit, now - last_[i]);
     if (!changes.empty()) changes += ", ";
     changes += fmt::format("{} +{}", core::counterName(kWatched[i]), now - last_[i]);
     last_[i] = now;

@@ -14,7 +14,8 @@ namespace ftpalg::daemon {
 // Remembers the counters last reported; report() logs the increase of each.
 class LimitReport {
  public:
-  // Logs "resource limits: <counter> +N, ..." when any watched counter grew. True if it did.
+  // Logs "resource limits: <counter> +N, ..." when any watched counter grew, and adds the
+  // increase to WorkerStats::limitsHit (shown in STATUS=). True if any grew.
   bool report(const core::Engine& engine, WorkerLog& log, uint64_t nowNs);
 
   // The counters watched, in the order they are listed.

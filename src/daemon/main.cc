@@ -68,7 +68,7 @@ ftpalg::daemon::WorkerSettings workerSettings(const ftpalg::daemon::DaemonConfig
 }
 
 std::string statusLine(const std::vector<std::unique_ptr<ftpalg::daemon::QueueWorker>>& workers) {
-  uint64_t packets = 0, admitted = 0, refused = 0, failures = 0, sessions = 0, held = 0;
+  uint64_t packets = 0, admitted = 0, refused = 0, failures = 0, sessions = 0, held = 0, limits = 0;
   for (const auto& w : workers) {
     const auto& st = w->stats();
     packets += st.packets.load(std::memory_order_relaxed);
@@ -77,10 +77,12 @@ std::string statusLine(const std::vector<std::unique_ptr<ftpalg::daemon::QueueWo
     failures += st.pinholeFailures.load(std::memory_order_relaxed);
     sessions += st.sessions.load(std::memory_order_relaxed);
     held += st.held.load(std::memory_order_relaxed);
+    limits += st.limitsHit.load(std::memory_order_relaxed);
   }
   return fmt::format(
-      "{} packets, {} sessions, {} admitted, {} refused, {} pinhole failures, {} held", packets,
-      sessions, admitted, refused, failures, held);
+      "{} packets, {} sessions, {} admitted, {} refused, {} pinhole failures, {} held, {} limits "
+      "hit",
+      packets, sessions, admitted, refused, failures, held, limits);
 }
 
 }  // namespace

@@ -52,6 +52,7 @@ TEST(LimitReport, OneLinePerPassWithTheIncrease) {
   for (int i = 0; i < 5; ++i) feed("10.0.0.2:40000", core::TcpSyn, 7, "");
   EXPECT_TRUE(report.report(engine, log, 2));
   EXPECT_FALSE(report.report(engine, log, 3));
+  EXPECT_EQ(st.limitsHit.load(), 5u);
   const std::string err = ::testing::internal::GetCapturedStderr();
   EXPECT_NE(err.find("queue 3: resource limits: session_table_full +5\n"), std::string::npos)
       << err;
