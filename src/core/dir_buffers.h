@@ -65,6 +65,9 @@ class DirBufferPool {
   [[nodiscard]] size_t lineCapacity() const { return maxLine_ + 2; }
   [[nodiscard]] size_t maxInFlight() const { return maxInFlight_; }
   [[nodiscard]] size_t available() const;
+  // Buffer `i` of count(), lent out or not (DirBuffer::owner says).
+  DirBuffer& at(size_t i) { return bufs_[i]; }
+  [[nodiscard]] size_t count() const { return bufs_.size(); }
   // Calls f(DirBuffer&) for every buffer lent out whose owner has been recorded.
   template <typename F>
   void forEachOwned(F&& f) {

@@ -113,6 +113,8 @@ class EngineImpl {
   Emitter emitter_;
   Announcer announcer_;
   ControlLines lines_;
+  size_t reclaimHand_ = 0;   // next buffer reclaimBuffer() looks at (clock hand)
+  size_t heldEstimate_ = 0;  // held packets, counted up by hold(), exact after a scan
 };
 
 }  // namespace ftpalg::core

@@ -48,29 +48,29 @@ void EngineImpl::tableFull(const SegmentIn& in, Actions& out) {
   }
 }
 
-// The pool is exhausted: ends the least valuable session that holds a buffer. On probation
-// first (longest silent first); for an established requester, then established sessions
-// silent for halfOpenTimeout; never an established session with recent traffic.
+// The pool is exhausted: ends the least valuable session that holds a buffer. A session on
+// probation first (in turn, from a clock hand over the buffers: under a flood of junk the next
+// one is junk, so this costs a step or two); for an established requester, else the established
+// session silent longest that has been silent for halfOpenTimeout. Never an established session
+// with recent traffic.
 bool EngineImpl::reclaimBuffer(const Session& requester, uint64_t now, Actions& out) {
   if (!roomToEnd(out)) return false;
   Session* victim = nullptr;
-  int victimRank = 2;
-  pool_.forEachOwned([&](DirBuffer& b) {
-    Session* o = b.owner;
-    if (o == &requester) return;
-    int rank = 2;
+  Session* idle = nullptr;
+  const size_t n = pool_.count();
+  for (size_t step = 0; step < n && victim == nullptr; ++step) {
+    Session* o = pool_.at((reclaimHand_ + step) % n).owner;
+    if (o == nullptr || o == &requester) continue;
     if (!o->established()) {
-      rank = 0;
-    } else if (requester.established() && now >= o->lastSeenNs &&
-               now - o->lastSeenNs >= cfg_.halfOpenTimeoutNs) {
-      rank = 1;
-    }
-    if (rank < victimRank ||
-        (rank == victimRank && rank < 2 && o->lastSeenNs < victim->lastSeenNs)) {
       victim = o;
-      victimRank = rank;
+      reclaimHand_ = (reclaimHand_ + step + 1) % n;
+    } else if (requester.established() && now >= o->lastSeenNs &&
+               now - o->lastSeenNs >= cfg_.halfOpenTimeoutNs &&
+               (idle == nullptr || o->lastSeenNs < idle->lastSeenNs)) {
+      idle = o;
     }
-  });
+  }
+  if (victim == nullptr) victim = idle;
   if (victim == nullptr) return false;
   counters_.add(Counter::BufferReclaimed);
   endSession(*victim, out, true);
@@ -78,8 +78,10 @@ bool EngineImpl::reclaimBuffer(const Session& requester, uint64_t now, Actions& 
 }
 
 // Before one more packet is held: past maxHeldPackets in all, the line held longest by another
-// direction is released unrewritten.
+// direction is released unrewritten. The count is an estimate that only overcounts (releases do
+// not lower it), made exact by a scan of the pool when it reaches the limit.
 void EngineImpl::limitHolds(const Session& holder, Actions& out) {
+  if (++heldEstimate_ < cfg_.maxHeldPackets) return;
   size_t total = 0;
   DirBuffer* oldest = nullptr;
   pool_.forEachOwned([&](DirBuffer& b) {
@@ -87,9 +89,11 @@ void EngineImpl::limitHolds(const Session& holder, Actions& out) {
     if (b.heldCount == 0 || (b.owner == &holder)) return;
     if (oldest == nullptr || b.holdSinceNs < oldest->holdSinceNs) oldest = &b;
   });
+  heldEstimate_ = total + 1;
   if (total < cfg_.maxHeldPackets || oldest == nullptr) return;
   if (out.packetCount + oldest->heldCount + kMaxHeld >= Actions::kMaxPackets) return;
   counters_.add(Counter::HoldLimit);
+  heldEstimate_ -= oldest->heldCount;
   abandonHold(*oldest->owner, oldest->ownerDir, out);
 }
 
