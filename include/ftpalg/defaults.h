@@ -23,4 +23,13 @@ inline constexpr size_t kMaxQueues = 64;     // queues one daemon serves
 inline constexpr size_t kMaxExtraPorts = 7;  // control ports besides 21
 inline constexpr uint16_t kControlPort = 21;
 
+// Resource limits of each queue's engine (docs/design.md, "Resource limits").
+inline constexpr uint32_t kMaxSessions = 131072;  // >= 100k sessions at <= 512 B each
+inline constexpr uint32_t kMaxMaxSessions = 1u << 22;
+inline constexpr uint32_t kMaxBuffers = 1024;  // pooled direction buffers (~7 KB each)
+inline constexpr uint32_t kMaxMaxBuffers = 1u << 18;
+inline constexpr uint32_t kHalfOpenTimeoutS = 30;  // session not established yet
+inline constexpr uint32_t kHoldTimeoutS = 5;       // a line held without completing
+inline constexpr uint32_t kMaxLimitTimeoutS = 3600;
+
 }  // namespace ftpalg::defaults

@@ -25,6 +25,7 @@ void DirBufferPool::free(DirState& d) {
 }
 
 void DirBufferPool::pushFree(DirState& d) {
+  bufs_[d.buf].owner = nullptr;
   bufs_[d.buf].nextFree = freeBuf_;
   freeBuf_ = d.buf;
   d.buf = kNone;

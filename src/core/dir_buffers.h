@@ -22,6 +22,9 @@ struct DirBuffer {
   uint32_t lineLen = 0;
   uint32_t heldCount = 0;
   uint32_t nextFree = kNone;
+  Session* owner = nullptr;  // the session whose direction `ownerDir` holds it; null when free
+  Dir ownerDir = Dir::C2S;
+  uint64_t holdSinceNs = 0;  // when the line being held started to be held
   std::array<HeldSeg, kMaxHeld> held{};
 };
 
@@ -36,6 +39,12 @@ class DirBufferPool {
   // The direction's buffer, borrowing a fresh one (flight starting at d.next) when it has
   // none; nullptr when the pool is exhausted.
   DirBuffer* acquire(DirState& d);
+  // Records which session and direction hold the direction's buffer (see forEachOwned).
+  void own(const DirState& d, Session& s, Dir dir) {
+    if (d.buf == kNone) return;
+    bufs_[d.buf].owner = &s;
+    bufs_[d.buf].ownerDir = dir;
+  }
   // Returns the buffer when nothing in it is needed any more (keeps the splice delta).
   void releaseIfIdle(DirState& d) {
     DirBuffer* b = get(d);
@@ -56,6 +65,16 @@ class DirBufferPool {
   [[nodiscard]] size_t lineCapacity() const { return maxLine_ + 2; }
   [[nodiscard]] size_t maxInFlight() const { return maxInFlight_; }
   [[nodiscard]] size_t available() const;
+  // Buffer `i` of count(), lent out or not (DirBuffer::owner says).
+  DirBuffer& at(size_t i) { return bufs_[i]; }
+  [[nodiscard]] size_t count() const { return bufs_.size(); }
+  // Calls f(DirBuffer&) for every buffer lent out whose owner has been recorded.
+  template <typename F>
+  void forEachOwned(F&& f) {
+    for (DirBuffer& b : bufs_) {
+      if (b.owner != nullptr) f(b);
+    }
+  }
 
  private:
   void pushFree(DirState& d);
@@ -80,6 +99,7 @@ inline DirBuffer* DirBufferPool::acquire(DirState& d) {
   b.flightLen = 0;
   b.lineLen = 0;
   b.heldCount = 0;
+  b.owner = nullptr;
   return &b;
 }
 

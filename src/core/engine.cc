@@ -30,6 +30,7 @@ namespace ftpalg::core {
   Session* s = lookup(in, out);
   if (s == nullptr) return;
   s->lastSeenNs = now;
+  if (noteProgress(*s, in.d, in.v.flags, in.len)) sessions_.promote(*s);
   resolveNat(*s, in);
   startStream(*s, in);
   mapPeerNumbers(*s, in);
@@ -87,19 +88,9 @@ Session* EngineImpl::lookup(const SegmentIn& in, Actions& out) {
 
 Session* EngineImpl::open(const SegmentIn& in, Actions& out) {
   Session* s = sessions_.create(in.key, in.now);
+  if (s == nullptr) s = evictForNew(in, out);
   if (s == nullptr) {
-    counters_.add(Counter::SessionTableFull);
-    addPacket(out, in.handle, PacketVerdict::Accept);
-    if (!in.syn || in.d != Dir::C2S) return nullptr;
-    if (Event* e = addEvent(out, counters_)) {
-      e->tsNs = in.now;
-      e->flow = in.key;
-      e->dir = in.d;
-      e->kind = EventKind::Desync;
-      e->verdict = Verdict::Pass;
-      e->reason = Reason::SessionTableFull;
-      e->handle = in.handle;
-    }
+    tableFull(in, out);
     return nullptr;
   }
   counters_.add(Counter::Sessions);
@@ -223,7 +214,11 @@ bool EngineImpl::takeNewBytes(Session& s, const SegmentIn& in, Actions& out) {
   const auto newLen = static_cast<uint32_t>(seqDiff(in.end(), newFrom));
   if (newLen > 0) {
     const uint8_t* newData = in.v.payload.data() + seqDiff(newFrom, in.v.seq);
-    switch (stream_.storeNew(ds, newData, newLen)) {
+    StoreResult stored = stream_.storeNew(ds, newData, newLen);
+    if (stored == StoreResult::PoolExhausted && reclaimBuffer(s, in.now, out)) {
+      stored = stream_.storeNew(ds, newData, newLen);
+    }
+    switch (stored) {
       case StoreResult::PoolExhausted:
         drop(in, Counter::PoolExhausted, out);
         return false;
@@ -239,6 +234,7 @@ bool EngineImpl::takeNewBytes(Session& s, const SegmentIn& in, Actions& out) {
     ds.maxSeen =
         static_cast<uint16_t>(std::max<uint32_t>(ds.maxSeen, std::min<uint32_t>(in.len, 65535)));
     ds.next = in.end();
+    pool_.own(ds, s, in.d);
     DirBuffer& b = *pool_.get(ds);
     const LineContext ctx{s, in.d, in.handle, in.now, out};
     LineDispatch dispatch(lines_, ctx);
@@ -284,8 +280,9 @@ void EngineImpl::hold(Session& s, const SegmentIn& in, Actions& out) {
   if (!ds.holding) {
     ds.holding = true;
     ds.heldFrom = ds.released;
+    b.holdSinceNs = in.now;
   }
-  if (b.heldCount == kMaxHeld && cfg_.kernelSeqAdjust) {
+  if (b.heldCount >= cfg_.maxHeldPerDirection && cfg_.kernelSeqAdjust) {
     // Bytes cannot move between packets here: give up holding this line. If it completes as
     // an announcement, it is refused (partially_released), never half-rewritten.
     emitter_.release(ds, s.at(opposite(in.d)), ds.heldFrom, in.end(), &in.o.cur, in.o.ack, true,
@@ -294,7 +291,8 @@ void EngineImpl::hold(Session& s, const SegmentIn& in, Actions& out) {
     counters_.add(Counter::BufferOverflow);
     return;
   }
-  park(b, in.o.cur, out, counters_);
+  limitHolds(s, out);
+  park(b, in.o.cur, out, counters_, cfg_.maxHeldPerDirection);
 }
 
 // Re-sent bytes that differ from what was inspected, or data after FIN: refused.
@@ -353,18 +351,6 @@ void EngineImpl::endSession(Session& s, Actions& out, bool dropHeld) {
   }
   sessions_.erase(s);
   counters_.add(Counter::SessionsEnded);
-}
-
-bool EngineImpl::expire(uint64_t now, Actions& out) {
-  const bool done = sessions_.forEach([&](Session& s) {
-    const uint64_t limit = s.closing ? cfg_.closeTimeoutNs : cfg_.idleTimeoutNs;
-    if (now < s.lastSeenNs || now - s.lastSeenNs < limit) return true;
-    if (out.packetCount + 2 * kMaxHeld > Actions::kMaxPackets) return false;
-    counters_.add(Counter::Expired);
-    endSession(s, out, true);
-    return true;
-  });
-  return !done;
 }
 
 // --- public surface ------------------------------------------------------------------------

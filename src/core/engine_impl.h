@@ -25,6 +25,9 @@ inline EngineConfig normalized(EngineConfig cfg) {
   cfg.maxBufferedDirections = std::max<size_t>(cfg.maxBufferedDirections, 1);
   cfg.maxLine = std::clamp<size_t>(cfg.maxLine, 64, 4096);
   cfg.maxInFlight = std::clamp<size_t>(cfg.maxInFlight, cfg.maxLine * 2, 1 << 20);
+  cfg.maxHeldPerDirection = std::clamp<size_t>(cfg.maxHeldPerDirection, 1, kMaxHeld);
+  // One direction alone may always hold its own share (then it coalesces).
+  cfg.maxHeldPackets = std::max(cfg.maxHeldPackets, cfg.maxHeldPerDirection);
   return cfg;
 }
 
@@ -89,6 +92,13 @@ class EngineImpl {
   void refuseEvasion(Session& s, const SegmentIn& in, Actions& out);
   void resync(Session& s, Dir d, uint32_t at, uint64_t handle, uint64_t now, Actions& out);
   void endSession(Session& s, Actions& out, bool dropHeld);
+  // Resource limits (limits.cc).
+  [[nodiscard]] uint64_t timeoutOf(const Session& s) const;
+  Session* evictForNew(const SegmentIn& in, Actions& out);
+  void tableFull(const SegmentIn& in, Actions& out);
+  bool reclaimBuffer(const Session& requester, uint64_t now, Actions& out);
+  void limitHolds(const Session& holder, Actions& out);
+  void abandonHold(Session& s, Dir d, Actions& out);
   void drop(const SegmentIn& in, Counter c, Actions& out) {
     counters_.add(c);
     addPacket(out, in.handle, PacketVerdict::Drop);
@@ -103,6 +113,8 @@ class EngineImpl {
   Emitter emitter_;
   Announcer announcer_;
   ControlLines lines_;
+  size_t reclaimHand_ = 0;   // next buffer reclaimBuffer() looks at (clock hand)
+  size_t heldEstimate_ = 0;  // held packets, counted up by hold(), exact after a scan
 };
 
 }  // namespace ftpalg::core

@@ -12,6 +12,8 @@ bool mustHold(Session& s, Dir d, DirBufferPool& pool, Counters& counters, uint32
   DirState& ds = s.at(d);
   DirBuffer* b = pool.get(ds);
   if (ds.opaque || ds.discard || b == nullptr || b->lineLen == 0) return false;
+  // A line whose hold was given up (holdTimeout, maxHeldPackets) is never held again.
+  if (ds.holdAbandoned && ds.abandonedLine == ds.lineStart) return false;
   HoldInput in;
   in.dir = d;
   in.prefix = std::string_view(pool.line(ds.buf), b->lineLen);
@@ -39,11 +41,12 @@ bool mustHold(Session& s, Dir d, DirBufferPool& pool, Counters& counters, uint32
   return false;
 }
 
-void park(DirBuffer& b, const HeldSeg& packet, Actions& out, Counters& counters) {
-  if (b.heldCount == kMaxHeld) {
+void park(DirBuffer& b, const HeldSeg& packet, Actions& out, Counters& counters, size_t cap) {
+  cap = std::clamp<size_t>(cap, 1, kMaxHeld);
+  if (b.heldCount >= cap) {
     addPacket(out, b.held[0].handle, PacketVerdict::Drop);
     counters.add(Counter::Coalesced);
-    std::move(b.held.begin() + 1, b.held.end(), b.held.begin());
+    std::move(b.held.begin() + 1, b.held.begin() + b.heldCount, b.held.begin());
     --b.heldCount;
   }
   b.held[b.heldCount++] = packet;

@@ -14,8 +14,9 @@ namespace ftpalg::core {
 // on. Records an address spliced early (DirState::earlySpliced, Counter::Rewrites).
 bool mustHold(Session& s, Dir d, DirBufferPool& pool, Counters& counters, uint32_t& at);
 
-// Parks `packet` after the held ones; when kMaxHeld are held already the oldest is dropped
-// (its bytes are coalesced into a later packet). The packet's verdict is Hold.
-void park(DirBuffer& b, const HeldSeg& packet, Actions& out, Counters& counters);
+// Parks `packet` after the held ones; when `cap` (at most kMaxHeld) are held already the oldest
+// is dropped (its bytes are coalesced into a later packet). The packet's verdict is Hold.
+void park(DirBuffer& b, const HeldSeg& packet, Actions& out, Counters& counters,
+          size_t cap = kMaxHeld);
 
 }  // namespace ftpalg::core

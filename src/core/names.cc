@@ -80,6 +80,11 @@ constexpr NameRow<Counter> kCounters[] = {
     {Counter::HeldDroppedAtEnd, "held_dropped_at_end"},
     {Counter::EventsSuppressed, "events_suppressed"},
     {Counter::GapResync, "gap_resync"},
+    {Counter::BufferReclaimed, "buffer_reclaimed"},
+    {Counter::SessionEvicted, "session_evicted"},
+    {Counter::HalfOpenExpired, "half_open_expired"},
+    {Counter::HoldTimeout, "hold_timeout"},
+    {Counter::HoldLimit, "hold_limit"},
 };
 static_assert(completeNameTable(kCounters, static_cast<size_t>(Counter::Count)));
 

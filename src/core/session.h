@@ -42,12 +42,19 @@ struct DirState {
   bool started = false;
   bool discard = false;  // skipping the rest of a bad line
   bool holding = false;
-  bool opaque = false;        // TLS: no more parsing
-  bool replyFound = false;    // the current multi-line reply already announced
-  bool earlySpliced = false;  // the address of the PORT/EPRT in progress is already rewritten
+  bool opaque = false;         // TLS: no more parsing
+  bool replyFound = false;     // the current multi-line reply already announced
+  bool earlySpliced = false;   // the address of the PORT/EPRT in progress is already rewritten
+  bool holdAbandoned = false;  // the line starting at abandonedLine is no longer held
+  uint32_t abandonedLine = 0;
   ReplyTracker reply;
   Pending replyTo = Pending::Unknown;
 };
+
+// How far a session got (Session::progress): only an established one is kept under pressure.
+inline constexpr uint8_t kClientSyn = 1;     // the client's SYN was seen
+inline constexpr uint8_t kServerSynAck = 2;  // then the server's SYN/ACK
+inline constexpr uint8_t kEstablished = 4;   // then the client's ACK, or payload both ways
 
 // One control connection.
 struct Session {
@@ -62,11 +69,39 @@ struct Session {
   bool epsvAll = false;
   bool natResolved = false;
   uint8_t finMask = 0;
+  uint8_t progress = 0;     // kClientSyn | kServerSynAck | kEstablished
+  uint8_t payloadMask = 0;  // directions that carried payload (bit per Dir)
+  // Links of the table's probation list (sessions not established yet, oldest first).
+  uint32_t probPrev = kNone;
+  uint32_t probNext = kNone;
 
   DirState& at(Dir d) { return dir[static_cast<size_t>(d)]; }
   [[nodiscard]] bool finSeen(Dir d) const {
     return (finMask & (1u << static_cast<unsigned>(d))) != 0;
   }
+  [[nodiscard]] bool established() const { return (progress & kEstablished) != 0; }
 };
+
+// Records what a segment of direction `d` (TCP `flags`, `len` payload bytes) shows of the
+// handshake. True when the session has just become established: the engine saw SYN, SYN/ACK
+// and the client's ACK, or (picked up mid-stream) both directions carried payload, which a
+// peer that never completed a handshake with the other cannot obtain.
+inline bool noteProgress(Session& s, Dir d, uint8_t flags, uint32_t len) {
+  if (s.established()) return false;
+  const bool syn = (flags & TcpSyn) != 0;
+  const bool ack = (flags & TcpAck) != 0;
+  bool done = false;
+  if (d == Dir::C2S) {
+    if (syn && !ack) s.progress |= kClientSyn;
+    done = !syn && ack && (s.progress & kServerSynAck) != 0;
+  } else if (syn && ack && (s.progress & kClientSyn) != 0) {
+    s.progress |= kServerSynAck;
+  }
+  if (len > 0)
+    s.payloadMask = static_cast<uint8_t>(s.payloadMask | (1u << static_cast<unsigned>(d)));
+  if (!done && s.payloadMask != 3) return false;
+  s.progress |= kEstablished;
+  return true;
+}
 
 }  // namespace ftpalg::core

@@ -31,11 +31,43 @@ Session* SessionTable::create(const FlowKey& key, uint64_t nowNs) {
   while (index_[i] != kNone) i = (i + 1) & mask;
   index_[i] = static_cast<uint32_t>(slot);
   ++live_;
+  linkTail(s);
   return &s;
 }
 
+void SessionTable::linkTail(Session& s) {
+  const uint32_t slot = slotOf(s);
+  s.probPrev = probTail_;
+  s.probNext = kNone;
+  if (probTail_ == kNone) {
+    probHead_ = slot;
+  } else {
+    slots_[probTail_].probNext = slot;
+  }
+  probTail_ = slot;
+  ++probCount_;
+}
+
+void SessionTable::unlink(Session& s) {
+  const uint32_t slot = slotOf(s);
+  if (s.probPrev == kNone && probHead_ != slot) return;  // not on the list
+  if (s.probPrev == kNone) {
+    probHead_ = s.probNext;
+  } else {
+    slots_[s.probPrev].probNext = s.probNext;
+  }
+  if (s.probNext == kNone) {
+    probTail_ = s.probPrev;
+  } else {
+    slots_[s.probNext].probPrev = s.probPrev;
+  }
+  s.probPrev = s.probNext = kNone;
+  --probCount_;
+}
+
 void SessionTable::erase(Session& s) {
-  const auto slot = static_cast<uint32_t>(&s - slots_.data());
+  unlink(s);
+  const auto slot = slotOf(s);
   const size_t mask = index_.size() - 1;
   size_t i = home(s.key);
   while (index_[i] != slot) i = (i + 1) & mask;

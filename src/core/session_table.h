@@ -36,7 +36,9 @@ inline size_t hashFlowKey(const FlowKey& k) {
   return hashFlow(k.client.addr, k.client.port, k.server.addr, k.server.port);
 }
 
-// Fixed-capacity session storage. Pointers to sessions stay valid until erase().
+// Fixed-capacity session storage. Pointers to sessions stay valid until erase(). Sessions not
+// established yet are also on a probation list, oldest first: the first to go when the table
+// is full.
 class SessionTable {
  public:
   explicit SessionTable(size_t capacity);
@@ -59,6 +61,11 @@ class SessionTable {
   Session* create(const FlowKey& key, uint64_t nowNs);
   // Frees the slot of a live session.
   void erase(Session& s);
+  // Takes an established session off the probation list (no-op when it is not on it).
+  void promote(Session& s) { unlink(s); }
+  // The oldest session on probation, or nullptr.
+  Session* oldestOnProbation() { return probHead_ == kNone ? nullptr : &slots_[probHead_]; }
+  [[nodiscard]] size_t onProbation() const { return probCount_; }
 
   // Calls f(Session&) for each live session in slot order; stops early when f returns false,
   // and then returns false.
@@ -75,11 +82,17 @@ class SessionTable {
 
  private:
   size_t home(const FlowKey& key) const { return hashFlowKey(key) & (index_.size() - 1); }
+  uint32_t slotOf(const Session& s) const { return static_cast<uint32_t>(&s - slots_.data()); }
+  void linkTail(Session& s);
+  void unlink(Session& s);
 
   std::vector<Session> slots_;
   std::vector<uint32_t> index_;  // power of two, at least twice the slots; kNone = empty
   size_t live_ = 0;
   size_t nextFree_ = 0;
+  uint32_t probHead_ = kNone;
+  uint32_t probTail_ = kNone;
+  size_t probCount_ = 0;
 };
 
 }  // namespace ftpalg::core

@@ -136,6 +136,32 @@ Status nodeError(std::string_view name, const toml::node& node, std::string_view
   return Status::error(fmt::format("{}: {}", where(name, node.source()), what));
 }
 
+// Resource limit keys (applied after the keys above).
+constexpr std::string_view kLimitKeys[] = {"max_sessions", "max_buffers", "half_open_timeout",
+                                           "hold_timeout", "max_held"};
+
+Status applyLimitKey(std::string_view name, std::string_view key, const toml::node& node,
+                     DaemonConfig& cfg) {
+  const auto wantInt = [&](uint32_t& dst, uint32_t lo, uint32_t hi) -> Status {
+    if (const auto* i = node.as_integer()) {
+      const int64_t v = i->get();
+      if (v >= lo && v <= hi) {
+        dst = static_cast<uint32_t>(v);
+        return {};
+      }
+    }
+    return nodeError(name, node, fmt::format("'{}' must be an integer {}..{}", key, lo, hi));
+  };
+  if (key == "max_sessions") return wantInt(cfg.maxSessions, 1, defaults::kMaxMaxSessions);
+  if (key == "max_buffers") return wantInt(cfg.maxBuffers, 1, defaults::kMaxMaxBuffers);
+  if (key == "half_open_timeout") {
+    return wantInt(cfg.halfOpenTimeoutS, 1, defaults::kMaxLimitTimeoutS);
+  }
+  if (key == "hold_timeout") return wantInt(cfg.holdTimeoutS, 1, defaults::kMaxLimitTimeoutS);
+  if (key == "max_held") return wantInt(cfg.maxHeld, 1, kMaxQueueMaxLen);
+  return nodeError(name, node, fmt::format("unknown key '{}'", key));
+}
+
 // Applies one key. `key` has been checked to be known.
 Status applyKey(std::string_view name, std::string_view key, const toml::node& node,
                 DaemonConfig& cfg) {
@@ -230,7 +256,7 @@ Status applyKey(std::string_view name, std::string_view key, const toml::node& n
     }
     return checked(parsePortList(joined, cfg.ports));
   }
-  return nodeError(name, node, fmt::format("unknown key '{}'", key));
+  return applyLimitKey(name, key, node, cfg);
 }
 
 constexpr std::string_view kKnownKeys[] = {"queues",
@@ -261,6 +287,7 @@ Status applyConfigText(std::string_view text, std::string_view name, DaemonConfi
   for (auto&& [key, node] : tbl) {
     bool known = false;
     for (std::string_view k : kKnownKeys) known = known || key.str() == k;
+    for (std::string_view k : kLimitKeys) known = known || key.str() == k;
     if (!known) {
       return Status::error(
           fmt::format("{}: unknown key '{}'", where(name, key.source()), key.str()));

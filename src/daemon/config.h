@@ -45,6 +45,13 @@ struct DaemonConfig {
   std::vector<uint16_t> ports;                    // more control ports besides 21
   std::string table{defaults::kTable};            // nftables table of the pinholes
   uint32_t queueMaxLen = defaults::kQueueMaxLen;  // packets the kernel may queue per queue
+
+  // Resource limits of each queue's engine (docs/design.md, "Resource limits").
+  uint32_t maxSessions = defaults::kMaxSessions;  // session table slots
+  uint32_t maxBuffers = defaults::kMaxBuffers;    // pooled direction buffers
+  uint32_t halfOpenTimeoutS = defaults::kHalfOpenTimeoutS;
+  uint32_t holdTimeoutS = defaults::kHoldTimeoutS;
+  uint32_t maxHeld = 0;  // held packets per queue; 0: a quarter of queueMaxLen
 };
 
 // "0", "0-3", "0,2,5-6": queue numbers 0..65535, ascending ranges, no duplicates, at most 64.

@@ -28,7 +28,7 @@ std::string queueText(const std::vector<uint16_t>& q) {
 }
 
 std::string statusLine(const std::vector<std::unique_ptr<QueueWorker>>& workers) {
-  uint64_t packets = 0, admitted = 0, refused = 0, failures = 0, sessions = 0, held = 0;
+  uint64_t packets = 0, admitted = 0, refused = 0, failures = 0, sessions = 0, held = 0, limits = 0;
   for (const auto& w : workers) {
     const auto& st = w->stats();
     packets += st.packets.load(std::memory_order_relaxed);
@@ -37,10 +37,12 @@ std::string statusLine(const std::vector<std::unique_ptr<QueueWorker>>& workers)
     failures += st.pinholeFailures.load(std::memory_order_relaxed);
     sessions += st.sessions.load(std::memory_order_relaxed);
     held += st.held.load(std::memory_order_relaxed);
+    limits += st.limitsHit.load(std::memory_order_relaxed);
   }
   return fmt::format(
-      "{} packets, {} sessions, {} admitted, {} refused, {} pinhole failures, {} held", packets,
-      sessions, admitted, refused, failures, held);
+      "{} packets, {} sessions, {} admitted, {} refused, {} pinhole failures, {} held, {} limits "
+      "hit",
+      packets, sessions, admitted, refused, failures, held, limits);
 }
 
 }  // namespace

@@ -277,6 +277,7 @@ void QueueWorker::expire(uint64_t nowNs) {
     apply(nowNs, nullptr, nullptr, core::FlowKey{}, core::Dir::C2S);
   }
   stats_.sessions.store(engine_.sessionCount(), std::memory_order_relaxed);
+  (void)limits_.report(engine_, log_, nowNs);
   const uint64_t expectTimeout = settings_.engine.expectTimeoutNs;
   std::erase_if(pending_, [&](const PendingAdmit& p) { return nowNs - p.sinceNs > expectTimeout; });
   admitter_.expire(nowNs);

@@ -23,6 +23,7 @@
 #include "daemon/event_log.h"
 #include "daemon/event_sink.h"
 #include "daemon/held_pool.h"
+#include "daemon/limit_report.h"
 #include "daemon/packet_queue.h"
 #include "daemon/worker_log.h"
 #include "daemon/worker_stats.h"
@@ -128,6 +129,7 @@ class QueueWorker : public kernel::PacketHandler {
   std::vector<uint8_t> scratch_;  // rebuilt packet
   std::vector<PendingAdmit> pending_;
   uint64_t lastExpireNs_ = 0;
+  LimitReport limits_;  // engine resource limits hit, logged once per expiry pass
 };
 
 }  // namespace ftpalg::daemon

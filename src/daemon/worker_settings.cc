@@ -1,5 +1,7 @@
 #include "daemon/worker_settings.h"
 
+#include "daemon/engine_limits.h"
+
 namespace ftpalg::daemon {
 
 WorkerSettings workerSettings(const DaemonConfig& cfg, uint16_t queue) {
@@ -12,6 +14,7 @@ WorkerSettings workerSettings(const DaemonConfig& cfg, uint16_t queue) {
   s.engine.allowLongForms = cfg.allowLongForms;
   s.engine.expectTimeoutNs = uint64_t{cfg.pinholeTimeoutS} * 1'000'000'000u;
   s.engine.ackSpace = ftpalg::core::AckSpace::Rewritten;
+  applyEngineLimits(cfg, s.engine);
   for (size_t i = 0; i < cfg.ports.size() && i + 1 < s.engine.controlPorts.size(); ++i) {
     s.engine.controlPorts[i + 1] = cfg.ports[i];
   }

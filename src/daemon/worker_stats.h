@@ -30,6 +30,8 @@ struct WorkerStats {
   std::atomic<uint64_t> poolFull{0};         // could not keep a held packet: dropped
   std::atomic<uint64_t> held{0};             // packets currently held
   std::atomic<uint64_t> sessions{0};         // engine sessions (refreshed once a second)
+  // Engine resource limits hit (LimitReport::kWatched counters summed; once a second).
+  std::atomic<uint64_t> limitsHit{0};
 };
 
 // Adds `n` to a counter only its own thread writes (no read-modify-write instruction needed).

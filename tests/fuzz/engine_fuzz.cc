@@ -328,9 +328,18 @@ class Runner {
     now_ += 1000;
     Actions out;
     check(engine_.isControl(pp.view), "isControl on a control segment");
+    const uint64_t pressureBefore = endedUnderPressure();
     engine_.onSegment(Segment{&pp.view, h}, now_, out);
+    // A session ended to make room (resource limits) is lost like an expired one.
+    if (endedUnderPressure() != pressureBefore) {
+      for (Conn& each : conn_) each.lost = true;
+    }
     apply(out, h);
     check(currentNamed_, "segment not named in the call that carried it");
+  }
+
+  uint64_t endedUnderPressure() const {
+    return engine_.counter(Counter::SessionEvicted) + engine_.counter(Counter::BufferReclaimed);
   }
 
   void expire(uint64_t now) {

@@ -199,6 +199,11 @@ enum class Counter : uint8_t {
   HeldDroppedAtEnd,
   EventsSuppressed,
   GapResync,
+  BufferReclaimed,  // a direction buffer taken back from a less valuable session (ended)
+  SessionEvicted,   // a session on probation ended to make room for a new one
+  HalfOpenExpired,  // a session that never got established ended after halfOpenTimeout
+  HoldTimeout,      // a held line released unrewritten after holdTimeout
+  HoldLimit,        // a held line released unrewritten: maxHeldPackets reached
   Count
 };
 std::string_view counterName(Counter c);
@@ -237,6 +242,22 @@ struct EngineConfig {
   // mode): the engine only replaces payloads, every packet keeps its own byte range, seq, ack
   // and SACK blocks; held packets are released one by one instead of coalesced.
   bool kernelSeqAdjust = false;
+
+  // Resource limits (docs/design.md, "Resource limits"). A session is established once the
+  // engine saw SYN, SYN/ACK and the client's ACK, or payload in both directions; until then it
+  // is on probation: it ends after halfOpenTimeout without a packet, it is the first to go when
+  // the session table is full, and its direction buffers are taken back when the pool runs out.
+  uint64_t halfOpenTimeoutNs = 30'000'000'000;
+  // A line held this long without completing is released unrewritten and no longer held; if it
+  // completes as an announcement it is refused (partially_released).
+  uint64_t holdTimeoutNs = 5'000'000'000;
+  size_t maxHeldPerDirection = 32;  // held packets per direction (at most 32)
+  // Held packets of all sessions together: past it, the oldest held line of another session is
+  // released unrewritten (as on holdTimeout). Keep it a small share of the kernel queue.
+  size_t maxHeldPackets = 1024;
+  // A new session when the table is full of established sessions: true forwards its packets
+  // uninspected (fail open), false drops them (fail closed; the client retries).
+  bool failOpenWhenFull = false;
 };
 
 class EngineImpl;

@@ -1,0 +1,143 @@
+// Resource limits: what the engine gives up first when its fixed tables run out, and the
+// deadlines after which a session that never got established, or a line held too long, is
+// resolved. The rules are in docs/design.md, "Resource limits".
+#include <algorithm>
+
+#include "actions_out.h"
+#include "engine_impl.h"
+#include "seq_math.h"
+
+namespace ftpalg::core {
+
+namespace {
+
+// Room for ending one session from the packet path: its held packets each get a verdict.
+bool roomToEnd(const Actions& out) { return out.packetCount + 2 * kMaxHeld < Actions::kMaxPackets; }
+
+}  // namespace
+
+uint64_t EngineImpl::timeoutOf(const Session& s) const {
+  if (s.closing) return cfg_.closeTimeoutNs;
+  if (!s.established()) return std::min(cfg_.halfOpenTimeoutNs, cfg_.idleTimeoutNs);
+  return cfg_.idleTimeoutNs;
+}
+
+// The table is full: the oldest session on probation makes room (an established one never
+// does). nullptr when every session is established.
+Session* EngineImpl::evictForNew(const SegmentIn& in, Actions& out) {
+  Session* victim = sessions_.oldestOnProbation();
+  if (victim == nullptr || !roomToEnd(out)) return nullptr;
+  counters_.add(Counter::SessionEvicted);
+  endSession(*victim, out, true);
+  return sessions_.create(in.key, in.now);
+}
+
+// No slot for a new session: its packet gets the declared verdict (failOpenWhenFull).
+void EngineImpl::tableFull(const SegmentIn& in, Actions& out) {
+  counters_.add(Counter::SessionTableFull);
+  addPacket(out, in.handle, cfg_.failOpenWhenFull ? PacketVerdict::Accept : PacketVerdict::Drop);
+  if (!in.syn || in.d != Dir::C2S) return;
+  if (Event* e = addEvent(out, counters_)) {
+    e->tsNs = in.now;
+    e->flow = in.key;
+    e->dir = in.d;
+    e->kind = EventKind::Desync;
+    e->verdict = cfg_.failOpenWhenFull ? Verdict::Pass : Verdict::Refuse;
+    e->reason = Reason::SessionTableFull;
+    e->handle = in.handle;
+  }
+}
+
+// The pool is exhausted: ends the least valuable session that holds a buffer. A session on
+// probation first (in turn, from a clock hand over the buffers: under a flood of junk the next
+// one is junk, so this costs a step or two); for an established requester, else the established
+// session silent longest that has been silent for halfOpenTimeout. Never an established session
+// with recent traffic.
+bool EngineImpl::reclaimBuffer(const Session& requester, uint64_t now, Actions& out) {
+  if (!roomToEnd(out)) return false;
+  Session* victim = nullptr;
+  Session* idle = nullptr;
+  const size_t n = pool_.count();
+  for (size_t step = 0; step < n && victim == nullptr; ++step) {
+    Session* o = pool_.at((reclaimHand_ + step) % n).owner;
+    if (o == nullptr || o == &requester) continue;
+    if (!o->established()) {
+      victim = o;
+      reclaimHand_ = (reclaimHand_ + step + 1) % n;
+    } else if (requester.established() && now >= o->lastSeenNs &&
+               now - o->lastSeenNs >= cfg_.halfOpenTimeoutNs &&
+               (idle == nullptr || o->lastSeenNs < idle->lastSeenNs)) {
+      idle = o;
+    }
+  }
+  if (victim == nullptr) victim = idle;
+  if (victim == nullptr) return false;
+  counters_.add(Counter::BufferReclaimed);
+  endSession(*victim, out, true);
+  return true;
+}
+
+// Before one more packet is held: past maxHeldPackets in all, the line held longest by another
+// direction is released unrewritten. The count is an estimate that only overcounts (releases do
+// not lower it), made exact by a scan of the pool when it reaches the limit.
+void EngineImpl::limitHolds(const Session& holder, Actions& out) {
+  if (++heldEstimate_ < cfg_.maxHeldPackets) return;
+  size_t total = 0;
+  DirBuffer* oldest = nullptr;
+  pool_.forEachOwned([&](DirBuffer& b) {
+    total += b.heldCount;
+    if (b.heldCount == 0 || (b.owner == &holder)) return;
+    if (oldest == nullptr || b.holdSinceNs < oldest->holdSinceNs) oldest = &b;
+  });
+  heldEstimate_ = total + 1;
+  if (total < cfg_.maxHeldPackets || oldest == nullptr) return;
+  if (out.packetCount + oldest->heldCount + kMaxHeld >= Actions::kMaxPackets) return;
+  counters_.add(Counter::HoldLimit);
+  heldEstimate_ -= oldest->heldCount;
+  abandonHold(*oldest->owner, oldest->ownerDir, out);
+}
+
+// Gives up holding the line in progress in direction `d`: its held packets leave with the bytes
+// as they are (splices already recorded still apply), and the line is not held again. If it
+// completes as an announcement, the announcement is refused (partially_released).
+void EngineImpl::abandonHold(Session& s, Dir d, Actions& out) {
+  DirState& ds = s.at(d);
+  DirState& os = s.at(opposite(d));
+  DirBuffer* b = pool_.get(ds);
+  if (b == nullptr || !ds.holding || b->heldCount == 0) return;
+  HeldSeg last = b->held[b->heldCount - 1];
+  --b->heldCount;
+  emitter_.release(ds, os, ds.heldFrom, ds.next, &last, 0, true, out);
+  // The last held packet carried no fresh acknowledgement; keep its own.
+  out.packets[out.packetCount - 1].ack =
+      (last.flags & TcpAck) != 0 ? stream_.mapAck(os, last.ack) : last.ack;
+  ds.released = ds.next;
+  ds.holdAbandoned = true;
+  ds.abandonedLine = ds.lineStart;
+}
+
+bool EngineImpl::expire(uint64_t now, Actions& out) {
+  emitter_.begin({});
+  const bool done = sessions_.forEach([&](Session& s) {
+    if (out.packetCount + 2 * kMaxHeld > Actions::kMaxPackets) return false;
+    if (now >= s.lastSeenNs && now - s.lastSeenNs >= timeoutOf(s)) {
+      counters_.add(Counter::Expired);
+      if (!s.established()) counters_.add(Counter::HalfOpenExpired);
+      endSession(s, out, true);
+      return true;
+    }
+    for (Dir d : {Dir::C2S, Dir::S2C}) {
+      const DirBuffer* b = pool_.get(s.at(d));
+      if (b == nullptr || !s.at(d).holding || now < b->holdSinceNs ||
+          now - b->holdSinceNs < cfg_.holdTimeoutNs) {
+        continue;
+      }
+      counters_.add(Counter::HoldTimeout);
+      abandonHold(s, d, out);
+    }
+    return true;
+  });
+  return !done;
+}
+
+}  // namespace ftpalg::core

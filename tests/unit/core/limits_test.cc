@@ -1,0 +1,319 @@
+// Resource limits (src/core/limits.cc): junk without a handshake, SYN floods and partial
+// announcements held open can no longer take the engine's fixed tables and the kernel queue
+// away from established sessions.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include "ftpalg/core/engine.h"
+#include "ftpalg/core/packet.h"
+#include "tests/support/packet_builder.h"
+
+namespace ftpalg::test {
+
+using namespace ftpalg::core;  // NOLINT(google-build-using-namespace): the unit under test
+namespace {
+
+constexpr uint64_t kSecond = 1'000'000'000;
+
+// Every client is behind SNAT: its private address leaves as 198.51.100.7.
+class SnatEveryone : public NatResolver {
+ public:
+  bool resolve(const FlowKey& flow, NatBinding& out) override {
+    out = NatBinding{flow.client.addr, ipFromText("198.51.100.7"), flow.server.addr,
+                     flow.server.addr};
+    return true;
+  }
+};
+
+// One TCP connection to the FTP server, sequence numbers tracked per side.
+struct Conn {
+  Endpoint client;
+  Endpoint server;
+  uint32_t seq[2] = {1000, 5000};  // next seq of the client (C2S) and the server (S2C)
+};
+
+// Feeds hand-built segments of many connections to one engine and tracks held packets.
+class Driver {
+ public:
+  explicit Driver(const EngineConfig& cfg, NatResolver* nat = nullptr)
+      : engine(cfg, nat), out(std::make_unique<Actions>()) {}
+
+  // Sends one segment; returns the verdict its own packet got (Hold while held).
+  PacketVerdict send(const Conn& c, Dir d, uint8_t flags, std::string_view payload) {
+    const bool c2s = d == Dir::C2S;
+    const auto pkt = PacketBuilder()
+                         .v4(c2s ? c.client : c.server, c2s ? c.server : c.client)
+                         .seq(c.seq[c2s ? 0 : 1])
+                         .ack(c.seq[c2s ? 1 : 0])
+                         .flags(flags)
+                         .payload(payload)
+                         .build();
+    const PacketParse pp = parsePacket(pkt);
+    EXPECT_EQ(pp.error, PacketError::None);
+    const uint64_t h = nextHandle_++;
+    out->clear();
+    engine.onSegment(Segment{&pp.view, h}, now, *out);
+    PacketVerdict mine = PacketVerdict::Accept;
+    bool seen = false;
+    for (size_t i = 0; i < out->packetCount; ++i) {
+      const PacketAction& a = out->packets[i];
+      if (a.handle == h) {
+        mine = a.verdict;
+        seen = true;
+      }
+      note(a);
+    }
+    EXPECT_TRUE(seen) << "no verdict for packet " << h;
+    for (size_t i = 0; i < out->eventCount; ++i) events.push_back(out->events[i]);
+    return mine;
+  }
+  // SYN, SYN/ACK, ACK.
+  void handshake(Conn& c) {
+    send(c, Dir::C2S, TcpSyn, "");
+    ++c.seq[0];
+    send(c, Dir::S2C, TcpSyn | TcpAck, "");
+    ++c.seq[1];
+    send(c, Dir::C2S, TcpAck, "");
+  }
+  // Data from `d`, its sequence number advanced.
+  PacketVerdict say(Conn& c, Dir d, std::string_view text) {
+    const PacketVerdict v = send(c, d, TcpAck | TcpPsh, text);
+    c.seq[d == Dir::C2S ? 0 : 1] += static_cast<uint32_t>(text.size());
+    return v;
+  }
+  void expire() {
+    bool more = true;
+    while (more) {
+      out->clear();
+      more = engine.expire(now, *out);
+      for (size_t i = 0; i < out->packetCount; ++i) note(out->packets[i]);
+      for (size_t i = 0; i < out->eventCount; ++i) events.push_back(out->events[i]);
+    }
+  }
+  [[nodiscard]] size_t heldNow() const { return held_.size(); }
+
+  Engine engine;
+  std::unique_ptr<Actions> out;
+  std::vector<Event> events;
+  uint64_t now = 1000 * kSecond;
+  size_t maxHeld = 0;
+
+ private:
+  void note(const PacketAction& a) {
+    if (a.verdict == PacketVerdict::Hold) {
+      held_.insert(a.handle);
+    } else {
+      held_.erase(a.handle);
+    }
+    maxHeld = std::max(maxHeld, held_.size());
+  }
+  uint64_t nextHandle_ = 1;
+  std::set<uint64_t> held_;
+};
+
+Conn clientNo(uint32_t n, uint16_t port = 40000) {
+  const std::string ip = "10." + std::to_string(1 + (n >> 16)) + "." +
+                         std::to_string((n >> 8) & 255) + "." + std::to_string(n & 255);
+  return Conn{endpoint(ip, port), endpoint("192.0.2.1:21")};
+}
+
+Conn legit() { return Conn{endpoint("172.16.0.9:50000"), endpoint("192.0.2.1:21")}; }
+
+// An FTP session that logs in: handshake, greeting, USER/PASS, 230.
+void login(Driver& d, Conn& c) {
+  d.handshake(c);
+  EXPECT_NE(d.say(c, Dir::S2C, "220 ready\r\n"), PacketVerdict::Drop);
+  d.say(c, Dir::C2S, "USER ftp\r\n");
+  d.say(c, Dir::S2C, "331 pass\r\n");
+  d.say(c, Dir::C2S, "PASS x\r\n");
+  d.say(c, Dir::S2C, "230 in\r\n");
+}
+
+size_t portEventsOf(const Driver& d, const Conn& c) {
+  return static_cast<size_t>(std::count_if(d.events.begin(), d.events.end(), [&](const Event& e) {
+    return e.kind == EventKind::Port && e.flow.client == c.client;
+  }));
+}
+
+// Finding 1: 512 payload segments from fresh sources without a handshake used to take every
+// pooled direction buffer (for the 1 h idle timeout) and every later session's data was
+// dropped.
+TEST(Limits, UnansweredJunkNoLongerStarvesAnEstablishedSession) {
+  EngineConfig cfg;  // 512 buffers
+  Driver d(cfg);
+  for (uint32_t i = 0; i < 2 * cfg.maxBufferedDirections; ++i) {
+    Conn junk = clientNo(i);
+    d.say(junk, Dir::C2S, "X");  // a partial line keeps the buffer
+  }
+  Conn c = legit();
+  login(d, c);
+  EXPECT_NE(d.say(c, Dir::C2S, "PORT 172,16,0,9,4,1\r\n"), PacketVerdict::Drop);
+  EXPECT_EQ(portEventsOf(d, c), 1u);
+  EXPECT_GE(d.engine.counter(Counter::BufferReclaimed), cfg.maxBufferedDirections);
+}
+
+// Established sessions with traffic keep their buffers: junk is dropped instead.
+TEST(Limits, BuffersOfEstablishedSessionsAreNeverReclaimedForJunk) {
+  EngineConfig cfg;
+  cfg.maxBufferedDirections = 4;
+  Driver d(cfg);
+  Conn busy[4] = {clientNo(1), clientNo(2), clientNo(3), clientNo(4)};
+  for (Conn& c : busy) {
+    login(d, c);
+    d.say(c, Dir::C2S, "PORT 10,1,");  // a partial line: each holds a buffer
+  }
+  Conn junk = clientNo(99);
+  EXPECT_EQ(d.say(junk, Dir::C2S, "X"), PacketVerdict::Drop);
+  EXPECT_EQ(d.engine.counter(Counter::PoolExhausted), 1u);
+  EXPECT_EQ(d.engine.counter(Counter::BufferReclaimed), 0u);
+  d.now += 1 * kSecond;
+  for (uint32_t i = 0; i < 4; ++i) {
+    Conn& c = busy[i];
+    const std::string rest = "0," + std::to_string(i + 1) + ",4,1\r\n";  // 10.1.0.<i+1>
+    EXPECT_NE(d.say(c, Dir::C2S, rest), PacketVerdict::Drop);
+    EXPECT_EQ(portEventsOf(d, c), 1u);
+  }
+}
+
+// Established sessions silent for longer than the half-open timeout lose their buffers to an
+// established session in need, never to a session on probation.
+TEST(Limits, IdleEstablishedBuffersGoToEstablishedSessionsOnly) {
+  EngineConfig cfg;
+  cfg.maxBufferedDirections = 1;
+  Driver d(cfg);
+  Conn idle = clientNo(1);
+  login(d, idle);
+  d.say(idle, Dir::C2S, "NO");  // keeps the only buffer
+  d.now += cfg.halfOpenTimeoutNs + kSecond;
+  Conn junk = clientNo(2);
+  EXPECT_EQ(d.say(junk, Dir::C2S, "X"), PacketVerdict::Drop);
+  Conn c = legit();
+  d.handshake(c);
+  EXPECT_NE(d.say(c, Dir::S2C, "220 ready\r\n"), PacketVerdict::Drop);
+  EXPECT_EQ(d.engine.counter(Counter::BufferReclaimed), 1u);
+}
+
+// Finding 3: 4096 SYNs (never answered) used to fill the table for an hour; new control
+// connections then passed uninspected.
+TEST(Limits, SynFloodNoLongerBlocksANewSession) {
+  EngineConfig cfg;  // 4096 sessions
+  Driver d(cfg);
+  for (uint32_t i = 0; i < cfg.maxSessions + 1000; ++i) {
+    Conn syn = clientNo(i);
+    d.send(syn, Dir::C2S, TcpSyn, "");
+  }
+  EXPECT_EQ(d.engine.sessionCount(), cfg.maxSessions);
+  Conn c = legit();
+  login(d, c);
+  EXPECT_NE(d.say(c, Dir::C2S, "PORT 172,16,0,9,4,1\r\n"), PacketVerdict::Drop);
+  EXPECT_EQ(portEventsOf(d, c), 1u);  // inspected
+  EXPECT_GE(d.engine.counter(Counter::SessionEvicted), 1000u);
+  EXPECT_EQ(d.engine.counter(Counter::SessionTableFull), 0u);
+}
+
+// Half-open and unanswered sessions end after halfOpenTimeout, established ones stay.
+TEST(Limits, HalfOpenSessionsExpireInSeconds) {
+  EngineConfig cfg;
+  Driver d(cfg);
+  Conn syn = clientNo(1);
+  d.send(syn, Dir::C2S, TcpSyn, "");
+  Conn junk = clientNo(2);
+  d.say(junk, Dir::C2S, "USER x\r\n");
+  Conn c = legit();
+  login(d, c);
+  d.now += cfg.halfOpenTimeoutNs - kSecond;
+  d.expire();
+  EXPECT_EQ(d.engine.sessionCount(), 3u);
+  d.now += 2 * kSecond;
+  d.expire();
+  EXPECT_EQ(d.engine.sessionCount(), 1u);
+  EXPECT_EQ(d.engine.counter(Counter::HalfOpenExpired), 2u);
+}
+
+// A table full of established sessions: the new session's packets get the declared verdict.
+TEST(Limits, FullTableFollowsTheDeclaredPolicy) {
+  for (const bool failOpen : {false, true}) {
+    EngineConfig cfg;
+    cfg.maxSessions = 2;
+    cfg.failOpenWhenFull = failOpen;
+    Driver d(cfg);
+    Conn a = clientNo(1);
+    Conn b = clientNo(2);
+    login(d, a);
+    login(d, b);
+    Conn c = legit();
+    EXPECT_EQ(d.send(c, Dir::C2S, TcpSyn, ""),
+              failOpen ? PacketVerdict::Accept : PacketVerdict::Drop);
+    EXPECT_EQ(d.engine.counter(Counter::SessionTableFull), 1u);
+    ASSERT_FALSE(d.events.empty());
+    EXPECT_EQ(d.events.back().reason, Reason::SessionTableFull);
+    EXPECT_EQ(d.events.back().verdict, failOpen ? Verdict::Pass : Verdict::Refuse);
+    EXPECT_EQ(d.engine.sessionCount(), 2u);
+  }
+}
+
+// Finding 4: 128 connections sending a partial LPRT one byte per segment used to hold 32
+// packets each (4096, a whole kernel queue) until their sessions ended.
+TEST(Limits, PartialAnnouncementHoldersAreBounded) {
+  EngineConfig cfg;
+  SnatEveryone nat;
+  Driver d(cfg, &nat);
+  const std::string partial = "LPRT 4,4,10,0,0,1,2,4,1,2,3,4,5,6,7,8,9,1,2,3,4,5,6,7,8,9,1,2";
+  std::vector<Conn> conns;
+  for (uint32_t i = 0; i < 128; ++i) {
+    conns.push_back(clientNo(i));
+    login(d, conns.back());
+  }
+  for (Conn& c : conns) {
+    for (char ch : partial) d.say(c, Dir::C2S, std::string_view(&ch, 1));
+  }
+  EXPECT_LE(d.maxHeld, cfg.maxHeldPackets);
+  EXPECT_GT(d.engine.counter(Counter::HoldLimit), 0u);
+  // Nothing is held past the hold deadline.
+  d.now += cfg.holdTimeoutNs;
+  d.expire();
+  EXPECT_EQ(d.heldNow(), 0u);
+  EXPECT_GT(d.engine.counter(Counter::HoldTimeout), 0u);
+  // A legitimate announcement still goes through while the holders keep sending.
+  Conn c = legit();
+  login(d, c);
+  EXPECT_NE(d.say(c, Dir::C2S, "PORT 172,16,0,9,4,1\r\n"), PacketVerdict::Drop);
+  ASSERT_EQ(portEventsOf(d, c), 1u);
+}
+
+// The documented rule: a partial announcement held past holdTimeout is released unrewritten;
+// completed later it is refused (partially_released), never half rewritten.
+TEST(Limits, AnnouncementHeldPastTheDeadlineIsReleasedAndRefused) {
+  EngineConfig cfg;
+  SnatEveryone nat;
+  Driver d(cfg, &nat);
+  Conn c = legit();
+  login(d, c);
+  EXPECT_EQ(d.say(c, Dir::C2S, "PORT 172,16,0,"), PacketVerdict::Hold);
+  d.now += cfg.holdTimeoutNs;
+  d.expire();
+  EXPECT_EQ(d.heldNow(), 0u);
+  EXPECT_EQ(d.engine.counter(Counter::HoldTimeout), 1u);
+  EXPECT_NE(d.say(c, Dir::C2S, "9,4,1\r\n"), PacketVerdict::Hold);
+  ASSERT_EQ(portEventsOf(d, c), 1u);
+  const auto it = std::find_if(d.events.begin(), d.events.end(),
+                               [](const Event& e) { return e.kind == EventKind::Port; });
+  EXPECT_EQ(it->verdict, Verdict::Refuse);
+  EXPECT_EQ(it->reason, Reason::PartiallyReleased);
+}
+
+// The memory target: an idle session costs at most 512 bytes of engine state, its index slots
+// included, so 100k sessions fit in about 50 MB.
+TEST(Limits, IdleSessionFitsTheMemoryTarget) {
+  const size_t indexBytesPerSession = 2 * 2 * sizeof(uint32_t);  // index is 2-4x the slots
+  EXPECT_LE(Engine::sessionStateBytes() + indexBytesPerSession, 512u);
+}
+
+}  // namespace
+}  // namespace ftpalg::test
