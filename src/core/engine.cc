@@ -11,6 +11,7 @@
 #include "holding.h"
 #include "line_assembler.h"
 #include "seq_math.h"
+#include "tcp_window.h"
 
 namespace ftpalg::core {
 
@@ -71,12 +72,7 @@ bool EngineImpl::classifyFlow(SegmentIn& in) const {
 // segment has been dealt with already.
 Session* EngineImpl::lookup(const SegmentIn& in, Actions& out) {
   Session* s = sessions_.find(in.key, in.hash);
-  if (s != nullptr && in.bareSyn() && in.d == Dir::C2S && s->dir[0].started &&
-      s->dir[0].next != in.v.seq + 1) {
-    // A new connection on the same tuple: the old session is over.
-    endSession(*s, out, true);
-    s = nullptr;
-  }
+  if (s != nullptr && (in.syn || in.rst) && !admitsFlags(s, in, out)) return nullptr;
   if (s != nullptr) return s;
   if (in.rst || (!in.syn && in.len == 0)) {
     addPacket(out, in.handle, PacketVerdict::Accept);
@@ -171,6 +167,10 @@ bool EngineImpl::screen(Session& s, SegmentIn& in, Actions& out) {
   if (c.cls == SegmentClass::AheadOfGap) {
     // Never passed uninspected. Drop (TCP retransmits what is missing) unless the gap is
     // declared permanent.
+    if (beyondWindow(ds, in.v.seq) && !cfg_.resyncOnGap) {
+      drop(in, Counter::OutOfWindow, out);  // conntrack: invalid; not a gap to resync over
+      return false;
+    }
     if (!cfg_.resyncOnGap && ++ds.gapDrops <= cfg_.gapDropLimit) {
       drop(in, Counter::OutOfOrderDropped, out);
       return false;

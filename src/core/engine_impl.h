@@ -77,6 +77,7 @@ class EngineImpl {
   bool classifyFlow(SegmentIn& in) const;
   Session* lookup(const SegmentIn& in, Actions& out);
   Session* open(const SegmentIn& in, Actions& out);
+  bool admitsFlags(Session*& s, const SegmentIn& in, Actions& out);
   void resolveNat(Session& s, const SegmentIn& in);
   void startStream(Session& s, const SegmentIn& in);
   void mapPeerNumbers(Session& s, SegmentIn& in);

@@ -80,6 +80,10 @@ constexpr NameRow<Counter> kCounters[] = {
     {Counter::HeldDroppedAtEnd, "held_dropped_at_end"},
     {Counter::EventsSuppressed, "events_suppressed"},
     {Counter::GapResync, "gap_resync"},
+    {Counter::RstOutOfWindow, "rst_out_of_window"},
+    {Counter::SynIgnored, "syn_ignored"},
+    {Counter::InvalidTcpFlags, "invalid_tcp_flags"},
+    {Counter::OutOfWindow, "out_of_window"},
 };
 static_assert(completeNameTable(kCounters, static_cast<size_t>(Counter::Count)));
 

@@ -199,6 +199,10 @@ enum class Counter : uint8_t {
   HeldDroppedAtEnd,
   EventsSuppressed,
   GapResync,
+  RstOutOfWindow,   // RST whose seq is outside the receiver's window: forwarded, session kept
+  SynIgnored,       // SYN with another ISN on an established session: forwarded, session kept
+  InvalidTcpFlags,  // SYN with RST or FIN on a known session: forwarded, state kept
+  OutOfWindow,      // data far beyond the next expected byte: dropped, no gap resync counted
   Count
 };
 std::string_view counterName(Counter c);
