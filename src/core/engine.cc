@@ -180,6 +180,9 @@ bool EngineImpl::screen(Session& s, SegmentIn& in, Actions& out) {
   }
   if (c.cls != SegmentClass::AfterFin) ds.gapDrops = 0;
   if (c.resends) counters_.add(Counter::Retransmissions);
+  if (c.resends && Stream::resendsForgotten(ds, in.v.seq) && !acceptStale(ds, in, c, out)) {
+    return false;
+  }
   switch (c.cls) {
     case SegmentClass::AfterFin:
     case SegmentClass::Mismatch:
@@ -207,7 +210,7 @@ void EngineImpl::onDuplicate(Session& s, const SegmentIn& in, Actions& out) {
   const uint32_t segEnd = in.end();
   counters_.add(Counter::OldDuplicate, b == nullptr || seqLt(segStart, b->flightStart) ? 1 : 0);
   if (b == nullptr || seqGe(segStart, seqAdd(b->flightStart, b->flightLen)) ||
-      seqLe(segEnd, b->flightStart) || !b->map.touches(segStart, segEnd)) {
+      seqLe(segEnd, b->flightStart) || (!in.stale && !b->map.touches(segStart, segEnd))) {
     emitter_.forwardAsIs(ds, in.o, segStart, out);
     return;
   }
@@ -263,7 +266,7 @@ void EngineImpl::holdOrForward(Session& s, const SegmentIn& in, Actions& out) {
     return;
   }
   const DirBuffer* b = pool_.get(ds);
-  if (!ds.holding && (b == nullptr || !b->map.touches(in.v.seq, segEnd))) {
+  if (!ds.holding && !in.stale && (b == nullptr || !b->map.touches(in.v.seq, segEnd))) {
     // Common case: nothing spliced in this segment, forward it with shifted numbers only.
     emitter_.forwardAsIs(ds, in.o, in.v.seq, out);
   } else {

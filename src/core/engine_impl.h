@@ -43,6 +43,7 @@ struct SegmentIn {
   bool fin = false;
   bool rst = false;
   uint32_t len = 0;
+  bool stale = false;  // re-sends bytes of a forgotten splice: forwarded only from the flight
   Outgoing o;
   [[nodiscard]] bool bareSyn() const { return syn && (v.flags & TcpAck) == 0; }
   [[nodiscard]] uint32_t end() const { return v.seq + len; }
@@ -83,6 +84,7 @@ class EngineImpl {
   void mapPeerNumbers(Session& s, SegmentIn& in);
   bool onControlOnly(Session& s, const SegmentIn& in, Actions& out);
   bool screen(Session& s, SegmentIn& in, Actions& out);
+  bool acceptStale(const DirState& ds, SegmentIn& in, const Classified& c, Actions& out);
   void onDuplicate(Session& s, const SegmentIn& in, Actions& out);
   bool takeNewBytes(Session& s, const SegmentIn& in, Actions& out);
   void holdOrForward(Session& s, const SegmentIn& in, Actions& out);

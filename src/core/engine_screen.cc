@@ -1,7 +1,9 @@
-// A screening step of the engine's pipeline (engine.cc) for segments a sender may not use to
-// change anything: SYN and RST on a known session, judged by conntrack's rules.
+// Two screening steps of the engine's pipeline (engine.cc) for segments a sender may not use to
+// change or leak anything: SYN and RST on a known session, judged by conntrack's rules, and
+// retransmissions reaching back over a rewrite that was acknowledged and forgotten.
 #include "actions_out.h"
 #include "engine_impl.h"
+#include "seq_math.h"
 #include "tcp_window.h"
 
 namespace ftpalg::core {
@@ -25,6 +27,23 @@ bool EngineImpl::admitsFlags(Session*& s, const SegmentIn& in, Actions& out) {
   counters_.add(ignored);
   addPacket(out, in.handle, PacketVerdict::Accept);
   return false;
+}
+
+// A retransmission of bytes before a forgotten splice would leave with the original address at
+// a shifted sequence number. With userspace sequence adjustment the part still in flight is
+// rendered from history and the acknowledged front is cut off; whatever cannot be rendered so
+// (nothing in flight, or the kernel adjusting sequence numbers, where lengths must not change)
+// is dropped: the receiver already acknowledged those bytes. False when dropped.
+bool EngineImpl::acceptStale(const DirState& ds, SegmentIn& in, const Classified& c, Actions& out) {
+  const DirBuffer* b = pool_.get(ds);
+  const bool inFlight = b != nullptr && seqGt(in.end(), b->flightStart);
+  if (cfg_.kernelSeqAdjust || (c.cls == SegmentClass::Duplicate && !inFlight)) {
+    drop(in, Counter::AckedRetransmitDropped, out);
+    return false;
+  }
+  counters_.add(Counter::AckedRetransmitTrimmed);
+  in.stale = true;
+  return true;
 }
 
 }  // namespace ftpalg::core

@@ -84,6 +84,8 @@ constexpr NameRow<Counter> kCounters[] = {
     {Counter::SynIgnored, "syn_ignored"},
     {Counter::InvalidTcpFlags, "invalid_tcp_flags"},
     {Counter::OutOfWindow, "out_of_window"},
+    {Counter::AckedRetransmitDropped, "acked_retransmit_dropped"},
+    {Counter::AckedRetransmitTrimmed, "acked_retransmit_trimmed"},
 };
 static_assert(completeNameTable(kCounters, static_cast<size_t>(Counter::Count)));
 

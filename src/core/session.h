@@ -47,6 +47,10 @@ struct DirState {
   bool earlySpliced = false;  // the address of the PORT/EPRT in progress is already rewritten
   ReplyTracker reply;
   Pending replyTo = Pending::Unknown;
+  // Splices folded into the base delta once acknowledged end before forgottenEnd: the original
+  // bytes before it are gone, so a retransmission reaching back there cannot be rewritten.
+  bool forgotten = false;
+  uint32_t forgottenEnd = 0;
 };
 
 // One control connection.

@@ -203,6 +203,8 @@ enum class Counter : uint8_t {
   SynIgnored,       // SYN with another ISN on an established session: forwarded, session kept
   InvalidTcpFlags,  // SYN with RST or FIN on a known session: forwarded, state kept
   OutOfWindow,      // data far beyond the next expected byte: dropped, no gap resync counted
+  AckedRetransmitDropped,  // re-sent acknowledged bytes of a forgotten rewrite: dropped
+  AckedRetransmitTrimmed,  // the same with bytes still in flight: sent from history, front cut
   Count
 };
 std::string_view counterName(Counter c);
