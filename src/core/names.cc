@@ -46,6 +46,7 @@ constexpr NameRow<Reason> kReasons[] = {
     {Reason::SessionTableFull, "session_table_full"},
     {Reason::RewriteTableFull, "rewrite_table_full"},
     {Reason::UnwritableAddress, "unwritable_address"},
+    {Reason::SpecialAddress, "special_address"},
 };
 static_assert(completeNameTable(kReasons, static_cast<size_t>(Reason::Count)));
 

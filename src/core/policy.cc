@@ -1,5 +1,6 @@
 #include "policy.h"
 
+#include "special_address.h"
 #include "wire_forms.h"
 
 namespace ftpalg::core {
@@ -66,6 +67,11 @@ Reason refusal(const AnnouncementContext& ctx, const WireForm* form, const Endpo
   const IpAddr& own = active ? nat.clientInside : nat.serverOutside;
   const IpAddr& ownPublic = active ? nat.clientOutside : nat.serverInside;
   const bool isOwn = announced.addr == own || announced.addr == ownPublic;
+  // Whatever the bounce policy: no path to the gateway itself, to loopback or to a group.
+  if (!isOwn &&
+      (isSpecialAddress(announced.addr) || isListedAddress(announced.addr, cfg.gatewayAddresses))) {
+    return Reason::SpecialAddress;
+  }
   if (!isOwn && !cfg.allowBounce) return Reason::BounceAddress;
   if (announced.port < 1024 && !cfg.allowLowPorts) return Reason::LowPort;
   if (ctx.outstandingExpectations >= cfg.maxExpectationsPerSession) {

@@ -92,6 +92,8 @@ enum class Reason : uint8_t {
   SessionTableFull,     // no room for a new session
   RewriteTableFull,     // no room to record one more splice in this direction's rewrite map
   UnwritableAddress,    // the rewritten endpoint cannot be written in the announcement's form
+  SpecialAddress,       // loopback, unspecified, broadcast, multicast, link-local or the gateway's
+                        // own address, announced by a peer it does not belong to
   Count
 };
 std::string_view reasonName(Reason r);
@@ -243,6 +245,9 @@ struct EngineConfig {
   // mode): the engine only replaces payloads, every packet keeps its own byte range, seq, ack
   // and SACK blocks; held packets are released one by one instead of coalesced.
   bool kernelSeqAdjust = false;
+  // The gateway's own addresses: refused as announced data endpoints (reason special_address)
+  // unless the announcing peer itself has that address. Family::None entries are unused.
+  std::array<IpAddr, 8> gatewayAddresses{};
 };
 
 class EngineImpl;
