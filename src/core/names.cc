@@ -47,6 +47,8 @@ constexpr NameRow<Reason> kReasons[] = {
     {Reason::RewriteTableFull, "rewrite_table_full"},
     {Reason::UnwritableAddress, "unwritable_address"},
     {Reason::SpecialAddress, "special_address"},
+    {Reason::DelimiterInAddress, "delimiter_in_address"},
+    {Reason::NoBuffer, "no_buffer"},
 };
 static_assert(completeNameTable(kReasons, static_cast<size_t>(Reason::Count)));
 

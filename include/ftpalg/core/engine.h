@@ -94,6 +94,8 @@ enum class Reason : uint8_t {
   UnwritableAddress,    // the rewritten endpoint cannot be written in the announcement's form
   SpecialAddress,       // loopback, unspecified, broadcast, multicast, link-local or the gateway's
                         // own address, announced by a peer it does not belong to
+  DelimiterInAddress,   // EPRT: the rewritten address text contains the line's own delimiter
+  NoBuffer,             // the direction had no buffer to record the splice in
   Count
 };
 std::string_view reasonName(Reason r);
