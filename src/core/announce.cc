@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "actions_out.h"
+#include "ftp_stage.h"
 #include "rewrite_text.h"
 #include "seq_math.h"
 
@@ -30,6 +31,7 @@ PolicyDecision Announcer::decide(const Session& s, const Announcement& a) const 
   ctx.solicited = a.solicited;
   ctx.outstandingExpectations = outstandingExpectations(s.expectUntil, a.nowNs);
   ctx.config = &cfg_;
+  if (cfg_.requireLogin) ctx.stageRefusal = stageRefusal(static_cast<FtpStage>(s.stage));
   return decideAnnouncement(ctx);
 }
 

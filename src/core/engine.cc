@@ -8,6 +8,7 @@
 
 #include "actions_out.h"
 #include "engine_impl.h"
+#include "ftp_stage.h"
 #include "holding.h"
 #include "line_assembler.h"
 #include "seq_math.h"
@@ -102,6 +103,7 @@ Session* EngineImpl::open(const SegmentIn& in, Actions& out) {
   if (in.syn) {
     s->pairing.startAtGreeting();
   } else {
+    s->stage = static_cast<uint8_t>(FtpStage::PickedUp);
     s->pairing.forget();
     counters_.add(Counter::MidstreamPickup);
   }

@@ -49,6 +49,8 @@ constexpr NameRow<Reason> kReasons[] = {
     {Reason::SpecialAddress, "special_address"},
     {Reason::DelimiterInAddress, "delimiter_in_address"},
     {Reason::NoBuffer, "no_buffer"},
+    {Reason::NotFtp, "not_ftp"},
+    {Reason::BeforeLogin, "before_login"},
 };
 static_assert(completeNameTable(kReasons, static_cast<size_t>(Reason::Count)));
 

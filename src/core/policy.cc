@@ -57,6 +57,7 @@ Reason refusal(const AnnouncementContext& ctx, const WireForm* form, const Endpo
   // Wire forms belong to one direction only: PORT/EPRT/LPRT from the client, 227/229/228
   // from the server. Anything else is a forgery attempt or a confused peer.
   if (active != (ctx.dir == Dir::C2S)) return Reason::WrongDirection;
+  if (ctx.stageRefusal != Reason::Ok) return ctx.stageRefusal;
   if (!active && !ctx.solicited) return Reason::Unsolicited;
   if (form != nullptr && form->longForm && !cfg.allowLongForms) return Reason::PolicyDisabled;
   if (active && ctx.epsvAll) return Reason::EpsvAllActive;

@@ -66,6 +66,7 @@ struct Session {
   bool epsvAll = false;
   bool natResolved = false;
   uint8_t finMask = 0;
+  uint8_t stage = 0;  // FtpStage (ftp_stage.h): AwaitGreeting until open() says otherwise
 
   DirState& at(Dir d) { return dir[static_cast<size_t>(d)]; }
   [[nodiscard]] bool finSeen(Dir d) const {

@@ -96,6 +96,8 @@ enum class Reason : uint8_t {
                         // own address, announced by a peer it does not belong to
   DelimiterInAddress,   // EPRT: the rewritten address text contains the line's own delimiter
   NoBuffer,             // the direction had no buffer to record the splice in
+  NotFtp,               // requireLogin: the server has not greeted with 220 (not an FTP stream)
+  BeforeLogin,          // requireLogin: no successful login (230) seen in the session yet
   Count
 };
 std::string_view reasonName(Reason r);
@@ -250,6 +252,11 @@ struct EngineConfig {
   // The gateway's own addresses: refused as announced data endpoints (reason special_address)
   // unless the announcing peer itself has that address. Family::None entries are unused.
   std::array<IpAddr, 8> gatewayAddresses{};
+  // Slipstreaming guard: a stream is FTP only once the server greeted it (220), and an
+  // announcement acts only after a successful login (230/232); refused otherwise (not_ftp,
+  // before_login). A session first seen mid-stream counts as logged in after a reply only a
+  // logged-in user gets (125/150/226/227/228/229/250/257, or 230/232).
+  bool requireLogin = false;
 };
 
 class EngineImpl;
