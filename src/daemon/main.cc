@@ -56,6 +56,8 @@ ftpalg::daemon::WorkerSettings workerSettings(const ftpalg::daemon::DaemonConfig
   s.engine.allowLongForms = cfg.allowLongForms;
   s.engine.expectTimeoutNs = uint64_t{cfg.pinholeTimeoutS} * 1'000'000'000u;
   s.engine.ackSpace = ftpalg::core::AckSpace::Rewritten;
+  // Slipstreaming guard: announcements act only in greeted, logged-in FTP sessions.
+  s.engine.requireLogin = true;
   for (size_t i = 0; i < cfg.ports.size() && i + 1 < s.engine.controlPorts.size(); ++i) {
     s.engine.controlPorts[i + 1] = cfg.ports[i];
   }
