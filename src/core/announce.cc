@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "actions_out.h"
+#include "ftp_stage.h"
+#include "rewrite_text.h"
 #include "seq_math.h"
 
 namespace ftpalg::core {
@@ -29,14 +31,16 @@ PolicyDecision Announcer::decide(const Session& s, const Announcement& a) const 
   ctx.solicited = a.solicited;
   ctx.outstandingExpectations = outstandingExpectations(s.expectUntil, a.nowNs);
   ctx.config = &cfg_;
+  if (cfg_.requireLogin) ctx.stageRefusal = stageRefusal(static_cast<FtpStage>(s.stage));
   return decideAnnouncement(ctx);
 }
 
 Reason Announcer::splice(DirState& ds, const Announcement& a, const Endpoint& rewritten) {
   const AddrParse& p = a.parse;
   const uint32_t spanStart = a.lineSeq + p.span.offset;
-  std::array<char, 80> text{};
-  const size_t n = a.form->format(rewritten, p.delim, text);
+  const RewriteText rt = rewriteText(*a.form, rewritten, p.delim);
+  const std::array<char, 80>& text = rt.text;
+  const size_t n = rt.len;
   // Splice only from the first byte that differs: what reads the same may have passed
   // already (see decideHold), and a shorter splice is the same rewrite.
   const std::string_view orig = a.line.substr(p.span.offset, p.span.length);
@@ -46,13 +50,11 @@ Reason Announcer::splice(DirState& ds, const Announcement& a, const Endpoint& re
     return Reason::PartiallyReleased;
   }
   DirBuffer* b = pool_.get(ds);
-  if (n == 0) {
-    counters_.add(Counter::SeqAdjFull);
-    return Reason::UnwritableAddress;
-  }
-  if (b == nullptr || !b->map.add(spanStart + static_cast<uint32_t>(same),
-                                  static_cast<uint16_t>(p.span.length - same),
-                                  std::span<const char>(text.data() + same, n - same))) {
+  if (n == 0) return rt.why;
+  if (b == nullptr) return Reason::NoBuffer;  // the line was assembled in it: never expected
+  if (!b->map.add(spanStart + static_cast<uint32_t>(same),
+                  static_cast<uint16_t>(p.span.length - same),
+                  std::span<const char>(text.data() + same, n - same))) {
     counters_.add(Counter::SeqAdjFull);
     return Reason::RewriteTableFull;
   }

@@ -1,6 +1,7 @@
 #include "control_lines.h"
 
 #include "actions_out.h"
+#include "ftp_stage.h"
 
 namespace ftpalg::core {
 
@@ -71,6 +72,7 @@ void ControlLines::onReply(const LineContext& c, std::string_view line, uint32_t
   DirState& ds = c.s.at(Dir::S2C);
   const ReplyLine r = trackReply(ds.reply, line);
   if (r.status != ParseStatus::Ok) {
+    c.s.stage = static_cast<uint8_t>(afterReply(static_cast<FtpStage>(c.s.stage), r));
     counters_.add(Counter::BadLine);
     // A server line shaped like PORT/EPRT is a forgery attempt: say so, admit nothing.
     const WireForm* form = commandForm(classifyCommand(line).verb);
@@ -80,6 +82,7 @@ void ControlLines::onReply(const LineContext& c, std::string_view line, uint32_t
     }
     return;
   }
+  c.s.stage = static_cast<uint8_t>(afterReply(static_cast<FtpStage>(c.s.stage), r));
   if (r.first) {
     ds.replyFound = false;
     if (c.s.pairing.known()) {

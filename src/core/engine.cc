@@ -8,9 +8,11 @@
 
 #include "actions_out.h"
 #include "engine_impl.h"
+#include "ftp_stage.h"
 #include "holding.h"
 #include "line_assembler.h"
 #include "seq_math.h"
+#include "tcp_window.h"
 
 namespace ftpalg::core {
 
@@ -72,12 +74,7 @@ bool EngineImpl::classifyFlow(SegmentIn& in) const {
 // segment has been dealt with already.
 Session* EngineImpl::lookup(const SegmentIn& in, Actions& out) {
   Session* s = sessions_.find(in.key, in.hash);
-  if (s != nullptr && in.bareSyn() && in.d == Dir::C2S && s->dir[0].started &&
-      s->dir[0].next != in.v.seq + 1) {
-    // A new connection on the same tuple: the old session is over.
-    endSession(*s, out, true);
-    s = nullptr;
-  }
+  if (s != nullptr && (in.syn || in.rst) && !admitsFlags(s, in, out)) return nullptr;
   if (s != nullptr) return s;
   if (in.rst || (!in.syn && in.len == 0)) {
     addPacket(out, in.handle, PacketVerdict::Accept);
@@ -97,6 +94,7 @@ Session* EngineImpl::open(const SegmentIn& in, Actions& out) {
   if (in.syn) {
     s->pairing.startAtGreeting();
   } else {
+    s->stage = static_cast<uint8_t>(FtpStage::PickedUp);
     s->pairing.forget();
     counters_.add(Counter::MidstreamPickup);
   }
@@ -162,6 +160,10 @@ bool EngineImpl::screen(Session& s, SegmentIn& in, Actions& out) {
   if (c.cls == SegmentClass::AheadOfGap) {
     // Never passed uninspected. Drop (TCP retransmits what is missing) unless the gap is
     // declared permanent.
+    if (beyondWindow(ds, in.v.seq) && !cfg_.resyncOnGap) {
+      drop(in, Counter::OutOfWindow, out);  // conntrack: invalid; not a gap to resync over
+      return false;
+    }
     if (!cfg_.resyncOnGap && ++ds.gapDrops <= cfg_.gapDropLimit) {
       drop(in, Counter::OutOfOrderDropped, out);
       return false;
@@ -171,6 +173,9 @@ bool EngineImpl::screen(Session& s, SegmentIn& in, Actions& out) {
   }
   if (c.cls != SegmentClass::AfterFin) ds.gapDrops = 0;
   if (c.resends) counters_.add(Counter::Retransmissions);
+  if (c.resends && Stream::resendsForgotten(ds, in.v.seq) && !acceptStale(ds, in, c, out)) {
+    return false;
+  }
   switch (c.cls) {
     case SegmentClass::AfterFin:
     case SegmentClass::Mismatch:
@@ -198,7 +203,7 @@ void EngineImpl::onDuplicate(Session& s, const SegmentIn& in, Actions& out) {
   const uint32_t segEnd = in.end();
   counters_.add(Counter::OldDuplicate, b == nullptr || seqLt(segStart, b->flightStart) ? 1 : 0);
   if (b == nullptr || seqGe(segStart, seqAdd(b->flightStart, b->flightLen)) ||
-      seqLe(segEnd, b->flightStart) || !b->map.touches(segStart, segEnd)) {
+      seqLe(segEnd, b->flightStart) || (!in.stale && !b->map.touches(segStart, segEnd))) {
     emitter_.forwardAsIs(ds, in.o, segStart, out);
     return;
   }
@@ -259,7 +264,7 @@ void EngineImpl::holdOrForward(Session& s, const SegmentIn& in, Actions& out) {
     return;
   }
   const DirBuffer* b = pool_.get(ds);
-  if (!ds.holding && (b == nullptr || !b->map.touches(in.v.seq, segEnd))) {
+  if (!ds.holding && !in.stale && (b == nullptr || !b->map.touches(in.v.seq, segEnd))) {
     // Common case: nothing spliced in this segment, forward it with shifted numbers only.
     emitter_.forwardAsIs(ds, in.o, in.v.seq, out);
   } else {

@@ -46,6 +46,7 @@ struct SegmentIn {
   bool fin = false;
   bool rst = false;
   uint32_t len = 0;
+  bool stale = false;  // re-sends bytes of a forgotten splice: forwarded only from the flight
   Outgoing o;
   [[nodiscard]] bool bareSyn() const { return syn && (v.flags & TcpAck) == 0; }
   [[nodiscard]] uint32_t end() const { return v.seq + len; }
@@ -80,11 +81,13 @@ class EngineImpl {
   bool classifyFlow(SegmentIn& in) const;
   Session* lookup(const SegmentIn& in, Actions& out);
   Session* open(const SegmentIn& in, Actions& out);
+  bool admitsFlags(Session*& s, const SegmentIn& in, Actions& out);
   void resolveNat(Session& s, const SegmentIn& in);
   void startStream(Session& s, const SegmentIn& in);
   void mapPeerNumbers(Session& s, SegmentIn& in);
   bool onControlOnly(Session& s, const SegmentIn& in, Actions& out);
   bool screen(Session& s, SegmentIn& in, Actions& out);
+  bool acceptStale(const DirState& ds, SegmentIn& in, const Classified& c, Actions& out);
   void onDuplicate(Session& s, const SegmentIn& in, Actions& out);
   bool takeNewBytes(Session& s, const SegmentIn& in, Actions& out);
   void holdOrForward(Session& s, const SegmentIn& in, Actions& out);

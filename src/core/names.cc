@@ -46,6 +46,11 @@ constexpr NameRow<Reason> kReasons[] = {
     {Reason::SessionTableFull, "session_table_full"},
     {Reason::RewriteTableFull, "rewrite_table_full"},
     {Reason::UnwritableAddress, "unwritable_address"},
+    {Reason::SpecialAddress, "special_address"},
+    {Reason::DelimiterInAddress, "delimiter_in_address"},
+    {Reason::NoBuffer, "no_buffer"},
+    {Reason::NotFtp, "not_ftp"},
+    {Reason::BeforeLogin, "before_login"},
 };
 static_assert(completeNameTable(kReasons, static_cast<size_t>(Reason::Count)));
 
@@ -85,6 +90,12 @@ constexpr NameRow<Counter> kCounters[] = {
     {Counter::HalfOpenExpired, "half_open_expired"},
     {Counter::HoldTimeout, "hold_timeout"},
     {Counter::HoldLimit, "hold_limit"},
+    {Counter::RstOutOfWindow, "rst_out_of_window"},
+    {Counter::SynIgnored, "syn_ignored"},
+    {Counter::InvalidTcpFlags, "invalid_tcp_flags"},
+    {Counter::OutOfWindow, "out_of_window"},
+    {Counter::AckedRetransmitDropped, "acked_retransmit_dropped"},
+    {Counter::AckedRetransmitTrimmed, "acked_retransmit_trimmed"},
 };
 static_assert(completeNameTable(kCounters, static_cast<size_t>(Counter::Count)));
 

@@ -1,5 +1,6 @@
 #include "policy.h"
 
+#include "special_address.h"
 #include "wire_forms.h"
 
 namespace ftpalg::core {
@@ -56,6 +57,7 @@ Reason refusal(const AnnouncementContext& ctx, const WireForm* form, const Endpo
   // Wire forms belong to one direction only: PORT/EPRT/LPRT from the client, 227/229/228
   // from the server. Anything else is a forgery attempt or a confused peer.
   if (active != (ctx.dir == Dir::C2S)) return Reason::WrongDirection;
+  if (ctx.stageRefusal != Reason::Ok) return ctx.stageRefusal;
   if (!active && !ctx.solicited) return Reason::Unsolicited;
   if (form != nullptr && form->longForm && !cfg.allowLongForms) return Reason::PolicyDisabled;
   if (active && ctx.epsvAll) return Reason::EpsvAllActive;
@@ -66,6 +68,11 @@ Reason refusal(const AnnouncementContext& ctx, const WireForm* form, const Endpo
   const IpAddr& own = active ? nat.clientInside : nat.serverOutside;
   const IpAddr& ownPublic = active ? nat.clientOutside : nat.serverInside;
   const bool isOwn = announced.addr == own || announced.addr == ownPublic;
+  // Whatever the bounce policy: no path to the gateway itself, to loopback or to a group.
+  if (!isOwn &&
+      (isSpecialAddress(announced.addr) || isListedAddress(announced.addr, cfg.gatewayAddresses))) {
+    return Reason::SpecialAddress;
+  }
   if (!isOwn && !cfg.allowBounce) return Reason::BounceAddress;
   if (announced.port < 1024 && !cfg.allowLowPorts) return Reason::LowPort;
   if (ctx.outstandingExpectations >= cfg.maxExpectationsPerSession) {

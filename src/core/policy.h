@@ -19,6 +19,7 @@ struct AnnouncementContext {
   bool epsvAll = false;   // client sent EPSV ALL
   bool solicited = true;  // reply answers a pending PASV/EPSV/LPSV
   size_t outstandingExpectations = 0;
+  Reason stageRefusal = Reason::Ok;  // requireLogin: not_ftp / before_login until logged in
   const EngineConfig* config = nullptr;
 };
 

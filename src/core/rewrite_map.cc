@@ -51,15 +51,17 @@ uint32_t RewriteMap::toOriginal(uint32_t rewritten) const {
   return seqAdd(rewritten, -delta);
 }
 
-void RewriteMap::collapseUpTo(uint32_t acked) {
+bool RewriteMap::collapseUpTo(uint32_t acked, uint32_t* foldedEnd) {
   size_t n = 0;
   while (n < count_ && seqLe(rec_[n].origStart + rec_[n].origLen, acked)) {
     base_ += static_cast<int64_t>(rec_[n].newLen) - rec_[n].origLen;
     ++n;
   }
-  if (n == 0) return;
+  if (n == 0) return false;
+  if (foldedEnd != nullptr) *foldedEnd = rec_[n - 1].origStart + rec_[n - 1].origLen;
   for (size_t i = n; i < count_; ++i) rec_[i - n] = rec_[i];
   count_ -= n;
+  return true;
 }
 
 bool RewriteMap::touches(uint32_t from, uint32_t to) const {

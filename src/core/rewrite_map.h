@@ -42,8 +42,9 @@ class RewriteMap {
   // replacement maps back to the splice's start: never acknowledge what was not delivered.
   [[nodiscard]] uint32_t toOriginal(uint32_t rewritten) const;
 
-  // Folds every splice that ends at or before `acked` into the base delta.
-  void collapseUpTo(uint32_t acked);
+  // Folds every splice that ends at or before `acked` into the base delta. Returns true when
+  // one was folded; `foldedEnd` (if given) then gets the original end of the last one folded.
+  bool collapseUpTo(uint32_t acked, uint32_t* foldedEnd = nullptr);
 
   // Writes the rewritten bytes of original range [from, to) into out, reading original bytes
   // through `orig` (orig[0] is position `origBase`). Returns bytes written, or SIZE_MAX when

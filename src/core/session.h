@@ -49,6 +49,10 @@ struct DirState {
   uint32_t abandonedLine = 0;
   ReplyTracker reply;
   Pending replyTo = Pending::Unknown;
+  // Splices folded into the base delta once acknowledged end before forgottenEnd: the original
+  // bytes before it are gone, so a retransmission reaching back there cannot be rewritten.
+  bool forgotten = false;
+  uint32_t forgottenEnd = 0;
 };
 
 // How far a session got (Session::progress): only an established one is kept under pressure.
@@ -74,6 +78,7 @@ struct Session {
   // Links of the table's probation list (sessions not established yet, oldest first).
   uint32_t probPrev = kNone;
   uint32_t probNext = kNone;
+  uint8_t stage = 0;  // FtpStage (ftp_stage.h): AwaitGreeting until open() says otherwise
 
   DirState& at(Dir d) { return dir[static_cast<size_t>(d)]; }
   [[nodiscard]] bool finSeen(Dir d) const {

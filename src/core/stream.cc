@@ -31,7 +31,7 @@ bool Stream::makeRoom(DirState& ds, DirBuffer& b, uint32_t newLen) {
   std::memmove(f, f + need, b.flightLen - need);
   b.flightLen -= need;
   b.flightStart += need;
-  b.map.collapseUpTo(b.flightStart);
+  collapse(ds, b, b.flightStart);
   if (seqLt(ds.acked, b.flightStart)) ds.acked = b.flightStart;
   return true;
 }
@@ -48,8 +48,18 @@ void Stream::trimFlight(DirState& o, uint32_t origAck) {
     b->flightLen -= n;
     b->flightStart += n;
   }
-  b->map.collapseUpTo(origAck);
+  collapse(o, *b, origAck);
   pool_.releaseIfIdle(o);
+}
+
+void Stream::collapse(DirState& ds, DirBuffer& b, uint32_t upTo) {
+  uint32_t end = 0;
+  if (b.map.collapseUpTo(upTo, &end)) {
+    ds.forgotten = true;
+    ds.forgottenEnd = end;
+  } else if (ds.forgotten && seqDiff(upTo, ds.forgottenEnd) > (1 << 30)) {
+    ds.forgotten = false;  // no retransmission reaches back a gigabyte
+  }
 }
 
 }  // namespace ftpalg::core

@@ -70,6 +70,11 @@ class Stream {
   uint32_t mapAck(DirState& o, uint32_t ack);
   // A SACK edge of direction `o`'s stream as it must be forwarded.
   uint32_t mapSackEdge(DirState& o, uint32_t edge);
+  // True when a segment at `seq` re-sends bytes of a splice already folded away: such bytes
+  // can no longer be rewritten from history, so they must not leave as they came.
+  static bool resendsForgotten(const DirState& ds, uint32_t seq) {
+    return ds.forgotten && seqLt(seq, ds.forgottenEnd);
+  }
 
  private:
   bool resentBytesDiffer(const DirState& ds, uint32_t segStart, uint32_t oldEnd,
@@ -81,6 +86,8 @@ class Stream {
     trimFlight(o, origAck);
   }
   void trimFlight(DirState& o, uint32_t origAck);
+  // Folds the splices ending by `upTo` into the base delta and remembers where they ended.
+  static void collapse(DirState& ds, DirBuffer& b, uint32_t upTo);
   bool makeRoom(DirState& ds, DirBuffer& b, uint32_t newLen);
 
   const EngineConfig& cfg_;

@@ -37,6 +37,8 @@ size_t eprtPrefix(const IpAddr& a, char delim, std::span<char> out) {
   std::array<char, 64> ip{};
   const size_t n = formatIp(a, ip);
   if (n == 0 || n + 4 > out.size()) return 0;
+  // No early splice of an address the line's delimiter occurs in: refused when it completes.
+  if (std::memchr(ip.data(), delim, n) != nullptr) return 0;
   out[0] = delim;
   out[1] = a.family == Family::V4 ? '1' : '2';
   out[2] = delim;

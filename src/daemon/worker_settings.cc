@@ -15,6 +15,8 @@ WorkerSettings workerSettings(const DaemonConfig& cfg, uint16_t queue) {
   s.engine.expectTimeoutNs = uint64_t{cfg.pinholeTimeoutS} * 1'000'000'000u;
   s.engine.ackSpace = ftpalg::core::AckSpace::Rewritten;
   applyEngineLimits(cfg, s.engine);
+  // Slipstreaming guard: announcements act only in greeted, logged-in FTP sessions.
+  s.engine.requireLogin = true;
   for (size_t i = 0; i < cfg.ports.size() && i + 1 < s.engine.controlPorts.size(); ++i) {
     s.engine.controlPorts[i + 1] = cfg.ports[i];
   }

@@ -92,6 +92,12 @@ enum class Reason : uint8_t {
   SessionTableFull,     // no room for a new session
   RewriteTableFull,     // no room to record one more splice in this direction's rewrite map
   UnwritableAddress,    // the rewritten endpoint cannot be written in the announcement's form
+  SpecialAddress,       // loopback, unspecified, broadcast, multicast, link-local or the gateway's
+                        // own address, announced by a peer it does not belong to
+  DelimiterInAddress,   // EPRT: the rewritten address text contains the line's own delimiter
+  NoBuffer,             // the direction had no buffer to record the splice in
+  NotFtp,               // requireLogin: the server has not greeted with 220 (not an FTP stream)
+  BeforeLogin,          // requireLogin: no successful login (230) seen in the session yet
   Count
 };
 std::string_view reasonName(Reason r);
@@ -204,6 +210,12 @@ enum class Counter : uint8_t {
   HalfOpenExpired,  // a session that never got established ended after halfOpenTimeout
   HoldTimeout,      // a held line released unrewritten after holdTimeout
   HoldLimit,        // a held line released unrewritten: maxHeldPackets reached
+  RstOutOfWindow,   // RST whose seq is outside the receiver's window: forwarded, session kept
+  SynIgnored,       // SYN with another ISN on an established session: forwarded, session kept
+  InvalidTcpFlags,  // SYN with RST or FIN on a known session: forwarded, state kept
+  OutOfWindow,      // data far beyond the next expected byte: dropped, no gap resync counted
+  AckedRetransmitDropped,  // re-sent acknowledged bytes of a forgotten rewrite: dropped
+  AckedRetransmitTrimmed,  // the same with bytes still in flight: sent from history, front cut
   Count
 };
 std::string_view counterName(Counter c);
@@ -258,6 +270,14 @@ struct EngineConfig {
   // A new session when the table is full of established sessions: true forwards its packets
   // uninspected (fail open), false drops them (fail closed; the client retries).
   bool failOpenWhenFull = false;
+  // The gateway's own addresses: refused as announced data endpoints (reason special_address)
+  // unless the announcing peer itself has that address. Family::None entries are unused.
+  std::array<IpAddr, 8> gatewayAddresses{};
+  // Slipstreaming guard: a stream is FTP only once the server greeted it (220), and an
+  // announcement acts only after a successful login (230/232); refused otherwise (not_ftp,
+  // before_login). A session first seen mid-stream counts as logged in after a reply only a
+  // logged-in user gets (125/150/226/227/228/229/250/257, or 230/232).
+  bool requireLogin = false;
 };
 
 class EngineImpl;

@@ -1,0 +1,186 @@
+// Conntrack's rules for SYN and RST on a known session (tcp_window.h): a spoofed RST or SYN
+// that knows only the tuple must not end, replace or desynchronise the engine's session.
+#include "src/core/tcp_window.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ftpalg/core/engine.h"
+#include "tests/support/engine_harness.h"
+#include "tests/support/packet_builder.h"
+
+namespace ftpalg::test {
+
+using namespace ftpalg::core;  // NOLINT(google-build-using-namespace): the unit under test
+namespace {
+
+constexpr uint8_t kRstAck = TcpRst | TcpAck;
+
+NatBinding snat(const EngineHarness& h) {
+  return NatBinding{h.client().addr, ipFromText("198.51.100.77"), h.server().addr, h.server().addr};
+}
+
+// A session with a length-changing rewrite behind it: 198.18.0.2 -> 198.51.100.77 (+3 bytes).
+void rewrittenSession(EngineHarness& h) {
+  h.setNat(snat(h));
+  h.handshake();
+  h.send(Dir::S2C, "220 ready\r\n");
+  h.send(Dir::C2S, "PORT 198,18,0,2,195,80\r\n");
+  h.send(Dir::S2C, "200 ok\r\n");
+}
+
+TEST(TcpWindow, SpoofedRstOutOfWindowKeepsTheSessionAndItsRewrites) {
+  EngineHarness h(EngineConfig{});
+  rewrittenSession(h);
+  h.sendAt(Dir::C2S, h.sndNext(Dir::C2S) - 1'000'000, "", kRstAck);
+  h.sendAt(Dir::S2C, h.sndNext(Dir::S2C) - 100'000, "", kRstAck);
+  EXPECT_EQ(h.engine().sessionCount(), 1u);
+  EXPECT_EQ(h.engine().counter(Counter::SessionsEnded), 0u);
+  EXPECT_EQ(h.engine().counter(Counter::RstOutOfWindow), 2u);
+  h.send(Dir::C2S, "PORT 198,18,0,2,195,81\r\n");
+  EXPECT_EQ(h.delivered(Dir::C2S), "PORT 198,51,100,77,195,80\r\nPORT 198,51,100,77,195,81\r\n");
+  EXPECT_EQ(h.inconsistentOverlaps, 0u);
+}
+
+TEST(TcpWindow, RstInWindowEndsTheSession) {
+  EngineHarness h(EngineConfig{});
+  rewrittenSession(h);
+  h.sendAt(Dir::C2S, h.sndNext(Dir::C2S), "", kRstAck);
+  EXPECT_EQ(h.engine().sessionCount(), 0u);
+  EXPECT_EQ(h.engine().counter(Counter::RstOutOfWindow), 0u);
+}
+
+TEST(TcpWindow, RstFromTheServerInWindowEndsTheSession) {
+  EngineHarness h(EngineConfig{});
+  rewrittenSession(h);
+  h.sendAt(Dir::S2C, h.sndNext(Dir::S2C) + 10, "", TcpRst);
+  EXPECT_EQ(h.engine().sessionCount(), 0u);
+}
+
+// Before the server's SYN-ACK only the RST's acknowledgement of the client's SYN can be checked.
+TEST(TcpWindow, RstOnAHalfOpenSessionMustAcknowledgeTheSyn) {
+  Engine engine(EngineConfig{}, nullptr);
+  const Endpoint c = endpoint("198.18.0.2:40000");
+  const Endpoint sv = endpoint("198.19.0.2:21");
+  auto feed = [&](std::vector<uint8_t> pkt) {
+    const PacketParse pp = parsePacket(pkt);
+    Actions acts;
+    engine.onSegment(Segment{&pp.view, 1}, 1, acts);
+  };
+  feed(PacketBuilder().v4(c, sv).seq(100).flags(TcpSyn).build());
+  feed(PacketBuilder().v4(sv, c).seq(0).ack(7).flags(kRstAck).build());
+  EXPECT_EQ(engine.sessionCount(), 1u);
+  EXPECT_EQ(engine.counter(Counter::RstOutOfWindow), 1u);
+  feed(PacketBuilder().v4(sv, c).seq(0).ack(101).flags(kRstAck).build());
+  EXPECT_EQ(engine.sessionCount(), 0u);
+}
+
+// (The harness's receivers would re-learn their stream from any SYN they are given, so these
+// check what leaves the gateway instead of what is reassembled.)
+TEST(TcpWindow, SpoofedSynOnAnEstablishedSessionIsIgnored) {
+  EngineHarness h(EngineConfig{});
+  rewrittenSession(h);
+  const uint32_t next = h.sndNext(Dir::C2S);
+  const size_t before = h.actions.size();
+  h.sendAt(Dir::C2S, next - 500'000, "", TcpSyn);
+  ASSERT_GT(h.actions.size(), before);
+  EXPECT_EQ(h.actions[before].verdict, PacketVerdict::Accept);
+  EXPECT_EQ(h.engine().counter(Counter::SynIgnored), 1u);
+  EXPECT_EQ(h.engine().sessionCount(), 1u);
+  EXPECT_EQ(h.engine().counter(Counter::Sessions), 1u);
+  // Later announcements are still rewritten, at the shifted sequence number (+3).
+  h.sendAt(Dir::C2S, next, "PORT 198,18,0,2,195,81\r\n");
+  ASSERT_FALSE(h.events.empty());
+  EXPECT_EQ(h.events.back().verdict, Verdict::Admit);
+  EXPECT_EQ(h.events.back().rewritten, endpoint("198.51.100.77:50001"));
+  bool sent = false;
+  for (size_t i = before; i < h.actions.size(); ++i) {
+    const PacketAction& a = h.actions[i];
+    if (a.verdict != PacketVerdict::Rewrite || a.payload.empty()) continue;
+    EXPECT_EQ(std::string(a.payload.begin(), a.payload.end()), "PORT 198,51,100,77,195,81\r\n");
+    EXPECT_EQ(a.seq, next + 3);
+    sent = true;
+  }
+  EXPECT_TRUE(sent);
+}
+
+TEST(TcpWindow, SpoofedSynAckChangesNothing) {
+  EngineHarness h(EngineConfig{});
+  rewrittenSession(h);
+  const size_t before = h.actions.size();
+  h.sendAt(Dir::S2C, 4242, "", TcpSyn | TcpAck);
+  EXPECT_EQ(h.actions[before].verdict, PacketVerdict::Accept);
+  EXPECT_EQ(h.engine().counter(Counter::SynIgnored), 1u);
+  EXPECT_EQ(h.engine().sessionCount(), 1u);
+}
+
+TEST(TcpWindow, SynAckMustAcknowledgeTheClientSyn) {
+  Engine engine(EngineConfig{}, nullptr);
+  const Endpoint c = endpoint("198.18.0.2:40000");
+  const Endpoint sv = endpoint("198.19.0.2:21");
+  auto feed = [&](std::vector<uint8_t> pkt) {
+    const PacketParse pp = parsePacket(pkt);
+    Actions acts;
+    engine.onSegment(Segment{&pp.view, 1}, 1, acts);
+  };
+  feed(PacketBuilder().v4(c, sv).seq(100).flags(TcpSyn).build());
+  feed(PacketBuilder().v4(sv, c).seq(9).ack(55).flags(TcpSyn | TcpAck).build());
+  EXPECT_EQ(engine.counter(Counter::SynIgnored), 1u);
+  feed(PacketBuilder().v4(sv, c).seq(500).ack(101).flags(TcpSyn | TcpAck).build());
+  EXPECT_EQ(engine.counter(Counter::SynIgnored), 1u);
+  feed(PacketBuilder().v4(sv, c).seq(9).ack(101).flags(TcpSyn | TcpAck).build());  // another ISN
+  EXPECT_EQ(engine.counter(Counter::SynIgnored), 2u);
+}
+
+TEST(TcpWindow, SynAfterFinStartsANewConnectionOnTheTuple) {
+  EngineHarness h(EngineConfig{});
+  rewrittenSession(h);
+  h.fin(Dir::C2S);
+  h.sendAt(Dir::C2S, 90'000, "", TcpSyn);
+  EXPECT_EQ(h.engine().counter(Counter::SynIgnored), 0u);
+  EXPECT_EQ(h.engine().counter(Counter::Sessions), 2u);
+  EXPECT_EQ(h.engine().counter(Counter::SessionsEnded), 1u);
+}
+
+TEST(TcpWindow, NewSynReplacesASessionTheServerNeverAnswered) {
+  EngineHarness h(EngineConfig{}, {.autoAck = false});
+  h.sendAt(Dir::C2S, 1000, "", TcpSyn);
+  h.sendAt(Dir::C2S, 9000, "", TcpSyn);
+  EXPECT_EQ(h.engine().counter(Counter::Sessions), 2u);
+  EXPECT_EQ(h.engine().sessionCount(), 1u);
+}
+
+TEST(TcpWindow, SynWithRstIsIgnored) {
+  EngineHarness h(EngineConfig{});
+  rewrittenSession(h);
+  h.sendAt(Dir::C2S, h.sndNext(Dir::C2S), "", TcpSyn | TcpRst);
+  EXPECT_EQ(h.engine().sessionCount(), 1u);
+  EXPECT_EQ(h.engine().counter(Counter::InvalidTcpFlags), 1u);
+}
+
+// Data far outside the window is what conntrack marks invalid: dropped, but it must not count
+// towards the gap resynchronisation that would make the engine skip bytes.
+TEST(TcpWindow, DataBeyondTheWindowNeverForcesAGapResync) {
+  EngineHarness h(EngineConfig{});
+  rewrittenSession(h);
+  const uint32_t next = h.sndNext(Dir::C2S);
+  for (int i = 0; i < 40; ++i) h.sendAt(Dir::C2S, next + 5'000'000, "PORT 1\r\n");
+  EXPECT_EQ(h.engine().counter(Counter::GapResync), 0u);
+  EXPECT_EQ(h.engine().counter(Counter::OutOfWindow), 40u);
+  h.sendAt(Dir::C2S, next, "PORT 198,18,0,2,195,81\r\n");
+  EXPECT_EQ(h.delivered(Dir::C2S), "PORT 198,51,100,77,195,80\r\nPORT 198,51,100,77,195,81\r\n");
+}
+
+TEST(TcpWindow, BeyondWindowIsRelativeToTheNextByte) {
+  DirState ds;
+  ds.started = true;
+  ds.next = 0xFFFFFF00u;  // wraps
+  EXPECT_FALSE(beyondWindow(ds, ds.next + kWindowSlack));
+  EXPECT_TRUE(beyondWindow(ds, ds.next + kWindowSlack + 1));
+}
+
+}  // namespace
+}  // namespace ftpalg::test
