@@ -5,8 +5,38 @@
 
 namespace ftpalg::daemon {
 
+void ConntrackResolver::setPacket(std::span<const uint8_t> ct, core::Family family) {
+  ct_ = ct;
+  family_ = family;
+  parsed_ = false;
+  valid_ = false;
+}
+
+void ConntrackResolver::clearPacket() { setPacket({}, core::Family::None); }
+
+const kernel::PacketCt* ConntrackResolver::packetEntry(const core::FlowKey& flow) {
+  if (!parsed_) {
+    parsed_ = true;
+    valid_ = !ct_.empty() && kernel::parsePacketCt(ct_, family_, entry_);
+  }
+  // At the forward hook the original source is the client, the reply source the server.
+  if (!valid_ || !(entry_.entry.orig.src == flow.client) ||
+      !(entry_.entry.reply.src == flow.server)) {
+    return nullptr;
+  }
+  return &entry_;
+}
+
+kernel::CtTuple ConntrackResolver::originalTuple(const core::FlowKey& flow) {
+  if (const kernel::PacketCt* p = packetEntry(flow)) return p->entry.orig;
+  return kernel::CtTuple{flow.client, flow.server};
+}
+
 bool ConntrackResolver::resolve(const core::FlowKey& flow, core::NatBinding& out) {
-  const kernel::NatLookupResult r = conntrack_.lookupNat(flow, out);
+  // A confirmed entry has both NATs decided: the answer is in the packet.
+  const kernel::PacketCt* p = packetEntry(flow);
+  if (p != nullptr && p->confirmed) return kernel::ctEntryBinding(p->entry, out);
+  const kernel::NatLookupResult r = conntrack_.lookupNat(originalTuple(flow), out);
   if (r.outcome == kernel::NatLookup::Failed) {
     (void)log_.fail(Failure::NatLookupFailed, monotonicNs(),
                     "NAT lookup for flow {} failed: {}; serving it as without NAT", flowText(flow),

@@ -26,10 +26,18 @@ std::unique_ptr<Admitter> makeAdmitter(const WorkerSettings& s, WorkerLog& log) 
                                            s.engine.idleTimeoutNs, log);
 }
 
+// Both modes take each packet's conntrack entry (NFQA_CT): expectation mode hangs expectations
+// on it, pinhole mode reads a new session's NAT binding from it instead of querying conntrack.
+kernel::QueueConfig queueConfig(const WorkerSettings& s) {
+  kernel::QueueConfig q = s.queue;
+  q.conntrack = true;
+  return q;
+}
+
 }  // namespace
 
 QueueWorker::QueueWorker(const WorkerSettings& settings, EventSink& events)
-    : QueueWorker(settings, events, std::make_unique<KernelQueue>(settings.queue), nullptr,
+    : QueueWorker(settings, events, std::make_unique<KernelQueue>(queueConfig(settings)), nullptr,
                   [&settings](WorkerLog& log) { return makeAdmitter(settings, log); }) {}
 
 QueueWorker::QueueWorker(const WorkerSettings& settings, EventSink& events, PacketQueue& queue,

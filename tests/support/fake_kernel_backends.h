@@ -25,24 +25,25 @@ class FakePinholes final : public daemon::PinholeBackend {
   int failures = 0;
 };
 
-// NAT lookups answered with `outcome`/`binding`; liberal marks recorded.
+// NAT lookups answered with `outcome`/`binding`; liberal marks recorded. Both record the
+// original tuple they were given as a FlowKey {orig.src, orig.dst}.
 class FakeConntrack final : public daemon::ConntrackBackend {
  public:
   Status open() override { return {}; }
-  kernel::NatLookupResult lookupNat(const core::FlowKey& flow, core::NatBinding& out) override {
-    lookups.push_back(flow);
+  kernel::NatLookupResult lookupNat(const kernel::CtTuple& orig, core::NatBinding& out) override {
+    lookups.push_back(core::FlowKey{orig.src, orig.dst});
     if (outcome == kernel::NatLookup::Failed) {
       return {outcome, Status::error(ENOENT, "fake: no entry")};
     }
     out = binding;
     return {outcome, {}};
   }
-  Status setLiberal(const core::FlowKey& flow) override {
+  Status setLiberal(const kernel::CtTuple& orig) override {
     if (liberalFailures > 0) {
       --liberalFailures;
       return Status::error(EIO, "fake: liberal flag not set");
     }
-    liberal.push_back(flow);
+    liberal.push_back(core::FlowKey{orig.src, orig.dst});
     return {};
   }
   kernel::NatLookup outcome = kernel::NatLookup::NoNat;
