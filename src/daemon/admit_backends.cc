@@ -18,6 +18,9 @@ class KernelConntrack final : public ConntrackBackend {
   kernel::NatLookupResult lookupNat(const kernel::CtTuple& orig, core::NatBinding& out) override {
     return ct_.lookupNat(orig, out);
   }
+  kernel::NatLookupResult scanNat(const core::FlowKey& flow, core::NatBinding& out) override {
+    return ct_.scanNat(flow, out);
+  }
   Status setLiberal(const kernel::CtTuple& orig) override { return ct_.setLiberal(orig); }
 
  private:

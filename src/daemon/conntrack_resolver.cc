@@ -1,5 +1,8 @@
 #include "daemon/conntrack_resolver.h"
 
+#include <algorithm>
+#include <cerrno>
+
 #include "daemon/clock.h"
 #include "daemon/text.h"
 
@@ -36,7 +39,20 @@ bool ConntrackResolver::resolve(const core::FlowKey& flow, core::NatBinding& out
   // A confirmed entry has both NATs decided: the answer is in the packet.
   const kernel::PacketCt* p = packetEntry(flow);
   if (p != nullptr && p->confirmed) return kernel::ctEntryBinding(p->entry, out);
-  const kernel::NatLookupResult r = conntrack_.lookupNat(originalTuple(flow), out);
+  kernel::NatLookupResult r = conntrack_.lookupNat(originalTuple(flow), out);
+  if (r.outcome == kernel::NatLookup::Failed && r.status.err() == ENOENT && ct_.empty()) {
+    // No NFQA_CT: the GET knew no DNATed original destination.
+    const uint64_t now = monotonicNs();
+    const auto elapsed = static_cast<int64_t>(now - std::min(now, scanCreditAtNs_));
+    scanCreditAtNs_ = now;
+    scanCreditNs_ = std::min(kScanBurstNs, scanCreditNs_ + elapsed / kScanShare);
+    if (scanCreditNs_ > 0) {
+      r = conntrack_.scanNat(flow, out);
+      scanCreditNs_ -= static_cast<int64_t>(monotonicNs() - now);
+    } else {
+      r.status = Status::error(EBUSY, "conntrack scan budget spent (no NFQA_CT on this queue)");
+    }
+  }
   if (r.outcome == kernel::NatLookup::Failed) {
     (void)log_.fail(Failure::NatLookupFailed, monotonicNs(),
                     "NAT lookup for flow {} failed: {}; serving it as without NAT", flowText(flow),

@@ -1,10 +1,14 @@
 // Pinhole mode's NatResolver: the NAT binding of a new control connection from the conntrack
 // entry the queued packet carries (NFQA_CT; no kernel query), else from one GET of the entry by
-// its original tuple. Never a dump of the conntrack table: the cost of a new session, or of a
-// junk packet to a control port, does not grow with the table. A lookup that failed (no entry,
-// ctnetlink error) is reported as Failure::NatLookupFailed instead of passing for "no NAT".
+// its original tuple, so the cost of a new session, or of a junk packet to a control port, does
+// not grow with the conntrack table. Only a kernel without the NFQUEUE conntrack glue (packets
+// without NFQA_CT) leaves a DNATed session to a table scan; scans are rationed to a fifth of the
+// thread's time (a burst of kScanBurstNs), so junk cannot saturate the queue with them; beyond
+// that a lookup fails. A lookup that failed (no entry, ctnetlink error, scan budget spent) is
+// reported as Failure::NatLookupFailed instead of passing for "no NAT".
 #pragma once
 
+#include <cstdint>
 #include <span>
 
 #include "daemon/admit_backends.h"
@@ -17,6 +21,9 @@ namespace ftpalg::daemon {
 // core::NatResolver over the packet's own entry, then ConntrackBackend::lookupNat.
 class ConntrackResolver : public core::NatResolver {
  public:
+  static constexpr int64_t kScanBurstNs = 200'000'000;
+  static constexpr int64_t kScanShare = 5;  // one nanosecond of scan per five elapsed
+
   ConntrackResolver(ConntrackBackend& conntrack, WorkerLog& log)
       : conntrack_(conntrack), log_(log) {}
 
@@ -42,6 +49,8 @@ class ConntrackResolver : public core::NatResolver {
   bool parsed_ = false;
   bool valid_ = false;
   kernel::PacketCt entry_;
+  int64_t scanCreditNs_ = kScanBurstNs;
+  uint64_t scanCreditAtNs_ = 0;
 };
 
 }  // namespace ftpalg::daemon

@@ -27,17 +27,18 @@ std::unique_ptr<Admitter> makeAdmitter(const WorkerSettings& s, WorkerLog& log) 
 }
 
 // Both modes take each packet's conntrack entry (NFQA_CT): expectation mode hangs expectations
-// on it, pinhole mode reads a new session's NAT binding from it instead of querying conntrack.
-kernel::QueueConfig queueConfig(const WorkerSettings& s) {
+// on it (and cannot work without), pinhole mode reads a new session's NAT binding from it
+// instead of querying conntrack, where the kernel can attach it.
+std::unique_ptr<KernelQueue> kernelQueue(const WorkerSettings& s) {
   kernel::QueueConfig q = s.queue;
   q.conntrack = true;
-  return q;
+  return std::make_unique<KernelQueue>(q, !s.expectationMode);
 }
 
 }  // namespace
 
 QueueWorker::QueueWorker(const WorkerSettings& settings, EventSink& events)
-    : QueueWorker(settings, events, std::make_unique<KernelQueue>(queueConfig(settings)), nullptr,
+    : QueueWorker(settings, events, kernelQueue(settings), nullptr,
                   [&settings](WorkerLog& log) { return makeAdmitter(settings, log); }) {}
 
 QueueWorker::QueueWorker(const WorkerSettings& settings, EventSink& events, PacketQueue& queue,

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cerrno>
+#include <chrono>
+#include <thread>
 #include <vector>
 
 #include "daemon/admit_backends.h"
@@ -38,6 +40,16 @@ class FakeConntrack final : public daemon::ConntrackBackend {
     out = binding;
     return {outcome, {}};
   }
+  // Table scans answered with `scanOutcome`/`binding`.
+  kernel::NatLookupResult scanNat(const core::FlowKey& flow, core::NatBinding& out) override {
+    scans.push_back(flow);
+    if (scanCost.count() > 0) std::this_thread::sleep_for(scanCost);
+    if (scanOutcome == kernel::NatLookup::Failed) {
+      return {scanOutcome, Status::error(ENOENT, "fake: no entry")};
+    }
+    out = binding;
+    return {scanOutcome, {}};
+  }
   Status setLiberal(const kernel::CtTuple& orig) override {
     if (liberalFailures > 0) {
       --liberalFailures;
@@ -47,6 +59,9 @@ class FakeConntrack final : public daemon::ConntrackBackend {
     return {};
   }
   kernel::NatLookup outcome = kernel::NatLookup::NoNat;
+  kernel::NatLookup scanOutcome = kernel::NatLookup::Failed;
+  std::vector<core::FlowKey> scans;
+  std::chrono::milliseconds scanCost{0};  // how long each scan takes
   core::NatBinding binding;
   std::vector<core::FlowKey> lookups;
   std::vector<core::FlowKey> liberal;

@@ -90,6 +90,34 @@ TEST_F(ConntrackResolverTest, WithoutThePacketsEntryOneGetOfClientToServer) {
   EXPECT_EQ(stats_.natLookupFailures.load(), 1u);
 }
 
+TEST_F(ConntrackResolverTest, WithTheEntryAtHandAMissIsNotFollowedByAScan) {
+  const std::vector<uint8_t> ct = ctNest(entry_, 0);
+  resolver_.setPacket(ct, core::Family::V4);
+  conntrack_.outcome = kernel::NatLookup::Failed;
+  core::NatBinding b;
+  EXPECT_FALSE(resolver_.resolve(flow_, b));
+  EXPECT_TRUE(conntrack_.scans.empty());
+}
+
+TEST_F(ConntrackResolverTest, QueueWithoutEntriesScansForDnatWithinItsBudget) {
+  // A kernel without the NFQUEUE conntrack glue: a DNATed session is only found by a scan.
+  resolver_.clearPacket();
+  conntrack_.outcome = kernel::NatLookup::Failed;
+  conntrack_.scanOutcome = kernel::NatLookup::Natted;
+  core::NatBinding b;
+  EXPECT_TRUE(resolver_.resolve(flow_, b));
+  ASSERT_EQ(conntrack_.scans.size(), 1u);
+  EXPECT_EQ(conntrack_.scans[0], flow_);
+  // Scans of 60 ms each, back to back (junk flows): the 200 ms burst allows four, then the
+  // credit refills at a fifth of the elapsed time only.
+  conntrack_.scanCost = std::chrono::milliseconds(60);
+  conntrack_.scanOutcome = kernel::NatLookup::Failed;
+  for (int i = 0; i < 10; ++i) (void)resolver_.resolve(flow_, b);
+  EXPECT_LE(conntrack_.scans.size(), 6u);
+  EXPECT_GE(conntrack_.scans.size(), 4u);
+  EXPECT_EQ(stats_.natLookupFailures.load(), 10u);
+}
+
 TEST_F(ConntrackResolverTest, EntryOfAnotherConnectionIsNotTaken) {
   const kernel::CtEntry other{{endpoint("10.1.0.6:40000"), dialled_}, {server_, snat_}};
   const std::vector<uint8_t> ct = ctNest(other, IPS_CONFIRMED);
