@@ -176,7 +176,8 @@ int main(int argc, char** argv) {
                                 cfg.queues.size() > 1 ? "s" : "", queues,
                                 cfg.failOpen ? "fail-open" : "fail-closed", cfg.table, cfg.mark),
                     fmt::format("queues {}: ready", queues),
-                    [&] { return fmt::format("queues {}: {}", queues, statusLine(workers)); }});
+                    [&] { return fmt::format("queues {}: {}", queues, statusLine(workers)); }},
+      [&events] { events.reopen(); });
   int rc = 0;
   if (cfg.installRules) {
     if (ftpalg::Status s = installed.remove(); !s.ok()) {

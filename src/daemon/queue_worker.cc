@@ -273,6 +273,7 @@ void QueueWorker::expire(uint64_t nowNs) {
     apply(nowNs, nullptr, nullptr, core::FlowKey{}, core::Dir::C2S);
   }
   stats_.sessions.store(engine_.sessionCount(), std::memory_order_relaxed);
+  events_.expire(nowNs);
   const uint64_t expectTimeout = settings_.engine.expectTimeoutNs;
   std::erase_if(pending_, [&](const PendingAdmit& p) { return nowNs - p.sinceNs > expectTimeout; });
   admitter_.expire(nowNs);

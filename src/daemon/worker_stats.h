@@ -25,11 +25,12 @@ struct WorkerStats {
   std::atomic<uint64_t> liberalFailures{0};
   std::atomic<uint64_t> natLookupFailures{
       0};  // pinhole mode: conntrack could not say (no entry, error)
-  std::atomic<uint64_t> rebuildFailures{0};  // rewrite did not fit: packet dropped
-  std::atomic<uint64_t> unknownHandles{0};   // engine named a packet we do not have
-  std::atomic<uint64_t> poolFull{0};         // could not keep a held packet: dropped
-  std::atomic<uint64_t> held{0};             // packets currently held
-  std::atomic<uint64_t> sessions{0};         // engine sessions (refreshed once a second)
+  std::atomic<uint64_t> rebuildFailures{0};   // rewrite did not fit: packet dropped
+  std::atomic<uint64_t> unknownHandles{0};    // engine named a packet we do not have
+  std::atomic<uint64_t> poolFull{0};          // could not keep a held packet: dropped
+  std::atomic<uint64_t> held{0};              // packets currently held
+  std::atomic<uint64_t> sessions{0};          // engine sessions (refreshed once a second)
+  std::atomic<uint64_t> eventsSuppressed{0};  // over a session's or the worker's event budget
 };
 
 // Adds `n` to a counter only its own thread writes (no read-modify-write instruction needed).
