@@ -30,8 +30,20 @@ const kernel::PacketCt* ConntrackResolver::packetEntry(const core::FlowKey& flow
   return &entry_;
 }
 
+size_t ConntrackResolver::slotOf(const core::FlowKey& flow) {
+  uint64_t h = 1469598103934665603ULL;
+  auto mix = [&h](const core::Endpoint& e) {
+    for (uint8_t b : e.addr.bytes) h = (h ^ b) * 1099511628211ULL;
+    h = (h ^ e.port) * 1099511628211ULL;
+  };
+  mix(flow.client);
+  mix(flow.server);
+  return static_cast<size_t>(h % kScanSlots);
+}
+
 kernel::CtTuple ConntrackResolver::originalTuple(const core::FlowKey& flow) {
   if (const kernel::PacketCt* p = packetEntry(flow)) return p->entry.orig;
+  if (!scanned_.empty() && scanned_[slotOf(flow)].flow == flow) return scanned_[slotOf(flow)].orig;
   return kernel::CtTuple{flow.client, flow.server};
 }
 
@@ -49,6 +61,10 @@ bool ConntrackResolver::resolve(const core::FlowKey& flow, core::NatBinding& out
     if (scanCreditNs_ > 0) {
       r = conntrack_.scanNat(flow, out);
       scanCreditNs_ -= static_cast<int64_t>(monotonicNs() - now);
+      if (r.outcome != kernel::NatLookup::Failed) {
+        if (scanned_.empty()) scanned_.resize(kScanSlots);  // once, on the first scan
+        scanned_[slotOf(flow)] = ScannedFlow{flow, r.orig};
+      }
     } else {
       r.status = Status::error(EBUSY, "conntrack scan budget spent (no NFQA_CT on this queue)");
     }

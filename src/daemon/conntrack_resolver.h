@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <span>
+#include <vector>
 
 #include "daemon/admit_backends.h"
 #include "daemon/worker_log.h"
@@ -23,6 +24,7 @@ class ConntrackResolver : public core::NatResolver {
  public:
   static constexpr int64_t kScanBurstNs = 200'000'000;
   static constexpr int64_t kScanShare = 5;  // one nanosecond of scan per five elapsed
+  static constexpr size_t kScanSlots = 4096;
 
   ConntrackResolver(ConntrackBackend& conntrack, WorkerLog& log)
       : conntrack_(conntrack), log_(log) {}
@@ -35,7 +37,8 @@ class ConntrackResolver : public core::NatResolver {
   bool resolve(const core::FlowKey& flow, core::NatBinding& out) override;
 
   // The original tuple of control connection `flow`: the packet's entry's when it is that
-  // connection's, else flow.client -> flow.server (the entry whenever there is no DNAT).
+  // connection's, else the one a scan found for it (remembered in kScanSlots slots), else
+  // flow.client -> flow.server (the entry whenever there is no DNAT).
   kernel::CtTuple originalTuple(const core::FlowKey& flow);
 
  private:
@@ -49,6 +52,13 @@ class ConntrackResolver : public core::NatResolver {
   bool parsed_ = false;
   bool valid_ = false;
   kernel::PacketCt entry_;
+  // Original tuples found by scans, by a hash of the flow (a collision forgets the older).
+  struct ScannedFlow {
+    core::FlowKey flow;
+    kernel::CtTuple orig;
+  };
+  [[nodiscard]] static size_t slotOf(const core::FlowKey& flow);
+  std::vector<ScannedFlow> scanned_;
   int64_t scanCreditNs_ = kScanBurstNs;
   uint64_t scanCreditAtNs_ = 0;
 };

@@ -35,20 +35,20 @@ class FakeConntrack final : public daemon::ConntrackBackend {
   kernel::NatLookupResult lookupNat(const kernel::CtTuple& orig, core::NatBinding& out) override {
     lookups.push_back(core::FlowKey{orig.src, orig.dst});
     if (outcome == kernel::NatLookup::Failed) {
-      return {outcome, Status::error(ENOENT, "fake: no entry")};
+      return {outcome, Status::error(ENOENT, "fake: no entry"), {}};
     }
     out = binding;
-    return {outcome, {}};
+    return {outcome, {}, {}};
   }
   // Table scans answered with `scanOutcome`/`binding`.
   kernel::NatLookupResult scanNat(const core::FlowKey& flow, core::NatBinding& out) override {
     scans.push_back(flow);
     if (scanCost.count() > 0) std::this_thread::sleep_for(scanCost);
     if (scanOutcome == kernel::NatLookup::Failed) {
-      return {scanOutcome, Status::error(ENOENT, "fake: no entry")};
+      return {scanOutcome, Status::error(ENOENT, "fake: no entry"), {}};
     }
     out = binding;
-    return {scanOutcome, {}};
+    return {scanOutcome, {}, scanOrig};
   }
   Status setLiberal(const kernel::CtTuple& orig) override {
     if (liberalFailures > 0) {
@@ -61,6 +61,7 @@ class FakeConntrack final : public daemon::ConntrackBackend {
   kernel::NatLookup outcome = kernel::NatLookup::NoNat;
   kernel::NatLookup scanOutcome = kernel::NatLookup::Failed;
   std::vector<core::FlowKey> scans;
+  kernel::CtTuple scanOrig;               // the original tuple a successful scan reports
   std::chrono::milliseconds scanCost{0};  // how long each scan takes
   core::NatBinding binding;
   std::vector<core::FlowKey> lookups;

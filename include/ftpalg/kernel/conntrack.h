@@ -30,6 +30,7 @@ enum class NatLookup : uint8_t {
 struct NatLookupResult {
   NatLookup outcome = NatLookup::NoNat;
   Status status;  // the error when outcome == Failed
+  CtTuple orig;   // the entry's original tuple when one was found
 };
 
 // What a queued packet's NFQA_CT nest says of its conntrack entry.

@@ -219,17 +219,19 @@ Status Conntrack::open() { return impl_->open(); }
 NatLookupResult Conntrack::lookupNat(const CtTuple& orig, core::NatBinding& out) {
   CtTuples t;
   if (Status s = impl_->get(orig, t); !s.ok()) {
-    return NatLookupResult{NatLookup::Failed, std::move(s)};
+    return NatLookupResult{NatLookup::Failed, std::move(s), {}};
   }
-  return NatLookupResult{ctBinding(t, out) ? NatLookup::Natted : NatLookup::NoNat, {}};
+  return NatLookupResult{
+      ctBinding(t, out) ? NatLookup::Natted : NatLookup::NoNat, {}, CtTuple{t.origSrc, t.origDst}};
 }
 
 NatLookupResult Conntrack::scanNat(const core::FlowKey& flow, core::NatBinding& out) {
   CtTuples t;
   if (Status s = impl_->scan(flow, t); !s.ok()) {
-    return NatLookupResult{NatLookup::Failed, std::move(s)};
+    return NatLookupResult{NatLookup::Failed, std::move(s), {}};
   }
-  return NatLookupResult{ctBinding(t, out) ? NatLookup::Natted : NatLookup::NoNat, {}};
+  return NatLookupResult{
+      ctBinding(t, out) ? NatLookup::Natted : NatLookup::NoNat, {}, CtTuple{t.origSrc, t.origDst}};
 }
 
 Status Conntrack::setLiberal(const CtTuple& orig) { return impl_->setLiberal(orig); }

@@ -104,10 +104,13 @@ TEST_F(ConntrackResolverTest, QueueWithoutEntriesScansForDnatWithinItsBudget) {
   resolver_.clearPacket();
   conntrack_.outcome = kernel::NatLookup::Failed;
   conntrack_.scanOutcome = kernel::NatLookup::Natted;
+  conntrack_.scanOrig = kernel::CtTuple{client_, dialled_};
   core::NatBinding b;
   EXPECT_TRUE(resolver_.resolve(flow_, b));
   ASSERT_EQ(conntrack_.scans.size(), 1u);
   EXPECT_EQ(conntrack_.scans[0], flow_);
+  // Liberal tracking must name the entry the scan found, not client -> server.
+  EXPECT_EQ(resolver_.originalTuple(flow_), (kernel::CtTuple{client_, dialled_}));
   // Scans of 60 ms each, back to back (junk flows): the 200 ms burst allows four, then the
   // credit refills at a fifth of the elapsed time only.
   conntrack_.scanCost = std::chrono::milliseconds(60);
