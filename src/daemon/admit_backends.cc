@@ -15,10 +15,13 @@ class KernelPinholes final : public PinholeBackend {
 class KernelConntrack final : public ConntrackBackend {
  public:
   Status open() override { return ct_.open(); }
-  kernel::NatLookupResult lookupNat(const core::FlowKey& flow, core::NatBinding& out) override {
-    return ct_.lookupNat(flow, out);
+  kernel::NatLookupResult lookupNat(const kernel::CtTuple& orig, core::NatBinding& out) override {
+    return ct_.lookupNat(orig, out);
   }
-  Status setLiberal(const core::FlowKey& flow) override { return ct_.setLiberal(flow); }
+  kernel::NatLookupResult scanNat(const core::FlowKey& flow, core::NatBinding& out) override {
+    return ct_.scanNat(flow, out);
+  }
+  Status setLiberal(const kernel::CtTuple& orig) override { return ct_.setLiberal(orig); }
 
  private:
   kernel::Conntrack ct_;

@@ -20,13 +20,16 @@ class PinholeBackend {
   virtual Status admit(const core::Expectation& x) = 0;
 };
 
-// Pinhole mode: NAT bindings and liberal tracking (kernel::Conntrack).
+// Pinhole mode: NAT bindings and liberal tracking (kernel::Conntrack), each naming one entry by
+// its original tuple (one GET); scanNat is the table scan ConntrackResolver rations for kernels
+// that cannot attach a packet's entry to it.
 class ConntrackBackend {
  public:
   virtual ~ConntrackBackend() = default;
   virtual Status open() = 0;
-  virtual kernel::NatLookupResult lookupNat(const core::FlowKey& flow, core::NatBinding& out) = 0;
-  virtual Status setLiberal(const core::FlowKey& flow) = 0;
+  virtual kernel::NatLookupResult lookupNat(const kernel::CtTuple& orig, core::NatBinding& out) = 0;
+  virtual kernel::NatLookupResult scanNat(const core::FlowKey& flow, core::NatBinding& out) = 0;
+  virtual Status setLiberal(const kernel::CtTuple& orig) = 0;
 };
 
 // Expectation mode: conntrack expectations (kernel::ExpectationTable).

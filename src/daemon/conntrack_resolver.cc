@@ -1,12 +1,74 @@
 #include "daemon/conntrack_resolver.h"
 
+#include <algorithm>
+#include <cerrno>
+
 #include "daemon/clock.h"
 #include "daemon/text.h"
 
 namespace ftpalg::daemon {
 
+void ConntrackResolver::setPacket(std::span<const uint8_t> ct, core::Family family) {
+  ct_ = ct;
+  family_ = family;
+  parsed_ = false;
+  valid_ = false;
+}
+
+void ConntrackResolver::clearPacket() { setPacket({}, core::Family::None); }
+
+const kernel::PacketCt* ConntrackResolver::packetEntry(const core::FlowKey& flow) {
+  if (!parsed_) {
+    parsed_ = true;
+    valid_ = !ct_.empty() && kernel::parsePacketCt(ct_, family_, entry_);
+  }
+  // At the forward hook the original source is the client, the reply source the server.
+  if (!valid_ || !(entry_.entry.orig.src == flow.client) ||
+      !(entry_.entry.reply.src == flow.server)) {
+    return nullptr;
+  }
+  return &entry_;
+}
+
+size_t ConntrackResolver::slotOf(const core::FlowKey& flow) {
+  uint64_t h = 1469598103934665603ULL;
+  auto mix = [&h](const core::Endpoint& e) {
+    for (uint8_t b : e.addr.bytes) h = (h ^ b) * 1099511628211ULL;
+    h = (h ^ e.port) * 1099511628211ULL;
+  };
+  mix(flow.client);
+  mix(flow.server);
+  return static_cast<size_t>(h % kScanSlots);
+}
+
+kernel::CtTuple ConntrackResolver::originalTuple(const core::FlowKey& flow) {
+  if (const kernel::PacketCt* p = packetEntry(flow)) return p->entry.orig;
+  if (!scanned_.empty() && scanned_[slotOf(flow)].flow == flow) return scanned_[slotOf(flow)].orig;
+  return kernel::CtTuple{flow.client, flow.server};
+}
+
 bool ConntrackResolver::resolve(const core::FlowKey& flow, core::NatBinding& out) {
-  const kernel::NatLookupResult r = conntrack_.lookupNat(flow, out);
+  // A confirmed entry has both NATs decided: the answer is in the packet.
+  const kernel::PacketCt* p = packetEntry(flow);
+  if (p != nullptr && p->confirmed) return kernel::ctEntryBinding(p->entry, out);
+  kernel::NatLookupResult r = conntrack_.lookupNat(originalTuple(flow), out);
+  if (r.outcome == kernel::NatLookup::Failed && r.status.err() == ENOENT && ct_.empty()) {
+    // No NFQA_CT: the GET knew no DNATed original destination.
+    const uint64_t now = monotonicNs();
+    const auto elapsed = static_cast<int64_t>(now - std::min(now, scanCreditAtNs_));
+    scanCreditAtNs_ = now;
+    scanCreditNs_ = std::min(kScanBurstNs, scanCreditNs_ + elapsed / kScanShare);
+    if (scanCreditNs_ > 0) {
+      r = conntrack_.scanNat(flow, out);
+      scanCreditNs_ -= static_cast<int64_t>(monotonicNs() - now);
+      if (r.outcome != kernel::NatLookup::Failed) {
+        if (scanned_.empty()) scanned_.resize(kScanSlots);  // once, on the first scan
+        scanned_[slotOf(flow)] = ScannedFlow{flow, r.orig};
+      }
+    } else {
+      r.status = Status::error(EBUSY, "conntrack scan budget spent (no NFQA_CT on this queue)");
+    }
+  }
   if (r.outcome == kernel::NatLookup::Failed) {
     (void)log_.fail(Failure::NatLookupFailed, monotonicNs(),
                     "NAT lookup for flow {} failed: {}; serving it as without NAT", flowText(flow),

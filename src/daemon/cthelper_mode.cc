@@ -117,7 +117,8 @@ int runCthelperMode(const DaemonConfig& cfg, WorkerSettings settings, EventSink&
                              queue, hc.name, hc.maxExpected, hc.expectTimeoutS,
                              cfg.failOpen ? "fail-open" : "fail-closed"),
                  fmt::format("queue {}: ready (cthelper)", queue),
-                 [&] { return fmt::format("queue {}: {}", queue, statusLine(worker.stats())); }});
+                 [&] { return fmt::format("queue {}: {}", queue, statusLine(worker.stats())); }},
+      [&events] { events.reopen(); });
   const int rc = teardown(helper, hc.name, cfg.installRules);
   logf(LogLevel::Info, "stopped: {}", statusLine(worker.stats()));
   return rc;

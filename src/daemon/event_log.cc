@@ -1,5 +1,6 @@
 #include "daemon/event_log.h"
 
+#include <iterator>
 #include <string>
 
 #include "daemon/clock.h"
@@ -8,13 +9,18 @@
 
 namespace ftpalg::daemon {
 
-EventLog::EventLog(EventSink& sink, WorkerLog& log, std::string_view admitWord)
-    : sink_(sink), log_(log), admitWord_(admitWord) {
+EventLog::EventLog(EventSink& sink, WorkerLog& log, std::string_view admitWord,
+                   const EventBudgetConfig& budget)
+    : sink_(sink), log_(log), admitWord_(admitWord), budget_(budget, monotonicNs()) {
   realtimeOffsetNs_ =
       static_cast<int64_t>(clockNs(CLOCK_REALTIME)) - static_cast<int64_t>(monotonicNs());
 }
 
 void EventLog::record(const core::Event& ev, uint64_t nowNs) {
+  if (!budget_.take(ev.flow, nowNs)) {
+    bump(log_.stats().eventsSuppressed);
+    return;
+  }
   if (sink_.enabled()) {
     core::Event wall = ev;  // JSON carries wall-clock time; the engine runs on CLOCK_MONOTONIC
     wall.tsNs = static_cast<uint64_t>(static_cast<int64_t>(ev.tsNs) + realtimeOffsetNs_);
@@ -57,6 +63,22 @@ void EventLog::record(const core::Event& ev, uint64_t nowNs) {
       return;
     }
   }
+}
+
+void EventLog::expire(uint64_t nowNs) {
+  const EventBudget::Suppressed s = budget_.takeSuppressed();
+  if (s.total() == 0) return;
+  if (sink_.enabled()) {
+    const auto us = static_cast<uint64_t>(static_cast<int64_t>(nowNs) + realtimeOffsetNs_) / 1000;
+    fmt::format_to(std::back_inserter(json_),
+                   "{{\"ts\":{}.{:06},\"kind\":\"suppressed\",\"count\":{},\"by_session\":{},"
+                   "\"by_global\":{},\"queue\":{}}}\n",
+                   us / 1'000'000, us % 1'000'000, s.total(), s.bySession, s.byGlobal,
+                   log_.queueNum());
+  }
+  log_.limited(LogSite::Refuse, LogLevel::Warning, nowNs,
+               "{} events suppressed ({} over a session's budget, {} over the queue's)", s.total(),
+               s.bySession, s.byGlobal);
 }
 
 void EventLog::flush() {

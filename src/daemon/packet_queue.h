@@ -3,7 +3,9 @@
 // verdicts.
 #pragma once
 
+#include <cerrno>
 #include <cstdint>
+#include <memory>
 #include <span>
 
 #include "ftpalg/kernel/queue_socket.h"
@@ -29,24 +31,38 @@ class PacketQueue {
   virtual Status flush() = 0;
 };
 
-// The NFQUEUE socket of one queue as a PacketQueue.
+// The NFQUEUE socket of one queue as a PacketQueue. With `conntrackOptional`, a kernel that
+// refuses cfg.conntrack (EOPNOTSUPP: no NFQUEUE conntrack glue) gets the queue without it.
 class KernelQueue final : public PacketQueue {
  public:
-  explicit KernelQueue(const kernel::QueueConfig& cfg) : socket_(cfg) {}
+  explicit KernelQueue(const kernel::QueueConfig& cfg, bool conntrackOptional = false)
+      : cfg_(cfg),
+        conntrackOptional_(conntrackOptional),
+        socket_(std::make_unique<kernel::QueueSocket>(cfg)) {}
 
-  Status open() override { return socket_.open(); }
+  Status open() override {
+    Status s = socket_->open();
+    if (s.ok() || !conntrackOptional_ || !cfg_.conntrack || s.err() != EOPNOTSUPP) return s;
+    cfg_.conntrack = false;
+    socket_ = std::make_unique<kernel::QueueSocket>(cfg_);
+    return socket_->open();
+  }
   Status receive(bool dontWait, kernel::PacketHandler& handler,
                  kernel::ReceiveResult& result) override {
-    return socket_.receive(dontWait, handler, result);
+    return socket_->receive(dontWait, handler, result);
   }
   Status verdict(uint32_t id, kernel::NfVerdict v, std::span<const uint8_t> packet,
                  bool withCt) override {
-    return socket_.verdict(id, v, packet, withCt);
+    return socket_->verdict(id, v, packet, withCt);
   }
-  Status flush() override { return socket_.flush(); }
+  Status flush() override { return socket_->flush(); }
+  // Whether packets come with their conntrack entry (known after open()).
+  [[nodiscard]] bool withConntrack() const { return cfg_.conntrack; }
 
  private:
-  kernel::QueueSocket socket_;
+  kernel::QueueConfig cfg_;
+  bool conntrackOptional_;
+  std::unique_ptr<kernel::QueueSocket> socket_;
 };
 
 }  // namespace ftpalg::daemon

@@ -22,9 +22,10 @@ PinholeAdmitter::PinholeAdmitter(std::unique_ptr<PinholeBackend> pinholes,
   marked_.reserve(1024);
 }
 
-bool PinholeAdmitter::begin(const kernel::QueuedPacket& /*packet*/, const core::PacketView& raw,
+bool PinholeAdmitter::begin(const kernel::QueuedPacket& packet, const core::PacketView& raw,
                             core::PacketView& view) {
   view = raw;
+  resolver_.setPacket(packet.ct, raw.family);
   return true;
 }
 
@@ -40,7 +41,7 @@ void PinholeAdmitter::rewritten(const core::FlowKey& flow, uint64_t nowNs) {
       return;
     }
   }
-  if (Status s = conntrack_->setLiberal(flow); !s.ok()) {
+  if (Status s = conntrack_->setLiberal(resolver_.originalTuple(flow)); !s.ok()) {
     // Not marked: the next rewrite of this session tries again.
     (void)log_.fail(Failure::LiberalFailed, nowNs, "liberal tracking for {}: {}", flowText(flow),
                     s.message());
@@ -52,6 +53,7 @@ void PinholeAdmitter::rewritten(const core::FlowKey& flow, uint64_t nowNs) {
 
 void PinholeAdmitter::end(const core::PacketView& view, const core::FlowKey& flow,
                           core::Dir /*dir*/, uint64_t /*nowNs*/) {
+  resolver_.clearPacket();
   if ((view.flags & (core::TcpFin | core::TcpRst)) == 0) return;
   std::erase_if(marked_, [&](const MarkedFlow& m) { return m.flow == flow; });
 }

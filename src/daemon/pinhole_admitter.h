@@ -1,5 +1,6 @@
 // Pinhole mode's Admitter: each admit is an element of ftpalg's nftables pinhole set (and NAT
-// maps), the NAT binding of a session comes from conntrack, and a session whose announcements
+// maps), the NAT binding of a session comes from conntrack (the packet's own entry, NFQA_CT, or
+// one GET by original tuple: see ConntrackResolver), and a session whose announcements
 // are rewritten is set to liberal TCP tracking once (the kernel would otherwise count the
 // shifted stream as INVALID).
 #pragma once

@@ -91,7 +91,8 @@ int runPinholeMode(const DaemonConfig& cfg, const RuleSpec& rules, EventSink& ev
                              cfg.queues.size() > 1 ? "s" : "", queues,
                              cfg.failOpen ? "fail-open" : "fail-closed", cfg.table, cfg.mark),
                  fmt::format("queues {}: ready", queues),
-                 [&] { return fmt::format("queues {}: {}", queues, statusLine(workers)); }});
+                 [&] { return fmt::format("queues {}: {}", queues, statusLine(workers)); }},
+      [&events] { events.reopen(); });
   int rc = 0;
   if (cfg.installRules) {
     if (Status s = installed.remove(); !s.ok()) {

@@ -26,10 +26,19 @@ std::unique_ptr<Admitter> makeAdmitter(const WorkerSettings& s, WorkerLog& log) 
                                            s.engine.idleTimeoutNs, log);
 }
 
+// Both modes take each packet's conntrack entry (NFQA_CT): expectation mode hangs expectations
+// on it (and cannot work without), pinhole mode reads a new session's NAT binding from it
+// instead of querying conntrack, where the kernel can attach it.
+std::unique_ptr<KernelQueue> kernelQueue(const WorkerSettings& s) {
+  kernel::QueueConfig q = s.queue;
+  q.conntrack = true;
+  return std::make_unique<KernelQueue>(q, !s.expectationMode);
+}
+
 }  // namespace
 
 QueueWorker::QueueWorker(const WorkerSettings& settings, EventSink& events)
-    : QueueWorker(settings, events, std::make_unique<KernelQueue>(settings.queue), nullptr,
+    : QueueWorker(settings, events, kernelQueue(settings), nullptr,
                   [&settings](WorkerLog& log) { return makeAdmitter(settings, log); }) {}
 
 QueueWorker::QueueWorker(const WorkerSettings& settings, EventSink& events, PacketQueue& queue,
@@ -278,6 +287,7 @@ void QueueWorker::expire(uint64_t nowNs) {
   }
   stats_.sessions.store(engine_.sessionCount(), std::memory_order_relaxed);
   (void)limits_.report(engine_, log_, nowNs);
+  events_.expire(nowNs);
   const uint64_t expectTimeout = settings_.engine.expectTimeoutNs;
   std::erase_if(pending_, [&](const PendingAdmit& p) { return nowNs - p.sinceNs > expectTimeout; });
   admitter_.expire(nowNs);

@@ -15,7 +15,7 @@ constexpr int kStatusIntervalS = 5;
 }  // namespace
 
 void serveUntilSignal(const std::vector<QueueWorker*>& workers, const sigset_t& sigs,
-                      const ServeTexts& texts) {
+                      const ServeTexts& texts, const std::function<void()>& onHangup) {
   std::atomic<bool> stop{false};
   std::vector<std::thread> threads;
   threads.reserve(workers.size());
@@ -30,7 +30,11 @@ void serveUntilSignal(const std::vector<QueueWorker*>& workers, const sigset_t& 
     const timespec timeout{kStatusIntervalS, 0};
     sig = sigtimedwait(&sigs, nullptr, &timeout);
     if (sig == SIGTERM || sig == SIGINT) break;
-    if (sig == SIGHUP) logf(LogLevel::Info, "SIGHUP ignored: restart to change the configuration");
+    if (sig == SIGHUP) {
+      if (onHangup) onHangup();
+      logf(LogLevel::Info,
+           "SIGHUP: reopening the events file; restart to change the configuration");
+    }
     notifyStatus(texts.status());
   }
   notifyStopping();

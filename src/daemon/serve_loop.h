@@ -22,10 +22,11 @@ struct ServeTexts {
 };
 
 // Runs every worker on its own thread, logs `texts.serving`, notifies READY=1, then waits
-// until one of `sigs` is SIGTERM or SIGINT (SIGHUP is answered with a note; every 5 s STATUS=
-// is sent), notifies STOPPING=1, logs the signal, stops the workers and joins their threads
-// (each worker drops its held packets on the way out).
+// until one of `sigs` is SIGTERM or SIGINT (SIGHUP calls `onHangup`, which reopens the events
+// file after logrotate moved it, and notes that the configuration is not reread; every 5 s
+// STATUS= is sent), notifies STOPPING=1, logs the signal, stops the workers and joins their
+// threads (each worker drops its held packets on the way out).
 void serveUntilSignal(const std::vector<QueueWorker*>& workers, const sigset_t& sigs,
-                      const ServeTexts& texts);
+                      const ServeTexts& texts, const std::function<void()>& onHangup = {});
 
 }  // namespace ftpalg::daemon

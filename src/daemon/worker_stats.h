@@ -32,6 +32,7 @@ struct WorkerStats {
   std::atomic<uint64_t> sessions{0};         // engine sessions (refreshed once a second)
   // Engine resource limits hit (LimitReport::kWatched counters summed; once a second).
   std::atomic<uint64_t> limitsHit{0};
+  std::atomic<uint64_t> eventsSuppressed{0};  // over a session's or the worker's event budget
 };
 
 // Adds `n` to a counter only its own thread writes (no read-modify-write instruction needed).

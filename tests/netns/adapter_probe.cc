@@ -150,12 +150,13 @@ int main(int argc, char** argv) {
     ftpalg::kernel::Conntrack ct;
     if (auto s = ct.open(); !s.ok()) return fail(s);
     if (cmd == "liberal") {
-      if (auto s = ct.setLiberal(flow); !s.ok()) return fail(s);
+      if (auto s = ct.setLiberal({flow.client, flow.server}); !s.ok()) return fail(s);
       std::puts("liberal=ok");
       return 0;
     }
     ftpalg::core::NatBinding b;
-    const bool nat = ct.resolve(flow, b);
+    // Only the flow is known here, not the address the client dialled: the table scan.
+    const bool nat = ct.scanNat(flow, b).outcome == ftpalg::kernel::NatLookup::Natted;
     if (!nat) {
       std::puts("nat=0");
       return 3;

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cerrno>
+#include <chrono>
+#include <thread>
 #include <vector>
 
 #include "daemon/admit_backends.h"
@@ -25,27 +27,42 @@ class FakePinholes final : public daemon::PinholeBackend {
   int failures = 0;
 };
 
-// NAT lookups answered with `outcome`/`binding`; liberal marks recorded.
+// NAT lookups answered with `outcome`/`binding`; liberal marks recorded. Both record the
+// original tuple they were given as a FlowKey {orig.src, orig.dst}.
 class FakeConntrack final : public daemon::ConntrackBackend {
  public:
   Status open() override { return {}; }
-  kernel::NatLookupResult lookupNat(const core::FlowKey& flow, core::NatBinding& out) override {
-    lookups.push_back(flow);
+  kernel::NatLookupResult lookupNat(const kernel::CtTuple& orig, core::NatBinding& out) override {
+    lookups.push_back(core::FlowKey{orig.src, orig.dst});
     if (outcome == kernel::NatLookup::Failed) {
-      return {outcome, Status::error(ENOENT, "fake: no entry")};
+      return {outcome, Status::error(ENOENT, "fake: no entry"), {}};
     }
     out = binding;
-    return {outcome, {}};
+    return {outcome, {}, {}};
   }
-  Status setLiberal(const core::FlowKey& flow) override {
+  // Table scans answered with `scanOutcome`/`binding`.
+  kernel::NatLookupResult scanNat(const core::FlowKey& flow, core::NatBinding& out) override {
+    scans.push_back(flow);
+    if (scanCost.count() > 0) std::this_thread::sleep_for(scanCost);
+    if (scanOutcome == kernel::NatLookup::Failed) {
+      return {scanOutcome, Status::error(ENOENT, "fake: no entry"), {}};
+    }
+    out = binding;
+    return {scanOutcome, {}, scanOrig};
+  }
+  Status setLiberal(const kernel::CtTuple& orig) override {
     if (liberalFailures > 0) {
       --liberalFailures;
       return Status::error(EIO, "fake: liberal flag not set");
     }
-    liberal.push_back(flow);
+    liberal.push_back(core::FlowKey{orig.src, orig.dst});
     return {};
   }
   kernel::NatLookup outcome = kernel::NatLookup::NoNat;
+  kernel::NatLookup scanOutcome = kernel::NatLookup::Failed;
+  std::vector<core::FlowKey> scans;
+  kernel::CtTuple scanOrig;               // the original tuple a successful scan reports
+  std::chrono::milliseconds scanCost{0};  // how long each scan takes
   core::NatBinding binding;
   std::vector<core::FlowKey> lookups;
   std::vector<core::FlowKey> liberal;

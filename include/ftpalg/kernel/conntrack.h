@@ -1,11 +1,17 @@
 // Conntrack adapter (libnetfilter_conntrack over ctnetlink): the NAT binding of a control
 // connection, and TCP liberal tracking once ftpalg shifts its sequence numbers.
+//
+// Cost on the packet path: a NAT binding comes from the queued packet's own conntrack entry
+// (NFQA_CT, parsePacketCt) or from one GET by original tuple; liberal tracking is one UPDATE and
+// one GET. Nothing here walks the conntrack table except scanNat(), which the daemon never calls.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <span>
 
 #include "ftpalg/core/engine.h"
+#include "ftpalg/kernel/expectation.h"
 #include "ftpalg/status.h"
 
 namespace ftpalg::kernel {
@@ -24,36 +30,53 @@ enum class NatLookup : uint8_t {
 struct NatLookupResult {
   NatLookup outcome = NatLookup::NoNat;
   Status status;  // the error when outcome == Failed
+  CtTuple orig;   // the entry's original tuple when one was found
 };
 
+// What a queued packet's NFQA_CT nest says of its conntrack entry.
+struct PacketCt {
+  CtEntry entry;
+  // IPS_CONFIRMED: the entry is in the table, so NAT has chosen both tuples. At the forward hook
+  // this holds from the server's SYN-ACK on; the client's first SYN carries an unconfirmed entry
+  // whose reply tuple does not show source NAT yet.
+  bool confirmed = false;
+};
+
+// Reads the tuples and CTA_STATUS from the payload of a queued packet's NFQA_CT nest. False when
+// a tuple is incomplete. Allocates once (the libnetfilter_conntrack object): call it once per
+// session, not per packet.
+bool parsePacketCt(std::span<const uint8_t> nest, core::Family family, PacketCt& out);
+
+// The NAT binding of control connection entry `e`: clientInside = orig src, serverInside = orig
+// dst, serverOutside = reply src, clientOutside = reply dst. True when NAT changed an address.
+bool ctEntryBinding(const CtEntry& e, core::NatBinding& out);
+
 // One ctnetlink socket. Not thread-safe.
-class Conntrack : public core::NatResolver {
+class Conntrack {
  public:
   Conntrack();
-  ~Conntrack() override;
+  ~Conntrack();
   Conntrack(const Conntrack&) = delete;
   Conntrack& operator=(const Conntrack&) = delete;
 
   Status open();
 
-  // `flow` is the control connection as the forward hook sees it (client's real address and
-  // port, server's real address after DNAT). Finds the conntrack entry with original source ==
-  // flow.client and reply source == flow.server, and fills: clientInside = orig src,
-  // serverInside = orig dst, serverOutside = reply src, clientOutside = reply dst. Natted when
-  // an inside address differs from its outside one, NoNat when none does, Failed when there
-  // is no such entry (ENOENT) or the query failed (`out` is then unspecified).
-  // Cost: one GET of the tuple client -> server (the entry whenever there is no DNAT), else a
-  // dump of all entries of the family (libnetfilter_conntrack 1.0.9 has no tuple filter).
-  NatLookupResult lookupNat(const core::FlowKey& flow, core::NatBinding& out);
+  // The entry whose original tuple is `orig` (client -> the address it dialled), one GET: fills
+  // `out` as ctEntryBinding does. Natted when an inside address differs from its outside one,
+  // NoNat when none does, Failed when there is no such entry (ENOENT) or the query failed
+  // (`out` is then unspecified). O(1) in the size of the conntrack table.
+  NatLookupResult lookupNat(const CtTuple& orig, core::NatBinding& out);
 
-  // core::NatResolver: lookupNat folded to a bool (true only for Natted). Callers that must
-  // tell a failed lookup from "no NAT" use lookupNat.
-  bool resolve(const core::FlowKey& flow, core::NatBinding& out) override;
+  // `flow` as the forward hook sees it (client's real address, server's real address after
+  // DNAT): the entry with original source == flow.client and reply source == flow.server, found
+  // by a GET of client -> server and then a dump of every entry of the family. O(conntrack
+  // table): for tools and tests that know no original tuple, never for the packet path.
+  NatLookupResult scanNat(const core::FlowKey& flow, core::NatBinding& out);
 
-  // Sets IP_CT_TCP_FLAG_BE_LIBERAL in both directions of the control connection's entry, so
-  // the kernel does not count the shifted stream as INVALID; reads the entry back and fails
-  // with EIO when the flag is not set in both directions, ENOENT when there is no entry.
-  Status setLiberal(const core::FlowKey& flow);
+  // Sets IP_CT_TCP_FLAG_BE_LIBERAL in both directions of the entry whose original tuple is
+  // `orig`, so the kernel does not count the shifted stream as INVALID; reads the entry back and
+  // fails with EIO when the flag is not set in both directions, ENOENT when there is no entry.
+  Status setLiberal(const CtTuple& orig);
 
  private:
   std::unique_ptr<ConntrackImpl> impl_;

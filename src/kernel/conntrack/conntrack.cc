@@ -1,11 +1,10 @@
 // Conntrack: ctnetlink queries through libnetfilter_conntrack.
 //
-// Lookup strategy for a control connection seen at the forward hook (client = original
-// source, server = reply source): first a GET of the original tuple client -> server, which
-// is the entry whenever there is no DNAT (no NAT, or SNAT/masquerade only); otherwise a dump of
-// the family's entries, matched in userspace (libnetfilter_conntrack 1.0.9 cannot ask the
-// kernel to filter a dump by tuple). The dump costs O(conntrack table) once per session with
-// DNAT in front of the server.
+// On the packet path every query names one entry by its original tuple (GET, UPDATE): the
+// daemon takes the original tuple from the queued packet's own entry (NFQA_CT), so a flow the
+// engine does not know costs at most one GET whatever the size of the table. scanNat() alone
+// dumps the family's entries and matches them in userspace (libnetfilter_conntrack 1.0.9 cannot
+// ask the kernel to filter a dump by tuple); only tools call it.
 #include "ftpalg/kernel/conntrack.h"
 
 #include <arpa/inet.h>
@@ -77,35 +76,49 @@ class ConntrackImpl {
     return {};
   }
 
-  // The entry of `flow`, or ENOENT.
-  Status find(const core::FlowKey& flow, CtTuples& out) {
-    if (Status s = open(); !s.ok()) {
-      return s;
+  // The entry whose original tuple is `orig`, or ENOENT. One GET.
+  Status get(const CtTuple& orig, CtTuples& out) {
+    if (Status st = open(); !st.ok()) {
+      return st;
     }
-    const int family = familyOf(flow.client.addr);
-    if (family == AF_UNSPEC || flow.server.addr.family != flow.client.addr.family) {
-      return Status::error(EINVAL, "conntrack: flow with mixed or no address family");
+    if (familyOf(orig.src.addr) == AF_UNSPEC || orig.dst.addr.family != orig.src.addr.family) {
+      return Status::error(EINVAL, "conntrack: tuple with mixed or no address family");
     }
-    flow_ = flow;
-    found_.reset();
-    // Without DNAT the original destination is the server itself.
-    CtPtr ct = tcpTupleObject(flow.client, flow.server);
+    CtPtr ct = tcpTupleObject(orig.src, orig.dst);
     if (!ct) {
       return Status::error(ENOMEM, "conntrack: allocate entry");
     }
-    if (nfct_query(h_, NFCT_Q_GET, ct.get()) < 0 && errno != ENOENT) {
+    mode_ = Mode::Any;
+    found_.reset();
+    const int rc = nfct_query(h_, NFCT_Q_GET, ct.get());
+    mode_ = Mode::Match;
+    if (rc < 0 && errno != ENOENT) {
       return Status::error(errno, "conntrack: get entry");
     }
     if (!found_) {
-      std::unique_ptr<nfct_filter_dump, FilterDeleter> filter(nfct_filter_dump_create());
-      if (!filter) {
-        return Status::error(ENOMEM, "conntrack: allocate dump filter");
-      }
-      nfct_filter_dump_set_attr_u8(filter.get(), NFCT_FILTER_DUMP_L3NUM,
-                                   static_cast<uint8_t>(family));
-      if (nfct_query(h_, NFCT_Q_DUMP_FILTER, filter.get()) < 0) {
-        return Status::error(errno, "conntrack: dump entries");
-      }
+      return Status::error(ENOENT, "conntrack: no entry for the control connection");
+    }
+    out = *found_;
+    return {};
+  }
+
+  // The entry of `flow` (original source == flow.client, reply source == flow.server), or
+  // ENOENT: a GET of client -> server, then a dump of the family.
+  Status scan(const core::FlowKey& flow, CtTuples& out) {
+    if (Status st = get(CtTuple{flow.client, flow.server}, out); st.err() != ENOENT) {
+      return st;
+    }
+    const int family = familyOf(flow.client.addr);
+    flow_ = flow;
+    found_.reset();
+    std::unique_ptr<nfct_filter_dump, FilterDeleter> filter(nfct_filter_dump_create());
+    if (!filter) {
+      return Status::error(ENOMEM, "conntrack: allocate dump filter");
+    }
+    nfct_filter_dump_set_attr_u8(filter.get(), NFCT_FILTER_DUMP_L3NUM,
+                                 static_cast<uint8_t>(family));
+    if (nfct_query(h_, NFCT_Q_DUMP_FILTER, filter.get()) < 0) {
+      return Status::error(errno, "conntrack: dump entries");
     }
     if (!found_) {
       return Status::error(ENOENT, "conntrack: no entry for the control connection");
@@ -134,9 +147,9 @@ class ConntrackImpl {
     return {};
   }
 
-  Status setLiberal(const core::FlowKey& flow) {
+  Status setLiberal(const CtTuple& entry) {
     CtTuples t;
-    if (Status s = find(flow, t); !s.ok()) {
+    if (Status s = get(entry, t); !s.ok()) {
       return s;
     }
     CtPtr ct = tcpTupleObject(t.origSrc, t.origDst);
@@ -179,13 +192,17 @@ class ConntrackImpl {
       return NFCT_CB_CONTINUE;
     }
     const std::optional<CtTuples> t = tuplesOf(ct);
-    if (t && ctMatchesFlow(*t, self->flow_)) {
+    if (t && (self->mode_ == Mode::Any || ctMatchesFlow(*t, self->flow_))) {
       self->found_ = t;
     }
     return NFCT_CB_CONTINUE;
   }
 
+  // What onEntry takes: the GET's one answer, or the dumped entry matching flow_.
+  enum class Mode : uint8_t { Any, Match };
+
   nfct_handle* h_ = nullptr;
+  Mode mode_ = Mode::Match;
   core::FlowKey flow_;
   std::optional<CtTuples> found_;
   bool wantFlags_ = false;
@@ -199,18 +216,24 @@ Conntrack::~Conntrack() = default;
 
 Status Conntrack::open() { return impl_->open(); }
 
-NatLookupResult Conntrack::lookupNat(const core::FlowKey& flow, core::NatBinding& out) {
+NatLookupResult Conntrack::lookupNat(const CtTuple& orig, core::NatBinding& out) {
   CtTuples t;
-  if (Status s = impl_->find(flow, t); !s.ok()) {
-    return NatLookupResult{NatLookup::Failed, std::move(s)};
+  if (Status s = impl_->get(orig, t); !s.ok()) {
+    return NatLookupResult{NatLookup::Failed, std::move(s), {}};
   }
-  return NatLookupResult{ctBinding(t, out) ? NatLookup::Natted : NatLookup::NoNat, {}};
+  return NatLookupResult{
+      ctBinding(t, out) ? NatLookup::Natted : NatLookup::NoNat, {}, CtTuple{t.origSrc, t.origDst}};
 }
 
-bool Conntrack::resolve(const core::FlowKey& flow, core::NatBinding& out) {
-  return lookupNat(flow, out).outcome == NatLookup::Natted;
+NatLookupResult Conntrack::scanNat(const core::FlowKey& flow, core::NatBinding& out) {
+  CtTuples t;
+  if (Status s = impl_->scan(flow, t); !s.ok()) {
+    return NatLookupResult{NatLookup::Failed, std::move(s), {}};
+  }
+  return NatLookupResult{
+      ctBinding(t, out) ? NatLookup::Natted : NatLookup::NoNat, {}, CtTuple{t.origSrc, t.origDst}};
 }
 
-Status Conntrack::setLiberal(const core::FlowKey& flow) { return impl_->setLiberal(flow); }
+Status Conntrack::setLiberal(const CtTuple& orig) { return impl_->setLiberal(orig); }
 
 }  // namespace ftpalg::kernel

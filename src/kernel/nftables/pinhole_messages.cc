@@ -65,10 +65,12 @@ struct FamilyLayout {
   uint32_t pinSetId;
   uint32_t natMapId;
   uint32_t snatMapId;
+  const char* natUseSet;
+  uint32_t natUseSetId;
 };
 
 // The three sets of a family.
-enum class SetKind : uint8_t { Pin, Nat, Snat };
+enum class SetKind : uint8_t { Pin, Nat, Snat, NatUse };
 
 constexpr FamilyLayout kV4{NFPROTO_IPV4,
                            4,
@@ -86,7 +88,9 @@ constexpr FamilyLayout kV4{NFPROTO_IPV4,
                            kSnatMap4,
                            1,
                            2,
-                           5};
+                           5,
+                           kNatUseSet4,
+                           7};
 constexpr FamilyLayout kV6{NFPROTO_IPV6,
                            16,
                            8,
@@ -103,16 +107,38 @@ constexpr FamilyLayout kV6{NFPROTO_IPV6,
                            kSnatMap6,
                            3,
                            4,
-                           6};
+                           6,
+                           kNatUseSet6,
+                           8};
 
 uint32_t keyLen(const FamilyLayout& f) { return 2 * f.addrLen + 4; }
 uint32_t dataLen(const FamilyLayout& f) { return f.addrLen + 4; }
 
 const char* setName(const FamilyLayout& f, SetKind kind) {
-  return kind == SetKind::Pin ? f.pinSet : kind == SetKind::Nat ? f.natMap : f.snatMap;
+  switch (kind) {
+    case SetKind::Pin:
+      return f.pinSet;
+    case SetKind::Nat:
+      return f.natMap;
+    case SetKind::Snat:
+      return f.snatMap;
+    case SetKind::NatUse:
+      break;
+  }
+  return f.natUseSet;
 }
 uint32_t setId(const FamilyLayout& f, SetKind kind) {
-  return kind == SetKind::Pin ? f.pinSetId : kind == SetKind::Nat ? f.natMapId : f.snatMapId;
+  switch (kind) {
+    case SetKind::Pin:
+      return f.pinSetId;
+    case SetKind::Nat:
+      return f.natMapId;
+    case SetKind::Snat:
+      return f.snatMapId;
+    case SetKind::NatUse:
+      break;
+  }
+  return f.natUseSetId;
 }
 
 bool putTable(NftBatch& batch, const PinholeConfig& cfg, uint16_t type, uint16_t flags,
@@ -129,7 +155,7 @@ bool putTable(NftBatch& batch, const PinholeConfig& cfg, uint16_t type, uint16_t
 }
 
 bool putSet(NftBatch& batch, const PinholeConfig& cfg, const FamilyLayout& f, SetKind kind) {
-  const bool map = kind != SetKind::Pin;
+  const bool map = kind == SetKind::Nat || kind == SetKind::Snat;
   SetPtr s(need(nftnl_set_alloc()));
   nftnl_set_set_str(s.get(), NFTNL_SET_TABLE, cfg.table.c_str());
   nftnl_set_set_str(s.get(), NFTNL_SET_NAME, setName(f, kind));
@@ -144,7 +170,7 @@ bool putSet(NftBatch& batch, const PinholeConfig& cfg, const FamilyLayout& f, Se
     nftnl_set_set_u32(s.get(), NFTNL_SET_DATA_TYPE, snat ? f.addrType : f.dataType);
     nftnl_set_set_u32(s.get(), NFTNL_SET_DATA_LEN, snat ? f.addrLen : dataLen(f));
   } else {
-    // EVAL: the pin rule deletes elements from the packet path.
+    // EVAL: the pin and natuse rules delete elements from the packet path.
     nftnl_set_set_u32(s.get(), NFTNL_SET_FLAGS, NFT_SET_TIMEOUT | NFT_SET_EVAL);
   }
   nlmsghdr* nlh = batch.begin(NFT_MSG_NEWSET, NFPROTO_INET, NLM_F_CREATE,
@@ -230,13 +256,17 @@ class RuleWriter {
     meta(NFT_META_L4PROTO, NFT_REG_1);
     cmpU8(NFT_REG_1, NFT_CMP_EQ, IPPROTO_TCP);
   }
-  void lookup(const char* set, uint32_t setId, uint32_t sreg, bool withDreg, uint32_t dreg) {
+  void lookup(const char* set, uint32_t setId, uint32_t sreg, bool withDreg, uint32_t dreg,
+              bool inverted = false) {
     nftnl_expr* e = make("lookup");
     nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
     nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, setId);
     nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, sreg);
     if (withDreg) {
       nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, dreg);
+    }
+    if (inverted) {
+      nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, NFT_LOOKUP_F_INV);
     }
   }
   void dynsetDelete(const char* set, uint32_t setId, uint32_t sreg) {
@@ -286,15 +316,16 @@ class RuleWriter {
 
 bool putRule(NftBatch& batch, const PinholeConfig& cfg, const char* chain,
              void (*fill)(RuleWriter&, const FamilyLayout&, const PinholeConfig&),
-             const FamilyLayout& f) {
+             const FamilyLayout& f, bool atHead = false) {
   RulePtr r(need(nftnl_rule_alloc()));
   nftnl_rule_set_str(r.get(), NFTNL_RULE_TABLE, cfg.table.c_str());
   nftnl_rule_set_str(r.get(), NFTNL_RULE_CHAIN, chain);
   nftnl_rule_set_u32(r.get(), NFTNL_RULE_FAMILY, NFPROTO_INET);
   RuleWriter w(r.get());
   fill(w, f, cfg);
-  nlmsghdr* nlh =
-      batch.begin(NFT_MSG_NEWRULE, NFPROTO_INET, NLM_F_CREATE | NLM_F_APPEND, "nft: add rule");
+  // Without NLM_F_APPEND the kernel puts the rule first in its chain.
+  nlmsghdr* nlh = batch.begin(NFT_MSG_NEWRULE, NFPROTO_INET,
+                              atHead ? NLM_F_CREATE : NLM_F_CREATE | NLM_F_APPEND, "nft: add rule");
   if (nlh == nullptr) {
     return false;
   }
@@ -308,6 +339,27 @@ void fillPre(RuleWriter& w, const FamilyLayout& f, const PinholeConfig&) {
   w.loadKey(f);
   w.lookup(f.natMap, f.natMapId, f.regSrc, true, NFT_REG32_00);
   w.dnat(f);
+}
+
+// Single use of a data connection's NAT (first in chain pre): the nat map element acts only
+// for the first new connection of its key. A connection whose key is not (any more) in
+// @natuse4 leaves the chain before the dnat rule, so it reaches whatever else the ruleset does
+// with that address and port (an admin's published port forward); the first one takes the
+// mark out and goes on to the dnat rule.
+//   ip saddr . ip daddr . tcp dport != @natuse4 accept
+void fillPreUnused(RuleWriter& w, const FamilyLayout& f, const PinholeConfig&) {
+  w.matchFamilyTcp(f);
+  w.loadKey(f);
+  w.lookup(f.natUseSet, f.natUseSetId, f.regSrc, false, 0, true);
+  w.accept();
+}
+//   ip saddr . ip daddr . tcp dport @natuse4 delete @natuse4 { ip saddr . ip daddr . tcp dport }
+void fillPreUse(RuleWriter& w, const FamilyLayout& f, const PinholeConfig&) {
+  w.matchFamilyTcp(f);
+  w.loadKey(f);
+  w.lookup(f.natUseSet, f.natUseSetId, f.regSrc, false, 0);
+  w.loadKey(f);
+  w.dynsetDelete(f.natUseSet, f.natUseSetId, f.regSrc);
 }
 
 // snat ip to ip saddr . ip daddr . tcp dport map @snat4 (postrouting: the tuple after DNAT)
@@ -412,6 +464,15 @@ bool appendInstall(NftBatch& batch, const PinholeConfig& cfg) {
     ok = ok && putRule(batch, cfg, kPinChain, fillPin, *f);
     ok = ok && putRule(batch, cfg, kPostChain, fillPost, *f);
   }
+  // Last in the batch, first in chain pre: the single-use marks of the NAT map elements. Each
+  // rule goes to the head of the chain, so they are sent in reverse.
+  for (const FamilyLayout* f : {&kV4, &kV6}) {
+    ok = ok && putSet(batch, cfg, *f, SetKind::NatUse);
+  }
+  for (const FamilyLayout* f : {&kV6, &kV4}) {
+    ok = ok && putRule(batch, cfg, kPreChain, fillPreUse, *f, true);
+    ok = ok && putRule(batch, cfg, kPreChain, fillPreUnused, *f, true);
+  }
   return ok;
 }
 
@@ -444,6 +505,15 @@ Status appendAdmit(NftBatch& batch, const PinholeConfig& cfg, const core::Expect
     const PackedKey to = packAddr(x.srcNatTo);
     if (!putElement(batch, cfg, v4 ? kSnatMap4 : kSnatMap6, pin, &to,
                     v4 ? "nft: add element to snat4" : "nft: add element to snat6")) {
+      return Status::error(EMSGSIZE, "nft: admit: batch too large");
+    }
+  }
+  if (x.natTo != x.dst) {
+    // The NAT map element's single use (chain pre): last, so the other elements keep their
+    // place in the transaction.
+    const PackedKey key = packAddrAddrPort(x.src.addr, x.dst.addr, x.dst.port);
+    if (!putElement(batch, cfg, v4 ? kNatUseSet4 : kNatUseSet6, key, nullptr,
+                    v4 ? "nft: add element to natuse4" : "nft: add element to natuse6")) {
       return Status::error(EMSGSIZE, "nft: admit: batch too large");
     }
   }

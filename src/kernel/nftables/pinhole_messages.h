@@ -21,6 +21,9 @@ inline constexpr const char* kNatMap4 = "nat4";
 inline constexpr const char* kNatMap6 = "nat6";
 inline constexpr const char* kSnatMap4 = "snat4";
 inline constexpr const char* kSnatMap6 = "snat6";
+// Single use of NAT map elements: the nat map's key while its element is unused.
+inline constexpr const char* kNatUseSet4 = "natuse4";
+inline constexpr const char* kNatUseSet6 = "natuse6";
 inline constexpr const char* kPreChain = "pre";
 inline constexpr const char* kPinChain = "pin";
 inline constexpr const char* kPostChain = "post";
@@ -51,9 +54,9 @@ PackedKey packAddr(const core::IpAddr& a);
 bool appendInstall(NftBatch& batch, const PinholeConfig& cfg);
 // Deletes the table.
 bool appendRemove(NftBatch& batch, const PinholeConfig& cfg);
-// The pin element, the NAT map element when natTo != dst, and the source NAT map element
-// (same key as the pin) when x.hasSrcNat. Invalid expectations (mixed families, zero ports)
-// give EINVAL; allocation-free.
+// The pin element, the NAT map element and its single-use mark (natuse, same key) when
+// natTo != dst, and the source NAT map element (same key as the pin) when x.hasSrcNat. Invalid
+// expectations (mixed families, zero ports) give EINVAL; allocation-free.
 Status appendAdmit(NftBatch& batch, const PinholeConfig& cfg, const core::Expectation& x);
 
 }  // namespace ftpalg::kernel::nft

@@ -46,7 +46,7 @@ class PinholeTableImpl {
       return s;
     }
     std::array<char, 4096> buf{};
-    nft::NftBatch batch(buf, sock_.reserveSeq(3));
+    nft::NftBatch batch(buf, sock_.reserveSeq(4));
     if (Status s = nft::appendAdmit(batch, cfg_, x); !s.ok()) {
       return s;
     }

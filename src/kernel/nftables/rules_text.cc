@@ -39,7 +39,24 @@ std::string pinholeTableText(const PinholeConfig& cfg) {
         "\t}}\n\n",
         f.suffix, f.addrType);
   }
+  for (const Family& f : kFamilies) {
+    out += fmt::format(
+        "\tset natuse{0} {{\n"
+        "\t\ttype {1} . {1} . inet_service\n"
+        "\t\tsize 65535\n"
+        "\t\tflags dynamic,timeout\n"
+        "\t}}\n\n",
+        f.suffix, f.addrType);
+  }
   out += "\tchain pre {\n\t\ttype nat hook prerouting priority dstnat - 5; policy accept;\n";
+  // Single use of the NAT map elements: only the first new connection of a key is steered.
+  for (const Family& f : kFamilies) {
+    out += fmt::format(
+        "\t\t{0} saddr . {0} daddr . tcp dport != @natuse{1} accept\n"
+        "\t\t{0} saddr . {0} daddr . tcp dport @natuse{1} delete @natuse{1} {{ {0} saddr . {0} "
+        "daddr . tcp dport }}\n",
+        f.proto, f.suffix);
+  }
   for (const Family& f : kFamilies) {
     out += fmt::format("\t\tdnat {0} to {0} saddr . {0} daddr . tcp dport map @nat{1}\n", f.proto,
                        f.suffix);

@@ -183,7 +183,7 @@ TEST_F(AppendAdmit, WithNatAddsPinOnTargetAndMapFromAnnounced) {
                   ep("2001:db8:2::1", 40000),  // the gateway's public address, as announced
                   ep("2001:db8:1::2", 6000));  // the client behind it
   ASSERT_NO_FATAL_FAILURE(admit(x));
-  ASSERT_EQ(msgs_.size(), 4u);
+  ASSERT_EQ(msgs_.size(), 5u);  // begin, pin, nat, natuse (single use of the nat element), end
   const ParsedElem pin = parseElem(msgs_[1]);
   EXPECT_EQ(pin.set, "pin6");
   EXPECT_EQ(pin.key, bytesOf(packAddrAddrPort(x.src.addr, x.natTo.addr, 6000)));
@@ -217,7 +217,7 @@ TEST_F(AppendAdmit, SourceNatWithDnatAddsThreeElements) {
       expectation(ep("2001:db8:2::2", 0), ep("2001:db8:2::1", 40000), ep("2001:db8:1::2", 6000)),
       "2001:db8:2::9");
   ASSERT_NO_FATAL_FAILURE(admit(x));
-  ASSERT_EQ(msgs_.size(), 5u);
+  ASSERT_EQ(msgs_.size(), 6u);  // and natuse before the end
   const ParsedElem snat = parseElem(msgs_[3]);
   EXPECT_EQ(snat.set, "snat6");
   EXPECT_EQ(snat.key, bytesOf(packAddrAddrPort(x.src.addr, x.natTo.addr, 6000)));
@@ -299,16 +299,20 @@ TEST(AppendInstall, ReplacesTheTableWithSetsChainsAndRules) {
   ASSERT_TRUE(appendInstall(batch, cfg));
   ASSERT_TRUE(batch.finish());
   const auto msgs = messages(batch);
-  const std::vector<uint16_t> want = {NFNL_MSG_BATCH_BEGIN,         nftMsgType(NFT_MSG_NEWTABLE),
-                                      nftMsgType(NFT_MSG_DELTABLE), nftMsgType(NFT_MSG_NEWTABLE),
-                                      nftMsgType(NFT_MSG_NEWSET),   nftMsgType(NFT_MSG_NEWSET),
-                                      nftMsgType(NFT_MSG_NEWSET),   nftMsgType(NFT_MSG_NEWSET),
-                                      nftMsgType(NFT_MSG_NEWSET),   nftMsgType(NFT_MSG_NEWSET),
-                                      nftMsgType(NFT_MSG_NEWCHAIN), nftMsgType(NFT_MSG_NEWCHAIN),
-                                      nftMsgType(NFT_MSG_NEWCHAIN), nftMsgType(NFT_MSG_NEWRULE),
-                                      nftMsgType(NFT_MSG_NEWRULE),  nftMsgType(NFT_MSG_NEWRULE),
-                                      nftMsgType(NFT_MSG_NEWRULE),  nftMsgType(NFT_MSG_NEWRULE),
-                                      nftMsgType(NFT_MSG_NEWRULE),  NFNL_MSG_BATCH_END};
+  const std::vector<uint16_t> want = {
+      NFNL_MSG_BATCH_BEGIN,         nftMsgType(NFT_MSG_NEWTABLE),
+      nftMsgType(NFT_MSG_DELTABLE), nftMsgType(NFT_MSG_NEWTABLE),
+      nftMsgType(NFT_MSG_NEWSET),   nftMsgType(NFT_MSG_NEWSET),
+      nftMsgType(NFT_MSG_NEWSET),   nftMsgType(NFT_MSG_NEWSET),
+      nftMsgType(NFT_MSG_NEWSET),   nftMsgType(NFT_MSG_NEWSET),
+      nftMsgType(NFT_MSG_NEWCHAIN), nftMsgType(NFT_MSG_NEWCHAIN),
+      nftMsgType(NFT_MSG_NEWCHAIN), nftMsgType(NFT_MSG_NEWRULE),
+      nftMsgType(NFT_MSG_NEWRULE),  nftMsgType(NFT_MSG_NEWRULE),
+      nftMsgType(NFT_MSG_NEWRULE),  nftMsgType(NFT_MSG_NEWRULE),
+      nftMsgType(NFT_MSG_NEWRULE),  nftMsgType(NFT_MSG_NEWSET),
+      nftMsgType(NFT_MSG_NEWSET),   nftMsgType(NFT_MSG_NEWRULE),
+      nftMsgType(NFT_MSG_NEWRULE),  nftMsgType(NFT_MSG_NEWRULE),
+      nftMsgType(NFT_MSG_NEWRULE),  NFNL_MSG_BATCH_END};  // from 19: single use of the nat maps
   ASSERT_EQ(msgs.size(), want.size());
   for (size_t i = 0; i < want.size(); ++i) {
     EXPECT_EQ(msgs[i]->nlmsg_type, want[i]) << i;
@@ -370,6 +374,83 @@ TEST(AppendInstall, FailsCleanlyWhenTheBufferIsTooSmall) {
   EXPECT_FALSE(appendInstall(batch, cfg));
   EXPECT_FALSE(batch.finish());
   EXPECT_FALSE(batch.ok());
+}
+
+// Single use of a data connection's NAT: sets natuse4/natuse6, then per family (v6 first: each
+// rule is sent without NLM_F_APPEND, to the head of chain pre) a rule that takes the key's
+// mark out and, before it, one that leaves the chain (no dnat) when the key has no mark.
+TEST(AppendInstall, PreChainStartsWithTheSingleUseRules) {
+  std::vector<char> buf(64 * 1024);
+  PinholeConfig cfg;
+  NftBatch batch(buf, 1);
+  ASSERT_TRUE(appendInstall(batch, cfg));
+  ASSERT_TRUE(batch.finish());
+  const auto msgs = messages(batch);
+  ASSERT_EQ(msgs.size(), 26u);
+  for (const auto& [idx, name, keyLen] :
+       {std::tuple{19, "natuse4", 12u}, std::tuple{20, "natuse6", 36u}}) {
+    nftnl_set* s = nftnl_set_alloc();
+    ASSERT_EQ(nftnl_set_nlmsg_parse(msgs[static_cast<size_t>(idx)], s), 0);
+    EXPECT_STREQ(nftnl_set_get_str(s, NFTNL_SET_NAME), name);
+    EXPECT_EQ(nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN), keyLen);
+    EXPECT_EQ(nftnl_set_get_u32(s, NFTNL_SET_FLAGS), uint32_t{NFT_SET_TIMEOUT | NFT_SET_EVAL});
+    nftnl_set_free(s);
+  }
+  const std::vector<std::string> use = {"meta",    "cmp",     "meta",    "cmp",
+                                        "payload", "payload", "payload", "lookup",
+                                        "payload", "payload", "payload", "dynset"};
+  const std::vector<std::string> unused = {"meta",    "cmp",     "meta",   "cmp",      "payload",
+                                           "payload", "payload", "lookup", "immediate"};
+  for (const auto& [idx, set, inverted] :
+       {std::tuple{21, "natuse6", false}, std::tuple{22, "natuse6", true},
+        std::tuple{23, "natuse4", false}, std::tuple{24, "natuse4", true}}) {
+    const nlmsghdr* nlh = msgs[static_cast<size_t>(idx)];
+    EXPECT_EQ(nlh->nlmsg_flags & NLM_F_APPEND, 0) << idx;
+    EXPECT_EQ(exprNames(nlh), inverted ? unused : use) << idx;
+    nftnl_rule* r = nftnl_rule_alloc();
+    ASSERT_EQ(nftnl_rule_nlmsg_parse(nlh, r), 0);
+    EXPECT_STREQ(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN), "pre");
+    nftnl_expr_iter* it = nftnl_expr_iter_create(r);
+    for (nftnl_expr* e = nftnl_expr_iter_next(it); e != nullptr; e = nftnl_expr_iter_next(it)) {
+      if (std::string(nftnl_expr_get_str(e, NFTNL_EXPR_NAME)) != "lookup") continue;
+      EXPECT_STREQ(nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET), set);
+      const uint32_t flags = nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_FLAGS)
+                                 ? nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_FLAGS)
+                                 : 0;
+      EXPECT_EQ(flags, inverted ? uint32_t{NFT_LOOKUP_F_INV} : 0u) << idx;
+    }
+    nftnl_expr_iter_destroy(it);
+    nftnl_rule_free(r);
+  }
+}
+
+TEST(AppendAdmitSingleUse, NatElementComesWithItsSingleUseMarkLast) {
+  std::array<char, 4096> buf{};
+  PinholeConfig cfg;
+  NftBatch batch(buf, 1);
+  core::Expectation x;
+  x.src = ep("198.19.1.2", 0);
+  x.dst = ep("198.19.1.1", 8080);  // the gateway's public address, as announced
+  x.natTo = ep("198.18.1.2", 6000);
+  x.hasSrcNat = true;
+  x.srcNatTo = ip("198.19.1.9");
+  ASSERT_TRUE(appendAdmit(batch, cfg, x).ok());
+  ASSERT_TRUE(batch.finish());
+  const auto msgs = messages(batch);
+  ASSERT_EQ(msgs.size(), 6u);
+  const ParsedElem use = parseElem(msgs[4]);
+  EXPECT_EQ(use.set, "natuse4");
+  EXPECT_EQ(use.key, parseElem(msgs[2]).key);  // the nat map's key
+  EXPECT_TRUE(use.data.empty());
+  EXPECT_EQ(use.timeoutMs, cfg.timeoutMs);
+  // Without DNAT there is no nat element and no mark.
+  std::array<char, 4096> buf2{};
+  NftBatch plain(buf2, 1);
+  x.natTo = x.dst;
+  x.hasSrcNat = false;
+  ASSERT_TRUE(appendAdmit(plain, cfg, x).ok());
+  ASSERT_TRUE(plain.finish());
+  EXPECT_EQ(messages(plain).size(), 3u);
 }
 
 }  // namespace

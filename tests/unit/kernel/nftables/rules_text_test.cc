@@ -45,5 +45,21 @@ TEST(RulesText, TellsTheAdminWhichMarkToAccept) {
   EXPECT_NE(t.find("30000 ms"), std::string::npos);
 }
 
+TEST(RulesText, PreChainSteersOnlyTheFirstConnectionOfANatElement) {
+  const std::string t = pinholeTableText(PinholeConfig{});
+  EXPECT_NE(t.find("\tset natuse4 {\n\t\ttype ipv4_addr . ipv4_addr . inet_service\n"),
+            std::string::npos);
+  const size_t unused = t.find("\t\tip saddr . ip daddr . tcp dport != @natuse4 accept\n");
+  const size_t use = t.find(
+      "\t\tip saddr . ip daddr . tcp dport @natuse4 delete @natuse4 { ip saddr . ip daddr . tcp "
+      "dport }\n");
+  const size_t dnat = t.find("dnat ip to ip saddr . ip daddr . tcp dport map @nat4\n");
+  ASSERT_NE(unused, std::string::npos);
+  ASSERT_NE(use, std::string::npos);
+  EXPECT_LT(unused, use);
+  EXPECT_LT(use, dnat);
+  EXPECT_NE(t.find("ip6 saddr . ip6 daddr . tcp dport != @natuse6 accept\n"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace ftpalg::test
