@@ -136,127 +136,145 @@ Status nodeError(std::string_view name, const toml::node& node, std::string_view
   return Status::error(fmt::format("{}: {}", where(name, node.source()), what));
 }
 
-// Resource limit keys (applied after the keys above).
-constexpr std::string_view kLimitKeys[] = {"max_sessions", "max_buffers", "half_open_timeout",
-                                           "hold_timeout", "max_held"};
+// One TOML key being applied: typed reads of its node, each error as "name:line:col: message".
+class KeyReader {
+ public:
+  KeyReader(std::string_view name, std::string_view key, const toml::node& node)
+      : name_(name), key_(key), node_(node) {}
 
-Status applyLimitKey(std::string_view name, std::string_view key, const toml::node& node,
-                     DaemonConfig& cfg) {
-  const auto wantInt = [&](uint32_t& dst, uint32_t lo, uint32_t hi) -> Status {
-    if (const auto* i = node.as_integer()) {
+  [[nodiscard]] std::string_view key() const { return key_; }
+  [[nodiscard]] const toml::node& node() const { return node_; }
+  [[nodiscard]] Status error(std::string_view what) const { return nodeError(name_, node_, what); }
+  [[nodiscard]] Status errorAt(const toml::node& n, std::string_view what) const {
+    return nodeError(name_, n, what);
+  }
+
+  Status wantBool(bool& dst) const {
+    if (const auto* b = node_.as_boolean()) {
+      dst = b->get();
+      return {};
+    }
+    return error(fmt::format("'{}' must be true or false", key_));
+  }
+  Status wantString(std::string& dst) const {
+    if (const auto* s = node_.as_string()) {
+      dst = s->get();
+      return {};
+    }
+    return error(fmt::format("'{}' must be a string", key_));
+  }
+  Status wantInt(uint32_t& dst, uint32_t lo, uint32_t hi) const {
+    if (const auto* i = node_.as_integer()) {
       const int64_t v = i->get();
       if (v >= lo && v <= hi) {
         dst = static_cast<uint32_t>(v);
         return {};
       }
     }
-    return nodeError(name, node, fmt::format("'{}' must be an integer {}..{}", key, lo, hi));
-  };
-  if (key == "max_sessions") return wantInt(cfg.maxSessions, 1, defaults::kMaxMaxSessions);
-  if (key == "max_buffers") return wantInt(cfg.maxBuffers, 1, defaults::kMaxMaxBuffers);
-  if (key == "half_open_timeout") {
-    return wantInt(cfg.halfOpenTimeoutS, 1, defaults::kMaxLimitTimeoutS);
+    return error(fmt::format("'{}' must be an integer {}..{}", key_, lo, hi));
   }
-  if (key == "hold_timeout") return wantInt(cfg.holdTimeoutS, 1, defaults::kMaxLimitTimeoutS);
-  if (key == "max_held") return wantInt(cfg.maxHeld, 1, kMaxQueueMaxLen);
-  return nodeError(name, node, fmt::format("unknown key '{}'", key));
+  // A parser's error, placed at the key.
+  [[nodiscard]] Status checked(Status s) const {
+    if (s.ok()) return s;
+    return error(fmt::format("'{}': {}", key_, s.message()));
+  }
+  // A string key read by `parse` (parseLogLevel, parseKernelMode, ...).
+  template <typename T>
+  Status wantParsed(Status (*parse)(std::string_view, T&), T& dst) const {
+    std::string text;
+    if (Status s = wantString(text); !s.ok()) return s;
+    return checked(parse(text, dst));
+  }
+
+ private:
+  std::string_view name_;
+  std::string_view key_;
+  const toml::node& node_;
+};
+
+// Resource limit keys (applied after the keys above).
+constexpr std::string_view kLimitKeys[] = {"max_sessions", "max_buffers", "half_open_timeout",
+                                           "hold_timeout", "max_held"};
+
+Status applyLimitKey(const KeyReader& r, DaemonConfig& cfg) {
+  const std::string_view key = r.key();
+  if (key == "max_sessions") return r.wantInt(cfg.maxSessions, 1, defaults::kMaxMaxSessions);
+  if (key == "max_buffers") return r.wantInt(cfg.maxBuffers, 1, defaults::kMaxMaxBuffers);
+  if (key == "half_open_timeout") {
+    return r.wantInt(cfg.halfOpenTimeoutS, 1, defaults::kMaxLimitTimeoutS);
+  }
+  if (key == "hold_timeout") return r.wantInt(cfg.holdTimeoutS, 1, defaults::kMaxLimitTimeoutS);
+  if (key == "max_held") return r.wantInt(cfg.maxHeld, 1, kMaxQueueMaxLen);
+  return r.error(fmt::format("unknown key '{}'", key));
+}
+
+// "queues": a string like "0-3" or an integer.
+Status applyQueues(const KeyReader& r, DaemonConfig& cfg) {
+  if (const auto* i = r.node().as_integer()) {
+    return r.checked(parseQueueList(std::to_string(i->get()), cfg.queues));
+  }
+  std::string text;
+  if (Status s = r.wantString(text); !s.ok()) {
+    return r.error("'queues' must be a string like \"0-3\" or an integer");
+  }
+  return r.checked(parseQueueList(text, cfg.queues));
+}
+
+// "mark": an integer or a string ("0xf7a1").
+Status applyMark(const KeyReader& r, DaemonConfig& cfg) {
+  if (const auto* i = r.node().as_integer()) {
+    if (i->get() <= 0) return r.error("'mark' must be 1..0xffffffff");
+    return r.checked(parseMark(std::to_string(i->get()), cfg.mark));
+  }
+  return r.wantParsed(parseMark, cfg.mark);
+}
+
+Status applyTable(const KeyReader& r, DaemonConfig& cfg) {
+  if (Status s = r.wantString(cfg.table); !s.ok()) return s;
+  if (cfg.table.empty() || cfg.table.size() > 32)
+    return r.error("'table' must be 1..32 characters");
+  return {};
+}
+
+// "ports": an array of port numbers (empty: none besides 21).
+Status applyPorts(const KeyReader& r, DaemonConfig& cfg) {
+  const auto* arr = r.node().as_array();
+  if (arr == nullptr) return r.error("'ports' must be an array of port numbers");
+  std::string joined;
+  for (const toml::node& el : *arr) {
+    const auto* i = el.as_integer();
+    if (i == nullptr || i->get() < 1 || i->get() > 65535) {
+      return r.errorAt(el, "'ports' elements must be integers 1..65535");
+    }
+    if (!joined.empty()) joined += ',';
+    joined += std::to_string(i->get());
+  }
+  if (joined.empty()) {
+    cfg.ports.clear();
+    return {};
+  }
+  return r.checked(parsePortList(joined, cfg.ports));
 }
 
 // Applies one key. `key` has been checked to be known.
 Status applyKey(std::string_view name, std::string_view key, const toml::node& node,
                 DaemonConfig& cfg) {
-  const auto wantBool = [&](bool& dst) -> Status {
-    if (const auto* b = node.as_boolean()) {
-      dst = b->get();
-      return {};
-    }
-    return nodeError(name, node, fmt::format("'{}' must be true or false", key));
-  };
-  const auto wantString = [&](std::string& dst) -> Status {
-    if (const auto* s = node.as_string()) {
-      dst = s->get();
-      return {};
-    }
-    return nodeError(name, node, fmt::format("'{}' must be a string", key));
-  };
-  const auto checked = [&](Status s) -> Status {
-    if (s.ok()) return s;
-    return nodeError(name, node, fmt::format("'{}': {}", key, s.message()));
-  };
-  const auto wantInt = [&](uint32_t& dst, uint32_t lo, uint32_t hi) -> Status {
-    if (const auto* i = node.as_integer()) {
-      const int64_t v = i->get();
-      if (v >= lo && v <= hi) {
-        dst = static_cast<uint32_t>(v);
-        return {};
-      }
-    }
-    return nodeError(name, node, fmt::format("'{}' must be an integer {}..{}", key, lo, hi));
-  };
-
-  if (key == "queues") {
-    if (const auto* i = node.as_integer()) {
-      return checked(parseQueueList(std::to_string(i->get()), cfg.queues));
-    }
-    std::string text;
-    if (Status s = wantString(text); !s.ok()) {
-      return nodeError(name, node, "'queues' must be a string like \"0-3\" or an integer");
-    }
-    return checked(parseQueueList(text, cfg.queues));
-  }
-  if (key == "kernel_mode") {
-    std::string text;
-    if (Status s = wantString(text); !s.ok()) return s;
-    return checked(parseKernelMode(text, cfg.kernelMode));
-  }
-  if (key == "install_rules") return wantBool(cfg.installRules);
-  if (key == "fail_open") return wantBool(cfg.failOpen);
-  if (key == "events") return wantString(cfg.eventsPath);
-  if (key == "log_level") {
-    std::string text;
-    if (Status s = wantString(text); !s.ok()) return s;
-    return checked(parseLogLevel(text, cfg.logLevel));
-  }
-  if (key == "mark") {
-    if (const auto* i = node.as_integer()) {
-      if (i->get() <= 0) return nodeError(name, node, "'mark' must be 1..0xffffffff");
-      return checked(parseMark(std::to_string(i->get()), cfg.mark));
-    }
-    std::string text;
-    if (Status s = wantString(text); !s.ok()) return s;
-    return checked(parseMark(text, cfg.mark));
-  }
-  if (key == "pinhole_timeout") return wantInt(cfg.pinholeTimeoutS, 1, kMaxPinholeTimeoutS);
-  if (key == "queue_maxlen") return wantInt(cfg.queueMaxLen, kMinQueueMaxLen, kMaxQueueMaxLen);
-  if (key == "allow_bounce") return wantBool(cfg.allowBounce);
-  if (key == "allow_low_ports") return wantBool(cfg.allowLowPorts);
-  if (key == "allow_long_forms") return wantBool(cfg.allowLongForms);
-  if (key == "table") {
-    if (Status s = wantString(cfg.table); !s.ok()) return s;
-    if (cfg.table.empty() || cfg.table.size() > 32) {
-      return nodeError(name, node, "'table' must be 1..32 characters");
-    }
-    return {};
-  }
-  if (key == "ports") {
-    const auto* arr = node.as_array();
-    if (arr == nullptr) return nodeError(name, node, "'ports' must be an array of port numbers");
-    std::string joined;
-    for (const toml::node& el : *arr) {
-      const auto* i = el.as_integer();
-      if (i == nullptr || i->get() < 1 || i->get() > 65535) {
-        return nodeError(name, el, "'ports' elements must be integers 1..65535");
-      }
-      if (!joined.empty()) joined += ',';
-      joined += std::to_string(i->get());
-    }
-    if (joined.empty()) {
-      cfg.ports.clear();
-      return {};
-    }
-    return checked(parsePortList(joined, cfg.ports));
-  }
-  return applyLimitKey(name, key, node, cfg);
+  const KeyReader r(name, key, node);
+  if (key == "queues") return applyQueues(r, cfg);
+  if (key == "kernel_mode") return r.wantParsed(parseKernelMode, cfg.kernelMode);
+  if (key == "install_rules") return r.wantBool(cfg.installRules);
+  if (key == "fail_open") return r.wantBool(cfg.failOpen);
+  if (key == "events") return r.wantString(cfg.eventsPath);
+  if (key == "log_level") return r.wantParsed(parseLogLevel, cfg.logLevel);
+  if (key == "mark") return applyMark(r, cfg);
+  if (key == "pinhole_timeout") return r.wantInt(cfg.pinholeTimeoutS, 1, kMaxPinholeTimeoutS);
+  if (key == "queue_maxlen") return r.wantInt(cfg.queueMaxLen, kMinQueueMaxLen, kMaxQueueMaxLen);
+  if (key == "allow_bounce") return r.wantBool(cfg.allowBounce);
+  if (key == "allow_low_ports") return r.wantBool(cfg.allowLowPorts);
+  if (key == "allow_long_forms") return r.wantBool(cfg.allowLongForms);
+  if (key == "table") return applyTable(r, cfg);
+  if (key == "ports") return applyPorts(r, cfg);
+  return applyLimitKey(r, cfg);
 }
 
 constexpr std::string_view kKnownKeys[] = {"queues",
@@ -323,42 +341,102 @@ Status validate(const DaemonConfig& cfg) {
   return {};
 }
 
-Status parseCommandLine(int argc, const char* const* argv, CommandLine& out) {
-  CLI::App app("FTP application-level gateway daemon (NFQUEUE)", "ftpalgd");
-  app.set_version_flag("--version", kVersion);
-  app.footer("A flag given here overrides the same key in the --config file. See docs/daemon.md.");
+namespace {
+
+// The command line's values, before they are applied over the config file.
+struct Flags {
   std::string configPath, queues, kernelMode, events, logLevel, mark, ports;
   uint32_t pinholeTimeout = 0;
   uint32_t queueMaxLen = 0;
   bool installRules = false, failOpen = false, allowBounce = false, allowLowPorts = false,
        allowLongForms = false, printRules = false;
-  app.add_option("--config", configPath, "TOML configuration file")->type_name("FILE");
-  app.add_option("--queues", queues, "NFQUEUE numbers, one thread each (default 0)")
+};
+
+void addOptions(CLI::App& app, Flags& f) {
+  app.add_option("--config", f.configPath, "TOML configuration file")->type_name("FILE");
+  app.add_option("--queues", f.queues, "NFQUEUE numbers, one thread each (default 0)")
       ->type_name("N[-M][,...]");
-  app.add_option("--kernel-mode", kernelMode, "auto, cthelper or pinhole (default auto)")
+  app.add_option("--kernel-mode", f.kernelMode, "auto, cthelper or pinhole (default auto)")
       ->type_name("MODE");
-  app.add_flag("--install-rules", installRules,
+  app.add_flag("--install-rules", f.installRules,
                "Add the NFQUEUE rules for the control ports at start, remove them at exit");
-  app.add_flag("--print-rules", printRules, "Print the rules an admin adds, then exit");
-  app.add_flag("--fail-open", failOpen,
+  app.add_flag("--print-rules", f.printRules, "Print the rules an admin adds, then exit");
+  app.add_flag("--fail-open", f.failOpen,
                "Accept instead of drop when a queue is full; rules get --queue-bypass");
-  app.add_option("--events", events, "Events as JSON lines ('-' = stdout)")->type_name("FILE");
-  app.add_option("--log-level", logLevel, "error, warning, info (default) or debug")
+  app.add_option("--events", f.events, "Events as JSON lines ('-' = stdout)")->type_name("FILE");
+  app.add_option("--log-level", f.logLevel, "error, warning, info (default) or debug")
       ->type_name("LEVEL");
-  app.add_option("--mark", mark, "Conntrack mark of admitted data connections (default 0xf7a1)")
+  app.add_option("--mark", f.mark, "Conntrack mark of admitted data connections (default 0xf7a1)")
       ->type_name("MARK");
-  app.add_option("--pinhole-timeout", pinholeTimeout,
+  app.add_option("--pinhole-timeout", f.pinholeTimeout,
                  "Seconds an announced data connection may take to start (default 30)")
       ->type_name("SECONDS");
-  app.add_option("--queue-maxlen", queueMaxLen, "Packets the kernel may queue per queue")
+  app.add_option("--queue-maxlen", f.queueMaxLen, "Packets the kernel may queue per queue")
       ->type_name("N");
-  app.add_flag("--allow-bounce", allowBounce,
+  app.add_flag("--allow-bounce", f.allowBounce,
                "Admit PORT/EPRT/227 that name a host other than the announcing peer");
-  app.add_flag("--allow-low-ports", allowLowPorts, "Admit data ports below 1024");
-  app.add_flag("--allow-long-forms", allowLongForms, "Handle LPRT/LPSV (RFC 1639)");
-  app.add_option("--ports", ports, "More FTP control ports besides 21, e.g. 2121,2122")
+  app.add_flag("--allow-low-ports", f.allowLowPorts, "Admit data ports below 1024");
+  app.add_flag("--allow-long-forms", f.allowLongForms, "Handle LPRT/LPSV (RFC 1639)");
+  app.add_option("--ports", f.ports, "More FTP control ports besides 21, e.g. 2121,2122")
       ->type_name("PORT[,PORT...]");
+}
 
+// The flags given on the command line, applied over `cfg` (defaults, then the config file).
+Status applyFlags(const CLI::App& app, const Flags& f, DaemonConfig& cfg) {
+  const auto given = [&](const char* name) { return app.count(name) > 0; };
+  const auto flagError = [](const char* flag, const Status& s) {
+    return Status::error(fmt::format("{}: {}", flag, s.message()));
+  };
+  if (given("--queues")) {
+    if (Status s = parseQueueList(f.queues, cfg.queues); !s.ok()) return flagError("--queues", s);
+  }
+  if (given("--kernel-mode")) {
+    if (Status s = parseKernelMode(f.kernelMode, cfg.kernelMode); !s.ok()) {
+      return flagError("--kernel-mode", s);
+    }
+  }
+  if (given("--log-level")) {
+    if (Status s = parseLogLevel(f.logLevel, cfg.logLevel); !s.ok()) {
+      return flagError("--log-level", s);
+    }
+  }
+  if (given("--mark")) {
+    if (Status s = parseMark(f.mark, cfg.mark); !s.ok()) return flagError("--mark", s);
+  }
+  if (given("--ports")) {
+    if (Status s = parsePortList(f.ports, cfg.ports); !s.ok()) return flagError("--ports", s);
+  }
+  if (given("--pinhole-timeout")) {
+    if (f.pinholeTimeout < 1 || f.pinholeTimeout > kMaxPinholeTimeoutS) {
+      return Status::error(
+          fmt::format("--pinhole-timeout: must be 1..{} seconds", kMaxPinholeTimeoutS));
+    }
+    cfg.pinholeTimeoutS = f.pinholeTimeout;
+  }
+  if (given("--queue-maxlen")) {
+    if (f.queueMaxLen < kMinQueueMaxLen || f.queueMaxLen > kMaxQueueMaxLen) {
+      return Status::error(
+          fmt::format("--queue-maxlen: must be {}..{}", kMinQueueMaxLen, kMaxQueueMaxLen));
+    }
+    cfg.queueMaxLen = f.queueMaxLen;
+  }
+  if (given("--events")) cfg.eventsPath = f.events;
+  if (f.installRules) cfg.installRules = true;
+  if (f.failOpen) cfg.failOpen = true;
+  if (f.allowBounce) cfg.allowBounce = true;
+  if (f.allowLowPorts) cfg.allowLowPorts = true;
+  if (f.allowLongForms) cfg.allowLongForms = true;
+  return {};
+}
+
+}  // namespace
+
+Status parseCommandLine(int argc, const char* const* argv, CommandLine& out) {
+  CLI::App app("FTP application-level gateway daemon (NFQUEUE)", "ftpalgd");
+  app.set_version_flag("--version", kVersion);
+  app.footer("A flag given here overrides the same key in the --config file. See docs/daemon.md.");
+  Flags f;
+  addOptions(app, f);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -369,57 +447,14 @@ Status parseCommandLine(int argc, const char* const* argv, CommandLine& out) {
     }
     return Status::error(e.what());
   }
-
   DaemonConfig cfg;
-  if (!configPath.empty()) {
-    if (Status s = applyConfigFile(configPath, cfg); !s.ok()) return s;
+  if (!f.configPath.empty()) {
+    if (Status s = applyConfigFile(f.configPath, cfg); !s.ok()) return s;
   }
-  const auto given = [&](const char* name) { return app.count(name) > 0; };
-  const auto flagError = [](const char* flag, const Status& s) {
-    return Status::error(fmt::format("{}: {}", flag, s.message()));
-  };
-  if (given("--queues")) {
-    if (Status s = parseQueueList(queues, cfg.queues); !s.ok()) return flagError("--queues", s);
-  }
-  if (given("--kernel-mode")) {
-    if (Status s = parseKernelMode(kernelMode, cfg.kernelMode); !s.ok()) {
-      return flagError("--kernel-mode", s);
-    }
-  }
-  if (given("--log-level")) {
-    if (Status s = parseLogLevel(logLevel, cfg.logLevel); !s.ok()) {
-      return flagError("--log-level", s);
-    }
-  }
-  if (given("--mark")) {
-    if (Status s = parseMark(mark, cfg.mark); !s.ok()) return flagError("--mark", s);
-  }
-  if (given("--ports")) {
-    if (Status s = parsePortList(ports, cfg.ports); !s.ok()) return flagError("--ports", s);
-  }
-  if (given("--pinhole-timeout")) {
-    if (pinholeTimeout < 1 || pinholeTimeout > kMaxPinholeTimeoutS) {
-      return Status::error(
-          fmt::format("--pinhole-timeout: must be 1..{} seconds", kMaxPinholeTimeoutS));
-    }
-    cfg.pinholeTimeoutS = pinholeTimeout;
-  }
-  if (given("--queue-maxlen")) {
-    if (queueMaxLen < kMinQueueMaxLen || queueMaxLen > kMaxQueueMaxLen) {
-      return Status::error(
-          fmt::format("--queue-maxlen: must be {}..{}", kMinQueueMaxLen, kMaxQueueMaxLen));
-    }
-    cfg.queueMaxLen = queueMaxLen;
-  }
-  if (given("--events")) cfg.eventsPath = events;
-  if (installRules) cfg.installRules = true;
-  if (failOpen) cfg.failOpen = true;
-  if (allowBounce) cfg.allowBounce = true;
-  if (allowLowPorts) cfg.allowLowPorts = true;
-  if (allowLongForms) cfg.allowLongForms = true;
+  if (Status s = applyFlags(app, f, cfg); !s.ok()) return s;
   if (Status s = validate(cfg); !s.ok()) return s;
   out.config = std::move(cfg);
-  out.printRules = printRules;
+  out.printRules = f.printRules;
   return {};
 }
 
