@@ -21,6 +21,7 @@
 
 #include "kernel/netlink.h"
 #include "kernel/nftables/nft_batch.h"
+#include "kernel/nftables/nftnl_ptr.h"
 
 namespace ftpalg::kernel {
 namespace {
@@ -29,15 +30,6 @@ namespace {
 constexpr int kAckTimeoutMs = 1000;
 constexpr const char* kChain = "probe";
 
-struct TableFree {
-  void operator()(nftnl_table* t) const { nftnl_table_free(t); }
-};
-struct ChainFree {
-  void operator()(nftnl_chain* c) const { nftnl_chain_free(c); }
-};
-struct RuleFree {
-  void operator()(nftnl_rule* r) const { nftnl_rule_free(r); }
-};
 struct SocketClose {
   void operator()(mnl_socket* s) const { mnl_socket_close(s); }
 };
@@ -47,14 +39,14 @@ constexpr uint32_t kRuleMessage = 2;
 
 // add table, add chain, add rule { queue num 0 }, delete table. False if it does not fit.
 bool buildProbe(nft::NftBatch& b, const std::string& table) {
-  std::unique_ptr<nftnl_table, TableFree> t(nftnl_table_alloc());
+  nft::TablePtr t(nftnl_table_alloc());
   nftnl_table_set_str(t.get(), NFTNL_TABLE_NAME, table.c_str());
   nlmsghdr* nlh = b.begin(NFT_MSG_NEWTABLE, NFPROTO_INET, NLM_F_CREATE, "nft: add probe table");
   if (nlh == nullptr) return false;
   nftnl_table_nlmsg_build_payload(nlh, t.get());
   b.end();
 
-  std::unique_ptr<nftnl_chain, ChainFree> c(nftnl_chain_alloc());
+  nft::ChainPtr c(nftnl_chain_alloc());
   nftnl_chain_set_str(c.get(), NFTNL_CHAIN_TABLE, table.c_str());
   nftnl_chain_set_str(c.get(), NFTNL_CHAIN_NAME, kChain);
   nlh = b.begin(NFT_MSG_NEWCHAIN, NFPROTO_INET, NLM_F_CREATE, "nft: add probe chain");
@@ -62,7 +54,7 @@ bool buildProbe(nft::NftBatch& b, const std::string& table) {
   nftnl_chain_nlmsg_build_payload(nlh, c.get());
   b.end();
 
-  std::unique_ptr<nftnl_rule, RuleFree> r(nftnl_rule_alloc());
+  nft::RulePtr r(nftnl_rule_alloc());
   nftnl_rule_set_str(r.get(), NFTNL_RULE_TABLE, table.c_str());
   nftnl_rule_set_str(r.get(), NFTNL_RULE_CHAIN, kChain);
   nftnl_expr* q = nftnl_expr_alloc("queue");
@@ -75,7 +67,7 @@ bool buildProbe(nft::NftBatch& b, const std::string& table) {
   nftnl_rule_nlmsg_build_payload(nlh, r.get());
   b.end();
 
-  std::unique_ptr<nftnl_table, TableFree> d(nftnl_table_alloc());
+  nft::TablePtr d(nftnl_table_alloc());
   nftnl_table_set_str(d.get(), NFTNL_TABLE_NAME, table.c_str());
   nlh = b.begin(NFT_MSG_DELTABLE, NFPROTO_INET, 0, "nft: delete probe table");
   if (nlh == nullptr) return false;

@@ -14,6 +14,7 @@
 
 #include <memory>
 
+#include "kernel/nftables/nftnl_ptr.h"
 #include "kernel/nftables/rule_parts.h"
 
 namespace ftpalg::kernel::nft {
@@ -21,21 +22,8 @@ namespace {
 
 constexpr const char* kChain = "pre";
 
-struct RuleFree {
-  void operator()(nftnl_rule* r) const { nftnl_rule_free(r); }
-};
-struct ChainFree {
-  void operator()(nftnl_chain* c) const { nftnl_chain_free(c); }
-};
-struct TableFree {
-  void operator()(nftnl_table* t) const { nftnl_table_free(t); }
-};
-struct ObjFree {
-  void operator()(nftnl_obj* o) const { nftnl_obj_free(o); }
-};
-
 bool appendTable(NftBatch& b, std::string_view label) {
-  std::unique_ptr<nftnl_table, TableFree> t(nftnl_table_alloc());
+  TablePtr t(nftnl_table_alloc());
   nftnl_table_set_str(t.get(), NFTNL_TABLE_NAME, kHelperTable);
   nlmsghdr* nlh = b.begin(NFT_MSG_NEWTABLE, NFPROTO_INET, NLM_F_CREATE, label);
   if (nlh == nullptr) return false;
@@ -45,7 +33,7 @@ bool appendTable(NftBatch& b, std::string_view label) {
 
 // No l3proto in an inet table: the kernel looks the helper up for IPv4 and IPv6.
 bool appendHelperObject(NftBatch& b, const HelperRuleSpec& spec, std::string_view label) {
-  std::unique_ptr<nftnl_obj, ObjFree> o(nftnl_obj_alloc());
+  ObjPtr o(nftnl_obj_alloc());
   nftnl_obj_set_str(o.get(), NFTNL_OBJ_TABLE, kHelperTable);
   nftnl_obj_set_str(o.get(), NFTNL_OBJ_NAME, kHelperObject);
   nftnl_obj_set_u32(o.get(), NFTNL_OBJ_TYPE, NFT_OBJECT_CT_HELPER);
@@ -59,7 +47,7 @@ bool appendHelperObject(NftBatch& b, const HelperRuleSpec& spec, std::string_vie
 }
 
 bool appendChain(NftBatch& b, std::string_view label) {
-  std::unique_ptr<nftnl_chain, ChainFree> c(nftnl_chain_alloc());
+  ChainPtr c(nftnl_chain_alloc());
   nftnl_chain_set_str(c.get(), NFTNL_CHAIN_TABLE, kHelperTable);
   nftnl_chain_set_str(c.get(), NFTNL_CHAIN_NAME, kChain);
   nftnl_chain_set_str(c.get(), NFTNL_CHAIN_TYPE, "filter");
@@ -74,7 +62,7 @@ bool appendChain(NftBatch& b, std::string_view label) {
 
 // tcp dport PORT ct state new ct helper set "ftpalg-ftp"
 bool appendRule(NftBatch& b, uint16_t port, std::string_view label) {
-  std::unique_ptr<nftnl_rule, RuleFree> r(nftnl_rule_alloc());
+  RulePtr r(nftnl_rule_alloc());
   nftnl_rule_set_str(r.get(), NFTNL_RULE_TABLE, kHelperTable);
   nftnl_rule_set_str(r.get(), NFTNL_RULE_CHAIN, kChain);
   nftnl_rule_set_u32(r.get(), NFTNL_RULE_FAMILY, NFPROTO_INET);

@@ -19,20 +19,12 @@
 #include <cstring>
 #include <memory>
 
+#include "kernel/nftables/nftnl_ptr.h"
+
 namespace ftpalg::kernel::nft {
 namespace {
 
-// libnftnl objects, freed on scope exit. Allocation failure while building the ruleset is
-// not recoverable in any useful way: abort.
-template <typename T, void (*Free)(const T*)>
-struct Deleter {
-  void operator()(T* p) const { Free(p); }
-};
-using TablePtr = std::unique_ptr<nftnl_table, Deleter<nftnl_table, nftnl_table_free>>;
-using SetPtr = std::unique_ptr<nftnl_set, Deleter<nftnl_set, nftnl_set_free>>;
-using ChainPtr = std::unique_ptr<nftnl_chain, Deleter<nftnl_chain, nftnl_chain_free>>;
-using RulePtr = std::unique_ptr<nftnl_rule, Deleter<nftnl_rule, nftnl_rule_free>>;
-
+// Allocation failure while building the ruleset is not recoverable in any useful way: abort.
 template <typename T>
 T* need(T* p) {
   if (p == nullptr) {

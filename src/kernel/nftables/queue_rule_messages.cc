@@ -14,22 +14,13 @@
 #include <cstdlib>
 #include <memory>
 
+#include "kernel/nftables/nftnl_ptr.h"
 #include "kernel/nftables/rule_parts.h"
 
 namespace ftpalg::kernel::nft {
 namespace {
 
 constexpr const char* kChain = "forward";
-
-struct RuleFree {
-  void operator()(nftnl_rule* r) const { nftnl_rule_free(r); }
-};
-struct ChainFree {
-  void operator()(nftnl_chain* c) const { nftnl_chain_free(c); }
-};
-struct TableFree {
-  void operator()(nftnl_table* t) const { nftnl_table_free(t); }
-};
 
 constexpr uint16_t kNftFamilies[] = {NFPROTO_INET};
 constexpr uint16_t kCompatFamilies[] = {NFPROTO_IPV4, NFPROTO_IPV6};
@@ -60,7 +51,7 @@ nftnl_expr* nftQueue(const QueueRuleSpec& spec) {
 }
 
 bool appendTable(NftBatch& b, uint16_t family, std::string_view label) {
-  std::unique_ptr<nftnl_table, TableFree> t(nftnl_table_alloc());
+  TablePtr t(nftnl_table_alloc());
   nftnl_table_set_str(t.get(), NFTNL_TABLE_NAME, kQueueTable);
   nlmsghdr* nlh = b.begin(NFT_MSG_NEWTABLE, family, NLM_F_CREATE, label);
   if (nlh == nullptr) return false;
@@ -69,7 +60,7 @@ bool appendTable(NftBatch& b, uint16_t family, std::string_view label) {
 }
 
 bool appendChain(NftBatch& b, uint16_t family, std::string_view label) {
-  std::unique_ptr<nftnl_chain, ChainFree> c(nftnl_chain_alloc());
+  ChainPtr c(nftnl_chain_alloc());
   nftnl_chain_set_str(c.get(), NFTNL_CHAIN_TABLE, kQueueTable);
   nftnl_chain_set_str(c.get(), NFTNL_CHAIN_NAME, kChain);
   nftnl_chain_set_str(c.get(), NFTNL_CHAIN_TYPE, "filter");
@@ -84,7 +75,7 @@ bool appendChain(NftBatch& b, uint16_t family, std::string_view label) {
 // tcp dport|sport PORT, then the queueing verdict of `form`.
 bool appendRule(NftBatch& b, const QueueRuleSpec& spec, QueueForm form, uint16_t family,
                 uint16_t port, uint32_t offset, std::string_view label) {
-  std::unique_ptr<nftnl_rule, RuleFree> r(nftnl_rule_alloc());
+  RulePtr r(nftnl_rule_alloc());
   nftnl_rule_set_str(r.get(), NFTNL_RULE_TABLE, kQueueTable);
   nftnl_rule_set_str(r.get(), NFTNL_RULE_CHAIN, kChain);
   const uint8_t tcp = IPPROTO_TCP;

@@ -6,14 +6,10 @@
 
 #include <memory>
 
+#include "kernel/nftables/nftnl_ptr.h"
+
 namespace ftpalg::kernel::nft {
-namespace {
-
-struct TableFree {
-  void operator()(nftnl_table* t) const { nftnl_table_free(t); }
-};
-
-}  // namespace
+namespace {}  // namespace
 
 nftnl_expr* cmpExpr(uint32_t op, const void* data, uint32_t len) {
   nftnl_expr* e = nftnl_expr_alloc("cmp");
@@ -41,7 +37,7 @@ nftnl_expr* tcpPortExpr(uint32_t offset) {
 
 bool appendDeleteTable(NftBatch& batch, const char* table, uint16_t family,
                        std::string_view label) {
-  std::unique_ptr<nftnl_table, TableFree> t(nftnl_table_alloc());
+  TablePtr t(nftnl_table_alloc());
   nftnl_table_set_str(t.get(), NFTNL_TABLE_NAME, table);
   nlmsghdr* nlh = batch.begin(NFT_MSG_DELTABLE, family, 0, label);
   if (nlh == nullptr) return false;
