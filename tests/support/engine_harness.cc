@@ -160,6 +160,7 @@ void EngineHarness::deliver(const std::vector<uint8_t>& pkt) {
   const Dir d = v.dport == server_.port ? Dir::C2S : Dir::S2C;
   const auto di = static_cast<size_t>(d);
   const auto other = static_cast<size_t>(core::opposite(d));
+  if (!v.payload.empty()) wire.emplace_back(v.payload.begin(), v.payload.end());
   if ((v.flags & core::TcpSyn) != 0) {
     rcvBase_[di] = v.seq + 1;
     rcvKnown_[di] = true;

@@ -66,7 +66,10 @@ class EngineHarness {
   }
 
   std::vector<core::Event> events;
-  std::vector<core::PacketAction> actions;  // every packet action, in order
+  // Every packet action, in order. Their payload views point into packets the harness frees
+  // once the call that produced them returns: read `wire` for what was sent.
+  std::vector<core::PacketAction> actions;
+  std::vector<std::string> wire;  // the payload of every packet delivered, in order (copies)
   size_t heldNow() const { return held_.size(); }
   size_t drops = 0;
   size_t badChecksums = 0;

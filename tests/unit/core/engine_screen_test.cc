@@ -28,9 +28,7 @@ void connect(EngineHarness& h) {
 
 // True when some packet left carrying the private address.
 bool leaked(const EngineHarness& h) {
-  for (const PacketAction& a : h.actions) {
-    if (a.verdict != PacketVerdict::Rewrite && a.verdict != PacketVerdict::Accept) continue;
-    const std::string p(a.payload.begin(), a.payload.end());
+  for (const std::string& p : h.wire) {
     if (p.find(kPrivate) != std::string::npos) return true;
   }
   return false;
