@@ -32,4 +32,9 @@ inline constexpr uint32_t kHalfOpenTimeoutS = 30;  // session not established ye
 inline constexpr uint32_t kHoldTimeoutS = 5;       // a line held without completing
 inline constexpr uint32_t kMaxLimitTimeoutS = 3600;
 
+// Sessions that outlive the process (docs/daemon.md, "Restarts and failures").
+inline constexpr std::string_view kStateDir = "/run/ftpalg";  // snapshots: <dir>/queue-<N>/
+inline constexpr uint32_t kSessionMark = 0x00f7a2;  // conntrack mark of rewritten control conns
+inline constexpr std::string_view kSessionMarkText = "0xf7a2";
+
 }  // namespace ftpalg::defaults

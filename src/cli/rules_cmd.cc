@@ -77,6 +77,11 @@ Status makeRulesRequest(const RulesOptions& options, RulesRequest& out) {
   }
 
   r.spec.bypass = options.failOpen;
+  if (options.sessionMark != "0" &&
+      !core::parseDecimalOrHex<uint32_t>(options.sessionMark, r.spec.sessionMark, 1, UINT32_MAX)) {
+    return Status::error(
+        fmt::format("--session-mark {}: not a mark 0..0xffffffff", options.sessionMark));
+  }
   if (!core::parseDecimalOrHex<uint32_t>(options.mark, r.pinhole.ctMark, 1, UINT32_MAX)) {
     return Status::error(fmt::format("--mark {}: not a mark 1..0xffffffff", options.mark));
   }

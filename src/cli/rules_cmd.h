@@ -23,6 +23,8 @@ struct RulesOptions {
   uint32_t pinholeTimeoutS = defaults::kPinholeTimeoutS;  // lifetime of a pinhole
   std::string queueForm = "auto";                         // auto, nft or iptables
   std::string family = "inet";                            // inet, ip or ip6 (queueing rules only)
+  // Conntrack mark of rewritten control connections ("0": none), queued without bypass.
+  std::string sessionMark{defaults::kSessionMarkText};
 };
 
 // auto: probe the running kernel for the nft `queue` expression.

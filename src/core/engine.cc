@@ -31,15 +31,20 @@ namespace ftpalg::core {
   }
   Session* s = lookup(in, out);
   if (s == nullptr) return;
-  s->lastSeenNs = now;
-  if (noteProgress(*s, in.d, in.v.flags, in.len)) sessions_.promote(*s);
-  resolveNat(*s, in);
-  startStream(*s, in);
-  mapPeerNumbers(*s, in);
-  if (onControlOnly(*s, in, out)) return;
-  if (!screen(*s, in, out)) return;
-  if (!takeNewBytes(*s, in, out)) return;
-  holdOrForward(*s, in, out);
+  steps(*s, in, out);
+  if (cfg_.persistSessions) notePersist(in, out);
+}
+
+void EngineImpl::steps(Session& s, SegmentIn& in, Actions& out) {
+  s.lastSeenNs = in.now;
+  if (noteProgress(s, in.d, in.v.flags, in.len)) sessions_.promote(s);
+  resolveNat(s, in);
+  startStream(s, in);
+  mapPeerNumbers(s, in);
+  if (onControlOnly(s, in, out)) return;
+  if (!screen(s, in, out)) return;
+  if (!takeNewBytes(s, in, out)) return;
+  holdOrForward(s, in, out);
 }
 
 bool EngineImpl::classifyFlow(SegmentIn& in) const {
@@ -160,11 +165,14 @@ bool EngineImpl::screen(Session& s, SegmentIn& in, Actions& out) {
   if (c.cls == SegmentClass::AheadOfGap) {
     // Never passed uninspected. Drop (TCP retransmits what is missing) unless the gap is
     // declared permanent.
-    if (beyondWindow(ds, in.v.seq) && !cfg_.resyncOnGap) {
+    // An adopted direction resyncs at once: its predecessor may have released more than it
+    // could record.
+    const bool resyncNow = cfg_.resyncOnGap || ds.adopted;
+    if (beyondWindow(ds, in.v.seq) && !resyncNow) {
       drop(in, Counter::OutOfWindow, out);  // conntrack: invalid; not a gap to resync over
       return false;
     }
-    if (!cfg_.resyncOnGap && ++ds.gapDrops <= cfg_.gapDropLimit) {
+    if (!resyncNow && ++ds.gapDrops <= cfg_.gapDropLimit) {
       drop(in, Counter::OutOfOrderDropped, out);
       return false;
     }
@@ -172,6 +180,7 @@ bool EngineImpl::screen(Session& s, SegmentIn& in, Actions& out) {
     c = stream_.classify(ds, s.finSeen(in.d), in.v.seq, in.v.payload, in.fin);
   }
   if (c.cls != SegmentClass::AfterFin) ds.gapDrops = 0;
+  if (c.cls == SegmentClass::New) ds.adopted = false;
   if (c.resends) counters_.add(Counter::Retransmissions);
   if (c.resends && Stream::resendsForgotten(ds, in.v.seq) && !acceptStale(ds, in, c, out)) {
     return false;
@@ -354,6 +363,7 @@ void EngineImpl::endSession(Session& s, Actions& out, bool dropHeld) {
     }
     pool_.free(d);
   }
+  if (s.persisted) addState(out, s.key, true);
   sessions_.erase(s);
   counters_.add(Counter::SessionsEnded);
 }
@@ -371,5 +381,11 @@ bool Engine::expire(uint64_t nowNs, Actions& out) { return impl_->expire(nowNs, 
 uint64_t Engine::counter(Counter c) const { return impl_->counter(c); }
 size_t Engine::sessionCount() const { return impl_->sessionCount(); }
 size_t Engine::sessionStateBytes() { return sizeof(Session); }
+size_t Engine::saveSession(const FlowKey& flow, std::span<uint8_t> out) const {
+  return impl_->saveSession(flow, out);
+}
+SnapshotError Engine::adoptSession(std::span<const uint8_t> snapshot, uint64_t nowNs) {
+  return impl_->adoptSession(snapshot, nowNs);
+}
 
 }  // namespace ftpalg::core

@@ -68,6 +68,9 @@ class EngineImpl {
     return isControlPort(v.dport) || isControlPort(v.sport);
   }
   void onSegment(const Segment& seg, uint64_t now, Actions& out);
+  // Session snapshots (engine_persist.cc).
+  size_t saveSession(const FlowKey& flow, std::span<uint8_t> out);
+  SnapshotError adoptSession(std::span<const uint8_t> bytes, uint64_t now);
   bool expire(uint64_t now, Actions& out);
   uint64_t counter(Counter c) const { return counters_.get(c); }
   size_t sessionCount() const { return sessions_.size(); }
@@ -79,6 +82,10 @@ class EngineImpl {
            cfg_.controlPorts.end();
   }
   bool classifyFlow(SegmentIn& in) const;
+  void steps(Session& s, SegmentIn& in, Actions& out);
+  // Reports the segment's session in out.states when a successor needs it (or no longer).
+  void notePersist(const SegmentIn& in, Actions& out);
+  void addState(Actions& out, const FlowKey& flow, bool erase);
   Session* lookup(const SegmentIn& in, Actions& out);
   Session* open(const SegmentIn& in, Actions& out);
   bool admitsFlags(Session*& s, const SegmentIn& in, Actions& out);

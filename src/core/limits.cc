@@ -5,6 +5,7 @@
 
 #include "actions_out.h"
 #include "engine_impl.h"
+#include "session_snapshot.h"
 #include "seq_math.h"
 
 namespace ftpalg::core {
@@ -120,11 +121,16 @@ bool EngineImpl::expire(uint64_t now, Actions& out) {
   emitter_.begin({});
   const bool done = sessions_.forEach([&](Session& s) {
     if (out.packetCount + 2 * kMaxHeld > Actions::kMaxPackets) return false;
+    if (out.stateCount == Actions::kMaxStates) return false;
     if (now >= s.lastSeenNs && now - s.lastSeenNs >= timeoutOf(s)) {
       counters_.add(Counter::Expired);
       if (!s.established()) counters_.add(Counter::HalfOpenExpired);
       endSession(s, out, true);
       return true;
+    }
+    if (s.persisted && !needsStoring(s, pool_, now)) {
+      s.persisted = false;  // its last outstanding announcement expired
+      addState(out, s.key, true);
     }
     for (Dir d : {Dir::C2S, Dir::S2C}) {
       const DirBuffer* b = pool_.get(s.at(d));

@@ -96,6 +96,7 @@ constexpr NameRow<Counter> kCounters[] = {
     {Counter::OutOfWindow, "out_of_window"},
     {Counter::AckedRetransmitDropped, "acked_retransmit_dropped"},
     {Counter::AckedRetransmitTrimmed, "acked_retransmit_trimmed"},
+    {Counter::SessionsAdopted, "sessions_adopted"},
 };
 static_assert(completeNameTable(kCounters, static_cast<size_t>(Counter::Count)));
 

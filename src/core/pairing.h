@@ -23,6 +23,14 @@ class PairingRing {
   void forget() { known_ = false; }
   [[nodiscard]] bool known() const { return known_; }
   [[nodiscard]] size_t size() const { return count_; }
+  // Pending command `i` of size(), oldest first (session snapshots).
+  [[nodiscard]] Pending at(size_t i) const { return ring_[(head_ + i) % kCapacity]; }
+  // Empties the ring with pairing `known` (a snapshot refills it with push()).
+  void reset(bool known) {
+    head_ = 0;
+    count_ = 0;
+    known_ = known;
+  }
 
   // Appends a command. Returns true when the ring was full and pairing was known until now (it
   // is unknown from here: the oldest command is forgotten).

@@ -31,6 +31,8 @@ class RewriteMap {
   [[nodiscard]] int64_t baseDelta() const { return base_; }
   void setBaseDelta(int64_t d) { base_ = d; }
   void clear() { count_ = 0; }
+  // Record `i` of size(), oldest first (session snapshots).
+  [[nodiscard]] const RewriteRecord& record(size_t i) const { return rec_[i]; }
 
   // Appends a splice (must start at or after the end of the previous one). False when full.
   bool add(uint32_t origStart, uint16_t origLen, std::span<const char> text);

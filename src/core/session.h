@@ -53,6 +53,9 @@ struct DirState {
   // bytes before it are gone, so a retransmission reaching back there cannot be rewritten.
   bool forgotten = false;
   uint32_t forgottenEnd = 0;
+  // Installed from a snapshot and no new byte seen since: a gap ahead is resynchronised at
+  // once (the predecessor may have released bytes it could not record any more).
+  bool adopted = false;
 };
 
 // How far a session got (Session::progress): only an established one is kept under pressure.
@@ -79,6 +82,7 @@ struct Session {
   uint32_t probPrev = kNone;
   uint32_t probNext = kNone;
   uint8_t stage = 0;  // FtpStage (ftp_stage.h): AwaitGreeting until open() says otherwise
+  bool persisted = false;  // reported in Actions::states and not erased since
 
   DirState& at(Dir d) { return dir[static_cast<size_t>(d)]; }
   [[nodiscard]] bool finSeen(Dir d) const {

@@ -14,6 +14,7 @@ class KernelPinholes final : public PinholeBackend {
 
 class KernelConntrack final : public ConntrackBackend {
  public:
+  explicit KernelConntrack(uint32_t sessionMark) : sessionMark_(sessionMark) {}
   Status open() override { return ct_.open(); }
   kernel::NatLookupResult lookupNat(const kernel::CtTuple& orig, core::NatBinding& out) override {
     return ct_.lookupNat(orig, out);
@@ -21,9 +22,12 @@ class KernelConntrack final : public ConntrackBackend {
   kernel::NatLookupResult scanNat(const core::FlowKey& flow, core::NatBinding& out) override {
     return ct_.scanNat(flow, out);
   }
-  Status setLiberal(const kernel::CtTuple& orig) override { return ct_.setLiberal(orig); }
+  Status setLiberal(const kernel::CtTuple& orig) override {
+    return ct_.setLiberal(orig, sessionMark_);
+  }
 
  private:
+  uint32_t sessionMark_;
   kernel::Conntrack ct_;
 };
 
@@ -45,7 +49,9 @@ std::unique_ptr<PinholeBackend> kernelPinholes(const kernel::PinholeConfig& cfg)
   return std::make_unique<KernelPinholes>(cfg);
 }
 
-std::unique_ptr<ConntrackBackend> kernelConntrack() { return std::make_unique<KernelConntrack>(); }
+std::unique_ptr<ConntrackBackend> kernelConntrack(uint32_t sessionMark) {
+  return std::make_unique<KernelConntrack>(sessionMark);
+}
 
 std::unique_ptr<ExpectationBackend> kernelExpectations() {
   return std::make_unique<KernelExpectations>();

@@ -43,7 +43,8 @@ class ExpectationBackend {
 
 // The kernel implementations.
 std::unique_ptr<PinholeBackend> kernelPinholes(const kernel::PinholeConfig& cfg);
-std::unique_ptr<ConntrackBackend> kernelConntrack();
+// `sessionMark`: conntrack mark set together with liberal tracking (0: none).
+std::unique_ptr<ConntrackBackend> kernelConntrack(uint32_t sessionMark = 0);
 std::unique_ptr<ExpectationBackend> kernelExpectations();
 
 }  // namespace ftpalg::daemon

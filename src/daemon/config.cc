@@ -208,6 +208,36 @@ Status applyLimitKey(const KeyReader& r, DaemonConfig& cfg) {
   return r.error(fmt::format("unknown key '{}'", key));
 }
 
+// Keys of sessions that outlive the process (docs/daemon.md, "Restarts and failures").
+constexpr std::string_view kStateKeys[] = {"state_dir", "session_mark"};
+
+bool isStateKey(std::string_view key) {
+  for (std::string_view k : kStateKeys) {
+    if (k == key) return true;
+  }
+  return false;
+}
+
+// "state_dir": an absolute path or "" (none); "session_mark": like "mark", or 0 (none).
+Status applyStateKey(const KeyReader& r, DaemonConfig& cfg) {
+  if (r.key() == "state_dir") {
+    if (Status s = r.wantString(cfg.stateDir); !s.ok()) return s;
+    if (!cfg.stateDir.empty() && cfg.stateDir.front() != '/') {
+      return r.error("'state_dir' must be an absolute path or \"\"");
+    }
+    return {};
+  }
+  if (const auto* i = r.node().as_integer()) {
+    if (i->get() == 0) {
+      cfg.sessionMark = 0;
+      return {};
+    }
+    if (i->get() < 0) return r.error("'session_mark' must be 0..0xffffffff");
+    return r.checked(parseMark(std::to_string(i->get()), cfg.sessionMark));
+  }
+  return r.wantParsed(parseMark, cfg.sessionMark);
+}
+
 // "queues": a string like "0-3" or an integer.
 Status applyQueues(const KeyReader& r, DaemonConfig& cfg) {
   if (const auto* i = r.node().as_integer()) {
@@ -274,6 +304,7 @@ Status applyKey(std::string_view name, std::string_view key, const toml::node& n
   if (key == "allow_long_forms") return r.wantBool(cfg.allowLongForms);
   if (key == "table") return applyTable(r, cfg);
   if (key == "ports") return applyPorts(r, cfg);
+  if (isStateKey(key)) return applyStateKey(r, cfg);
   return applyLimitKey(r, cfg);
 }
 
@@ -306,6 +337,7 @@ Status applyConfigText(std::string_view text, std::string_view name, DaemonConfi
     bool known = false;
     for (std::string_view k : kKnownKeys) known = known || key.str() == k;
     for (std::string_view k : kLimitKeys) known = known || key.str() == k;
+    known = known || isStateKey(key.str());
     if (!known) {
       return Status::error(
           fmt::format("{}: unknown key '{}'", where(name, key.source()), key.str()));
@@ -350,6 +382,7 @@ struct Flags {
   uint32_t queueMaxLen = 0;
   bool installRules = false, failOpen = false, allowBounce = false, allowLowPorts = false,
        allowLongForms = false, printRules = false;
+  std::string stateDir, sessionMark;
 };
 
 void addOptions(CLI::App& app, Flags& f) {
@@ -379,6 +412,31 @@ void addOptions(CLI::App& app, Flags& f) {
   app.add_flag("--allow-long-forms", f.allowLongForms, "Handle LPRT/LPSV (RFC 1639)");
   app.add_option("--ports", f.ports, "More FTP control ports besides 21, e.g. 2121,2122")
       ->type_name("PORT[,PORT...]");
+  app.add_option("--state-dir", f.stateDir,
+                 "Session snapshots for a successor, per queue in DIR/queue-N (default "
+                 "/run/ftpalg; '' keeps none)")
+      ->type_name("DIR");
+  app.add_option("--session-mark", f.sessionMark,
+                 "Conntrack mark of rewritten control connections (default 0xf7a2; 0: none)")
+      ->type_name("MARK");
+}
+
+// The flags of sessions that outlive the process.
+Status applyStateFlags(const CLI::App& app, const Flags& f, DaemonConfig& cfg) {
+  if (app.count("--state-dir") > 0) {
+    if (!f.stateDir.empty() && f.stateDir.front() != '/') {
+      return Status::error("--state-dir: must be an absolute path or ''");
+    }
+    cfg.stateDir = f.stateDir;
+  }
+  if (app.count("--session-mark") > 0) {
+    if (f.sessionMark == "0") {
+      cfg.sessionMark = 0;
+    } else if (Status s = parseMark(f.sessionMark, cfg.sessionMark); !s.ok()) {
+      return Status::error(fmt::format("--session-mark: {}", s.message()));
+    }
+  }
+  return {};
 }
 
 // The flags given on the command line, applied over `cfg` (defaults, then the config file).
@@ -426,7 +484,7 @@ Status applyFlags(const CLI::App& app, const Flags& f, DaemonConfig& cfg) {
   if (f.allowBounce) cfg.allowBounce = true;
   if (f.allowLowPorts) cfg.allowLowPorts = true;
   if (f.allowLongForms) cfg.allowLongForms = true;
-  return {};
+  return applyStateFlags(app, f, cfg);
 }
 
 }  // namespace

@@ -52,6 +52,10 @@ struct DaemonConfig {
   uint32_t halfOpenTimeoutS = defaults::kHalfOpenTimeoutS;
   uint32_t holdTimeoutS = defaults::kHoldTimeoutS;
   uint32_t maxHeld = 0;  // held packets per queue; 0: a quarter of queueMaxLen
+
+  // Sessions that outlive the process (docs/daemon.md, "Restarts and failures").
+  std::string stateDir{defaults::kStateDir};      // snapshots in <stateDir>/queue-<N>; "": none
+  uint32_t sessionMark = defaults::kSessionMark;  // ct mark of rewritten control conns; 0: none
 };
 
 // "0", "0-3", "0,2,5-6": queue numbers 0..65535, ascending ranges, no duplicates, at most 64.

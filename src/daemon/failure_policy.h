@@ -36,6 +36,7 @@ enum class Failure : uint8_t {
   ReceiveFailed,            // the queue socket could not be read
   ExpectationRemoveFailed,  // expectation mode: an ended session's expectation not deleted
   ShutdownHeld,             // the daemon stops with packets held
+  StateWriteFailed,         // a session snapshot could not be written or removed (state_dir)
   Count
 };
 
@@ -113,6 +114,10 @@ inline constexpr FailureRule kFailurePolicy[] = {
     {Failure::ShutdownHeld, FailVerdict::Drop, LogLevel::Debug, LogSite::None, nullptr, "",
      "fail closed: a held packet carries part of a line never inspected in full; its sender "
      "retransmits to whatever serves the queue next (or the rule's bypass decision)"},
+    {Failure::StateWriteFailed, FailVerdict::Unchanged, LogLevel::Error, LogSite::Error, nullptr,
+     "",
+     "the packet leaves anyway: the session works until a restart, whose successor then picks "
+     "it up mid-stream without its offsets"},
 };
 
 static_assert(std::size(kFailurePolicy) == static_cast<size_t>(Failure::Count),

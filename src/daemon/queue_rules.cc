@@ -12,6 +12,7 @@ RuleSpec ruleSpec(const DaemonConfig& cfg) {
     if (std::find(s.ports.begin(), s.ports.end(), p) == s.ports.end()) s.ports.push_back(p);
   }
   s.bypass = cfg.failOpen;
+  s.sessionMark = cfg.sessionMark;
   return s;
 }
 

@@ -22,7 +22,8 @@ std::unique_ptr<Admitter> makeAdmitter(const WorkerSettings& s, WorkerLog& log) 
   if (s.expectationMode) {
     return std::make_unique<ExpectationAdmitter>(kernelExpectations(), s.engine, log);
   }
-  return std::make_unique<PinholeAdmitter>(kernelPinholes(s.pinhole), kernelConntrack(),
+  return std::make_unique<PinholeAdmitter>(kernelPinholes(s.pinhole),
+                                           kernelConntrack(s.sessionMark),
                                            s.engine.idleTimeoutNs, log);
 }
 
@@ -33,6 +34,16 @@ std::unique_ptr<KernelQueue> kernelQueue(const WorkerSettings& s) {
   kernel::QueueConfig q = s.queue;
   q.conntrack = true;
   return std::make_unique<KernelQueue>(q, !s.expectationMode);
+}
+
+// Snapshots are kept in pinhole mode only: in expectation mode the kernel's seqadj holds the
+// offsets.
+bool persists(const WorkerSettings& s) { return !s.expectationMode && !s.stateDir.empty(); }
+
+core::EngineConfig engineConfig(const WorkerSettings& s) {
+  core::EngineConfig c = s.engine;
+  c.persistSessions = persists(s);
+  return c;
 }
 
 }  // namespace
@@ -55,9 +66,11 @@ QueueWorker::QueueWorker(const WorkerSettings& settings, EventSink& events,
       admitterPtr_(makeAdmitter(log_)),
       admitter_(*admitterPtr_),
       events_(events, log_, admitter_.eventWord()),
-      engine_(settings.engine, admitter_.natResolver()),
+      engine_(engineConfig(settings), admitter_.natResolver()),
       held_(settings.heldCapacity),
-      scratch_(kScratchBytes) {
+      scratch_(kScratchBytes),
+      store_(persists(settings) ? settings.stateDir : std::string()),
+      snapshot_(store_.enabled() ? core::kMaxSnapshotBytes : 0) {
   pending_.reserve(kMaxPending);
 }
 
@@ -65,7 +78,52 @@ QueueWorker::~QueueWorker() = default;
 
 Status QueueWorker::open() {
   if (Status s = admitter_.open(); !s.ok()) return s;
+  // Stored sessions first: no packet of theirs may be released before they are back.
+  if (Status s = adoptStored(); !s.ok()) return s;
   return queue_.open();
+}
+
+Status QueueWorker::adoptStored() {
+  if (!store_.enabled()) return {};
+  if (Status s = store_.open(); !s.ok()) return s;
+  const uint64_t start = monotonicNs();
+  size_t adopted = 0;
+  size_t refused = 0;
+  Status s = store_.forEach([&](std::string_view name, std::span<const uint8_t> bytes) {
+    const core::SnapshotError e = engine_.adoptSession(bytes, monotonicNs());
+    if (e == core::SnapshotError::None) {
+      ++adopted;
+      return;
+    }
+    ++refused;
+    logf(LogLevel::Warning, "queue {}: session snapshot {} refused ({}), removed",
+         settings_.queue.queueNum, name, core::snapshotErrorName(e));
+    (void)store_.eraseName(name);
+  });
+  if (!s.ok()) return s;
+  logf(LogLevel::Info, "queue {}: adopted {} stored sessions from {} ({} refused) in {} us",
+       settings_.queue.queueNum, adopted, store_.dir(), refused,
+       (monotonicNs() - start) / 1000);
+  stats_.sessions.store(engine_.sessionCount(), std::memory_order_relaxed);
+  return {};
+}
+
+void QueueWorker::persistStates(uint64_t nowNs) {
+  for (size_t i = 0; i < actions_.stateCount; ++i) {
+    const core::StateChange& c = actions_.states[i];
+    Status s;
+    if (c.erase) {
+      s = store_.erase(c.flow);
+    } else if (const size_t n = engine_.saveSession(c.flow, snapshot_); n != 0) {
+      s = store_.store(c.flow, std::span<const uint8_t>(snapshot_.data(), n));
+    } else {
+      s = Status::error("session snapshot does not fit");
+    }
+    if (!s.ok()) {
+      (void)log_.fail(Failure::StateWriteFailed, nowNs, "session {}: {}", flowText(c.flow),
+                      s.message());
+    }
+  }
 }
 
 bool QueueWorker::isControlPort(uint16_t port) const {
@@ -146,6 +204,9 @@ void QueueWorker::apply(uint64_t nowNs, const kernel::QueuedPacket* current,
   if (view != nullptr && !pending_.empty() && !view->payload.empty()) {
     failed.dropReleased = !retryPending(flow, dir, nowNs);
   }
+  // Snapshots before verdicts: whatever reaches the wire, a successor finds the state it
+  // implies (the verdicts leave in the batch's sendmsg, after this).
+  persistStates(nowNs);
   // 2. Packet verdicts.
   bool currentDone = false;
   for (size_t i = 0; i < actions_.packetCount; ++i) {

@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "daemon/admitter.h"
@@ -25,6 +26,7 @@
 #include "daemon/held_pool.h"
 #include "daemon/limit_report.h"
 #include "daemon/packet_queue.h"
+#include "daemon/session_store.h"
 #include "daemon/worker_log.h"
 #include "daemon/worker_stats.h"
 #include "ftpalg/core/engine.h"
@@ -42,6 +44,9 @@ struct WorkerSettings {
   // Expectation mode: admits are conntrack expectations; queue.conntrack and
   // engine.kernelSeqAdjust must be set too.
   bool expectationMode = false;
+  // Pinhole mode: session snapshots for a successor (SessionStore); empty: none kept.
+  std::string stateDir;
+  uint32_t sessionMark = 0;  // conntrack mark of rewritten control connections; 0: none
 };
 
 // Serves one queue on one thread (see above).
@@ -114,6 +119,10 @@ class QueueWorker : public kernel::PacketHandler {
   void failVerdict(uint32_t id, FailVerdict v);
   void flushBatch();
   [[nodiscard]] bool isControlPort(uint16_t port) const;
+  // Installs the sessions stored in the state directory (before the queue is bound).
+  Status adoptStored();
+  // Stores or erases the snapshots of actions_.states (before the verdicts leave).
+  void persistStates(uint64_t nowNs);
 
   WorkerSettings settings_;
   WorkerStats stats_;
@@ -130,6 +139,8 @@ class QueueWorker : public kernel::PacketHandler {
   std::vector<PendingAdmit> pending_;
   uint64_t lastExpireNs_ = 0;
   LimitReport limits_;  // engine resource limits hit, logged once per expiry pass
+  SessionStore store_;
+  std::vector<uint8_t> snapshot_;  // one encoded session snapshot
 };
 
 }  // namespace ftpalg::daemon

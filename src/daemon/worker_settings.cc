@@ -1,5 +1,7 @@
 #include "daemon/worker_settings.h"
 
+#include <string>
+
 #include "daemon/engine_limits.h"
 
 namespace ftpalg::daemon {
@@ -23,6 +25,8 @@ WorkerSettings workerSettings(const DaemonConfig& cfg, uint16_t queue) {
   s.pinhole.table = cfg.table;
   s.pinhole.ctMark = cfg.mark;
   s.pinhole.timeoutMs = cfg.pinholeTimeoutS * 1000;
+  if (!cfg.stateDir.empty()) s.stateDir = cfg.stateDir + "/queue-" + std::to_string(queue);
+  s.sessionMark = cfg.sessionMark;
   return s;
 }
 

@@ -159,6 +159,14 @@ struct PacketAction {
   std::span<const uint8_t> payload;  // valid until the next engine call
 };
 
+// A session whose state a successor process needs changed (EngineConfig::persistSessions):
+// store its snapshot (Engine::saveSession) before any verdict of the same call reaches the
+// wire, or erase the stored one (the session ended or no longer needs storing).
+struct StateChange {
+  FlowKey flow;
+  bool erase = false;
+};
+
 // Caller-provided output buffer for one engine call.
 struct Actions {
   static constexpr size_t kMaxPackets = 96;
@@ -167,11 +175,34 @@ struct Actions {
   size_t packetCount = 0;
   std::array<Event, kMaxEvents> events;
   size_t eventCount = 0;
+  static constexpr size_t kMaxStates = 64;
+  std::array<StateChange, kMaxStates> states;
+  size_t stateCount = 0;
   void clear() {
     packetCount = 0;
     eventCount = 0;
+    stateCount = 0;
   }
 };
+
+// Why Engine::adoptSession refused a snapshot. Closed set; names are stable (logged).
+enum class SnapshotError : uint8_t {
+  None = 0,
+  Truncated,    // shorter than its header or its own length field says
+  TooLarge,     // longer than kMaxSnapshotBytes, or bytes after its end
+  BadMagic,     // not a session snapshot
+  BadVersion,   // written by a format version this engine does not read
+  BadChecksum,  // CRC-32 mismatch: corrupted
+  BadField,     // a field out of range or inconsistent with another
+  NotControl,   // the server port is not one of this engine's control ports
+  TooBig,       // flight or line bytes beyond this engine's maxInFlight / maxLine
+  Exists,       // a session with this flow is already live
+  TableFull,    // no free session slot
+  Count
+};
+std::string_view snapshotErrorName(SnapshotError e);
+// Upper bound of one snapshot's size (two directions of 4096 flight + 4096 line bytes fit).
+inline constexpr size_t kMaxSnapshotBytes = 65536;
 
 // Counted anomalies: things that are not announcements but an admin wants to see counted.
 enum class Counter : uint8_t {
@@ -216,6 +247,7 @@ enum class Counter : uint8_t {
   OutOfWindow,      // data far beyond the next expected byte: dropped, no gap resync counted
   AckedRetransmitDropped,  // re-sent acknowledged bytes of a forgotten rewrite: dropped
   AckedRetransmitTrimmed,  // the same with bytes still in flight: sent from history, front cut
+  SessionsAdopted,         // sessions installed from a predecessor's snapshot
   Count
 };
 std::string_view counterName(Counter c);
@@ -278,6 +310,10 @@ struct EngineConfig {
   // before_login). A session first seen mid-stream counts as logged in after a reply only a
   // logged-in user gets (125/150/226/227/228/229/250/257, or 230/232).
   bool requireLogin = false;
+  // Report in Actions::states every session a successor process would need (one with a
+  // length-changing rewrite, live splices or outstanding announcements) whenever a segment
+  // changed it, and when it ends; Engine::saveSession gives its bytes.
+  bool persistSessions = false;
 };
 
 class EngineImpl;
@@ -306,6 +342,16 @@ class Engine {
   [[nodiscard]] size_t sessionCount() const;
   // Bytes of engine state per session slot (excluding pooled direction buffers).
   [[nodiscard]] static size_t sessionStateBytes();
+
+  // Writes the snapshot of live session `flow` into `out`: the state as of the bytes already
+  // released in each direction (held bytes are left out: the kernel drops them with the
+  // process, their senders retransmit). Returns its size, 0 when there is no such session or
+  // `out` is too small (kMaxSnapshotBytes always suffices).
+  size_t saveSession(const FlowKey& flow, std::span<uint8_t> out) const;
+  // Installs a session from a snapshot written by saveSession (of this or an earlier process):
+  // its next segments carry on with the stored offsets, splice history and pairing. Strictly
+  // validated; refused with a reason, never partially installed.
+  SnapshotError adoptSession(std::span<const uint8_t> snapshot, uint64_t nowNs);
 
  private:
   std::unique_ptr<EngineImpl> impl_;

@@ -76,7 +76,9 @@ class Conntrack {
   // Sets IP_CT_TCP_FLAG_BE_LIBERAL in both directions of the entry whose original tuple is
   // `orig`, so the kernel does not count the shifted stream as INVALID; reads the entry back and
   // fails with EIO when the flag is not set in both directions, ENOENT when there is no entry.
-  Status setLiberal(const CtTuple& orig);
+  // A nonzero `mark` is set as the entry's conntrack mark in the same update (the session mark
+  // that sends a rewritten control connection to the queue without bypass).
+  Status setLiberal(const CtTuple& orig, uint32_t mark = 0);
 
  private:
   std::unique_ptr<ConntrackImpl> impl_;

@@ -9,7 +9,11 @@
 //             --queue-bypass ...                                 (any kernel with xt NFQUEUE)
 // A queue range is balanced by the kernel's symmetric hash of the address pair (never `fanout`,
 // which picks the queue by CPU), so both directions of a connection reach the same queue.
-// `bypass` appears only in fail-open mode. Pure text: no I/O.
+// `bypass` appears only in fail-open mode; there, rewritten control connections (conntrack mark
+// QueueRuleSpec::sessionMark) are queued first by the same rules without bypass:
+//   tcp dport 21 ct mark 0xf7a2 queue num 0-1          (then the bypass rules)
+//   iptables ... --dport 21 -m connmark --mark 0xf7a2 -j NFQUEUE --queue-balance 0:1
+// Pure text: no I/O.
 #pragma once
 
 #include <cstdint>
@@ -40,6 +44,10 @@ struct QueueRuleSpec {
   uint16_t queueCount = 1;          // one contiguous range firstQueue..firstQueue+queueCount-1
   std::vector<uint16_t> ports{21};  // control ports, 21 first, no duplicates
   bool bypass = false;              // fail-open: with no daemon bound, packets pass uninspected
+  // With bypass: control connections ftpalgd rewrote carry this conntrack mark and are queued
+  // by rules without bypass ahead of the general ones, so with no daemon bound their packets
+  // are dropped (and retransmitted) rather than passed unadjusted. 0: no such rules.
+  uint32_t sessionMark = 0;
 };
 
 // What the probe of the running kernel found out about the nft `queue` expression.

@@ -147,7 +147,7 @@ class ConntrackImpl {
     return {};
   }
 
-  Status setLiberal(const CtTuple& entry) {
+  Status setLiberal(const CtTuple& entry, uint32_t mark) {
     CtTuples t;
     if (Status s = get(entry, t); !s.ok()) {
       return s;
@@ -161,6 +161,7 @@ class ConntrackImpl {
     nfct_set_attr_u8(ct.get(), ATTR_TCP_MASK_ORIG, kLiberal);
     nfct_set_attr_u8(ct.get(), ATTR_TCP_FLAGS_REPL, kLiberal);
     nfct_set_attr_u8(ct.get(), ATTR_TCP_MASK_REPL, kLiberal);
+    if (mark != 0) nfct_set_attr_u32(ct.get(), ATTR_MARK, mark);
     if (nfct_query(h_, NFCT_Q_UPDATE, ct.get()) < 0) {
       return Status::error(errno, "conntrack: set TCP liberal flag");
     }
@@ -234,6 +235,8 @@ NatLookupResult Conntrack::scanNat(const core::FlowKey& flow, core::NatBinding& 
       ctBinding(t, out) ? NatLookup::Natted : NatLookup::NoNat, {}, CtTuple{t.origSrc, t.origDst}};
 }
 
-Status Conntrack::setLiberal(const CtTuple& orig) { return impl_->setLiberal(orig); }
+Status Conntrack::setLiberal(const CtTuple& orig, uint32_t mark) {
+  return impl_->setLiberal(orig, mark);
+}
 
 }  // namespace ftpalg::kernel

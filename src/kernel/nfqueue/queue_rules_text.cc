@@ -37,12 +37,27 @@ std::string nftQueue(const QueueRuleSpec& spec) {
   return out;
 }
 
+// Fail-open rules get rules for rewritten sessions first, queued without bypass.
+bool hasSessionRules(const QueueRuleSpec& spec) { return spec.bypass && spec.sessionMark != 0; }
+
+QueueRuleSpec withoutBypass(const QueueRuleSpec& spec) {
+  QueueRuleSpec s = spec;
+  s.bypass = false;
+  return s;
+}
+
 std::string nftText(const QueueRuleSpec& spec, QueueFamily family) {
   std::string out = fmt::format(
       "table {} {} {{\n"
       "\tchain forward {{\n"
       "\t\ttype filter hook forward priority mangle; policy accept;\n",
       queueFamilyName(family), kQueueTable);
+  if (hasSessionRules(spec)) {
+    for (const char* dir : {"dport", "sport"}) {
+      out += fmt::format("\t\ttcp {} {} ct mark {:#x} {}\n", dir, nftPorts(spec), spec.sessionMark,
+                         nftQueue(withoutBypass(spec)));
+    }
+  }
   for (const char* dir : {"dport", "sport"}) {
     out += fmt::format("\t\ttcp {} {} {}\n", dir, nftPorts(spec), nftQueue(spec));
   }
@@ -50,7 +65,21 @@ std::string nftText(const QueueRuleSpec& spec, QueueFamily family) {
   return out;
 }
 
+std::string iptablesRules(const QueueRuleSpec& spec, QueueFamily family,
+                          const std::string& match);
+
 std::string iptablesText(const QueueRuleSpec& spec, QueueFamily family) {
+  std::string out;
+  if (hasSessionRules(spec)) {
+    out = iptablesRules(withoutBypass(spec), family,
+                        fmt::format(" -m connmark --mark {:#x}", spec.sessionMark));
+  }
+  return out + iptablesRules(spec, family, "");
+}
+
+// The rules of every tool for `family`; `match` goes after the port match.
+std::string iptablesRules(const QueueRuleSpec& spec, QueueFamily family,
+                          const std::string& match) {
   std::string target;
   if (spec.queueCount > 1) {
     target = fmt::format("-j NFQUEUE --queue-balance {}:{}", spec.firstQueue,
@@ -66,10 +95,10 @@ std::string iptablesText(const QueueRuleSpec& spec, QueueFamily family) {
     if (family != QueueFamily::Inet && family != t.family) continue;
     const char* tool = t.name;
     for (const char* dir : {"d", "s"}) {
-      out += multi ? fmt::format("{} -t mangle -A FORWARD -p tcp -m multiport --{}ports {} {}\n",
-                                 tool, dir, ports, target)
-                   : fmt::format("{} -t mangle -A FORWARD -p tcp --{}port {} {}\n", tool, dir,
-                                 ports, target);
+      out += multi ? fmt::format("{} -t mangle -A FORWARD -p tcp -m multiport --{}ports {}{} {}\n",
+                                 tool, dir, ports, match, target)
+                   : fmt::format("{} -t mangle -A FORWARD -p tcp --{}port {}{} {}\n", tool, dir,
+                                 ports, match, target);
     }
   }
   return out;

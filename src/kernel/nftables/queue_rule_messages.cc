@@ -72,9 +72,19 @@ bool appendChain(NftBatch& b, uint16_t family, std::string_view label) {
   return b.end();
 }
 
-// tcp dport|sport PORT, then the queueing verdict of `form`.
+// ct mark == `mark` (host byte order, as the ct expression loads it).
+void addCtMarkMatch(nftnl_rule* r, uint32_t mark) {
+  nftnl_expr* e = nftnl_expr_alloc("ct");
+  nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_MARK);
+  nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+  nftnl_rule_add_expr(r, e);
+  nftnl_rule_add_expr(r, cmpExpr(NFT_CMP_EQ, &mark, sizeof mark));
+}
+
+// tcp dport|sport PORT [ct mark MARK], then the queueing verdict of `form`. `mark` nonzero: the
+// rule of rewritten sessions, queued without bypass.
 bool appendRule(NftBatch& b, const QueueRuleSpec& spec, QueueForm form, uint16_t family,
-                uint16_t port, uint32_t offset, std::string_view label) {
+                uint16_t port, uint32_t offset, uint32_t mark, std::string_view label) {
   RulePtr r(nftnl_rule_alloc());
   nftnl_rule_set_str(r.get(), NFTNL_RULE_TABLE, kQueueTable);
   nftnl_rule_set_str(r.get(), NFTNL_RULE_CHAIN, kChain);
@@ -84,7 +94,12 @@ bool appendRule(NftBatch& b, const QueueRuleSpec& spec, QueueForm form, uint16_t
   nftnl_rule_add_expr(r.get(), cmpExpr(NFT_CMP_EQ, &tcp, sizeof tcp));
   nftnl_rule_add_expr(r.get(), tcpPortExpr(offset));
   nftnl_rule_add_expr(r.get(), cmpExpr(NFT_CMP_EQ, &portBe, sizeof portBe));
-  nftnl_rule_add_expr(r.get(), form == QueueForm::Nft ? nftQueue(spec) : nfqueueTarget(spec));
+  QueueRuleSpec q = spec;
+  if (mark != 0) {
+    addCtMarkMatch(r.get(), mark);
+    q.bypass = false;
+  }
+  nftnl_rule_add_expr(r.get(), form == QueueForm::Nft ? nftQueue(q) : nfqueueTarget(q));
   nlmsghdr* nlh = b.begin(NFT_MSG_NEWRULE, family, NLM_F_APPEND | NLM_F_CREATE, label);
   if (nlh == nullptr) return false;
   nftnl_rule_nlmsg_build_payload(nlh, r.get());
@@ -115,9 +130,14 @@ bool appendQueueRules(NftBatch& batch, const QueueRuleSpec& spec, QueueForm form
                       std::string_view label) {
   for (uint16_t family : queueFamilies(form)) {
     if (!appendTable(batch, family, label) || !appendChain(batch, family, label)) return false;
-    for (uint16_t port : spec.ports) {
-      for (uint32_t offset : {2u, 0u}) {  // tcp dport, tcp sport
-        if (!appendRule(batch, spec, form, family, port, offset, label)) return false;
+    // Fail-open: rewritten sessions first, without bypass (queue_rules_text.h).
+    const uint32_t sessionMark = spec.bypass ? spec.sessionMark : 0;
+    for (int pass = sessionMark != 0 ? 0 : 1; pass < 2; ++pass) {
+      const uint32_t mark = pass == 0 ? sessionMark : 0;
+      for (uint16_t port : spec.ports) {
+        for (uint32_t offset : {2u, 0u}) {  // tcp dport, tcp sport
+          if (!appendRule(batch, spec, form, family, port, offset, mark, label)) return false;
+        }
       }
     }
   }
