@@ -213,10 +213,11 @@ bool readSession(Reader& r, SessionSnapshot& s) {
   bool bad = false;
   s.pairingKnown = r.flag(bad);
   s.pairingCount = r.u8();
-  good = good && s.pairingCount <= PairingRing::kCapacity;
-  for (size_t i = 0; good && i < s.pairingCount; ++i) {
+  const bool countOk = s.pairingCount <= PairingRing::kCapacity;
+  good = good && countOk;
+  for (size_t i = 0; countOk && i < s.pairingCount; ++i) {
     const uint8_t p = r.u8();
-    good = p <= static_cast<uint8_t>(Pending::Unknown);
+    good = good && p <= static_cast<uint8_t>(Pending::Unknown);
     s.pairing[i] = static_cast<Pending>(p);
   }
   s.closing = r.flag(bad);
@@ -290,8 +291,8 @@ SnapshotError decodeSnapshot(std::span<const uint8_t> in, SessionSnapshot& s) {
   bool good = readSession(r, s);
   for (DirSnapshot& d : s.dir) good = readDir(r, d) && good;
   if (!r.ok()) return SnapshotError::Truncated;
-  if (!r.atEnd()) return SnapshotError::TooLarge;
-  return good ? SnapshotError::None : SnapshotError::BadField;
+  if (!good) return SnapshotError::BadField;
+  return r.atEnd() ? SnapshotError::None : SnapshotError::TooLarge;
 }
 
 }  // namespace ftpalg::core

@@ -108,13 +108,14 @@ void EngineHarness::transmit(Dir d, uint32_t seq, uint32_t ack, uint8_t flags,
   if (pp.error != core::PacketError::None) std::abort();
   core::Actions acts;
   nowNs += 1000;
-  engine_.onSegment(core::Segment{&pp.view, h}, nowNs, acts);
+  active_->onSegment(core::Segment{&pp.view, h}, nowNs, acts);
   apply(acts);
   inFlight_.erase(h);
 }
 
 void EngineHarness::apply(const core::Actions& acts) {
   for (size_t i = 0; i < acts.eventCount; ++i) events.push_back(acts.events[i]);
+  for (size_t i = 0; i < acts.stateCount; ++i) states.push_back(acts.states[i]);
   for (size_t i = 0; i < acts.packetCount; ++i) {
     const core::PacketAction& a = acts.packets[i];
     actions.push_back(a);

@@ -74,7 +74,14 @@ class EngineHarness {
   size_t drops = 0;
   size_t badChecksums = 0;
   size_t inconsistentOverlaps = 0;
-  core::Engine& engine() { return engine_; }
+  std::vector<core::StateChange> states;  // every Actions::states entry, in order
+  core::Engine& engine() { return *active_; }
+  // `successor` serves the connection from here on, as a new daemon process does: what the
+  // old engine held is gone (the kernel drops a dead queue's packets; the senders retransmit).
+  void switchEngine(core::Engine& successor) {
+    active_ = &successor;
+    held_.clear();
+  }
   uint64_t nowNs = 1'000'000'000;
 
  private:
@@ -87,6 +94,7 @@ class EngineHarness {
 
   StaticNat nat_;
   core::Engine engine_;
+  core::Engine* active_ = &engine_;
   Options opt_;
   core::Endpoint client_;
   core::Endpoint server_;
