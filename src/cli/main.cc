@@ -85,9 +85,10 @@ void addRules(CLI::App& app, ftpalg::cli::RulesOptions& o) {
       ->type_name("FORM");
   rules->add_option("--family", o.family, "Queueing rules for inet (both), ip or ip6")
       ->type_name("FAMILY");
-  rules->add_option("--session-mark", o.sessionMark,
-                    "Conntrack mark of rewritten control connections, queued without bypass "
-                    "(0xf7a2; 0: none)")
+  rules
+      ->add_option("--session-mark", o.sessionMark,
+                   "Conntrack mark of rewritten control connections, queued without bypass "
+                   "(0xf7a2; 0: none)")
       ->type_name("MARK");
 }
 

@@ -5,8 +5,8 @@
 
 #include "actions_out.h"
 #include "engine_impl.h"
-#include "session_snapshot.h"
 #include "seq_math.h"
+#include "session_snapshot.h"
 
 namespace ftpalg::core {
 

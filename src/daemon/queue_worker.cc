@@ -22,9 +22,8 @@ std::unique_ptr<Admitter> makeAdmitter(const WorkerSettings& s, WorkerLog& log) 
   if (s.expectationMode) {
     return std::make_unique<ExpectationAdmitter>(kernelExpectations(), s.engine, log);
   }
-  return std::make_unique<PinholeAdmitter>(kernelPinholes(s.pinhole),
-                                           kernelConntrack(s.sessionMark),
-                                           s.engine.idleTimeoutNs, log);
+  return std::make_unique<PinholeAdmitter>(
+      kernelPinholes(s.pinhole), kernelConntrack(s.sessionMark), s.engine.idleTimeoutNs, log);
 }
 
 // Both modes take each packet's conntrack entry (NFQA_CT): expectation mode hangs expectations
@@ -102,8 +101,7 @@ Status QueueWorker::adoptStored() {
   });
   if (!s.ok()) return s;
   logf(LogLevel::Info, "queue {}: adopted {} stored sessions from {} ({} refused) in {} us",
-       settings_.queue.queueNum, adopted, store_.dir(), refused,
-       (monotonicNs() - start) / 1000);
+       settings_.queue.queueNum, adopted, store_.dir(), refused, (monotonicNs() - start) / 1000);
   stats_.sessions.store(engine_.sessionCount(), std::memory_order_relaxed);
   return {};
 }

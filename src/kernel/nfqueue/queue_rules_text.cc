@@ -65,8 +65,7 @@ std::string nftText(const QueueRuleSpec& spec, QueueFamily family) {
   return out;
 }
 
-std::string iptablesRules(const QueueRuleSpec& spec, QueueFamily family,
-                          const std::string& match);
+std::string iptablesRules(const QueueRuleSpec& spec, QueueFamily family, const std::string& match);
 
 std::string iptablesText(const QueueRuleSpec& spec, QueueFamily family) {
   std::string out;
@@ -78,8 +77,7 @@ std::string iptablesText(const QueueRuleSpec& spec, QueueFamily family) {
 }
 
 // The rules of every tool for `family`; `match` goes after the port match.
-std::string iptablesRules(const QueueRuleSpec& spec, QueueFamily family,
-                          const std::string& match) {
+std::string iptablesRules(const QueueRuleSpec& spec, QueueFamily family, const std::string& match) {
   std::string target;
   if (spec.queueCount > 1) {
     target = fmt::format("-j NFQUEUE --queue-balance {}:{}", spec.firstQueue,

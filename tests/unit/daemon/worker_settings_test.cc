@@ -1,8 +1,10 @@
-// ftpalgd configuration of sessions that outlive the process: state_dir and session_mark, as
-// keys and as flags.
+// Worker settings from the configuration of sessions that outlive the process: state_dir and
+// session_mark, as keys and as flags, and where they end up (worker settings, queue rules).
 // g++ 12 at -O2 reports a false -Wnull-dereference inside inlined std::string code here (as in
 // config_test.cc); the test has no pointer arithmetic of its own.
 #pragma GCC diagnostic ignored "-Wnull-dereference"
+#include "daemon/worker_settings.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -10,7 +12,6 @@
 
 #include "daemon/config.h"
 #include "daemon/queue_rules.h"
-#include "daemon/worker_settings.h"
 
 namespace ftpalg::test {
 namespace {
