@@ -36,6 +36,7 @@ enum class Failure : uint8_t {
   ReceiveFailed,            // the queue socket could not be read
   ExpectationRemoveFailed,  // expectation mode: an ended session's expectation not deleted
   ShutdownHeld,             // the daemon stops with packets held
+  WithdrawFailed,           // a withdrawn announcement's pinhole or expectation not deleted
   Count
 };
 
@@ -113,6 +114,10 @@ inline constexpr FailureRule kFailurePolicy[] = {
     {Failure::ShutdownHeld, FailVerdict::Drop, LogLevel::Debug, LogSite::None, nullptr, "",
      "fail closed: a held packet carries part of a line never inspected in full; its sender "
      "retransmits to whatever serves the queue next (or the rule's bypass decision)"},
+    {Failure::WithdrawFailed, FailVerdict::Unchanged, LogLevel::Error, LogSite::Remove,
+     &WorkerStats::withdrawFailures, "withdrawFailures",
+     "the elements stay until their timeout (single use still applies); the packet that "
+     "ended the announcement passes as the engine decided"},
 };
 
 static_assert(std::size(kFailurePolicy) == static_cast<size_t>(Failure::Count),

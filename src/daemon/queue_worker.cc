@@ -231,6 +231,10 @@ void QueueWorker::rewrite(const core::PacketAction& a, std::span<const uint8_t> 
 }
 
 bool QueueWorker::applyEvent(const core::Event& ev, uint64_t nowNs) {
+  if (ev.kind == core::EventKind::Withdraw && ev.hasExpect) {
+    withdraw(ev, nowNs);
+    return true;
+  }
   if (ev.verdict == core::Verdict::Refuse) bump(stats_.refused);
   if (ev.verdict != core::Verdict::Admit) return true;
   if (ev.hasRewritten) admitter_.rewritten(ev.flow, nowNs);
@@ -246,6 +250,25 @@ bool QueueWorker::applyEvent(const core::Event& ev, uint64_t nowNs) {
   }
   bump(stats_.admitted);
   return true;
+}
+
+void QueueWorker::withdraw(const core::Event& ev, uint64_t nowNs) {
+  // Never installed: forget the retry.
+  std::erase_if(pending_, [&](const PendingAdmit& p) {
+    return p.flow == ev.flow && p.expect.src == ev.expect.src && p.expect.dst == ev.expect.dst;
+  });
+  if (Status s = admitter_.withdraw(ev.flow, ev.expect, nowNs); !s.ok()) {
+    (void)log_.fail(Failure::WithdrawFailed, nowNs, "withdrawing {} for {} -> {} failed: {}",
+                    admitter_.name(), ipText(ev.expect.src.addr), endpointText(ev.expect.dst),
+                    s.message());
+    return;
+  }
+  bump(stats_.withdrawn);
+  if (logEnabled(LogLevel::Debug)) {
+    logf(LogLevel::Debug, "queue {}: withdrew {} {} -> {} ({}, flow {})", settings_.queue.queueNum,
+         admitter_.name(), ipText(ev.expect.src.addr), endpointText(ev.expect.dst),
+         core::reasonName(ev.reason), flowText(ev.flow));
+  }
 }
 
 bool QueueWorker::retryPending(const core::FlowKey& flow, core::Dir dir, uint64_t nowNs) {

@@ -108,6 +108,8 @@ class QueueWorker : public kernel::PacketHandler {
   void rewrite(const core::PacketAction& a, std::span<const uint8_t> bytes, uint64_t nowNs);
   // Returns false when the announcement's packet must be dropped (admit not installed).
   bool applyEvent(const core::Event& event, uint64_t nowNs);
+  // A withdraw event: the admitter deletes what the announcement installed.
+  void withdraw(const core::Event& event, uint64_t nowNs);
   bool retryPending(const core::FlowKey& flow, core::Dir dir, uint64_t nowNs);
   void verdict(uint32_t id, kernel::NfVerdict v, std::span<const uint8_t> packet = {});
   // The verdict a failure policy row gives packet `id` (none for FailVerdict::Unchanged).
