@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck disable=SC2016 # check() evaluates its single-quoted conditions later
 # Withdrawn and reassigned announcements through ftpalgd (root, network namespaces).
 #
 #   client (198.18.1.2 and .3) -- gw (masquerade, ftpalgd pinhole mode) -- server (vsftpd), third
@@ -42,6 +43,7 @@ export NETNS_PREFIX="ftwd-$CASE-$$-"
 # shellcheck source=tests/netns/lib/e2e.sh
 . "$repo/tests/netns/lib/e2e.sh"
 E2E_TMP=$(mktemp -d /tmp/ftpalg-withdraw.XXXXXX)
+# shellcheck disable=SC2034 # read by e2e_vsftpd_conf
 E2E_PASV_RANGE=40000-40100
 # shellcheck disable=SC2317 # run by the exit trap
 on_exit() {

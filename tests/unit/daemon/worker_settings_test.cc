@@ -1,6 +1,8 @@
-// The queue worker applies the engine's withdraw events (a refused PORT, an ended session)
-// through its admitter, counts them and their failures; ftpalgd's settings turn withdrawals
-// and the login guard on, so no announcement acts before a 230.
+// ftpalgd's worker settings (worker_settings.cc) turn the login guard and withdrawals on: through
+// the queue worker, no announcement acts before a 230, and the engine's withdraw events (a
+// refused PORT, an ended session) reach the admitter, counted with their failures.
+#include "daemon/worker_settings.h"
+
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -9,7 +11,6 @@
 #include "daemon/config.h"
 #include "daemon/failure_policy.h"
 #include "daemon/queue_worker.h"
-#include "daemon/worker_settings.h"
 #include "tests/support/fake_admitter.h"
 #include "tests/support/fake_control_connection.h"
 #include "tests/support/fake_queue.h"
