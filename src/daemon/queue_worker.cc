@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <string>
 #include <utility>
 
 #include "daemon/clock.h"
@@ -65,7 +66,34 @@ QueueWorker::~QueueWorker() = default;
 
 Status QueueWorker::open() {
   if (Status s = admitter_.open(); !s.ok()) return s;
+  if (settings_.watchLocalAddresses) {
+    local_ = std::make_unique<kernel::LocalAddresses>();
+    if (Status s = local_->open(); !s.ok()) {
+      logf(LogLevel::Warning, "queue {}: the gateway's own addresses are unknown ({})",
+           settings_.queue.queueNum, s.message());
+      local_.reset();
+    } else {
+      applyLocalAddresses();
+    }
+  }
   return queue_.open();
+}
+
+void QueueWorker::applyLocalAddresses() {
+  std::array<core::IpAddr, 8> all = settings_.engine.gatewayAddresses;
+  const kernel::LocalAddressList& l = local_->list();
+  size_t used = 0;
+  std::string text;
+  for (size_t i = 0, j = 0; i < l.count; ++i) {
+    while (j < all.size() && all[j].family != core::Family::None) ++j;
+    if (j == all.size()) break;
+    all[j] = l.addrs[i];
+    ++used;
+    text += (text.empty() ? "" : ", ") + ipText(l.addrs[i]);
+  }
+  engine_.setGatewayAddresses(all);
+  logf(LogLevel::Info, "queue {}: gateway addresses refused as data endpoints: {} ({} not kept)",
+       settings_.queue.queueNum, text.empty() ? "-" : text, l.count - used + l.skipped);
 }
 
 bool QueueWorker::isControlPort(uint16_t port) const {
@@ -314,6 +342,7 @@ void QueueWorker::expire(uint64_t nowNs) {
   const uint64_t expectTimeout = settings_.engine.expectTimeoutNs;
   std::erase_if(pending_, [&](const PendingAdmit& p) { return nowNs - p.sinceNs > expectTimeout; });
   admitter_.expire(nowNs);
+  if (local_ != nullptr && local_->refresh()) applyLocalAddresses();
 }
 
 void QueueWorker::serveOnce() {

@@ -28,6 +28,7 @@
 #include "daemon/worker_log.h"
 #include "daemon/worker_stats.h"
 #include "ftpalg/core/engine.h"
+#include "ftpalg/kernel/local_addresses.h"
 #include "ftpalg/kernel/pinhole.h"
 #include "ftpalg/kernel/queue_socket.h"
 
@@ -42,6 +43,9 @@ struct WorkerSettings {
   // Expectation mode: admits are conntrack expectations; queue.conntrack and
   // engine.kernelSeqAdjust must be set too.
   bool expectationMode = false;
+  // Refuse the gateway's own addresses as announced endpoints: the addresses of this network
+  // namespace (kernel::LocalAddresses), added to engine.gatewayAddresses and kept current.
+  bool watchLocalAddresses = false;
 };
 
 // Serves one queue on one thread (see above).
@@ -116,6 +120,8 @@ class QueueWorker : public kernel::PacketHandler {
   void failVerdict(uint32_t id, FailVerdict v);
   void flushBatch();
   [[nodiscard]] bool isControlPort(uint16_t port) const;
+  // Gives the engine the configured gateway addresses and the namespace's own.
+  void applyLocalAddresses();
 
   WorkerSettings settings_;
   WorkerStats stats_;
@@ -132,6 +138,7 @@ class QueueWorker : public kernel::PacketHandler {
   std::vector<PendingAdmit> pending_;
   uint64_t lastExpireNs_ = 0;
   LimitReport limits_;  // engine resource limits hit, logged once per expiry pass
+  std::unique_ptr<kernel::LocalAddresses> local_;  // with watchLocalAddresses
 };
 
 }  // namespace ftpalg::daemon

@@ -12,10 +12,12 @@
 #   clash      Two clients behind the one masquerade address announce the same PORT to the same
 #              server: the second is moved to another public port at once, both downloads pass
 #              their SHA-256 check; prints the second PORT's reply time.
+#   gateway    With --allow-bounce, a PORT naming the gateway's own address (its client-side
+#              address and its DNAT public address) is refused with reason special_address.
 #   pipeline   PORT and RETR sent in one segment (no wait for the 200), 8 times: prints the data
 #              SYNs the gateway dropped before their pin existed (late SYNs); must be 0.
 #
-# usage: withdraw_test.sh <ftpalgd> withdraw|clash|pipeline
+# usage: withdraw_test.sh <ftpalgd> withdraw|clash|gateway|pipeline
 set -euo pipefail
 
 FTPALGD=$(readlink -f "${1:?usage: $0 <ftpalgd> CASE}")
@@ -101,8 +103,10 @@ vsftpd_start() {
   exit 1
 }
 
+extra=()
+[[ $CASE == gateway ]] && extra=(--allow-bounce)
 netns_spawn gw "$FTPALGD" --queues "$QUEUE" --kernel-mode pinhole --mark "$MARK" \
-  --events "$E2E_TMP/events.jsonl" --log-level debug 2>"$E2E_TMP/ftpalgd.log"
+  --events "$E2E_TMP/events.jsonl" --log-level debug "${extra[@]}" 2>"$E2E_TMP/ftpalgd.log"
 for _ in $(seq 50); do
   in_ns gw nft list table inet ftpalg >/dev/null 2>&1 && break
   sleep 0.1
@@ -198,6 +202,14 @@ elif mode == "clash":  # clash SRC1 SRC2 PORT: prints seconds of the second PORT
     print(fetch(fa, la, "pub/big.bin"))
     print(fetch(fb, lb, "pub/big.bin"))
     fa.quit(); fb.quit()
+elif mode == "announce":  # announce SRC ADDR PORT: the reply to PORT ADDR,PORT
+    src, addr, port = sys.argv[3], sys.argv[4], int(sys.argv[5])
+    f = session(src)
+    try:
+        print(f.sendcmd(port_cmd(addr, port)).split()[0])
+    except ftplib.Error as e:
+        print(str(e).split()[0])
+    f.quit()
 elif mode == "pipeline":  # pipeline SRC N: PORT and RETR in one segment, N times; sha256 each
     src, n = sys.argv[3], int(sys.argv[4])
     f = session(src)
@@ -307,6 +319,22 @@ case $CASE in
     check "second PORT answered within 5 s" '[[ $secs != none ]] && "$PYTHON" -c "import sys; sys.exit(0 if float(sys.argv[1]) < 5 else 1)" "$secs"'
     check "both downloads intact" '[[ ${out[1]:-} == "$E2E_BIG_SHA" && ${out[2]:-} == "$E2E_BIG_SHA" ]]'
     check "the clash was reassigned" 'grep -q "port_reassigned\|198.19.1.1:45001" "$E2E_TMP/events.jsonl" "$E2E_TMP/ftpalgd.log"'
+    ;;
+  gateway)
+    vsftpd_start YES
+    # A third host's address first: --allow-bounce admits it (so a refusal below is not the
+    # bounce policy).
+    in_ns client "$PYTHON" "$E2E_TMP/client.py" announce "$NETNS_SERVER4" "$NETNS_CLIENT4" "$NETNS_THIRD4" 45000 >/dev/null || true
+    for a in "$NETNS_GW_CLI4" "$NETNS_PUBLIC4"; do
+      in_ns client "$PYTHON" "$E2E_TMP/client.py" announce "$NETNS_SERVER4" "$NETNS_CLIENT4" "$a" 45000 >/dev/null || true
+    done
+    sleep 0.3
+    third=$(grep -c "\"verdict\":\"admit\"" "$E2E_TMP/events.jsonl" || true)
+    special=$(grep -c "special_address" "$E2E_TMP/events.jsonl" || true)
+    log "with --allow-bounce: $third admitted (third host), $special refused special_address (gateway's own)"
+    grep 'gateway addresses' "$E2E_TMP/ftpalgd.log" || true
+    check "a third host's address is admitted with --allow-bounce" '((third == 1))'
+    check "the gateway's own addresses are refused with special_address" '((special == 2))'
     ;;
   pipeline)
     vsftpd_start YES
