@@ -59,15 +59,4 @@ bool appendRemove(NftBatch& batch, const PinholeConfig& cfg);
 // expectations (mixed families, zero ports) give EINVAL; allocation-free.
 Status appendAdmit(NftBatch& batch, const PinholeConfig& cfg, const core::Expectation& x);
 
-// The elements an admit of `x` added, in the order a withdrawal deletes them: the single-use
-// mark first (the NAT map element stops applying to new connections at once), then the NAT
-// map element, the source NAT map element and the pin.
-enum class AdmitElement : uint8_t { NatUse, Nat, Snat, Pin };
-// Which of them an admit of `x` added (in deletion order); returns how many.
-size_t admitElements(const core::Expectation& x, std::array<AdmitElement, 4>& out);
-// Deletes one of them (NFT_MSG_DELSETELEM: ENOENT when it is gone already, e.g. used by its
-// data connection or timed out). Invalid expectations give EINVAL; allocation-free.
-Status appendWithdraw(NftBatch& batch, const PinholeConfig& cfg, const core::Expectation& x,
-                      AdmitElement which);
-
 }  // namespace ftpalg::kernel::nft

@@ -8,6 +8,7 @@
 #include "kernel/nftables/nft_batch.h"
 #include "kernel/nftables/nft_socket.h"
 #include "kernel/nftables/pinhole_messages.h"
+#include "kernel/nftables/pinhole_withdraw.h"
 #include "kernel/nftables/rules_text.h"
 
 namespace ftpalg::kernel {
