@@ -8,6 +8,11 @@
 #include "seq_math.h"
 
 namespace ftpalg::core {
+namespace {
+
+constexpr uint64_t kDataKeySlackNs = 2'000'000'000;
+
+}  // namespace
 
 size_t outstandingExpectations(const std::array<uint64_t, kMaxExpect>& until, uint64_t nowNs) {
   size_t n = 0;
@@ -62,7 +67,7 @@ Reason Announcer::splice(DirState& ds, const Announcement& a, const Endpoint& re
   return Reason::Ok;
 }
 
-void Announcer::announce(Session& s, const Announcement& a, Actions& out) {
+bool Announcer::announce(Session& s, const Announcement& a, Actions& out) {
   counters_.add(Counter::Announcements);
   Event* e = addSessionEvent(out, counters_, s, a.dir, a.form->kind, a.handle, a.nowNs);
   Event scratch;
@@ -72,9 +77,15 @@ void Announcer::announce(Session& s, const Announcement& a, Actions& out) {
     e->reason = Reason::ParseFailed;
     e->parseError = a.parse.error;
     counters_.add(Counter::Refused);
-    return;
+    return false;
   }
   PolicyDecision dec = decide(s, a);
+  if (dec.verdict == Verdict::Admit) {
+    if (const Reason r = reserve(s, a, dec); r != Reason::Ok) {
+      dec.verdict = Verdict::Refuse;
+      dec.reason = r;
+    }
+  }
   e->hasAnnounced = true;
   e->announced = dec.announced;
   DirState& ds = s.at(a.dir);
@@ -92,7 +103,7 @@ void Announcer::announce(Session& s, const Announcement& a, Actions& out) {
   e->reason = dec.reason;
   if (dec.verdict != Verdict::Admit) {
     counters_.add(Counter::Refused);
-    return;
+    return false;
   }
   counters_.add(Counter::Admitted);
   if (!(dec.rewritten == dec.announced)) {
@@ -102,6 +113,10 @@ void Announcer::announce(Session& s, const Announcement& a, Actions& out) {
   e->hasExpect = true;
   e->expect = dec.expect;
   recordExpectation(s.expectUntil, cfg_.maxExpectationsPerSession, a.nowNs + cfg_.expectTimeoutNs);
+  const bool awaits = a.dir == Dir::C2S && a.form->from == Dir::C2S;
+  // Reserved a little longer than the kernel keeps its elements (installed after now).
+  (void)keys_.add(s, dec.expect, a.dir, awaits, a.nowNs + cfg_.expectTimeoutNs + kDataKeySlackNs);
+  return awaits;
 }
 
 }  // namespace ftpalg::core

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "counters.h"
+#include "data_keys.h"
 #include "dir_buffers.h"
 #include "ftpalg/core/engine.h"
 #include "policy.h"
@@ -36,20 +37,31 @@ void recordExpectation(std::array<uint64_t, kMaxExpect>& until, size_t limit, ui
 // Judges announcements and writes their events.
 class Announcer {
  public:
-  Announcer(const EngineConfig& cfg, DirBufferPool& pool, Counters& counters)
-      : cfg_(cfg), pool_(pool), counters_(counters) {}
+  Announcer(const EngineConfig& cfg, DirBufferPool& pool, DataKeys& keys, Counters& counters)
+      : cfg_(cfg), pool_(pool), keys_(keys), counters_(counters) {}
 
   // Decides, splices when admitted with a rewrite, and appends the event (counted even when
-  // `out` has no room for it).
-  void announce(Session& s, const Announcement& a, Actions& out);
+  // `out` has no room for it). True when an admitted command now awaits the server's reply.
+  bool announce(Session& s, const Announcement& a, Actions& out);
+
+  // Withdrawing (announce_keys.cc). The final reply to an admitted PORT/EPRT/LPRT of `s`:
+  // `success` (2xx) keeps it, anything else withdraws it (with withdrawAnnouncements).
+  void answered(Session& s, bool success, uint64_t nowNs, Actions& out);
+  // `s` ends: withdraws (with withdrawAnnouncements) and forgets all its announcements.
+  void withdrawAll(Session& s, Actions& out);
 
  private:
   PolicyDecision decide(const Session& s, const Announcement& a) const;
+  // The admitted decision's data key must be free: keeps it, moves it to the next free public
+  // port (rewriting the announcement), or says why not (announce_keys.cc).
+  Reason reserve(Session& s, const Announcement& a, PolicyDecision& dec);
+  void withdraw(Session& s, DataKey& k, Reason why, uint64_t nowNs, Actions& out);
   // Splices the rewritten address text; returns Ok, or why the announcement is refused.
   Reason splice(DirState& ds, const Announcement& a, const Endpoint& rewritten);
 
   const EngineConfig& cfg_;
   DirBufferPool& pool_;
+  DataKeys& keys_;
   Counters& counters_;
 };
 

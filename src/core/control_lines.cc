@@ -34,8 +34,8 @@ void ControlLines::onBadLine(const LineContext& c, std::string_view line, ParseE
 void ControlLines::onCommand(const LineContext& c, std::string_view line, uint32_t lineSeq) {
   const Command cmd = classifyCommand(line);
   if (const WireForm* form = commandForm(cmd.verb)) {
-    announce(c, *form, form->parse(line), true, line, lineSeq);
-    push(c.s, Pending::Other);
+    const bool awaits = announce(c, *form, form->parse(line), true, line, lineSeq);
+    push(c.s, awaits ? Pending::Port : Pending::Other);
     return;
   }
   switch (cmd.verb) {
@@ -97,6 +97,9 @@ void ControlLines::onReply(const LineContext& c, std::string_view line, uint32_t
   }
   onReplyAddress(c, r, line, lineSeq);
   if (r.last && r.code == 234 && ds.replyTo == Pending::AuthTls) onAuthTls(c);
+  if (r.last && r.code >= 200 && ds.replyTo == Pending::Port) {
+    announcer_.answered(c.s, r.code < 300, c.nowNs, c.out);
+  }
   if (r.last && r.code >= 200 && c.s.pairing.known()) c.s.pairing.pop();
 }
 
@@ -127,7 +130,7 @@ void ControlLines::onAuthTls(const LineContext& c) {
   }
 }
 
-void ControlLines::announce(const LineContext& c, const WireForm& form, const AddrParse& p,
+bool ControlLines::announce(const LineContext& c, const WireForm& form, const AddrParse& p,
                             bool solicited, std::string_view line, uint32_t lineSeq) {
   Announcement a;
   a.dir = c.dir;
@@ -138,7 +141,7 @@ void ControlLines::announce(const LineContext& c, const WireForm& form, const Ad
   a.lineSeq = lineSeq;
   a.handle = c.handle;
   a.nowNs = c.nowNs;
-  announcer_.announce(c.s, a, c.out);
+  return announcer_.announce(c.s, a, c.out);
 }
 
 void ControlLines::push(Session& s, Pending p) {

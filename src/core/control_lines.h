@@ -39,7 +39,8 @@ class ControlLines {
   void onReplyAddress(const LineContext& c, const ReplyLine& r, std::string_view line,
                       uint32_t lineSeq);
   void onAuthTls(const LineContext& c);
-  void announce(const LineContext& c, const WireForm& form, const AddrParse& p, bool solicited,
+  // True when an admitted command now awaits its reply (Pending::Port).
+  bool announce(const LineContext& c, const WireForm& form, const AddrParse& p, bool solicited,
                 std::string_view line, uint32_t lineSeq);
   void push(Session& s, Pending p);
   Event* event(const LineContext& c, EventKind kind);

@@ -259,6 +259,8 @@ bool EngineImpl::takeNewBytes(Session& s, const SegmentIn& in, Actions& out) {
   if (in.fin) {
     s.finMask = static_cast<uint8_t>(s.finMask | (1u << static_cast<unsigned>(in.d)));
     s.closing = s.finMask == 3;
+    // Both sides closed: no command of it can be answered any more.
+    if (s.closing) announcer_.withdrawAll(s, out);
   }
   return true;
 }
@@ -364,6 +366,7 @@ void EngineImpl::endSession(Session& s, Actions& out, bool dropHeld) {
     pool_.free(d);
   }
   if (s.persisted) addState(out, s.key, true);
+  announcer_.withdrawAll(s, out);
   sessions_.erase(s);
   counters_.add(Counter::SessionsEnded);
 }
@@ -378,6 +381,9 @@ void Engine::onSegment(const Segment& seg, uint64_t nowNs, Actions& out) {
   impl_->onSegment(seg, nowNs, out);
 }
 bool Engine::expire(uint64_t nowNs, Actions& out) { return impl_->expire(nowNs, out); }
+void Engine::setGatewayAddresses(const std::array<IpAddr, 8>& addrs) {
+  impl_->setGatewayAddresses(addrs);
+}
 uint64_t Engine::counter(Counter c) const { return impl_->counter(c); }
 size_t Engine::sessionCount() const { return impl_->sessionCount(); }
 size_t Engine::sessionStateBytes() { return sizeof(Session); }

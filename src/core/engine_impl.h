@@ -28,6 +28,7 @@ inline EngineConfig normalized(EngineConfig cfg) {
   cfg.maxHeldPerDirection = std::clamp<size_t>(cfg.maxHeldPerDirection, 1, kMaxHeld);
   // One direction alone may always hold its own share (then it coalesces).
   cfg.maxHeldPackets = std::max(cfg.maxHeldPackets, cfg.maxHeldPerDirection);
+  cfg.maxDataKeys = std::clamp<size_t>(cfg.maxDataKeys, 1, 1 << 20);
   return cfg;
 }
 
@@ -61,7 +62,8 @@ class EngineImpl {
         pool_(cfg_.maxBufferedDirections, cfg_.maxInFlight, cfg_.maxLine),
         stream_(cfg_, pool_, counters_),
         emitter_(cfg_, pool_, stream_, counters_),
-        announcer_(cfg_, pool_, counters_),
+        dataKeys_(cfg_.maxDataKeys),
+        announcer_(cfg_, pool_, dataKeys_, counters_),
         lines_(announcer_, counters_) {}
 
   bool isControl(const PacketView& v) const {
@@ -73,6 +75,7 @@ class EngineImpl {
   SnapshotError adoptSession(std::span<const uint8_t> bytes, uint64_t now);
   bool expire(uint64_t now, Actions& out);
   uint64_t counter(Counter c) const { return counters_.get(c); }
+  void setGatewayAddresses(const std::array<IpAddr, 8>& a) { cfg_.gatewayAddresses = a; }
   size_t sessionCount() const { return sessions_.size(); }
 
  private:
@@ -121,6 +124,7 @@ class EngineImpl {
   DirBufferPool pool_;
   Stream stream_;
   Emitter emitter_;
+  DataKeys dataKeys_;
   Announcer announcer_;
   ControlLines lines_;
   size_t reclaimHand_ = 0;   // next buffer reclaimBuffer() looks at (clock hand)

@@ -122,6 +122,7 @@ bool EngineImpl::expire(uint64_t now, Actions& out) {
   const bool done = sessions_.forEach([&](Session& s) {
     if (out.packetCount + 2 * kMaxHeld > Actions::kMaxPackets) return false;
     if (out.stateCount == Actions::kMaxStates) return false;
+    if (out.eventCount + 2 * kMaxExpect > Actions::kMaxEvents) return false;
     if (now >= s.lastSeenNs && now - s.lastSeenNs >= timeoutOf(s)) {
       counters_.add(Counter::Expired);
       if (!s.established()) counters_.add(Counter::HalfOpenExpired);

@@ -16,7 +16,7 @@ constexpr NameRow<EventKind> kEventKinds[] = {
     {EventKind::Epsv229, "epsv229"},  {EventKind::Lpsv228, "lpsv228"},
     {EventKind::AuthTls, "auth_tls"}, {EventKind::EpsvAll, "epsv_all"},
     {EventKind::Evasion, "evasion"},  {EventKind::Malformed, "malformed"},
-    {EventKind::Desync, "desync"},
+    {EventKind::Desync, "desync"},    {EventKind::Withdraw, "withdraw"},
 };
 static_assert(completeNameTable(kEventKinds, static_cast<size_t>(EventKind::Count)));
 
@@ -51,6 +51,10 @@ constexpr NameRow<Reason> kReasons[] = {
     {Reason::NoBuffer, "no_buffer"},
     {Reason::NotFtp, "not_ftp"},
     {Reason::BeforeLogin, "before_login"},
+    {Reason::ServerRefused, "server_refused"},
+    {Reason::SessionEnded, "session_ended"},
+    {Reason::NoFreePort, "no_free_port"},
+    {Reason::DataKeysFull, "data_keys_full"},
 };
 static_assert(completeNameTable(kReasons, static_cast<size_t>(Reason::Count)));
 
@@ -97,6 +101,10 @@ constexpr NameRow<Counter> kCounters[] = {
     {Counter::AckedRetransmitDropped, "acked_retransmit_dropped"},
     {Counter::AckedRetransmitTrimmed, "acked_retransmit_trimmed"},
     {Counter::SessionsAdopted, "sessions_adopted"},
+    {Counter::Withdrawn, "withdrawn"},
+    {Counter::PortReassigned, "port_reassigned"},
+    {Counter::NoFreePort, "no_free_port"},
+    {Counter::DataKeysFull, "data_keys_full"},
 };
 static_assert(completeNameTable(kCounters, static_cast<size_t>(Counter::Count)));
 

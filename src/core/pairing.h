@@ -9,7 +9,8 @@
 namespace ftpalg::core {
 
 // What a reply answers: the pending command at the front of the pairing ring.
-enum class Pending : uint8_t { Other, Greeting, Pasv, Epsv, Lpsv, AuthTls, Unknown };
+// Port: an admitted PORT/EPRT/LPRT; its reply decides whether the announcement stays.
+enum class Pending : uint8_t { Other, Greeting, Pasv, Epsv, Lpsv, AuthTls, Unknown, Port };
 
 // Fixed ring of unanswered commands, oldest first. Pairing is "unknown" after a mid-stream
 // pickup, a gap or an overflow until a passive reply re-learns it (relearn()).

@@ -7,6 +7,7 @@ class KernelPinholes final : public PinholeBackend {
  public:
   explicit KernelPinholes(const kernel::PinholeConfig& cfg) : table_(cfg) {}
   Status admit(const core::Expectation& x) override { return table_.admit(x); }
+  Status withdraw(const core::Expectation& x) override { return table_.withdraw(x); }
 
  private:
   kernel::PinholeTable table_;

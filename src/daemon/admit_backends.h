@@ -13,11 +13,12 @@
 
 namespace ftpalg::daemon {
 
-// Pinhole mode: installs pinholes (kernel::PinholeTable::admit).
+// Pinhole mode: installs and withdraws pinholes (kernel::PinholeTable::admit/withdraw).
 class PinholeBackend {
  public:
   virtual ~PinholeBackend() = default;
   virtual Status admit(const core::Expectation& x) = 0;
+  virtual Status withdraw(const core::Expectation& x) = 0;
 };
 
 // Pinhole mode: NAT bindings and liberal tracking (kernel::Conntrack), each naming one entry by

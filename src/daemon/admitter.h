@@ -46,6 +46,11 @@ class Admitter {
   // Installs the admitted expectation `x` of control connection `flow`; returns after the
   // kernel acknowledged it. May be called outside begin()/end() (timer releases, retries).
   virtual Status admit(const core::FlowKey& flow, const core::Expectation& x, uint64_t nowNs) = 0;
+  // Withdraws the admitted expectation `x` of `flow` (core::EventKind::Withdraw): what admit()
+  // installed is deleted; returns after the kernel acknowledged it. Already gone (used, timed
+  // out) is success.
+  virtual Status withdraw(const core::FlowKey& flow, const core::Expectation& x,
+                          uint64_t nowNs) = 0;
   // The engine rewrote an announcement of `flow`.
   virtual void rewritten(const core::FlowKey& flow, uint64_t nowNs) = 0;
   // Ends serving the packet begun last; `view` is what the engine saw, `flow` and `dir` its

@@ -73,6 +73,14 @@ Status ExpectationAdmitter::admit(const core::FlowKey& flow, const core::Expecta
   return s;
 }
 
+Status ExpectationAdmitter::withdraw(const core::FlowKey& /*flow*/, const core::Expectation& x,
+                                     uint64_t /*nowNs*/) {
+  Status s = expectations_->remove(x);
+  if (s.ok()) bump(log_.stats().expectationsRemoved);
+  if (!s.ok() && s.err() == ENOENT) return {};
+  return s;
+}
+
 void ExpectationAdmitter::remember(const core::FlowKey& flow, const core::Expectation& x,
                                    uint64_t nowNs) {
   ExpectedFlow* e = nullptr;

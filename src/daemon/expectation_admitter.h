@@ -50,6 +50,8 @@ class ExpectationAdmitter final : public Admitter {
   // An expectation on the current packet's entry; ENOENT outside begin()/end() (an
   // announcement released by a timer has no master at hand: fail closed).
   Status admit(const core::FlowKey& flow, const core::Expectation& x, uint64_t nowNs) override;
+  // Deletes the expectation (gone already, used or timed out: success).
+  Status withdraw(const core::FlowKey& flow, const core::Expectation& x, uint64_t nowNs) override;
   void rewritten(const core::FlowKey& /*flow*/, uint64_t /*nowNs*/) override {}
   // Notes the packet of the control connection; FIN both ways or RST end it.
   void end(const core::PacketView& view, const core::FlowKey& flow, core::Dir dir,

@@ -37,6 +37,7 @@ enum class Failure : uint8_t {
   ExpectationRemoveFailed,  // expectation mode: an ended session's expectation not deleted
   ShutdownHeld,             // the daemon stops with packets held
   StateWriteFailed,         // a session snapshot could not be written or removed (state_dir)
+  WithdrawFailed,           // a withdrawn announcement's pinhole or expectation not deleted
   Count
 };
 
@@ -118,6 +119,10 @@ inline constexpr FailureRule kFailurePolicy[] = {
      "",
      "the packet leaves anyway: the session works until a restart, whose successor then picks "
      "it up mid-stream without its offsets"},
+    {Failure::WithdrawFailed, FailVerdict::Unchanged, LogLevel::Error, LogSite::Remove,
+     &WorkerStats::withdrawFailures, "withdrawFailures",
+     "the elements stay until their timeout (single use still applies); the packet that "
+     "ended the announcement passes as the engine decided"},
 };
 
 static_assert(std::size(kFailurePolicy) == static_cast<size_t>(Failure::Count),

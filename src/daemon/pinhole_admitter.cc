@@ -34,6 +34,11 @@ Status PinholeAdmitter::admit(const core::FlowKey& /*flow*/, const core::Expecta
   return pinholes_->admit(x);
 }
 
+Status PinholeAdmitter::withdraw(const core::FlowKey& /*flow*/, const core::Expectation& x,
+                                 uint64_t /*nowNs*/) {
+  return pinholes_->withdraw(x);
+}
+
 void PinholeAdmitter::rewritten(const core::FlowKey& flow, uint64_t nowNs) {
   for (MarkedFlow& m : marked_) {
     if (m.flow == flow) {

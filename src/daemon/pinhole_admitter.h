@@ -31,6 +31,7 @@ class PinholeAdmitter final : public Admitter {
   bool begin(const kernel::QueuedPacket& packet, const core::PacketView& raw,
              core::PacketView& view) override;
   Status admit(const core::FlowKey& flow, const core::Expectation& x, uint64_t nowNs) override;
+  Status withdraw(const core::FlowKey& flow, const core::Expectation& x, uint64_t nowNs) override;
   // Marks `flow` liberal unless it already is (Failure::LiberalFailed: tried again next time).
   void rewritten(const core::FlowKey& flow, uint64_t nowNs) override;
   // FIN or RST: forgets the liberal mark.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <string>
 #include <utility>
 
 #include "daemon/clock.h"
@@ -77,6 +78,16 @@ QueueWorker::~QueueWorker() = default;
 
 Status QueueWorker::open() {
   if (Status s = admitter_.open(); !s.ok()) return s;
+  if (settings_.watchLocalAddresses) {
+    local_ = std::make_unique<kernel::LocalAddresses>();
+    if (Status s = local_->open(); !s.ok()) {
+      logf(LogLevel::Warning, "queue {}: the gateway's own addresses are unknown ({})",
+           settings_.queue.queueNum, s.message());
+      local_.reset();
+    } else {
+      applyLocalAddresses();
+    }
+  }
   // Stored sessions first: no packet of theirs may be released before they are back.
   if (Status s = adoptStored(); !s.ok()) return s;
   return queue_.open();
@@ -122,6 +133,23 @@ void QueueWorker::persistStates(uint64_t nowNs) {
                       s.message());
     }
   }
+}
+
+void QueueWorker::applyLocalAddresses() {
+  std::array<core::IpAddr, 8> all = settings_.engine.gatewayAddresses;
+  const kernel::LocalAddressList& l = local_->list();
+  size_t used = 0;
+  std::string text;
+  for (size_t i = 0, j = 0; i < l.count; ++i) {
+    while (j < all.size() && all[j].family != core::Family::None) ++j;
+    if (j == all.size()) break;
+    all[j] = l.addrs[i];
+    ++used;
+    text += (text.empty() ? "" : ", ") + ipText(l.addrs[i]);
+  }
+  engine_.setGatewayAddresses(all);
+  logf(LogLevel::Info, "queue {}: gateway addresses refused as data endpoints: {} ({} not kept)",
+       settings_.queue.queueNum, text.empty() ? "-" : text, l.count - used + l.skipped);
 }
 
 bool QueueWorker::isControlPort(uint16_t port) const {
@@ -290,6 +318,10 @@ void QueueWorker::rewrite(const core::PacketAction& a, std::span<const uint8_t> 
 }
 
 bool QueueWorker::applyEvent(const core::Event& ev, uint64_t nowNs) {
+  if (ev.kind == core::EventKind::Withdraw && ev.hasExpect) {
+    withdraw(ev, nowNs);
+    return true;
+  }
   if (ev.verdict == core::Verdict::Refuse) bump(stats_.refused);
   if (ev.verdict != core::Verdict::Admit) return true;
   if (ev.hasRewritten) admitter_.rewritten(ev.flow, nowNs);
@@ -305,6 +337,25 @@ bool QueueWorker::applyEvent(const core::Event& ev, uint64_t nowNs) {
   }
   bump(stats_.admitted);
   return true;
+}
+
+void QueueWorker::withdraw(const core::Event& ev, uint64_t nowNs) {
+  // Never installed: forget the retry.
+  std::erase_if(pending_, [&](const PendingAdmit& p) {
+    return p.flow == ev.flow && p.expect.src == ev.expect.src && p.expect.dst == ev.expect.dst;
+  });
+  if (Status s = admitter_.withdraw(ev.flow, ev.expect, nowNs); !s.ok()) {
+    (void)log_.fail(Failure::WithdrawFailed, nowNs, "withdrawing {} for {} -> {} failed: {}",
+                    admitter_.name(), ipText(ev.expect.src.addr), endpointText(ev.expect.dst),
+                    s.message());
+    return;
+  }
+  bump(stats_.withdrawn);
+  if (logEnabled(LogLevel::Debug)) {
+    logf(LogLevel::Debug, "queue {}: withdrew {} {} -> {} ({}, flow {})", settings_.queue.queueNum,
+         admitter_.name(), ipText(ev.expect.src.addr), endpointText(ev.expect.dst),
+         core::reasonName(ev.reason), flowText(ev.flow));
+  }
 }
 
 bool QueueWorker::retryPending(const core::FlowKey& flow, core::Dir dir, uint64_t nowNs) {
@@ -350,6 +401,7 @@ void QueueWorker::expire(uint64_t nowNs) {
   const uint64_t expectTimeout = settings_.engine.expectTimeoutNs;
   std::erase_if(pending_, [&](const PendingAdmit& p) { return nowNs - p.sinceNs > expectTimeout; });
   admitter_.expire(nowNs);
+  if (local_ != nullptr && local_->refresh()) applyLocalAddresses();
 }
 
 void QueueWorker::serveOnce() {

@@ -30,6 +30,7 @@
 #include "daemon/worker_log.h"
 #include "daemon/worker_stats.h"
 #include "ftpalg/core/engine.h"
+#include "ftpalg/kernel/local_addresses.h"
 #include "ftpalg/kernel/pinhole.h"
 #include "ftpalg/kernel/queue_socket.h"
 
@@ -47,6 +48,9 @@ struct WorkerSettings {
   // Pinhole mode: session snapshots for a successor (SessionStore); empty: none kept.
   std::string stateDir;
   uint32_t sessionMark = 0;  // conntrack mark of rewritten control connections; 0: none
+  // Refuse the gateway's own addresses as announced endpoints: the addresses of this network
+  // namespace (kernel::LocalAddresses), added to engine.gatewayAddresses and kept current.
+  bool watchLocalAddresses = false;
 };
 
 // Serves one queue on one thread (see above).
@@ -113,6 +117,8 @@ class QueueWorker : public kernel::PacketHandler {
   void rewrite(const core::PacketAction& a, std::span<const uint8_t> bytes, uint64_t nowNs);
   // Returns false when the announcement's packet must be dropped (admit not installed).
   bool applyEvent(const core::Event& event, uint64_t nowNs);
+  // A withdraw event: the admitter deletes what the announcement installed.
+  void withdraw(const core::Event& event, uint64_t nowNs);
   bool retryPending(const core::FlowKey& flow, core::Dir dir, uint64_t nowNs);
   void verdict(uint32_t id, kernel::NfVerdict v, std::span<const uint8_t> packet = {});
   // The verdict a failure policy row gives packet `id` (none for FailVerdict::Unchanged).
@@ -123,6 +129,8 @@ class QueueWorker : public kernel::PacketHandler {
   Status adoptStored();
   // Stores or erases the snapshots of actions_.states (before the verdicts leave).
   void persistStates(uint64_t nowNs);
+  // Gives the engine the configured gateway addresses and the namespace's own.
+  void applyLocalAddresses();
 
   WorkerSettings settings_;
   WorkerStats stats_;
@@ -141,6 +149,7 @@ class QueueWorker : public kernel::PacketHandler {
   LimitReport limits_;  // engine resource limits hit, logged once per expiry pass
   SessionStore store_;
   std::vector<uint8_t> snapshot_;  // one encoded session snapshot
+  std::unique_ptr<kernel::LocalAddresses> local_;  // with watchLocalAddresses
 };
 
 }  // namespace ftpalg::daemon

@@ -19,6 +19,10 @@ WorkerSettings workerSettings(const DaemonConfig& cfg, uint16_t queue) {
   applyEngineLimits(cfg, s.engine);
   // Slipstreaming guard: announcements act only in greeted, logged-in FTP sessions.
   s.engine.requireLogin = true;
+  // A refused PORT or an ended session takes back its pinhole and NAT elements at once.
+  s.engine.withdrawAnnouncements = true;
+  // The gateway's own addresses are special addresses (refused whatever --allow-bounce).
+  s.watchLocalAddresses = true;
   for (size_t i = 0; i < cfg.ports.size() && i + 1 < s.engine.controlPorts.size(); ++i) {
     s.engine.controlPorts[i + 1] = cfg.ports[i];
   }

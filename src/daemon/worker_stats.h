@@ -33,6 +33,10 @@ struct WorkerStats {
   // Engine resource limits hit (LimitReport::kWatched counters summed; once a second).
   std::atomic<uint64_t> limitsHit{0};
   std::atomic<uint64_t> eventsSuppressed{0};  // over a session's or the worker's event budget
+  // Announcements withdrawn (server refused the command, session ended) and withdrawals the
+  // kernel refused other than with "gone already".
+  std::atomic<uint64_t> withdrawn{0};
+  std::atomic<uint64_t> withdrawFailures{0};
 };
 
 // Adds `n` to a counter only its own thread writes (no read-modify-write instruction needed).

@@ -51,6 +51,11 @@ class FakeAdmitter final : public daemon::Admitter {
     admits.push_back(Admit{flow, x});
     return {};
   }
+  Status withdraw(const core::FlowKey& flow, const core::Expectation& x,
+                  uint64_t /*nowNs*/) override {
+    withdrawals.push_back(Admit{flow, x});
+    return withdrawStatus;
+  }
   void rewritten(const core::FlowKey& flow, uint64_t /*nowNs*/) override {
     rewrittenFlows.push_back(flow);
   }
@@ -63,9 +68,11 @@ class FakeAdmitter final : public daemon::Admitter {
   void expire(uint64_t /*nowNs*/) override { ++expires; }
 
   bool expectationMode = false;
-  ftpalg::test::StaticNat nat;  // the binding the engine gets (nat.enabled = false: no NAT)
-  int failAdmits = 0;           // the next n admits fail with ENFILE
-  std::vector<Admit> admits;    // successful admits
+  ftpalg::test::StaticNat nat;     // the binding the engine gets (nat.enabled = false: no NAT)
+  int failAdmits = 0;              // the next n admits fail with ENFILE
+  std::vector<Admit> admits;       // successful admits
+  std::vector<Admit> withdrawals;  // every withdraw call
+  Status withdrawStatus;           // what withdraw calls return
   int admitCalls = 0;
   std::vector<core::FlowKey> rewrittenFlows;
   Status openStatus;

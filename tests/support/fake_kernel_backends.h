@@ -23,7 +23,12 @@ class FakePinholes final : public daemon::PinholeBackend {
     admitted.push_back(x);
     return {};
   }
+  Status withdraw(const core::Expectation& x) override {
+    withdrawn.push_back(x);
+    return {};
+  }
   std::vector<core::Expectation> admitted;
+  std::vector<core::Expectation> withdrawn;
   int failures = 0;
 };
 

@@ -65,6 +65,9 @@ enum class EventKind : uint8_t {
   Evasion,    // retransmission with different bytes, or similar
   Malformed,  // an announcement line that failed to parse
   Desync,     // lost stream synchronisation (gap resync, buffer overflow)
+  // An admitted announcement taken back: the server refused its command (reason
+  // server_refused) or its session ended (session_ended). `expect` is what to remove.
+  Withdraw,
   Count
 };
 std::string_view eventKindName(EventKind k);  // "port", "eprt", ..., "pasv227", ...
@@ -98,6 +101,10 @@ enum class Reason : uint8_t {
   NoBuffer,             // the direction had no buffer to record the splice in
   NotFtp,               // requireLogin: the server has not greeted with 220 (not an FTP stream)
   BeforeLogin,          // requireLogin: no successful login (230) seen in the session yet
+  ServerRefused,        // withdraw: the server answered the announcing command with non-2xx
+  SessionEnded,         // withdraw: the control connection ended (FIN, RST, expiry, eviction)
+  NoFreePort,           // the data key is taken and none of the next 127 public ports is free
+  DataKeysFull,         // no room to record one more outstanding announcement
   Count
 };
 std::string_view reasonName(Reason r);
@@ -248,6 +255,10 @@ enum class Counter : uint8_t {
   AckedRetransmitDropped,  // re-sent acknowledged bytes of a forgotten rewrite: dropped
   AckedRetransmitTrimmed,  // the same with bytes still in flight: sent from history, front cut
   SessionsAdopted,         // sessions installed from a predecessor's snapshot
+  Withdrawn,               // withdraw events: refused by the server or session ended
+  PortReassigned,          // data key taken: the announcement rewritten to another public port
+  NoFreePort,              // data key taken and no free public port: refused
+  DataKeysFull,            // outstanding announcement table full: refused
   Count
 };
 std::string_view counterName(Counter c);
@@ -314,6 +325,13 @@ struct EngineConfig {
   // length-changing rewrite, live splices or outstanding announcements) whenever a segment
   // changed it, and when it ends; Engine::saveSession gives its bytes.
   bool persistSessions = false;
+  // Withdraw (EventKind::Withdraw) an admitted announcement at once when the server refuses its
+  // PORT/EPRT/LPRT (non-2xx final reply) and every outstanding one when its session ends.
+  bool withdrawAnnouncements = false;
+  // Outstanding admitted announcements remembered (data keys: data source, destination as
+  // announced to the far side, port). Two never share a key: a taken key with NAT is moved to
+  // the next free public port (like nf_nat_ftp), else refused (data_keys_full when full).
+  size_t maxDataKeys = 16384;
 };
 
 class EngineImpl;
@@ -336,6 +354,9 @@ class Engine {
   // Ends sessions idle since before nowNs - idleTimeout (closed ones after closeTimeout) and
   // drops their held packets. Returns true when `out` filled up first: call again.
   bool expire(uint64_t nowNs, Actions& out);
+
+  // Replaces EngineConfig::gatewayAddresses (the adapter keeps them current).
+  void setGatewayAddresses(const std::array<IpAddr, 8>& addrs);
 
   // Counters since construction.
   [[nodiscard]] uint64_t counter(Counter c) const;

@@ -69,6 +69,11 @@ class PinholeTable {
   // sets fail with ENFILE; mixed families or zero ports with EINVAL. The source port is not
   // part of the key (srcPortAny is always assumed). No allocation.
   Status admit(const core::Expectation& x);
+  // Deletes what admit(x) added: the single-use mark, the NAT and source NAT map elements, the
+  // pin, each in its own transaction (one that is gone already, used or timed out, is not an
+  // error and does not stop the others); returns after the kernel acknowledged each. Returns
+  // the first error other than ENOENT. No allocation.
+  Status withdraw(const core::Expectation& x);
   // Text of the table as `nft -f` would take it (for `ftpalg rules` and docs).
   [[nodiscard]] std::string describe() const;
 

@@ -8,6 +8,7 @@
 #include "kernel/nftables/nft_batch.h"
 #include "kernel/nftables/nft_socket.h"
 #include "kernel/nftables/pinhole_messages.h"
+#include "kernel/nftables/pinhole_withdraw.h"
 #include "kernel/nftables/rules_text.h"
 
 namespace ftpalg::kernel {
@@ -56,6 +57,26 @@ class PinholeTableImpl {
     return sock_.commit(batch);
   }
 
+  // Off the hot path, but also allocation-free.
+  Status withdraw(const core::Expectation& x) {
+    if (Status s = sock_.open(); !s.ok()) {
+      return s;
+    }
+    std::array<nft::AdmitElement, 4> parts{};
+    const size_t n = nft::admitElements(x, parts);
+    Status first;
+    for (size_t i = 0; i < n; ++i) {
+      // One transaction each: a batch fails whole when one element is gone.
+      std::array<char, 1024> buf{};
+      nft::NftBatch batch(buf, sock_.reserveSeq(1));
+      Status s = nft::appendWithdraw(batch, cfg_, x, parts[i]);
+      if (s.ok() && !batch.finish()) s = Status::error(EMSGSIZE, "nft: withdraw: batch too large");
+      if (s.ok()) s = sock_.commit(batch, ENOENT);
+      if (!s.ok() && first.ok()) first = s;
+    }
+    return first;
+  }
+
   [[nodiscard]] std::string describe() const { return pinholeTableText(cfg_); }
 
  private:
@@ -70,6 +91,7 @@ PinholeTable::~PinholeTable() = default;
 Status PinholeTable::install() { return impl_->install(); }
 Status PinholeTable::remove() { return impl_->remove(); }
 Status PinholeTable::admit(const core::Expectation& x) { return impl_->admit(x); }
+Status PinholeTable::withdraw(const core::Expectation& x) { return impl_->withdraw(x); }
 std::string PinholeTable::describe() const { return impl_->describe(); }
 
 }  // namespace ftpalg::kernel

@@ -37,7 +37,8 @@ struct AnnounceFixture : ::testing::Test {
   core::EngineConfig cfg;
   core::Counters counters;
   core::DirBufferPool pool{1, 1024, 128};
-  core::Announcer announcer{cfg, pool, counters};
+  core::DataKeys keys{16};
+  core::Announcer announcer{cfg, pool, keys, counters};
   core::Session s;
   core::Actions out;
   std::string line = "PORT 10,0,0,1,4,1";

@@ -27,7 +27,8 @@ struct ControlLinesFixture : ::testing::Test {
   core::EngineConfig cfg;
   core::Counters counters;
   core::DirBufferPool pool{2, 1024, 128};
-  core::Announcer announcer{cfg, pool, counters};
+  core::DataKeys keys{16};
+  core::Announcer announcer{cfg, pool, keys, counters};
   core::ControlLines lines{announcer, counters};
   core::Session s;
   core::Actions out;

@@ -67,7 +67,8 @@ TEST(RewriteText, MissingBufferIsItsOwnReason) {
   EngineConfig cfg;
   Counters counters;
   DirBufferPool pool{1, 1024, 128};
-  Announcer announcer{cfg, pool, counters};
+  DataKeys keys{16};
+  Announcer announcer{cfg, pool, keys, counters};
   Session s;
   Actions out;
   s.key = FlowKey{endpoint("10.0.0.1:40000"), endpoint("192.0.2.1:21")};

@@ -1,0 +1,91 @@
+#include "data_keys.h"
+
+#include "session_table.h"
+
+namespace ftpalg::core {
+
+DataKeys::DataKeys(size_t capacity) : entries_(capacity == 0 ? 1 : capacity) {
+  size_t n = 1;
+  while (n < entries_.size()) n <<= 1;
+  buckets_.assign(n, kNone);
+  for (size_t i = entries_.size(); i-- > 0;) {
+    entries_[i].chain = freeHead_;
+    freeHead_ = static_cast<uint32_t>(i);
+  }
+}
+
+size_t DataKeys::bucket(const IpAddr& src, const Endpoint& dst) const {
+  return hashFlow(src, 0, dst.addr, dst.port) & (buckets_.size() - 1);
+}
+
+const DataKey* DataKeys::find(const IpAddr& src, const Endpoint& dst, uint64_t nowNs) const {
+  for (uint32_t i = buckets_[bucket(src, dst)]; i != kNone; i = entries_[i].chain) {
+    const DataKey& e = entries_[i];
+    if (e.untilNs > nowNs && e.x.src.addr == src && e.x.dst == dst) return &e;
+  }
+  return nullptr;
+}
+
+bool DataKeys::add(Session& s, const Expectation& x, Dir d, bool awaitingReply, uint64_t untilNs) {
+  if (freeHead_ == kNone) return false;
+  const uint32_t i = freeHead_;
+  DataKey& e = entries_[i];
+  freeHead_ = e.chain;
+  const size_t b = bucket(x.src.addr, x.dst);
+  e = DataKey{x, untilNs, buckets_[b], s.dataKeys, d, awaitingReply, true};
+  buckets_[b] = i;
+  s.dataKeys = i;
+  ++live_;
+  return true;
+}
+
+DataKey* DataKeys::oldestAwaiting(Session& s) {
+  DataKey* found = nullptr;
+  forSession(s, [&](DataKey& e) {
+    if (e.awaitingReply) found = &e;
+  });
+  return found;
+}
+
+void DataKeys::erase(Session& s, DataKey& e) {
+  const uint32_t i = indexOf(e);
+  for (uint32_t* p = &buckets_[bucket(e.x.src.addr, e.x.dst)]; *p != kNone;
+       p = &entries_[*p].chain) {
+    if (*p == i) {
+      *p = e.chain;
+      break;
+    }
+  }
+  for (uint32_t* p = &s.dataKeys; *p != kNone; p = &entries_[*p].sessionNext) {
+    if (*p == i) {
+      *p = e.sessionNext;
+      break;
+    }
+  }
+  e = DataKey{};
+  e.chain = freeHead_;
+  freeHead_ = i;
+  --live_;
+}
+
+void DataKeys::prune(Session& s, uint64_t nowNs) {
+  uint32_t i = s.dataKeys;
+  while (i != kNone) {
+    DataKey& e = entries_[i];
+    i = e.sessionNext;
+    if (e.untilNs <= nowNs) erase(s, e);
+  }
+}
+
+bool DataKeys::shared(const DataKey& e, uint64_t nowNs) const {
+  for (uint32_t i = buckets_[bucket(e.x.src.addr, e.x.dst)]; i != kNone; i = entries_[i].chain) {
+    const DataKey& o = entries_[i];
+    if (&o != &e && o.untilNs > nowNs && o.x.src.addr == e.x.src.addr && o.x.dst == e.x.dst &&
+        o.x.natTo == e.x.natTo) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace ftpalg::core

@@ -1,0 +1,67 @@
+// Outstanding admitted announcements, engine wide: what the kernel may still hold elements of
+// (pin, NAT map element, expectation) until their timeout. Each is found by its data key (data
+// source address, destination as announced to the far side, port: the NAT map's key), so two
+// announcements never share one (behind one SNAT address, a clash moves the second to another
+// public port, as nf_nat_ftp does), and by its session, so that a refused command or an ended
+// session withdraws what it opened.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "ftpalg/core/engine.h"
+#include "session.h"
+
+namespace ftpalg::core {
+
+// One outstanding announcement.
+struct DataKey {
+  Expectation x;
+  uint64_t untilNs = 0;          // reserved until then (the kernel's elements live as long)
+  uint32_t chain = kNone;        // next entry in the same hash bucket
+  uint32_t sessionNext = kNone;  // next entry of the same session
+  Dir dir = Dir::C2S;            // who announced it
+  bool awaitingReply = false;    // PORT/EPRT/LPRT whose reply has not come yet
+  bool used = false;
+};
+
+// Fixed-capacity table (allocated once); each session links its entries from
+// Session::dataKeys, newest first.
+class DataKeys {
+ public:
+  explicit DataKeys(size_t capacity);
+
+  // A live entry at nowNs with the data key of `src` -> `dst`, or nullptr.
+  [[nodiscard]] const DataKey* find(const IpAddr& src, const Endpoint& dst, uint64_t nowNs) const;
+  // Records `x` for session `s`; false when the table is full.
+  bool add(Session& s, const Expectation& x, Dir d, bool awaitingReply, uint64_t untilNs);
+  [[nodiscard]] bool full() const { return freeHead_ == kNone; }
+  // The oldest entry of `s` still awaiting its reply, or nullptr.
+  DataKey* oldestAwaiting(Session& s);
+  // Frees `e` (an entry of `s`).
+  void erase(Session& s, DataKey& e);
+  // Frees the entries of `s` that expired before nowNs.
+  void prune(Session& s, uint64_t nowNs);
+  // Another live entry than `e` with `e`'s data key, pin and target (withdrawing `e` must not
+  // remove what that one still needs).
+  [[nodiscard]] bool shared(const DataKey& e, uint64_t nowNs) const;
+  // Calls f(DataKey&) for each entry of `s`, newest first (f must not erase).
+  template <typename F>
+  void forSession(Session& s, F&& f) {
+    for (uint32_t i = s.dataKeys; i != kNone; i = entries_[i].sessionNext) f(entries_[i]);
+  }
+
+  [[nodiscard]] size_t size() const { return live_; }
+
+ private:
+  [[nodiscard]] size_t bucket(const IpAddr& src, const Endpoint& dst) const;
+  uint32_t indexOf(const DataKey& e) const { return static_cast<uint32_t>(&e - entries_.data()); }
+
+  std::vector<DataKey> entries_;
+  std::vector<uint32_t> buckets_;  // power of two, at least the entries; kNone = empty
+  uint32_t freeHead_ = kNone;      // free entries linked through `chain`
+  size_t live_ = 0;
+};
+
+}  // namespace ftpalg::core
