@@ -48,7 +48,9 @@ void TableKeeper::run() {
     const Clock::time_point now = Clock::now();
     kernel::NftChanges ch;
     if (Status s = watch_.drain(ch); !s.ok()) {
-      logf(LogLevel::Warning, "kernel objects: {}", s.message());
+      // Left to the periodic look; said once.
+      if (!watchFailed_) logf(LogLevel::Warning, "kernel objects: {}", s.message());
+      watchFailed_ = true;
     }
     if (ch.elements > 0) {
       // Respected: an admin revoking pinholes (nft flush set, delete element).

@@ -61,6 +61,7 @@ class TableKeeper {
   std::atomic<uint32_t> lastRestoreMs_{0};
   uint64_t elementsDeleted_ = 0;
   bool failing_ = false;      // a restore failed; retried, logged again when it succeeds
+  bool watchFailed_ = false;  // reading notifications failed (logged once)
   bool otherLayout_ = false;  // logged once: someone else's table of our name
 };
 
