@@ -74,7 +74,7 @@ if [[ $mode == ftpalgd ]]; then
     --events "$events" 2>"$E2E_TMP/ftpalgd.log"
   daemon_pid=$NETNS_LAST_PID
   for _ in $(seq 1 50); do
-    netns_exec gw nft list table inet ftpalg >/dev/null 2>&1 && break
+    netns_exec gw nft list table inet ftpalg_q0 >/dev/null 2>&1 && break
     kill -0 "$daemon_pid" 2>/dev/null || { cat "$E2E_TMP/ftpalgd.log" >&2; exit 1; }
     sleep 0.1
   done
@@ -142,8 +142,8 @@ for line in open(sys.argv[1]):
           f"{e.get('reason','')}" + (f"  pinhole {x.get('src','')} -> {x.get('dst','')}"
           f" (to {x.get('nat_to','')})" if x else ""))
 EOF
-  say "table inet ftpalg"
-  netns_exec gw nft list table inet ftpalg
+  say "table inet ftpalg_q0"
+  netns_exec gw nft list table inet ftpalg_q0
 else
   say "conntrack entries of the data connections (helper-related, not port 21)"
   netns_exec gw conntrack -L 2>/dev/null | grep -v 'dport=21 ' | sed 's/^/  /' || true

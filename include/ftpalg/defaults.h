@@ -5,13 +5,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace ftpalg::defaults {
 
 inline constexpr uint32_t kMark = 0x00f7a1;  // conntrack mark of admitted data conns
 inline constexpr std::string_view kMarkText = "0xf7a1";
-inline constexpr std::string_view kTable = "ftpalg";       // nftables table of the pinholes
+inline constexpr std::string_view kTable = "ftpalg";       // prefix of the pinhole table name
 inline constexpr size_t kMaxTableName = 64;                // nft identifier length we accept
 inline constexpr std::string_view kHelperName = "ftpalg";  // conntrack helper name
 inline constexpr uint32_t kPinholeTimeoutS = 30;           // pinhole / expectation lifetime
@@ -36,5 +37,10 @@ inline constexpr uint32_t kMaxLimitTimeoutS = 3600;
 inline constexpr std::string_view kStateDir = "/run/ftpalg";  // snapshots: <dir>/queue-<N>/
 inline constexpr uint32_t kSessionMark = 0x00f7a2;  // conntrack mark of rewritten control conns
 inline constexpr std::string_view kSessionMarkText = "0xf7a2";
+// The pinhole table of the instance whose first queue is `queue` ("ftpalg_q0"): two instances
+// on two queues never share, replace or delete each other's tables.
+inline std::string tableName(uint16_t queue) {
+  return std::string(kTable) + "_q" + std::to_string(queue);
+}
 
 }  // namespace ftpalg::defaults

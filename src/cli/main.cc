@@ -78,7 +78,8 @@ void addRules(CLI::App& app, ftpalg::cli::RulesOptions& o) {
                   "Rules let control traffic pass uninspected while no daemon is bound");
   rules->add_option("--mark", o.mark, "Conntrack mark of admitted data connections (0xf7a1)")
       ->type_name("MARK");
-  rules->add_option("--table", o.table, "Name of the pinhole table (ftpalg)")->type_name("NAME");
+  rules->add_option("--table", o.table, "Name of the pinhole table (ftpalg_q<first queue>)")
+      ->type_name("NAME");
   rules->add_option("--pinhole-timeout", o.pinholeTimeoutS, "Pinhole lifetime in seconds (30)")
       ->type_name("SECONDS");
   rules->add_option("--queue-form", o.queueForm, "auto (probe the kernel), nft or iptables")

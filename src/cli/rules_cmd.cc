@@ -85,11 +85,11 @@ Status makeRulesRequest(const RulesOptions& options, RulesRequest& out) {
   if (!core::parseDecimalOrHex<uint32_t>(options.mark, r.pinhole.ctMark, 1, UINT32_MAX)) {
     return Status::error(fmt::format("--mark {}: not a mark 1..0xffffffff", options.mark));
   }
-  if (!isTableName(options.table)) {
+  if (options.table && !isTableName(*options.table)) {
     return Status::error(fmt::format(
-        "--table {}: not a table name (a letter, then letters, digits or '_')", options.table));
+        "--table {}: not a table name (a letter, then letters, digits or '_')", *options.table));
   }
-  r.pinhole.table = options.table;
+  r.pinhole.table = options.table ? *options.table : defaults::tableName(r.spec.firstQueue);
   if (options.pinholeTimeoutS == 0 || options.pinholeTimeoutS > kMaxPinholeTimeoutS) {
     return Status::error(fmt::format("--pinhole-timeout {}: out of range 1..{}",
                                      options.pinholeTimeoutS, kMaxPinholeTimeoutS));

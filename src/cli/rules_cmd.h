@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "ftpalg/defaults.h"
@@ -19,7 +20,7 @@ struct RulesOptions {
   std::string ports;                      // control ports besides 21, e.g. "2121" or "21,2121"
   bool failOpen = false;                  // the rules get bypass
   std::string mark{defaults::kMarkText};  // conntrack mark of admitted data connections
-  std::string table{defaults::kTable};    // pinhole table name
+  std::optional<std::string> table;       // pinhole table name; unset: ftpalg_q<first queue>
   uint32_t pinholeTimeoutS = defaults::kPinholeTimeoutS;  // lifetime of a pinhole
   std::string queueForm = "auto";                         // auto, nft or iptables
   std::string family = "inet";                            // inet, ip or ip6 (queueing rules only)

@@ -383,6 +383,7 @@ struct Flags {
   bool installRules = false, failOpen = false, allowBounce = false, allowLowPorts = false,
        allowLongForms = false, printRules = false;
   std::string stateDir, sessionMark;
+  bool removeTable = false;
 };
 
 void addOptions(CLI::App& app, Flags& f) {
@@ -394,6 +395,8 @@ void addOptions(CLI::App& app, Flags& f) {
   app.add_flag("--install-rules", f.installRules,
                "Add the NFQUEUE rules for the control ports at start, remove them at exit");
   app.add_flag("--print-rules", f.printRules, "Print the rules an admin adds, then exit");
+  app.add_flag("--remove-table", f.removeTable,
+               "Delete the pinhole table (ftpalg_q<first queue> or 'table'), then exit");
   app.add_flag("--fail-open", f.failOpen,
                "Accept instead of drop when a queue is full; rules get --queue-bypass");
   app.add_option("--events", f.events, "Events as JSON lines ('-' = stdout)")->type_name("FILE");
@@ -511,8 +514,10 @@ Status parseCommandLine(int argc, const char* const* argv, CommandLine& out) {
   }
   if (Status s = applyFlags(app, f, cfg); !s.ok()) return s;
   if (Status s = validate(cfg); !s.ok()) return s;
+  if (cfg.table.empty()) cfg.table = defaults::tableName(cfg.queues.front());
   out.config = std::move(cfg);
   out.printRules = f.printRules;
+  out.removeTable = f.removeTable;
   return {};
 }
 

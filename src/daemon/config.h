@@ -43,7 +43,7 @@ struct DaemonConfig {
   bool allowLowPorts = false;
   bool allowLongForms = false;
   std::vector<uint16_t> ports;                    // more control ports besides 21
-  std::string table{defaults::kTable};            // nftables table of the pinholes
+  std::string table;                              // pinhole table; empty: defaults::tableName
   uint32_t queueMaxLen = defaults::kQueueMaxLen;  // packets the kernel may queue per queue
 
   // Resource limits of each queue's engine (docs/design.md, "Resource limits").
@@ -82,6 +82,7 @@ struct CommandLine {
   bool printRules = false;  // print the rules an admin adds, then exit
   bool exit = false;        // --help/--version handled: exit with exitCode
   int exitCode = 0;
+  bool removeTable = false;  // delete the pinhole table this configuration names, then exit
 };
 
 // Parses argv (defaults, then --config FILE, then the other flags). Help and version text go

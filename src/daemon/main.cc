@@ -1,6 +1,7 @@
-// ftpalgd: the FTP ALG daemon. Binds the configured NFQUEUE queues (one thread each), installs
-// the pinhole table (and, with --install-rules, the queueing rules), and serves until SIGTERM or
-// SIGINT; then stops the threads, drops held packets, removes what it installed and exits 0.
+// ftpalgd: the FTP ALG daemon. Binds the configured NFQUEUE queues (one thread each), adopts or
+// creates the pinhole table (and, with --install-rules, installs the queueing rules), and serves
+// until SIGTERM or SIGINT; then stops the threads, drops held packets, removes the queueing rules
+// it installed (the pinhole table stays for a successor) and exits 0.
 // Exit status: 2 for configuration errors ("ftpalgd: error: file:line:col: message"), 1 when
 // the kernel side cannot be set up.
 #include <pthread.h>
@@ -47,6 +48,14 @@ int main(int argc, char** argv) {
   const d::DaemonConfig& cfg = cl.config;
   d::setLogLevel(cfg.logLevel);
 
+  if (cl.removeTable) {
+    if (ftpalg::Status s = d::removePinholeTable(cfg); !s.ok()) {
+      logf(LogLevel::Error, "removing table inet {}: {}", cfg.table, s.message());
+      return kExitSetup;
+    }
+    logf(LogLevel::Info, "removed table inet {}", cfg.table);
+    return 0;
+  }
   const d::RuleSpec rules = d::ruleSpec(cfg);
   if (cl.printRules && (cfg.kernelMode == d::KernelMode::Cthelper ||
                         (cfg.kernelMode == d::KernelMode::Auto &&

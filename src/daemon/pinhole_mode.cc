@@ -10,8 +10,10 @@
 #include "daemon/log.h"
 #include "daemon/queue_worker.h"
 #include "daemon/serve_loop.h"
+#include "daemon/table_keeper.h"
 #include "daemon/worker_settings.h"
 #include "ftpalg/kernel/nft_queue_probe.h"
+#include "ftpalg/kernel/pinhole_keeper.h"
 #include "ftpalg/kernel/queue_rules.h"
 #include "ftpalg/kernel/queue_rules_text.h"
 
@@ -45,7 +47,47 @@ std::string statusLine(const std::vector<std::unique_ptr<QueueWorker>>& workers)
       packets, sessions, admitted, refused, failures, held, limits);
 }
 
+// Adopts the table a predecessor left (its elements keep their remaining timeouts), repairs a
+// damaged one, rebuilds one of another layout keeping its elements, or creates it.
+Status adoptPinholeTable(const DaemonConfig& cfg, const kernel::PinholeConfig& pinhole) {
+  kernel::PinholeKeeper keeper(pinhole);
+  kernel::EnsureResult r;
+  if (Status s = keeper.ensure(r); !s.ok()) return s;
+  switch (r.before.state) {
+    case kernel::TableState::Missing:
+      logf(LogLevel::Info, "created table inet {} ({} ms)", cfg.table, r.elapsedMs);
+      break;
+    case kernel::TableState::Intact:
+    case kernel::TableState::Damaged:
+      logf(LogLevel::Info, "adopted table inet {}{}: {} pinholes pending ({} ms)", cfg.table,
+           r.before.state == kernel::TableState::Damaged ? " (repaired: " + r.before.why + ")"
+                                                         : std::string(),
+           r.pending, r.elapsedMs);
+      break;
+    case kernel::TableState::OtherLayout:
+      logf(LogLevel::Warning,
+           "rebuilt table inet {}: another layout ({}); {} pinholes kept, {} elements lost ({} ms)",
+           cfg.table, r.before.why, r.pending, r.lost, r.elapsedMs);
+      break;
+  }
+  return {};
+}
+
+// At exit the table stays: its pinholes expire on their own timeouts, and a successor (a
+// restart, an upgrade) adopts the ones still pending. `ftpalgd --remove-table` deletes it.
+void leavePinholeTable(const DaemonConfig& cfg) {
+  logf(LogLevel::Info,
+       "leaving table inet {} to a successor (pending pinholes expire within {} s; "
+       "ftpalgd --remove-table deletes it)",
+       cfg.table, cfg.pinholeTimeoutS);
+}
+
 }  // namespace
+
+Status removePinholeTable(const DaemonConfig& cfg) {
+  kernel::PinholeKeeper keeper(workerSettings(cfg, cfg.queues.front()).pinhole);
+  return keeper.remove();
+}
 
 int runPinholeMode(const DaemonConfig& cfg, const RuleSpec& rules, EventSink& events,
                    const sigset_t& sigs) {
@@ -60,8 +102,8 @@ int runPinholeMode(const DaemonConfig& cfg, const RuleSpec& rules, EventSink& ev
 
   // Only after every queue is bound: a second instance (the queues are taken) must fail before
   // it replaces the running instance's table.
-  kernel::PinholeTable table(workerSettings(cfg, cfg.queues.front()).pinhole);
-  if (Status s = table.install(); !s.ok()) {
+  const kernel::PinholeConfig pinhole = workerSettings(cfg, cfg.queues.front()).pinhole;
+  if (Status s = adoptPinholeTable(cfg, pinhole); !s.ok()) {
     logf(LogLevel::Error, "installing nftables table {}: {}", cfg.table, s.message());
     return kExitSetup;
   }
@@ -76,11 +118,16 @@ int runPinholeMode(const DaemonConfig& cfg, const RuleSpec& rules, EventSink& ev
       logf(LogLevel::Error, "installing queueing rules ({}): {}", installed.describe(),
            s.message());
       workers.clear();
-      (void)table.remove();
       return kExitSetup;
     }
     logf(LogLevel::Info, "installed queueing rules ({})", installed.describe());
   }
+  TableKeeper keeper(pinhole, cfg.installRules ? &installed : nullptr);
+  if (Status s = keeper.open(); !s.ok()) {
+    logf(LogLevel::Error, "watching the nftables objects: {}", s.message());
+    return kExitSetup;
+  }
+  keeper.start();
 
   const std::string queues = queueText(cfg.queues);
   std::vector<QueueWorker*> serving;
@@ -91,8 +138,12 @@ int runPinholeMode(const DaemonConfig& cfg, const RuleSpec& rules, EventSink& ev
                              cfg.queues.size() > 1 ? "s" : "", queues,
                              cfg.failOpen ? "fail-open" : "fail-closed", cfg.table, cfg.mark),
                  fmt::format("queues {}: ready", queues),
-                 [&] { return fmt::format("queues {}: {}", queues, statusLine(workers)); }},
+                 [&] {
+                   return fmt::format("queues {}: {}, {} kernel object restores", queues,
+                                      statusLine(workers), keeper.incidents());
+                 }},
       [&events] { events.reopen(); });
+  keeper.stop();  // before the queueing rules go: it would restore them
   int rc = 0;
   if (cfg.installRules) {
     if (Status s = installed.remove(); !s.ok()) {
@@ -102,10 +153,7 @@ int runPinholeMode(const DaemonConfig& cfg, const RuleSpec& rules, EventSink& ev
   }
   const std::string summary = statusLine(workers);
   workers.clear();  // unbinds the queues
-  if (Status s = table.remove(); !s.ok()) {
-    logf(LogLevel::Error, "removing nftables table {}: {}", cfg.table, s.message());
-    rc = kExitSetup;
-  }
+  leavePinholeTable(cfg);
   events.close();
   logf(LogLevel::Info, "stopped: {}", summary);
   return rc;

@@ -26,7 +26,7 @@ WorkerSettings workerSettings(const DaemonConfig& cfg, uint16_t queue) {
   for (size_t i = 0; i < cfg.ports.size() && i + 1 < s.engine.controlPorts.size(); ++i) {
     s.engine.controlPorts[i + 1] = cfg.ports[i];
   }
-  s.pinhole.table = cfg.table;
+  s.pinhole.table = cfg.table.empty() ? defaults::tableName(cfg.queues.front()) : cfg.table;
   s.pinhole.ctMark = cfg.mark;
   s.pinhole.timeoutMs = cfg.pinholeTimeoutS * 1000;
   if (!cfg.stateDir.empty()) s.stateDir = cfg.stateDir + "/queue-" + std::to_string(queue);

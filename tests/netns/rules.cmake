@@ -19,7 +19,7 @@ add_test(NAME ftpalg_rules_apply COMMAND unshare -n sh -c [=[
   out=$("$1" rules --queue-form iptables --queues 0-1 --ports 2121 --fail-open --mark 0x42) || exit 1
   echo "$out" | grep -E '^ip6?tables ' | sh -e || exit 1
   [ "$(iptables-save -t mangle | grep -c -- '--queue-balance 0:1 --queue-bypass')" = 2 ] || exit 1
-  echo "$out" | sed -n '/^table inet ftpalg {/,/^}/p' | nft -c -f - || exit 1
+  echo "$out" | sed -n '/^table inet ftpalg_q0 {/,/^}/p' | nft -c -f - || exit 1
   echo "$out" | sed -n 's/^#	//p' | sed -n '/^table inet filter {/,/^}/p' | nft -c -f - || exit 1
   echo "$out" | sed -n 's/^#	//p' | grep -q 'ct mark 0x00000042 accept']=] sh $<TARGET_FILE:ftpalg>)
 set_tests_properties(ftpalg_rules_probe ftpalg_rules_unprivileged ftpalg_rules_apply

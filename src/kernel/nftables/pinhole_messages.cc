@@ -8,6 +8,7 @@
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
+#include <libnftnl/udata.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_tables.h>
@@ -18,6 +19,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <string>
 
 #include "kernel/nftables/nftnl_ptr.h"
 
@@ -134,10 +136,20 @@ uint32_t setId(const FamilyLayout& f, SetKind kind) {
 }
 
 bool putTable(NftBatch& batch, const PinholeConfig& cfg, uint16_t type, uint16_t flags,
-              std::string_view label) {
+              std::string_view label, std::string_view comment = {}) {
   TablePtr t(need(nftnl_table_alloc()));
   nftnl_table_set_str(t.get(), NFTNL_TABLE_NAME, cfg.table.c_str());
   nftnl_table_set_u32(t.get(), NFTNL_TABLE_FAMILY, NFPROTO_INET);
+  // The comment as nft writes it (`nft list table` shows it): one TLV in the user data.
+  if (!comment.empty()) {
+    constexpr size_t kMaxComment = 120;  // nft's own limit is 128 bytes
+    nftnl_udata_buf* ub = need(nftnl_udata_buf_alloc(kMaxComment + 8));
+    const std::string text(comment.substr(0, kMaxComment));
+    nftnl_udata_put_strz(ub, NFTNL_UDATA_TABLE_COMMENT, text.c_str());
+    nftnl_table_set_data(t.get(), NFTNL_TABLE_USERDATA, nftnl_udata_buf_data(ub),
+                         nftnl_udata_buf_len(ub));
+    nftnl_udata_buf_free(ub);
+  }
   nlmsghdr* nlh = batch.begin(type, NFPROTO_INET, flags, label);
   if (nlh == nullptr) {
     return false;
@@ -189,6 +201,20 @@ bool putChain(NftBatch& batch, const PinholeConfig& cfg, const char* name, const
     return false;
   }
   nftnl_chain_nlmsg_build_payload(nlh, c.get());
+  return batch.end();
+}
+
+// Deletes every rule of the chain (a DELRULE naming only table and chain).
+bool putFlushChain(NftBatch& batch, const PinholeConfig& cfg, const char* name) {
+  RulePtr r(need(nftnl_rule_alloc()));
+  nftnl_rule_set_str(r.get(), NFTNL_RULE_TABLE, cfg.table.c_str());
+  nftnl_rule_set_str(r.get(), NFTNL_RULE_CHAIN, name);
+  nftnl_rule_set_u32(r.get(), NFTNL_RULE_FAMILY, NFPROTO_INET);
+  nlmsghdr* nlh = batch.begin(NFT_MSG_DELRULE, NFPROTO_INET, 0, "nft: flush chain");
+  if (nlh == nullptr) {
+    return false;
+  }
+  nftnl_rule_nlmsg_build_payload(nlh, r.get());
   return batch.end();
 }
 
@@ -440,10 +466,12 @@ PackedKey packAddr(const core::IpAddr& a) {
   return k;
 }
 
-bool appendInstall(NftBatch& batch, const PinholeConfig& cfg) {
-  bool ok = putTable(batch, cfg, NFT_MSG_NEWTABLE, NLM_F_CREATE, "nft: add table") &&
-            putTable(batch, cfg, NFT_MSG_DELTABLE, 0, "nft: delete stale table") &&
-            putTable(batch, cfg, NFT_MSG_NEWTABLE, NLM_F_CREATE, "nft: add table");
+namespace {
+
+// Sets, maps, chains and rules of the table (which the batch already created or which exists);
+// with `flush` every chain's old rules go first, in the same transaction.
+bool appendContents(NftBatch& batch, const PinholeConfig& cfg, bool flush) {
+  bool ok = true;
   for (const FamilyLayout* f : {&kV4, &kV6}) {
     ok = ok && putSet(batch, cfg, *f, SetKind::Pin) && putSet(batch, cfg, *f, SetKind::Nat) &&
          putSet(batch, cfg, *f, SetKind::Snat);
@@ -451,6 +479,11 @@ bool appendInstall(NftBatch& batch, const PinholeConfig& cfg) {
   ok = ok && putChain(batch, cfg, kPreChain, "nat", NF_INET_PRE_ROUTING, kPrioDstnat - 5);
   ok = ok && putChain(batch, cfg, kPinChain, "filter", NF_INET_FORWARD, kPrioFilter - 5);
   ok = ok && putChain(batch, cfg, kPostChain, "nat", NF_INET_POST_ROUTING, kPrioSrcnat - 5);
+  if (flush) {
+    for (const char* chain : {kPreChain, kPinChain, kPostChain}) {
+      ok = ok && putFlushChain(batch, cfg, chain);
+    }
+  }
   for (const FamilyLayout* f : {&kV4, &kV6}) {
     ok = ok && putRule(batch, cfg, kPreChain, fillPre, *f);
     ok = ok && putRule(batch, cfg, kPinChain, fillPin, *f);
@@ -466,6 +499,27 @@ bool appendInstall(NftBatch& batch, const PinholeConfig& cfg) {
     ok = ok && putRule(batch, cfg, kPreChain, fillPreUnused, *f, true);
   }
   return ok;
+}
+
+}  // namespace
+
+bool appendInstall(NftBatch& batch, const PinholeConfig& cfg) {
+  return putTable(batch, cfg, NFT_MSG_NEWTABLE, NLM_F_CREATE, "nft: add table") &&
+         putTable(batch, cfg, NFT_MSG_DELTABLE, 0, "nft: delete stale table") &&
+         putTable(batch, cfg, NFT_MSG_NEWTABLE, NLM_F_CREATE, "nft: add table") &&
+         appendContents(batch, cfg, false);
+}
+
+bool appendEnsure(NftBatch& batch, const PinholeConfig& cfg, std::string_view comment) {
+  return putTable(batch, cfg, NFT_MSG_NEWTABLE, NLM_F_CREATE, "nft: add table", comment) &&
+         appendContents(batch, cfg, true);
+}
+
+bool appendReplace(NftBatch& batch, const PinholeConfig& cfg, std::string_view comment) {
+  return putTable(batch, cfg, NFT_MSG_NEWTABLE, NLM_F_CREATE, "nft: add table") &&
+         putTable(batch, cfg, NFT_MSG_DELTABLE, 0, "nft: delete stale table") &&
+         putTable(batch, cfg, NFT_MSG_NEWTABLE, NLM_F_CREATE, "nft: add table", comment) &&
+         appendContents(batch, cfg, false);
 }
 
 bool appendRemove(NftBatch& batch, const PinholeConfig& cfg) {

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string_view>
 
 #include "ftpalg/core/engine.h"
 #include "ftpalg/kernel/pinhole.h"
@@ -52,6 +53,14 @@ PackedKey packAddr(const core::IpAddr& a);
 // Replaces the table `cfg.table` (add, delete, add: atomic, no ENOENT) with its sets, maps,
 // chains and rules. False when the batch overflowed.
 bool appendInstall(NftBatch& batch, const PinholeConfig& cfg);
+// Makes the table what appendInstall builds without deleting it, so the sets and maps keep
+// their elements and timeouts (adoption by a successor, repair after `nft flush chain` or a
+// deleted table): add table (with `comment` as its nft comment), add sets, maps and chains
+// (existing ones with the same properties are kept), flush the three chains, add the rules;
+// one transaction. An existing set or chain with other properties fails it with EEXIST.
+bool appendEnsure(NftBatch& batch, const PinholeConfig& cfg, std::string_view comment);
+// appendInstall with the table comment: replaces whatever table has the name.
+bool appendReplace(NftBatch& batch, const PinholeConfig& cfg, std::string_view comment);
 // Deletes the table.
 bool appendRemove(NftBatch& batch, const PinholeConfig& cfg);
 // The pin element, the NAT map element and its single-use mark (natuse, same key) when

@@ -94,19 +94,19 @@ verdict() {
 E2E_DAEMON_PID=''
 E2E_EVENTS=''
 # e2e_daemon_start [EXTRA ARGS...]: ftpalgd in the gateway, events to $E2E_TMP/events.jsonl;
-# returns once its table inet ftpalg exists.
+# returns once its table inet ftpalg_q$E2E_QUEUE exists.
 e2e_daemon_start() {
   E2E_EVENTS=$E2E_TMP/events.jsonl
   netns_spawn gw "$ftpalgd" --queues "$E2E_QUEUE" --kernel-mode pinhole --mark "$E2E_CT_MARK" \
     --events "$E2E_EVENTS" --log-level debug "$@" 2>>"$E2E_TMP/ftpalgd.log"
   E2E_DAEMON_PID=$NETNS_LAST_PID
   for _ in $(seq 1 50); do
-    netns_exec gw nft list table inet ftpalg >/dev/null 2>&1 && return 0
+    netns_exec gw nft list table inet "ftpalg_q$E2E_QUEUE" >/dev/null 2>&1 && return 0
     kill -0 "$E2E_DAEMON_PID" 2>/dev/null || break
     sleep 0.1
   done
   tail -n 20 "$E2E_TMP/ftpalgd.log" >&2 || true
-  e2e_die "ftpalgd did not install table inet ftpalg"
+  e2e_die "ftpalgd did not install table inet ftpalg_q$E2E_QUEUE"
 }
 e2e_daemon_stop() {
   [[ -n $E2E_DAEMON_PID ]] || return 0

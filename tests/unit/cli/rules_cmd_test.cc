@@ -43,7 +43,7 @@ TEST(MakeRulesRequest, Defaults) {
   EXPECT_EQ(r.spec.ports, std::vector<uint16_t>{21});
   EXPECT_FALSE(r.spec.bypass);
   EXPECT_EQ(r.pinhole.ctMark, 0xf7a1u);
-  EXPECT_EQ(r.pinhole.table, "ftpalg");
+  EXPECT_EQ(r.pinhole.table, "ftpalg_q0");
   EXPECT_EQ(r.pinhole.timeoutMs, 30000u);
   EXPECT_EQ(r.form, QueueFormRequest::Auto);
   EXPECT_EQ(r.family, kernel::QueueFamily::Inet);
