@@ -350,6 +350,7 @@ struct Flags {
   uint32_t queueMaxLen = 0;
   bool installRules = false, failOpen = false, allowBounce = false, allowLowPorts = false,
        allowLongForms = false, printRules = false;
+  bool removeHelper = false, disableHelper = false;
 };
 
 void addOptions(CLI::App& app, Flags& f) {
@@ -379,6 +380,13 @@ void addOptions(CLI::App& app, Flags& f) {
   app.add_flag("--allow-long-forms", f.allowLongForms, "Handle LPRT/LPSV (RFC 1639)");
   app.add_option("--ports", f.ports, "More FTP control ports besides 21, e.g. 2121,2122")
       ->type_name("PORT[,PORT...]");
+  // Expectation mode's explicit cleanup: a stop leaves the helper registered for the next start.
+  app.add_flag("--remove-helper", f.removeHelper,
+               "Remove expectation mode's table and userspace conntrack helper (its pending "
+               "expectations go too), then exit");
+  app.add_flag("--disable-helper", f.disableHelper,
+               "Disable expectation mode's helper if a crashed instance left it enabled, then "
+               "exit (systemd ExecStopPost)");
 }
 
 // The flags given on the command line, applied over `cfg` (defaults, then the config file).
@@ -455,6 +463,8 @@ Status parseCommandLine(int argc, const char* const* argv, CommandLine& out) {
   if (Status s = validate(cfg); !s.ok()) return s;
   out.config = std::move(cfg);
   out.printRules = f.printRules;
+  out.removeHelper = f.removeHelper;
+  out.disableHelper = f.disableHelper;
   return {};
 }
 
