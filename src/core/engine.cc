@@ -112,7 +112,12 @@ void EngineImpl::resolveNat(Session& s, const SegmentIn& in) {
   // confirmed the connection and NAT has chosen its addresses.
   s.natResolved = true;
   NatBinding b;
-  if (nat_ != nullptr && nat_->resolve(in.key, b)) s.nat = b;
+  if (nat_ == nullptr || !nat_->resolve(in.key, b)) return;
+  s.nat = b;
+  // A stream picked up mid-way may already be shifted by the rewrites of a predecessor.
+  if (s.stage == static_cast<uint8_t>(FtpStage::PickedUp)) {
+    for (size_t d = 0; d < 2; ++d) s.dir[d].baseDelta = b.priorDelta[d];
+  }
 }
 
 void EngineImpl::startStream(Session& s, const SegmentIn& in) {

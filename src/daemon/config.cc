@@ -384,6 +384,7 @@ struct Flags {
        allowLongForms = false, printRules = false;
   std::string stateDir, sessionMark;
   bool removeTable = false;
+  bool removeHelper = false, disableHelper = false;
 };
 
 void addOptions(CLI::App& app, Flags& f) {
@@ -440,6 +441,13 @@ Status applyStateFlags(const CLI::App& app, const Flags& f, DaemonConfig& cfg) {
     }
   }
   return {};
+  // Expectation mode's explicit cleanup: a stop leaves the helper registered for the next start.
+  app.add_flag("--remove-helper", f.removeHelper,
+               "Remove expectation mode's table and userspace conntrack helper (its pending "
+               "expectations go too), then exit");
+  app.add_flag("--disable-helper", f.disableHelper,
+               "Disable expectation mode's helper if a crashed instance left it enabled, then "
+               "exit (systemd ExecStopPost)");
 }
 
 // The flags given on the command line, applied over `cfg` (defaults, then the config file).
@@ -518,6 +526,8 @@ Status parseCommandLine(int argc, const char* const* argv, CommandLine& out) {
   out.config = std::move(cfg);
   out.printRules = f.printRules;
   out.removeTable = f.removeTable;
+  out.removeHelper = f.removeHelper;
+  out.disableHelper = f.disableHelper;
   return {};
 }
 

@@ -83,6 +83,8 @@ struct CommandLine {
   bool exit = false;        // --help/--version handled: exit with exitCode
   int exitCode = 0;
   bool removeTable = false;  // delete the pinhole table this configuration names, then exit
+  bool removeHelper = false;   // --remove-helper: remove expectation mode's kernel state, exit
+  bool disableHelper = false;  // --disable-helper: disable a crashed instance's helper, exit
 };
 
 // Parses argv (defaults, then --config FILE, then the other flags). Help and version text go

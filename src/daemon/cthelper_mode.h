@@ -1,8 +1,9 @@
 // Expectation mode (--kernel-mode cthelper): ftpalgd registers the userspace conntrack helper
 // "ftpalg" (IPv4 and IPv6, TCP) with its queue and expectation policy, serves the one queue
 // with conntrack information (each admit becomes a conntrack expectation on the control
-// connection's entry, the kernel adjusts sequence numbers), and on SIGTERM/SIGINT removes, in
-// this order, the rules it installed, the helper's queueing, and the helper.
+// connection's entry, the kernel adjusts sequence numbers). SIGTERM/SIGINT only disables the
+// helper: the registration, its pending expectations and the installed rules stay for the next
+// instance, which adopts them (docs/daemon.md, "Expectation mode across restarts").
 #pragma once
 
 #include <signal.h>
@@ -22,5 +23,14 @@ kernel::HelperRuleSpec helperRuleSpec(const DaemonConfig& cfg);
 // Returns the exit status (0, or 1 when the kernel side failed).
 int runCthelperMode(const DaemonConfig& cfg, WorkerSettings settings, EventSink& events,
                     const sigset_t& sigs);
+
+// --remove-helper: deletes the installed table and unregisters the helper (the kernel deletes
+// its pending expectations and detaches it from every connection). Returns the exit status.
+int removeCthelperState(const DaemonConfig& cfg, const WorkerSettings& settings);
+
+// --disable-helper (systemd ExecStopPost): disables the helper if a crashed instance left it
+// enabled, so that its connections pass the whole conntrack confirm step (seqadj, confirmation)
+// until the next start instead of skipping it. Keeps the registration. Returns the exit status.
+int disableCthelper(const DaemonConfig& cfg, const WorkerSettings& settings);
 
 }  // namespace ftpalg::daemon

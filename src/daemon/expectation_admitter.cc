@@ -4,16 +4,26 @@
 #include <cerrno>
 #include <utility>
 
+#include "daemon/log.h"
 #include "daemon/text.h"
 
 namespace ftpalg::daemon {
 
-bool CtEntryResolver::resolve(const core::FlowKey& /*flow*/, core::NatBinding& out) {
+bool CtEntryResolver::resolve(const core::FlowKey& flow, core::NatBinding& out) {
   if (ct_ == nullptr || !ct_->natted()) return false;
   out.clientInside = ct_->orig.src.addr;
   out.serverInside = ct_->orig.dst.addr;
   out.serverOutside = ct_->reply.src.addr;
   out.clientOutside = ct_->reply.dst.addr;
+  // After a restart the kernel's seqadj still holds what the predecessor's rewrites shifted;
+  // a session picked up mid-stream starts from it (C2S = original direction).
+  out.priorDelta = {ct_->seqOffsetOrig, ct_->seqOffsetReply};
+  if ((ct_->seqOffsetOrig != 0 || ct_->seqOffsetReply != 0) && logEnabled(LogLevel::Debug)) {
+    logf(LogLevel::Debug,
+         "control connection {}: picked up with the kernel's seqadj shifting it by {:+} (c2s) "
+         "and {:+} (s2c) bytes",
+         flowText(flow), ct_->seqOffsetOrig, ct_->seqOffsetReply);
+  }
   return true;
 }
 

@@ -56,6 +56,11 @@ int main(int argc, char** argv) {
     logf(LogLevel::Info, "removed table inet {}", cfg.table);
     return 0;
   }
+  if (cl.removeHelper) {
+    return d::removeCthelperState(cfg, workerSettings(cfg, cfg.queues.front()));
+  }
+  if (cl.disableHelper) return d::disableCthelper(cfg, workerSettings(cfg, cfg.queues.front()));
+
   const d::RuleSpec rules = d::ruleSpec(cfg);
   if (cl.printRules && (cfg.kernelMode == d::KernelMode::Cthelper ||
                         (cfg.kernelMode == d::KernelMode::Auto &&

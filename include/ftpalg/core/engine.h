@@ -32,6 +32,11 @@ struct NatBinding {
   IpAddr clientOutside;  // client address as the server sees it (SNAT public address)
   IpAddr serverInside;   // server address as the client dials it (DNAT public address)
   IpAddr serverOutside;  // server address on the server's wire (private behind DNAT)
+  // Bytes earlier rewrites already added to each direction's stream (index: Dir, C2S then
+  // S2C), for a session the engine first sees mid-stream: the kernel's seqadj of a connection
+  // a predecessor rewrote (expectation mode after a restart). The engine starts the
+  // direction's splice delta there, so the peer's acknowledgements map back to original bytes.
+  std::array<int32_t, 2> priorDelta{};
 };
 
 // Identity of a control connection as the engine sees it (client side of the wire).

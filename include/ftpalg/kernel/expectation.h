@@ -60,6 +60,11 @@ struct ExpectEntry {
 struct CtEntry {
   CtTuple orig;
   CtTuple reply;
+  // The kernel's sequence adjustment (seqadj: CTA_SEQ_ADJ_ORIG / CTA_SEQ_ADJ_REPLY, offset
+  // after the last correction): bytes that payload rewrites added to the original-direction
+  // (client) and the reply-direction (server) stream so far. 0 without the extension.
+  int32_t seqOffsetOrig = 0;
+  int32_t seqOffsetReply = 0;
   // True when NAT changed an address: orig.src != reply.dst or orig.dst != reply.src.
   [[nodiscard]] bool natted() const;
 };
@@ -82,7 +87,8 @@ struct ExpectNatPlan {
 ExpectNatPlan planExpectNat(const CtEntry& master, const core::Expectation& x);
 
 // Reads both tuples from the payload of a conntrack nest (NFQA_CT of a queued packet, whose
-// attributes are CTA_*) of an IPv4 or IPv6 TCP connection. False when a tuple is incomplete.
+// attributes are CTA_*) of an IPv4 or IPv6 TCP connection, and its seqadj offsets when it has
+// them. False when a tuple is incomplete.
 bool parseCtAttr(std::span<const uint8_t> nest, core::Family family, CtEntry& out);
 
 class ExpectationTableImpl;

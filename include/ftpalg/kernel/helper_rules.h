@@ -5,10 +5,16 @@
 //   table inet ftpalg_helper {
 //     ct helper ftpalg-ftp { type "ftpalg" protocol tcp; }     (inet: IPv4 and IPv6)
 //     chain pre {
-//       type filter hook prerouting priority 0;               (after conntrack and DNAT,
-//       tcp dport 21 ct state new ct helper set "ftpalg-ftp"   before confirmation)
+//       type filter hook prerouting priority -150;            (after conntrack -200, before
+//       tcp dport 21 ct state new ct helper set "ftpalg-ftp"   dstnat -100)
 //     }
 //   }
+//
+// The helper must be attached before destination NAT: NAT gives a connection the seqadj
+// extension (which records payload length changes) only when it already has a helper, and
+// kernels without the 2025 fix for helpers assigned after NAT then never adjust a DNATed
+// session whose 227 changed length. A filter chain may hook prerouting at any priority; -150
+// sits between conntrack (-200, the entry exists) and dstnat (-100).
 //
 // The admin's forward chain admits `ct state related` (the data connections the kernel
 // expects) besides established traffic and new control connections. The `ct helper` object
@@ -32,12 +38,14 @@ struct HelperRuleSpec {
 
 inline constexpr const char* kHelperTable = "ftpalg_helper";
 inline constexpr const char* kHelperObject = "ftpalg-ftp";
+// Priority of the `ct helper set` chain (prerouting): between conntrack and dstnat.
+inline constexpr int32_t kHelperChainPriority = -150;
 
 // The text above for `spec`, plus the admin's forward chain as comments.
 std::string helperRulesText(const HelperRuleSpec& spec);
 
 // Replaces a stale table of the same name and adds it; remove() deletes it (absent is fine).
-// Each is one nf_tables transaction (install: two) on a netlink socket of its own.
+// Each is one nf_tables transaction on a netlink socket of its own.
 Status installHelperRules(const HelperRuleSpec& spec);
 Status removeHelperRules();
 

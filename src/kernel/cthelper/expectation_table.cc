@@ -152,6 +152,13 @@ bool parseCtAttr(std::span<const uint8_t> nest, core::Family family, CtEntry& ou
   out.orig.dst = {addr(need[1]), port(ATTR_ORIG_PORT_DST)};
   out.reply.src = {addr(need[2]), port(ATTR_REPL_PORT_SRC)};
   out.reply.dst = {addr(need[3]), port(ATTR_REPL_PORT_DST)};
+  // Present when the entry has the seqadj extension (IPS_SEQ_ADJUST): a NATed, helped
+  // connection whose payload changed length.
+  auto offset = [&](nf_conntrack_attr a) {
+    return nfct_attr_is_set(c, a) ? static_cast<int32_t>(nfct_get_attr_u32(c, a)) : 0;
+  };
+  out.seqOffsetOrig = offset(ATTR_ORIG_NAT_SEQ_OFFSET_AFTER);
+  out.seqOffsetReply = offset(ATTR_REPL_NAT_SEQ_OFFSET_AFTER);
   return true;
 }
 

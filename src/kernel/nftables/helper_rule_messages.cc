@@ -52,7 +52,7 @@ bool appendChain(NftBatch& b, std::string_view label) {
   nftnl_chain_set_str(c.get(), NFTNL_CHAIN_NAME, kChain);
   nftnl_chain_set_str(c.get(), NFTNL_CHAIN_TYPE, "filter");
   nftnl_chain_set_u32(c.get(), NFTNL_CHAIN_HOOKNUM, NF_INET_PRE_ROUTING);
-  nftnl_chain_set_s32(c.get(), NFTNL_CHAIN_PRIO, 0);
+  nftnl_chain_set_s32(c.get(), NFTNL_CHAIN_PRIO, kHelperChainPriority);
   nftnl_chain_set_u32(c.get(), NFTNL_CHAIN_POLICY, NF_ACCEPT);
   nlmsghdr* nlh = b.begin(NFT_MSG_NEWCHAIN, NFPROTO_INET, NLM_F_CREATE, label);
   if (nlh == nullptr) return false;
@@ -102,6 +102,14 @@ bool appendRule(NftBatch& b, uint16_t port, std::string_view label) {
 }
 
 }  // namespace
+
+bool appendReplaceHelperRules(NftBatch& batch, const HelperRuleSpec& spec, std::string_view label) {
+  // add (a no-op when it exists), delete, add with contents: a stale table of any contents
+  // goes without an error that would abort the transaction, and no packet ever sees the
+  // hook without the rules.
+  return appendTable(batch, label) && appendDeleteTable(batch, kHelperTable, NFPROTO_INET, label) &&
+         appendHelperRules(batch, spec, label);
+}
 
 bool appendHelperRules(NftBatch& batch, const HelperRuleSpec& spec, std::string_view label) {
   if (!appendTable(batch, label) || !appendHelperObject(batch, spec, label) ||

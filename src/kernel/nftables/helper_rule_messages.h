@@ -10,9 +10,13 @@
 namespace ftpalg::kernel::nft {
 
 // add table inet ftpalg_helper, its `ct helper` object for spec.helper (tcp, no l3proto: the
-// kernel looks the helper up for IPv4 and IPv6), chain `pre` (filter hook prerouting priority 0
-// policy accept) and one `tcp dport P ct state new ct helper set "ftpalg-ftp"` rule per port.
-// Every message carries `label`, which must outlive the batch. False when the batch is full.
+// kernel looks the helper up for IPv4 and IPv6), chain `pre` (filter hook prerouting priority
+// kHelperChainPriority, -150, policy accept) and one `tcp dport P ct state new ct helper set
+// "ftpalg-ftp"` rule per port. Every message carries `label`, which must outlive the batch. False
+// when the batch is full.
 bool appendHelperRules(NftBatch& batch, const HelperRuleSpec& spec, std::string_view label);
+// The same after `add table` + `delete table` in the same batch: replaces a table left by a
+// predecessor atomically, so control connections opened during a restart still get the helper.
+bool appendReplaceHelperRules(NftBatch& batch, const HelperRuleSpec& spec, std::string_view label);
 
 }  // namespace ftpalg::kernel::nft

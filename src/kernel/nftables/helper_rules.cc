@@ -30,7 +30,7 @@ std::string helperRulesText(const HelperRuleSpec& spec) {
       "\t\ttype \"{0}\" protocol tcp;\n"
       "\t}}\n"
       "\tchain pre {{\n"
-      "\t\ttype filter hook prerouting priority 0; policy accept;\n"
+      "\t\ttype filter hook prerouting priority {4}; policy accept;   # before dstnat\n"
       "\t\ttcp dport {3} ct state new ct helper set \"{2}\"\n"
       "\t}}\n"
       "}}\n"
@@ -38,19 +38,18 @@ std::string helperRulesText(const HelperRuleSpec& spec) {
       "#\tct state established accept\n"
       "#\tct state related accept          # data connections ftpalgd expected\n"
       "#\ttcp dport {3} ct state new accept\n",
-      spec.helper, kHelperTable, kHelperObject, ports);
+      spec.helper, kHelperTable, kHelperObject, ports, kHelperChainPriority);
 }
 
 Status installHelperRules(const HelperRuleSpec& spec) {
-  // A stale table goes in a transaction of its own: an error (ENOENT when there is none)
-  // aborts the whole transaction it is part of.
-  if (Status s = removeHelperRules(); !s.ok()) return s;
-  constexpr const char* kWhat = "nft: add table inet ftpalg_helper";
+  // One transaction replaces a stale table (a predecessor's, kept over its stop): a new
+  // control connection arriving during a restart never finds the hook without its rule.
+  constexpr const char* kWhat = "nft: replace table inet ftpalg_helper";
   nft::NftSocket sock;
   if (Status s = sock.open(); !s.ok()) return s;
   std::vector<char> buf(kBatchBytes);
   nft::NftBatch batch(buf, sock.reserveSeq(nft::NftBatch::kMaxMessages));
-  if (!nft::appendHelperRules(batch, spec, kWhat) || !batch.finish()) {
+  if (!nft::appendReplaceHelperRules(batch, spec, kWhat) || !batch.finish()) {
     return Status::error(EMSGSIZE, kWhat);
   }
   return sock.commit(batch);

@@ -163,8 +163,15 @@ wait $daemon
 rc=$?
 sed 's/^/    ftpalgd: /' /tmp/ftpalgd.log | tail -n 3
 [ $rc -eq 0 ] || fail "ftpalgd exit status $rc"
-in_ns gw nft list table inet ftpalg_helper >/dev/null 2>&1 && fail "ftpalgd left table ftpalg_helper"
-ct_probe helper-list | grep -q "helper ftpalg " && fail "ftpalgd left its helper registered"
+# A stop hands over to the next start (40-restart): table and helper stay, the helper disabled;
+# --remove-helper is the explicit cleanup.
+in_ns gw nft list table inet ftpalg_helper >/dev/null 2>&1 || fail "SIGTERM removed table ftpalg_helper"
+ct_probe helper-list | grep -q "helper ftpalg family ipv4 proto 6 queue $Q status disabled" ||
+  fail "after SIGTERM the helper is not registered and disabled"
+$IP netns exec gw ftpalgd --kernel-mode cthelper --remove-helper >/tmp/ftpalgd.rm.log 2>&1 ||
+  fail "ftpalgd --remove-helper: $(cat /tmp/ftpalgd.rm.log)"
+in_ns gw nft list table inet ftpalg_helper >/dev/null 2>&1 && fail "--remove-helper left table ftpalg_helper"
+ct_probe helper-list | grep -q "helper ftpalg " && fail "--remove-helper left the helper registered"
 in_ns gw nft delete table inet lane
 [ $failures -eq 0 ] || fail "$failures case(s) failed"
 log "ok"

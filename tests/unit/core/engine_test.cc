@@ -752,5 +752,114 @@ TEST(EngineKernelSeqAdjust, PacketsKeepTheirNumbersAndPayloadsFormTheRewrittenSt
   EXPECT_EQ(joined.substr(joined.find("PORT")), "PORT 198,51,100,7,195,80\r\nNOOP\r\n");
 }
 
+// A session picked up mid-stream whose streams a predecessor already rewrote (expectation mode
+// after a restart: the kernel's seqadj holds the shift): NatBinding::priorDelta starts each
+// direction's delta there, so the peer's acknowledgements, which count the rewritten stream,
+// map back onto original bytes and trim the flight buffer.
+struct PickupRun {
+  size_t drops = 0;
+  uint64_t overflows = 0;
+  uint64_t pickups = 0;
+};
+
+// Picks a DNATed session up mid-stream (no SYN) and runs `rounds` NOOP exchanges; the client
+// acknowledges the server's bytes `shift` ahead, as a client whose 227 grew by `shift` bytes
+// before the restart does. The server's replies add up to more than maxInFlight.
+PickupRun pickUp(int32_t shift, std::array<int32_t, 2> priorDelta, int rounds) {
+  EngineConfig cfg;
+  cfg.kernelSeqAdjust = true;
+  StaticNat nat;
+  const Endpoint c = endpoint("198.18.1.2:40000");
+  const Endpoint pub = endpoint("198.18.1.10:21");
+  nat.enabled = true;
+  nat.binding = NatBinding{c.addr, c.addr, pub.addr, ipFromText("198.19.1.2")};
+  nat.binding.priorDelta = priorDelta;
+  Engine engine(cfg, &nat);
+  PickupRun run;
+  uint64_t handle = 0;
+  auto feed = [&](const std::vector<uint8_t>& pkt) {
+    const PacketParse pp = parsePacket(pkt);
+    Actions acts;
+    ++handle;
+    engine.onSegment(Segment{&pp.view, handle}, handle, acts);
+    for (size_t i = 0; i < acts.packetCount; ++i) {
+      if (acts.packets[i].verdict == PacketVerdict::Drop) ++run.drops;
+    }
+  };
+  uint32_t cseq = 7000;
+  uint32_t sseq = 90000;
+  const std::string reply = "200 NOOP ok, padding the reply to forty\r\n";
+  for (int i = 0; i < rounds; ++i) {
+    feed(PacketBuilder()
+             .v4(c, pub)
+             .seq(cseq)
+             .ack(sseq + static_cast<uint32_t>(shift))
+             .flags(TcpAck | TcpPsh)
+             .payload("NOOP\r\n")
+             .build());
+    cseq += 6;
+    feed(PacketBuilder()
+             .v4(pub, c)
+             .seq(sseq)
+             .ack(cseq)
+             .flags(TcpAck | TcpPsh)
+             .payload(reply)
+             .build());
+    sseq += static_cast<uint32_t>(reply.size());
+  }
+  run.overflows = engine.counter(Counter::BufferOverflow);
+  run.pickups = engine.counter(Counter::MidstreamPickup);
+  return run;
+}
+
+constexpr int kRounds = 200;  // 8 KB of replies: twice maxInFlight
+
+TEST(EnginePriorDelta, AcknowledgementsOfAShiftedStreamTrimTheFlight) {
+  const PickupRun run = pickUp(1, {0, 1}, kRounds);
+  EXPECT_EQ(run.pickups, 1u);
+  EXPECT_EQ(run.drops, 0u);
+  EXPECT_EQ(run.overflows, 0u);
+}
+
+TEST(EnginePriorDelta, AShrunkStreamTrimsToo) {
+  const PickupRun run = pickUp(-3, {0, -3}, kRounds);
+  EXPECT_EQ(run.drops, 0u);
+  EXPECT_EQ(run.overflows, 0u);
+}
+
+// The failure the delta prevents: acknowledgements beyond what the engine thinks was sent are
+// ignored, the flight never shrinks, and once maxInFlight bytes are unacknowledged every new
+// reply is dropped (the session stalls for good).
+TEST(EnginePriorDelta, WithoutTheDeltaTheFlightFillsAndRepliesAreDropped) {
+  const PickupRun run = pickUp(1, {0, 0}, kRounds);
+  EXPECT_GT(run.drops, 0u);
+  EXPECT_GT(run.overflows, 0u);
+}
+
+// A session seen from its SYN has no predecessor: the binding's delta is not applied (if it
+// were, -50 would make the client's correct acknowledgements look like acknowledgements of
+// bytes never sent, and the flight would fill).
+TEST(EnginePriorDelta, IgnoredForASessionSeenFromItsSyn) {
+  EngineConfig cfg;
+  cfg.kernelSeqAdjust = true;
+  EngineHarness h(cfg);
+  NatBinding b{h.client().addr, h.client().addr, h.server().addr, h.server().addr};
+  b.priorDelta = {-50, -50};
+  h.setNat(b);
+  h.handshake();
+  h.send(Dir::S2C, "220 hello\r\n");
+  h.send(Dir::C2S, "USER anonymous\r\n");
+  std::string replies;
+  for (int i = 0; i < kRounds; ++i) {
+    h.send(Dir::C2S, "NOOP\r\n");
+    h.send(Dir::S2C, "200 NOOP ok, padding the reply to forty\r\n");
+    replies += "200 NOOP ok, padding the reply to forty\r\n";
+  }
+  EXPECT_EQ(h.delivered(Dir::S2C), "220 hello\r\n" + replies);
+  EXPECT_EQ(h.engine().counter(Counter::MidstreamPickup), 0u);
+  EXPECT_EQ(h.engine().counter(Counter::BufferOverflow), 0u);
+  EXPECT_EQ(h.drops, 0u);
+}
+
 }  // namespace
 }  // namespace ftpalg::test

@@ -195,5 +195,21 @@ TEST(CtEntryResolver, BindingOfTheEntryAtHandOnlyWhenNatted) {
   EXPECT_EQ(b.clientOutside, endpoint("198.18.0.2:1").addr);
 }
 
+// Expectation mode's NAT resolver hands the engine the kernel's seqadj offsets of the entry at
+// hand (priorDelta, C2S = the original direction): a session a predecessor rewrote is picked
+// up with the shift already in force.
+TEST(CtEntryResolverPriorDelta, SeqAdjOffsetsPerEngineDirection) {
+  daemon::CtEntryResolver r;
+  kernel::CtEntry dnat{{endpoint("198.18.1.2:40000"), endpoint("198.18.1.10:21")},
+                       {endpoint("198.19.1.2:21"), endpoint("198.18.1.2:40000")}};
+  dnat.seqOffsetOrig = -4;
+  dnat.seqOffsetReply = 1;
+  r.set(&dnat);
+  core::NatBinding b;
+  ASSERT_TRUE(r.resolve({}, b));
+  EXPECT_EQ(b.priorDelta[static_cast<size_t>(core::Dir::C2S)], -4);
+  EXPECT_EQ(b.priorDelta[static_cast<size_t>(core::Dir::S2C)], 1);
+}
+
 }  // namespace
 }  // namespace ftpalg::test

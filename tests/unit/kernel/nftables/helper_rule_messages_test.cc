@@ -8,6 +8,7 @@
 #include <libnftnl/object.h>
 #include <libnftnl/table.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter_ipv4.h>
 #include <netinet/in.h>
 
 #include <array>
@@ -83,7 +84,7 @@ TEST(HelperRuleMessages, TableHelperObjectChainAndOneRulePerPort) {
   EXPECT_STREQ(nftnl_chain_get_str(c, NFTNL_CHAIN_NAME), "pre");
   EXPECT_STREQ(nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE), "filter");
   EXPECT_EQ(nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM), uint32_t{NF_INET_PRE_ROUTING});
-  EXPECT_EQ(nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO), 0);
+  EXPECT_EQ(nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO), -150);  // after conntrack, before dstnat
   EXPECT_EQ(nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY), uint32_t{NF_ACCEPT});
   nftnl_chain_free(c);
 
@@ -121,6 +122,47 @@ TEST(HelperRuleMessages, FailsCleanlyWhenTheBufferIsTooSmall) {
   spec.ports = {21, 2121, 2122};
   EXPECT_FALSE(appendHelperRules(batch, spec, "nft: h"));
   EXPECT_FALSE(batch.ok());
+}
+
+// Expectation mode's table across restarts: the chain hooks prerouting between conntrack and
+// destination NAT, and a restart replaces the table a predecessor left in one transaction
+// (add, delete, add with contents), so the hook is never without its rule.
+TEST(HelperRulePriority, BetweenConntrackAndDestinationNat) {
+  EXPECT_GT(kernel::kHelperChainPriority, NF_IP_PRI_CONNTRACK);  // -200: the entry exists
+  EXPECT_LT(kernel::kHelperChainPriority, NF_IP_PRI_NAT_DST);    // -100: before DNAT
+  EXPECT_NE(kernel::helperRulesText(HelperRuleSpec{}).find("prerouting priority -150;"),
+            std::string::npos);
+}
+
+TEST(HelperRuleReplace, AddDeleteThenTheTableInOneBatch) {
+  std::vector<char> buf(32 * 1024);
+  NftBatch batch(buf, 100);
+  ASSERT_TRUE(appendReplaceHelperRules(batch, HelperRuleSpec{}, "replace"));
+  ASSERT_TRUE(batch.finish());
+  const auto msgs = batchMessages(batch);
+  // BEGIN, add table, delete table, table, object, chain, one rule, END
+  ASSERT_EQ(msgs.size(), 8u);
+  EXPECT_EQ(msgs[0]->nlmsg_type, NFNL_MSG_BATCH_BEGIN);
+  EXPECT_EQ(msgs[1]->nlmsg_type, nftMsgType(NFT_MSG_NEWTABLE));
+  EXPECT_EQ(msgs[1]->nlmsg_flags & NLM_F_EXCL, 0);  // an existing table is no error
+  EXPECT_EQ(msgs[2]->nlmsg_type, nftMsgType(NFT_MSG_DELTABLE));
+  EXPECT_EQ(msgs[3]->nlmsg_type, nftMsgType(NFT_MSG_NEWTABLE));
+  EXPECT_EQ(msgs[4]->nlmsg_type, nftMsgType(NFT_MSG_NEWOBJ));
+  EXPECT_EQ(msgs[5]->nlmsg_type, nftMsgType(NFT_MSG_NEWCHAIN));
+  EXPECT_EQ(msgs[6]->nlmsg_type, nftMsgType(NFT_MSG_NEWRULE));
+  EXPECT_EQ(msgs[7]->nlmsg_type, NFNL_MSG_BATCH_END);
+  for (size_t i = 1; i <= 3; ++i) {
+    nftnl_table* t = nftnl_table_alloc();
+    ASSERT_EQ(nftnl_table_nlmsg_parse(msgs[i], t), 0) << i;
+    EXPECT_STREQ(nftnl_table_get_str(t, NFTNL_TABLE_NAME), "ftpalg_helper") << i;
+    nftnl_table_free(t);
+    EXPECT_EQ(nfgenFamily(msgs[i]), NFPROTO_INET) << i;
+  }
+  nftnl_chain* c = nftnl_chain_alloc();
+  ASSERT_EQ(nftnl_chain_nlmsg_parse(msgs[5], c), 0);
+  EXPECT_EQ(nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM), uint32_t{NF_INET_PRE_ROUTING});
+  EXPECT_EQ(nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO), -150);
+  nftnl_chain_free(c);
 }
 
 }  // namespace

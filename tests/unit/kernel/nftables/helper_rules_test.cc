@@ -20,7 +20,7 @@ TEST(HelperRulesText, OnePort) {
             "\t\ttype \"ftpalg\" protocol tcp;\n"
             "\t}\n"
             "\tchain pre {\n"
-            "\t\ttype filter hook prerouting priority 0; policy accept;\n"
+            "\t\ttype filter hook prerouting priority -150; policy accept;   # before dstnat\n"
             "\t\ttcp dport 21 ct state new ct helper set \"ftpalg-ftp\"\n"
             "\t}\n"
             "}\n"
