@@ -83,7 +83,6 @@ struct Session {
   uint32_t probNext = kNone;
   uint8_t stage = 0;       // FtpStage (ftp_stage.h): AwaitGreeting until open() says otherwise
   bool persisted = false;  // reported in Actions::states and not erased since
-  uint8_t stage = 0;          // FtpStage (ftp_stage.h): AwaitGreeting until open() says otherwise
   uint32_t dataKeys = kNone;  // newest of the session's outstanding announcements (data_keys.h)
 
   DirState& at(Dir d) { return dir[static_cast<size_t>(d)]; }

@@ -423,6 +423,13 @@ void addOptions(CLI::App& app, Flags& f) {
   app.add_option("--session-mark", f.sessionMark,
                  "Conntrack mark of rewritten control connections (default 0xf7a2; 0: none)")
       ->type_name("MARK");
+  // Expectation mode's explicit cleanup: a stop leaves the helper registered for the next start.
+  app.add_flag("--remove-helper", f.removeHelper,
+               "Remove expectation mode's table and userspace conntrack helper (its pending "
+               "expectations go too), then exit");
+  app.add_flag("--disable-helper", f.disableHelper,
+               "Disable expectation mode's helper if a crashed instance left it enabled, then "
+               "exit (systemd ExecStopPost)");
 }
 
 // The flags of sessions that outlive the process.
@@ -441,13 +448,6 @@ Status applyStateFlags(const CLI::App& app, const Flags& f, DaemonConfig& cfg) {
     }
   }
   return {};
-  // Expectation mode's explicit cleanup: a stop leaves the helper registered for the next start.
-  app.add_flag("--remove-helper", f.removeHelper,
-               "Remove expectation mode's table and userspace conntrack helper (its pending "
-               "expectations go too), then exit");
-  app.add_flag("--disable-helper", f.disableHelper,
-               "Disable expectation mode's helper if a crashed instance left it enabled, then "
-               "exit (systemd ExecStopPost)");
 }
 
 // The flags given on the command line, applied over `cfg` (defaults, then the config file).

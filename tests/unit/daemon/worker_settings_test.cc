@@ -119,6 +119,7 @@ TEST_F(WithdrawWorkerTest, AFailedWithdrawIsCountedAndTheReplyStillPasses) {
   EXPECT_NE(log.find("withdrawing pinhole"), std::string::npos) << log;
   ASSERT_EQ(queue_.verdictsFor(reply).size(), 1u);
   EXPECT_EQ(queue_.verdictsFor(reply)[0].verdict, kernel::NfVerdict::Accept);
+}
 
 using namespace ftpalg::daemon;  // NOLINT(google-build-using-namespace): the unit under test
 
