@@ -52,6 +52,11 @@ struct DaemonConfig {
   uint32_t halfOpenTimeoutS = defaults::kHalfOpenTimeoutS;
   uint32_t holdTimeoutS = defaults::kHoldTimeoutS;
   uint32_t maxHeld = 0;  // held packets per queue; 0: a quarter of queueMaxLen
+
+  // Privileges after setup (docs/daemon.md, "Privileges").
+  std::string user;     // run as this user; empty: `ftpalg` if it exists, else stay uid 0
+  std::string group;    // empty: the user's primary group
+  bool seccomp = true;  // the system call allow-list
 };
 
 // "0", "0-3", "0,2,5-6": queue numbers 0..65535, ascending ranges, no duplicates, at most 64.

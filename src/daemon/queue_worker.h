@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "daemon/admitter.h"
+#include "daemon/burst_log.h"
 #include "daemon/event_log.h"
 #include "daemon/event_sink.h"
 #include "daemon/held_pool.h"
@@ -77,6 +78,7 @@ class QueueWorker : public kernel::PacketHandler {
 
   [[nodiscard]] const WorkerStats& stats() const { return stats_; }
   [[nodiscard]] uint16_t queueNum() const { return settings_.queue.queueNum; }
+  [[nodiscard]] const WorkerSettings& settings() const { return settings_; }
 
  private:
   // An admit that could not be installed. Until it is, packets of that flow and direction
@@ -114,6 +116,9 @@ class QueueWorker : public kernel::PacketHandler {
   void failVerdict(uint32_t id, FailVerdict v);
   void flushBatch();
   [[nodiscard]] bool isControlPort(uint16_t port) const;
+  // ENOBUFS on receive: counted, logged once per burst (overrun.cc).
+  void onOverrun(uint64_t nowNs);
+  void expireOverrun(uint64_t nowNs);
 
   WorkerSettings settings_;
   WorkerStats stats_;
@@ -129,7 +134,8 @@ class QueueWorker : public kernel::PacketHandler {
   std::vector<uint8_t> scratch_;  // rebuilt packet
   std::vector<PendingAdmit> pending_;
   uint64_t lastExpireNs_ = 0;
-  LimitReport limits_;  // engine resource limits hit, logged once per expiry pass
+  LimitReport limits_;     // engine resource limits hit, logged once per expiry pass
+  BurstLog overrunBurst_;  // ENOBUFS receives
 };
 
 }  // namespace ftpalg::daemon

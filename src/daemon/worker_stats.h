@@ -33,6 +33,10 @@ struct WorkerStats {
   // Engine resource limits hit (LimitReport::kWatched counters summed; once a second).
   std::atomic<uint64_t> limitsHit{0};
   std::atomic<uint64_t> eventsSuppressed{0};  // over a session's or the worker's event budget
+  // Overload (docs/daemon.md, "Overload"): receives that failed with ENOBUFS, and the queue
+  // socket's sk_drops (messages the kernel could not deliver), sampled once a second.
+  std::atomic<uint64_t> overruns{0};
+  std::atomic<uint64_t> socketDrops{0};
 };
 
 // Adds `n` to a counter only its own thread writes (no read-modify-write instruction needed).
