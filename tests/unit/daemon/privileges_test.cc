@@ -1,6 +1,6 @@
 // Privileges after setup: the plan (which user, when to stay) and, when the test runs as root,
 // the drop itself in a child process: uid/gid, CapEff/CapPrm/CapBnd = CAP_NET_ADMIN only,
-// no ambient capabilities, NoNewPrivs.
+// no ambient capabilities, NoNewPrivs; and the keys user, group, seccomp (with their flags).
 #include "daemon/privileges.h"
 
 #include <gtest/gtest.h>
@@ -119,6 +119,36 @@ TEST(Privileges, DropLeavesOnlyCapNetAdminAndNoNewPrivs) {
   ASSERT_EQ(waitpid(pid, &status, 0), pid);
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0) << "10: drop failed, 11..19: see the checks";
+}
+
+// The configuration keys and flags the plan is made from.
+TEST(ConfigPrivileges, DefaultsAndKeys) {
+  DaemonConfig cfg;
+  EXPECT_EQ(cfg.user, "");
+  EXPECT_EQ(cfg.group, "");
+  EXPECT_TRUE(cfg.seccomp);
+  ASSERT_TRUE(daemon::applyConfigText("user = \"ftpalg\"\ngroup = \"adm\"\nseccomp = false\n",
+                                      "t.toml", cfg)
+                  .ok());
+  EXPECT_EQ(cfg.user, "ftpalg");
+  EXPECT_EQ(cfg.group, "adm");
+  EXPECT_FALSE(cfg.seccomp);
+}
+
+TEST(ConfigPrivileges, WrongTypesAndEmptyNamesAreErrors) {
+  DaemonConfig cfg;
+  EXPECT_FALSE(daemon::applyConfigText("user = 5\n", "t.toml", cfg).ok());
+  EXPECT_FALSE(daemon::applyConfigText("user = \"\"\n", "t.toml", cfg).ok());
+  EXPECT_FALSE(daemon::applyConfigText("seccomp = \"no\"\n", "t.toml", cfg).ok());
+}
+
+TEST(ConfigPrivileges, FlagsWinOverTheFile) {
+  const char* argv[] = {"ftpalgd", "--user", "nobody", "--group", "nogroup", "--no-seccomp"};
+  daemon::CommandLine cl;
+  ASSERT_TRUE(daemon::parseCommandLine(6, argv, cl).ok());
+  EXPECT_EQ(cl.config.user, "nobody");
+  EXPECT_EQ(cl.config.group, "nogroup");
+  EXPECT_FALSE(cl.config.seccomp);
 }
 
 }  // namespace
