@@ -53,9 +53,10 @@ gw_case_start_daemon "$FTPALGD" --kernel-mode pinhole --queues "$E2E_QUEUE" --qu
 gw_case_transfer pasv before || fail "PASV download before the flood"
 
 kill -STOP "$DAEMON_PID"
-netns_exec client timeout 20 python3 - "$NETNS_SERVER4" "$FLOOD" <<'PY' &
+sent=$E2E_TMP/flood.sent
+netns_exec client timeout 30 python3 - "$NETNS_SERVER4" "$FLOOD" "$sent" <<'PY' &
 import socket, sys, time
-host, n = sys.argv[1], int(sys.argv[2])
+host, n, sent = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 socks = []
 for i in range(n):
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -64,12 +65,15 @@ for i in range(n):
     s.setblocking(False)
     s.connect_ex((host, 21))
     socks.append(s)
-time.sleep(2)
+open(sent, "w").close()  # every SYN is out
+time.sleep(3)
 for s in socks:
     s.close()
 PY
 flood_pid=$!
-sleep 1
+for _ in $(seq 200); do [[ -e $sent ]] && break; sleep 0.1; done
+[[ -e $sent ]] || fail "the flood did not start"
+sleep 0.5 # what passes reaches the server
 during=$(server_syns)
 kill -CONT "$DAEMON_PID"
 wait "$flood_pid" || true
