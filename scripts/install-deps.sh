@@ -20,7 +20,7 @@ declare -A pkgs_of=(
   [build]="build-essential cmake ninja-build pkg-config git
     libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libfmt-dev nlohmann-json3-dev
     libtomlplusplus-dev libpcap-dev libmnl-dev libnetfilter-queue-dev libnetfilter-conntrack-dev
-    libnftnl-dev libnetfilter-cthelper-dev libsystemd-dev python3"
+    libnftnl-dev libnetfilter-cthelper-dev libsystemd-dev libseccomp-dev python3"
   [netns]="vsftpd lftp curl python3 nftables iptables conntrack tcpdump iproute2 ethtool
     coreutils procps psmisc"
   [golden]="tshark"

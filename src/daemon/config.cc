@@ -286,6 +286,18 @@ Status applyPorts(const KeyReader& r, DaemonConfig& cfg) {
   return r.checked(parsePortList(joined, cfg.ports));
 }
 
+// Privilege keys (docs/daemon.md, "Privileges").
+constexpr std::string_view kPrivilegeKeys[] = {"user", "group", "seccomp"};
+
+Status applyPrivilegeKey(const KeyReader& r, DaemonConfig& cfg) {
+  if (r.key() == "seccomp") return r.wantBool(cfg.seccomp);
+  std::string& dst = r.key() == "user" ? cfg.user : cfg.group;
+  if (Status s = r.wantString(dst); !s.ok()) return s;
+  if (dst.empty() || dst.size() > 32)
+    return r.error(fmt::format("'{}' must be 1..32 characters", r.key()));
+  return {};
+}
+
 // Applies one key. `key` has been checked to be known.
 Status applyKey(std::string_view name, std::string_view key, const toml::node& node,
                 DaemonConfig& cfg) {
@@ -305,6 +317,9 @@ Status applyKey(std::string_view name, std::string_view key, const toml::node& n
   if (key == "table") return applyTable(r, cfg);
   if (key == "ports") return applyPorts(r, cfg);
   if (isStateKey(key)) return applyStateKey(r, cfg);
+  for (std::string_view k : kPrivilegeKeys) {
+    if (key == k) return applyPrivilegeKey(r, cfg);
+  }
   return applyLimitKey(r, cfg);
 }
 
@@ -338,6 +353,7 @@ Status applyConfigText(std::string_view text, std::string_view name, DaemonConfi
     for (std::string_view k : kKnownKeys) known = known || key.str() == k;
     for (std::string_view k : kLimitKeys) known = known || key.str() == k;
     known = known || isStateKey(key.str());
+    for (std::string_view k : kPrivilegeKeys) known = known || key.str() == k;
     if (!known) {
       return Status::error(
           fmt::format("{}: unknown key '{}'", where(name, key.source()), key.str()));
@@ -385,6 +401,8 @@ struct Flags {
   std::string stateDir, sessionMark;
   bool removeTable = false;
   bool removeHelper = false, disableHelper = false;
+  std::string user, group;
+  bool noSeccomp = false;
 };
 
 void addOptions(CLI::App& app, Flags& f) {
@@ -417,7 +435,7 @@ void addOptions(CLI::App& app, Flags& f) {
   app.add_option("--ports", f.ports, "More FTP control ports besides 21, e.g. 2121,2122")
       ->type_name("PORT[,PORT...]");
   app.add_option("--state-dir", f.stateDir,
-                 "Session snapshots for a successor, per queue in DIR/queue-N (default "
+                 "Session snapshots for a successor, in DIR/net-<netns>/queue-N (default "
                  "/run/ftpalg; '' keeps none)")
       ->type_name("DIR");
   app.add_option("--session-mark", f.sessionMark,
@@ -430,6 +448,11 @@ void addOptions(CLI::App& app, Flags& f) {
   app.add_flag("--disable-helper", f.disableHelper,
                "Disable expectation mode's helper if a crashed instance left it enabled, then "
                "exit (systemd ExecStopPost)");
+  app.add_option("--user", f.user, "Run as this user after setup (default: ftpalg if it exists)")
+      ->type_name("USER");
+  app.add_option("--group", f.group, "Run with this group (default: the user's)")
+      ->type_name("GROUP");
+  app.add_flag("--no-seccomp", f.noSeccomp, "No system call allow-list (debugging)");
 }
 
 // The flags of sessions that outlive the process.
@@ -495,6 +518,9 @@ Status applyFlags(const CLI::App& app, const Flags& f, DaemonConfig& cfg) {
   if (f.allowBounce) cfg.allowBounce = true;
   if (f.allowLowPorts) cfg.allowLowPorts = true;
   if (f.allowLongForms) cfg.allowLongForms = true;
+  if (given("--user")) cfg.user = f.user;
+  if (given("--group")) cfg.group = f.group;
+  if (f.noSeccomp) cfg.seccomp = false;
   return applyStateFlags(app, f, cfg);
 }
 

@@ -56,6 +56,10 @@ struct DaemonConfig {
   // Sessions that outlive the process (docs/daemon.md, "Restarts and failures").
   std::string stateDir{defaults::kStateDir};      // snapshots in <stateDir>/queue-<N>; "": none
   uint32_t sessionMark = defaults::kSessionMark;  // ct mark of rewritten control conns; 0: none
+  // Privileges after setup (docs/daemon.md, "Privileges").
+  std::string user;     // run as this user; empty: `ftpalg` if it exists, else stay uid 0
+  std::string group;    // empty: the user's primary group
+  bool seccomp = true;  // the system call allow-list
 };
 
 // "0", "0-3", "0,2,5-6": queue numbers 0..65535, ascending ranges, no duplicates, at most 64.

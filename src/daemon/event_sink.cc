@@ -1,6 +1,8 @@
 #include "daemon/event_sink.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -11,12 +13,24 @@
 #include "daemon/log.h"
 
 namespace ftpalg::daemon {
+namespace {
+
+// Appends to `path`, creating it 0640 (events name clients and servers: not world-readable).
+std::FILE* openAppend(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  if (fd < 0) return nullptr;
+  std::FILE* f = fdopen(fd, "a");
+  if (f == nullptr) ::close(fd);
+  return f;
+}
+
+}  // namespace
 
 EventSink::~EventSink() { close(); }
 
 Status EventSink::open(const std::string& path) {
   if (path.empty()) return {};
-  file_ = path == "-" ? stdout : std::fopen(path.c_str(), "a");
+  file_ = path == "-" ? stdout : openAppend(path);
   if (file_ == nullptr) {
     return Status::error(fmt::format("cannot write {}: {}", path, std::strerror(errno)));
   }
@@ -77,7 +91,7 @@ void EventSink::appendSuppressed(std::string& out, uint64_t dropped) {
 void EventSink::reopenFile() {
   if (file_ == stdout) return;
   if (file_ != nullptr) std::fclose(file_);
-  file_ = std::fopen(path_.c_str(), "a");
+  file_ = openAppend(path_);
   if (file_ == nullptr) {
     // Events are lost until the next SIGHUP finds the path writable again.
     logf(LogLevel::Error, "reopening events file {}: {}", path_, std::strerror(errno));

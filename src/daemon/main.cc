@@ -6,6 +6,7 @@
 // the kernel side cannot be set up.
 #include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -18,6 +19,7 @@
 #include "daemon/kernel_mode.h"
 #include "daemon/log.h"
 #include "daemon/pinhole_mode.h"
+#include "daemon/privileges.h"
 #include "daemon/queue_rules.h"
 #include "daemon/worker_settings.h"
 #include "ftpalg/kernel/nft_queue_probe.h"
@@ -94,13 +96,22 @@ int main(int argc, char** argv) {
   }
   logf(LogLevel::Info, "kernel mode {}", mode.why);
 
+  // Who the daemon becomes after setup (applied by the serve loop): resolved now, so that an
+  // unknown user is a configuration error before anything is touched.
+  d::PrivilegePlan privileges;
+  if (ftpalg::Status s = d::planPrivileges(cfg, geteuid(), privileges); !s.ok()) {
+    return configError(s.message());
+  }
+  d::registerPrivilegePlan(privileges);
+
   d::EventSink events;
   if (ftpalg::Status s = events.open(cfg.eventsPath); !s.ok()) return configError(s.message());
   if (mode.mode == d::KernelMode::Cthelper) {
     const int rc = d::runCthelperMode(cfg, workerSettings(cfg, cfg.queues.front()), events, sigs);
     events.close();
-    return rc;
+    return d::privilegeDropFailed() ? kExitSetup : rc;
   }
 
-  return d::runPinholeMode(cfg, rules, events, sigs);  // closes `events` before its last line
+  const int rc = d::runPinholeMode(cfg, rules, events, sigs);  // closes `events` itself
+  return d::privilegeDropFailed() ? kExitSetup : rc;
 }

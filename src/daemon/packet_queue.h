@@ -29,6 +29,9 @@ class PacketQueue {
                          bool withCt) = 0;
   // Sends the appended verdicts.
   virtual Status flush() = 0;
+  // Messages the kernel could not deliver to the queue's socket so far (its sk_drops); read
+  // once a second, off the packet path. 0 when the queue cannot tell.
+  virtual uint64_t socketDrops() { return 0; }
 };
 
 // The NFQUEUE socket of one queue as a PacketQueue. With `conntrackOptional`, a kernel that
@@ -56,6 +59,7 @@ class KernelQueue final : public PacketQueue {
     return socket_->verdict(id, v, packet, withCt);
   }
   Status flush() override { return socket_->flush(); }
+  uint64_t socketDrops() override { return socket_->socketDrops(); }
   // Whether packets come with their conntrack entry (known after open()).
   [[nodiscard]] bool withConntrack() const { return cfg_.conntrack; }
 

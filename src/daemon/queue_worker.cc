@@ -402,17 +402,22 @@ void QueueWorker::expire(uint64_t nowNs) {
   std::erase_if(pending_, [&](const PendingAdmit& p) { return nowNs - p.sinceNs > expectTimeout; });
   admitter_.expire(nowNs);
   if (local_ != nullptr && local_->refresh()) applyLocalAddresses();
+  expireOverrun(nowNs);
 }
 
 void QueueWorker::serveOnce() {
   // A blocking receive (up to the socket's receive timeout), then drain what else is queued
   // without blocking, so one sendmsg carries the verdicts of the whole batch.
+  // ENOBUFS (Overrun) loses nothing already queued: the kernel never queues a packet whose
+  // message it could not deliver, so the loop goes on reading what is there.
   kernel::ReceiveResult r = kernel::ReceiveResult::Empty;
   Status s = queue_.receive(false, *this, r);
+  if (s.ok() && r == kernel::ReceiveResult::Overrun) onOverrun(monotonicNs());
   size_t batch = 1;
   while (s.ok() && (r == kernel::ReceiveResult::Packets || r == kernel::ReceiveResult::Overrun) &&
          batch < kMaxBatch) {
     s = queue_.receive(true, *this, r);
+    if (s.ok() && r == kernel::ReceiveResult::Overrun) onOverrun(monotonicNs());
     ++batch;
   }
   if (!s.ok()) (void)log_.fail(Failure::ReceiveFailed, monotonicNs(), "{}", s.message());

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "daemon/admitter.h"
+#include "daemon/burst_log.h"
 #include "daemon/event_log.h"
 #include "daemon/event_sink.h"
 #include "daemon/held_pool.h"
@@ -86,6 +87,7 @@ class QueueWorker : public kernel::PacketHandler {
 
   [[nodiscard]] const WorkerStats& stats() const { return stats_; }
   [[nodiscard]] uint16_t queueNum() const { return settings_.queue.queueNum; }
+  [[nodiscard]] const WorkerSettings& settings() const { return settings_; }
 
  private:
   // An admit that could not be installed. Until it is, packets of that flow and direction
@@ -131,6 +133,9 @@ class QueueWorker : public kernel::PacketHandler {
   void persistStates(uint64_t nowNs);
   // Gives the engine the configured gateway addresses and the namespace's own.
   void applyLocalAddresses();
+  // ENOBUFS on receive: counted, logged once per burst (overrun.cc).
+  void onOverrun(uint64_t nowNs);
+  void expireOverrun(uint64_t nowNs);
 
   WorkerSettings settings_;
   WorkerStats stats_;
@@ -150,6 +155,7 @@ class QueueWorker : public kernel::PacketHandler {
   SessionStore store_;
   std::vector<uint8_t> snapshot_;  // one encoded session snapshot
   std::unique_ptr<kernel::LocalAddresses> local_;  // with watchLocalAddresses
+  BurstLog overrunBurst_;  // ENOBUFS receives
 };
 
 }  // namespace ftpalg::daemon

@@ -4,18 +4,39 @@
 #include <ctime>
 #include <thread>
 
+#include "daemon/clock.h"
 #include "daemon/log.h"
 #include "daemon/notify.h"
+#include "daemon/overload_monitor.h"
+#include "daemon/privileges.h"
 
 namespace ftpalg::daemon {
 namespace {
 
 constexpr int kStatusIntervalS = 5;
+constexpr uint64_t kStatusIntervalNs = uint64_t{kStatusIntervalS} * 1'000'000'000;
+
+OverloadMonitor overloadMonitor(const std::vector<QueueWorker*>& workers) {
+  std::vector<OverloadMonitor::Queue> queues;
+  for (const QueueWorker* w : workers) {
+    const WorkerSettings& s = w->settings();
+    queues.push_back({s.queue.queueNum, s.queue.failOpen, s.queue.maxLen, &w->stats()});
+  }
+  return OverloadMonitor(std::move(queues));
+}
 
 }  // namespace
 
 void serveUntilSignal(const std::vector<QueueWorker*>& workers, const sigset_t& sigs,
                       const ServeTexts& texts, const std::function<void()>& onHangup) {
+  // The kernel's queue counters are root-only: opened before the privileges go.
+  OverloadMonitor overload = overloadMonitor(workers);
+  (void)overload.open();
+  if (Status s = applyRegisteredPrivileges(); !s.ok()) {
+    logf(LogLevel::Error, "dropping privileges: {}; not serving", s.message());
+    return;
+  }
+
   std::atomic<bool> stop{false};
   std::vector<std::thread> threads;
   threads.reserve(workers.size());
@@ -25,9 +46,12 @@ void serveUntilSignal(const std::vector<QueueWorker*>& workers, const sigset_t& 
   logf(LogLevel::Info, "{}", texts.serving);
   notifyReady(texts.ready);
 
+  // One second per round: the overload counters; STATUS= every kStatusIntervalS.
   int sig = 0;
+  uint64_t lastStatus = monotonicNs();
+  overload.tick(lastStatus);
   while (true) {
-    const timespec timeout{kStatusIntervalS, 0};
+    const timespec timeout{1, 0};
     sig = sigtimedwait(&sigs, nullptr, &timeout);
     if (sig == SIGTERM || sig == SIGINT) break;
     if (sig == SIGHUP) {
@@ -35,12 +59,19 @@ void serveUntilSignal(const std::vector<QueueWorker*>& workers, const sigset_t& 
       logf(LogLevel::Info,
            "SIGHUP: reopening the events file; restart to change the configuration");
     }
-    notifyStatus(texts.status());
+    const uint64_t now = monotonicNs();
+    overload.tick(now);
+    if (now - lastStatus >= kStatusIntervalNs || sig == SIGHUP) {
+      lastStatus = now;
+      notifyStatus(texts.status() + overload.statusText());
+    }
   }
   notifyStopping();
   logf(LogLevel::Info, "signal {}: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
   stop.store(true);
   for (std::thread& t : threads) t.join();
+  overload.tick(monotonicNs());
+  overload.finish(monotonicNs());
 }
 
 }  // namespace ftpalg::daemon

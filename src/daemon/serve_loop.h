@@ -21,11 +21,14 @@ struct ServeTexts {
   std::function<std::string()> status;
 };
 
-// Runs every worker on its own thread, logs `texts.serving`, notifies READY=1, then waits
-// until one of `sigs` is SIGTERM or SIGINT (SIGHUP calls `onHangup`, which reopens the events
-// file after logrotate moved it, and notes that the configuration is not reread; every 5 s
-// STATUS= is sent), notifies STOPPING=1, logs the signal, stops the workers and joins their
-// threads (each worker drops its held packets on the way out).
+// Opens the overload counters (overload_monitor.h) and drops privileges as main() planned
+// (privileges.h; on failure: an error line and no serving, main() exits 1). Then runs every
+// worker on its own thread, logs `texts.serving`, notifies READY=1, and waits until one of
+// `sigs` is SIGTERM or SIGINT: SIGHUP calls `onHangup`, which reopens the events file after
+// logrotate moved it, and notes that the configuration is not reread; once a second the
+// overload counters are read, every 5 s STATUS= is sent. Then it notifies STOPPING=1, logs the
+// signal, stops the workers and joins their threads (each worker drops its held packets on the
+// way out).
 void serveUntilSignal(const std::vector<QueueWorker*>& workers, const sigset_t& sigs,
                       const ServeTexts& texts, const std::function<void()>& onHangup = {});
 

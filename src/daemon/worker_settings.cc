@@ -1,5 +1,7 @@
 #include "daemon/worker_settings.h"
 
+#include <sys/stat.h>
+
 #include <string>
 
 #include "daemon/engine_limits.h"
@@ -29,9 +31,19 @@ WorkerSettings workerSettings(const DaemonConfig& cfg, uint16_t queue) {
   s.pinhole.table = cfg.table.empty() ? defaults::tableName(cfg.queues.front()) : cfg.table;
   s.pinhole.ctMark = cfg.mark;
   s.pinhole.timeoutMs = cfg.pinholeTimeoutS * 1000;
-  if (!cfg.stateDir.empty()) s.stateDir = cfg.stateDir + "/queue-" + std::to_string(queue);
+  if (!cfg.stateDir.empty()) s.stateDir = stateDirOf(cfg.stateDir, netnsId(), queue);
   s.sessionMark = cfg.sessionMark;
   return s;
+}
+
+uint64_t netnsId() {
+  struct stat st {};
+  if (::stat("/proc/self/ns/net", &st) != 0) return 0;
+  return static_cast<uint64_t>(st.st_ino);
+}
+
+std::string stateDirOf(const std::string& root, uint64_t netns, uint16_t queue) {
+  return root + "/net-" + std::to_string(netns) + "/queue-" + std::to_string(queue);
 }
 
 }  // namespace ftpalg::daemon

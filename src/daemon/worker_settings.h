@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "daemon/config.h"
 #include "daemon/queue_worker.h"
@@ -11,5 +12,12 @@ namespace ftpalg::daemon {
 
 // The settings of the worker serving queue `queue`.
 WorkerSettings workerSettings(const DaemonConfig& cfg, uint16_t queue);
+
+// The network namespace the daemon runs in (inode of /proc/self/ns/net; 0 if unknown).
+uint64_t netnsId();
+
+// Where queue `queue`'s session snapshots live: per network namespace, so instances in other
+// namespaces (containers, test hosts) sharing /run never adopt or remove each other's snapshots.
+std::string stateDirOf(const std::string& root, uint64_t netns, uint16_t queue);
 
 }  // namespace ftpalg::daemon

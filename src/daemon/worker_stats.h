@@ -37,6 +37,10 @@ struct WorkerStats {
   // kernel refused other than with "gone already".
   std::atomic<uint64_t> withdrawn{0};
   std::atomic<uint64_t> withdrawFailures{0};
+  // Overload (docs/daemon.md, "Overload"): receives that failed with ENOBUFS, and the queue
+  // socket's sk_drops (messages the kernel could not deliver), sampled once a second.
+  std::atomic<uint64_t> overruns{0};
+  std::atomic<uint64_t> socketDrops{0};
 };
 
 // Adds `n` to a counter only its own thread writes (no read-modify-write instruction needed).

@@ -45,6 +45,11 @@ class FakeQueue final : public daemon::PacketQueue {
       result = kernel::ReceiveResult::Empty;
       return Status::error(EIO, "fake: receive");
     }
+    if (overruns > 0) {
+      --overruns;
+      result = kernel::ReceiveResult::Overrun;
+      return {};
+    }
     if (inbox_.empty()) {
       result = kernel::ReceiveResult::Empty;
       return {};
@@ -99,6 +104,7 @@ class FakeQueue final : public daemon::PacketQueue {
   int receiveFailures = 0;  // the next n receive() calls fail
   int verdictFailures = 0;  // the next n verdict() calls fail
   int flushFailures = 0;    // the next n flush() calls fail (their batch is lost)
+  int overruns = 0;         // the next n receive() calls report ENOBUFS (ReceiveResult::Overrun)
 
  private:
   struct Queued {

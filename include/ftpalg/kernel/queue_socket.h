@@ -106,6 +106,9 @@ class QueueSocket {
 
   [[nodiscard]] const QueueSocketStats& stats() const { return stats_; }
   [[nodiscard]] uint16_t queueNum() const { return cfg_.queueNum; }
+  // Messages the kernel could not put into this socket's receive buffer since it was opened
+  // (sk_drops, SO_MEMINFO), counted whether or not ENOBUFS is reported; 0 when unknown.
+  [[nodiscard]] uint64_t socketDrops() const;
 
  private:
   Status configure(std::span<char> msg, const char* what);

@@ -11,6 +11,7 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
+#include <linux/sock_diag.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
@@ -113,11 +114,26 @@ Status QueueSocket::open() {
     return s;
   }
 
-  // Overruns are still visible in our own counters; with this option the kernel does not
-  // report them as receive errors, which would otherwise interrupt a batch.
+  // No ENOBUFS on this socket. With ENOBUFS reporting on, the kernel marks the socket congested
+  // at the first overrun and then refuses every message until the receive queue is empty
+  // (netlink_overrun / netlink_rcv_wake), which turns a short overrun into a long window of
+  // drops (fail-closed) or of uninspected packets (fail-open). Without it only the messages
+  // that do not fit are lost, and each is still counted in sk_drops (socketDrops()) and, when
+  // fail-closed, in the queue's user_dropped counter. receive() still handles ENOBUFS.
   int one = 1;
   (void)setsockopt(fd, SOL_NETLINK, NETLINK_NO_ENOBUFS, &one, sizeof one);
   return {};
+}
+
+uint64_t QueueSocket::socketDrops() const {
+  if (nl_ == nullptr) return 0;
+  std::array<uint32_t, SK_MEMINFO_VARS> mem{};
+  socklen_t len = sizeof mem;
+  if (getsockopt(mnl_socket_get_fd(nl_), SOL_SOCKET, SO_MEMINFO, mem.data(), &len) < 0 ||
+      len < (SK_MEMINFO_DROPS + 1) * sizeof(uint32_t)) {
+    return 0;
+  }
+  return mem[SK_MEMINFO_DROPS];
 }
 
 Status QueueSocket::receive(bool dontWait, PacketHandler& handler, ReceiveResult& result) {

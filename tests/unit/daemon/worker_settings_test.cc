@@ -135,7 +135,9 @@ TEST(ConfigState, Defaults) {
   EXPECT_EQ(cfg.stateDir, "/run/ftpalg");
   EXPECT_EQ(cfg.sessionMark, 0xf7a2u);
   const WorkerSettings w = workerSettings(cfg, 3);
-  EXPECT_EQ(w.stateDir, "/run/ftpalg/queue-3");
+  EXPECT_EQ(w.stateDir, stateDirOf("/run/ftpalg", netnsId(), 3));
+  EXPECT_NE(netnsId(), 0u);
+  EXPECT_EQ(stateDirOf("/run/ftpalg", 4026531840u, 3), "/run/ftpalg/net-4026531840/queue-3");
   EXPECT_EQ(w.sessionMark, 0xf7a2u);
   EXPECT_EQ(ruleSpec(cfg).sessionMark, 0xf7a2u);
 }
