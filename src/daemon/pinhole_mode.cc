@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "daemon/counter_report.h"
 #include "daemon/log.h"
 #include "daemon/queue_worker.h"
 #include "daemon/serve_loop.h"
@@ -101,12 +102,16 @@ int runPinholeMode(const DaemonConfig& cfg, const RuleSpec& rules, EventSink& ev
     }
   }
   const std::string summary = statusLine(workers);
+  std::vector<const core::Engine*> engines;
+  for (const auto& w : workers) engines.push_back(&w->engine());
+  const std::string counters = counterSummary(engines);
   workers.clear();  // unbinds the queues
   if (Status s = table.remove(); !s.ok()) {
     logf(LogLevel::Error, "removing nftables table {}: {}", cfg.table, s.message());
     rc = kExitSetup;
   }
   events.close();
+  logf(LogLevel::Info, "counters: {}", counters);
   logf(LogLevel::Info, "stopped: {}", summary);
   return rc;
 }
