@@ -1,0 +1,8 @@
+# Hostile-load end-to-end test (label netns, root; included by tests/netns/CMakeLists.txt):
+# legitimate NATed FTP sessions transfer files through ftpalgd while other hosts flood, hold,
+# junk and spoof at once; see tests/netns/hostile/run.sh. About 50 s; its own namespaces and
+# queue, but RUN_SERIAL: its floods would load a parallel test's timing.
+add_test(NAME netns_hostile_load
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/hostile/run.sh $<TARGET_FILE:ftpalgd>)
+set_tests_properties(netns_hostile_load PROPERTIES LABELS netns TIMEOUT 180
+                     SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
