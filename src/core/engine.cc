@@ -109,7 +109,11 @@ Session* EngineImpl::open(const SegmentIn& in, Actions& out) {
 void EngineImpl::resolveNat(Session& s, const SegmentIn& in) {
   if (s.natResolved || in.bareSyn()) return;
   // Asked once, after the client's SYN: an inline gateway sees that SYN before conntrack has
-  // confirmed the connection and NAT has chosen its addresses.
+  // confirmed the connection and NAT has chosen its addresses. And only once the server
+  // answered the SYN or the session is established: payload without a handshake (junk to a
+  // control port) never costs a kernel query, nor spends the daemon's rationed scans that
+  // legitimate sessions need.
+  if ((s.progress & kServerSynAck) == 0 && !s.established()) return;
   s.natResolved = true;
   NatBinding b;
   if (nat_ == nullptr || !nat_->resolve(in.key, b)) return;

@@ -1,7 +1,12 @@
 #include "daemon/conntrack_resolver.h"
 
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 #include "daemon/clock.h"
 #include "daemon/text.h"
@@ -41,6 +46,64 @@ size_t ConntrackResolver::slotOf(const core::FlowKey& flow) {
   return static_cast<size_t>(h % kScanSlots);
 }
 
+std::vector<core::IpAddr> ConntrackResolver::gatewayAddresses() {
+  std::vector<core::IpAddr> out;
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return out;
+  for (const ifaddrs* i = list; i != nullptr; i = i->ifa_next) {
+    if (i->ifa_addr == nullptr) continue;
+    core::IpAddr a;
+    if (i->ifa_addr->sa_family == AF_INET) {
+      sockaddr_in sin{};
+      std::memcpy(&sin, i->ifa_addr, sizeof sin);
+      std::memcpy(a.bytes.data(), &sin.sin_addr, 4);
+      a.family = core::Family::V4;
+      if (a.bytes[0] == 127) continue;
+    } else if (i->ifa_addr->sa_family == AF_INET6) {
+      sockaddr_in6 sin6{};
+      std::memcpy(&sin6, i->ifa_addr, sizeof sin6);
+      std::memcpy(a.bytes.data(), &sin6.sin6_addr, 16);
+      a.family = core::Family::V6;
+      if (IN6_IS_ADDR_LOOPBACK(&sin6.sin6_addr) || IN6_IS_ADDR_LINKLOCAL(&sin6.sin6_addr)) continue;
+    } else {
+      continue;
+    }
+    out.push_back(a);
+  }
+  freeifaddrs(list);
+  return out;
+}
+
+void ConntrackResolver::remember(const core::FlowKey& flow, const kernel::CtTuple& orig) {
+  if (scanned_.empty()) scanned_.resize(kScanSlots);  // once, on the first use
+  scanned_[slotOf(flow)] = ScannedFlow{flow, orig};
+}
+
+kernel::NatLookupResult ConntrackResolver::lookupDialledLocal(const core::FlowKey& flow,
+                                                              core::NatBinding& out) {
+  const uint64_t now = monotonicNs();
+  if (!localKnown_ || now - localAtNs_ >= kLocalRefreshNs) {
+    localCache_ = locals_ ? locals_() : std::vector<core::IpAddr>{};
+    localAtNs_ = now;
+    localKnown_ = true;
+  }
+  for (const core::IpAddr& a : localCache_) {
+    if (a.family != flow.client.addr.family || a == flow.server.addr) continue;
+    const kernel::CtTuple orig{flow.client, core::Endpoint{a, flow.server.port}};
+    core::NatBinding b;
+    kernel::NatLookupResult r = conntrack_.lookupNat(orig, b);
+    // The entry must be this flow's: the dialled address DNATed to the flow's server.
+    if (r.outcome == kernel::NatLookup::Natted && b.serverOutside == flow.server.addr) {
+      out = b;
+      r.orig = orig;
+      remember(flow, orig);
+      return r;
+    }
+  }
+  return kernel::NatLookupResult{
+      kernel::NatLookup::Failed, Status::error(ENOENT, "no entry dialled to a local address"), {}};
+}
+
 kernel::CtTuple ConntrackResolver::originalTuple(const core::FlowKey& flow) {
   if (const kernel::PacketCt* p = packetEntry(flow)) return p->entry.orig;
   if (!scanned_.empty() && scanned_[slotOf(flow)].flow == flow) return scanned_[slotOf(flow)].orig;
@@ -53,7 +116,11 @@ bool ConntrackResolver::resolve(const core::FlowKey& flow, core::NatBinding& out
   if (p != nullptr && p->confirmed) return kernel::ctEntryBinding(p->entry, out);
   kernel::NatLookupResult r = conntrack_.lookupNat(originalTuple(flow), out);
   if (r.outcome == kernel::NatLookup::Failed && r.status.err() == ENOENT && ct_.empty()) {
-    // No NFQA_CT: the GET knew no DNATed original destination.
+    // No NFQA_CT: the GET knew no DNATed original destination. A port published on one of
+    // the gateway's addresses costs a few more GETs; anything else a rationed scan.
+    r = lookupDialledLocal(flow, out);
+  }
+  if (r.outcome == kernel::NatLookup::Failed && r.status.err() == ENOENT && ct_.empty()) {
     const uint64_t now = monotonicNs();
     const auto elapsed = static_cast<int64_t>(now - std::min(now, scanCreditAtNs_));
     scanCreditAtNs_ = now;
@@ -61,10 +128,7 @@ bool ConntrackResolver::resolve(const core::FlowKey& flow, core::NatBinding& out
     if (scanCreditNs_ > 0) {
       r = conntrack_.scanNat(flow, out);
       scanCreditNs_ -= static_cast<int64_t>(monotonicNs() - now);
-      if (r.outcome != kernel::NatLookup::Failed) {
-        if (scanned_.empty()) scanned_.resize(kScanSlots);  // once, on the first scan
-        scanned_[slotOf(flow)] = ScannedFlow{flow, r.orig};
-      }
+      if (r.outcome != kernel::NatLookup::Failed) remember(flow, r.orig);
     } else {
       r.status = Status::error(EBUSY, "conntrack scan budget spent (no NFQA_CT on this queue)");
     }

@@ -4,12 +4,17 @@
 // not grow with the conntrack table. Only a kernel without the NFQUEUE conntrack glue (packets
 // without NFQA_CT) leaves a DNATed session to a table scan; scans are rationed to a fifth of the
 // thread's time (a burst of kScanBurstNs), so junk cannot saturate the queue with them; beyond
-// that a lookup fails. A lookup that failed (no entry, ctnetlink error, scan budget spent) is
-// reported as Failure::NatLookupFailed instead of passing for "no NAT".
+// that a lookup fails. Before a scan, the entry is asked for by GET with each of the gateway's
+// own addresses as the dialled destination (a port published on the gateway, the usual DNAT):
+// a few GETs, so a burst of new sessions does not spend the scans either. A lookup that failed (no
+// entry, ctnetlink error, scan budget spent) is reported as Failure::NatLookupFailed instead of
+// passing for "no NAT".
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "daemon/admit_backends.h"
@@ -26,8 +31,16 @@ class ConntrackResolver : public core::NatResolver {
   static constexpr int64_t kScanShare = 5;  // one nanosecond of scan per five elapsed
   static constexpr size_t kScanSlots = 4096;
 
-  ConntrackResolver(ConntrackBackend& conntrack, WorkerLog& log)
-      : conntrack_(conntrack), log_(log) {}
+  // The gateway's own addresses (getifaddrs), asked again at most every kLocalRefreshNs.
+  using LocalAddresses = std::function<std::vector<core::IpAddr>()>;
+  static constexpr uint64_t kLocalRefreshNs = 10'000'000'000;
+
+  // Without `locals` (tests) no local destination is tried.
+  ConntrackResolver(ConntrackBackend& conntrack, WorkerLog& log, LocalAddresses locals = {})
+      : conntrack_(conntrack), log_(log), locals_(std::move(locals)) {}
+
+  // Every address of the host's interfaces but loopback.
+  static std::vector<core::IpAddr> gatewayAddresses();
 
   // The NFQA_CT payload of the packet being served (empty without); the view must stay valid
   // until clearPacket(). Parsed only when asked for.
@@ -58,6 +71,13 @@ class ConntrackResolver : public core::NatResolver {
     kernel::CtTuple orig;
   };
   [[nodiscard]] static size_t slotOf(const core::FlowKey& flow);
+  // The GET with each local address as the dialled destination; Failed when none matched.
+  kernel::NatLookupResult lookupDialledLocal(const core::FlowKey& flow, core::NatBinding& out);
+  void remember(const core::FlowKey& flow, const kernel::CtTuple& orig);
+  LocalAddresses locals_;
+  std::vector<core::IpAddr> localCache_;
+  uint64_t localAtNs_ = 0;
+  bool localKnown_ = false;
   std::vector<ScannedFlow> scanned_;
   int64_t scanCreditNs_ = kScanBurstNs;
   uint64_t scanCreditAtNs_ = 0;

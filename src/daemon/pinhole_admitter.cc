@@ -18,7 +18,7 @@ PinholeAdmitter::PinholeAdmitter(std::unique_ptr<PinholeBackend> pinholes,
       idleTimeoutNs_(idleTimeoutNs),
       pinholes_(std::move(pinholes)),
       conntrack_(std::move(conntrack)),
-      resolver_(*conntrack_, log) {
+      resolver_(*conntrack_, log, ConntrackResolver::gatewayAddresses) {
   marked_.reserve(1024);
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "daemon/counter_report.h"
 #include "daemon/log.h"
 #include "daemon/queue_worker.h"
 #include "daemon/serve_loop.h"
@@ -152,9 +153,13 @@ int runPinholeMode(const DaemonConfig& cfg, const RuleSpec& rules, EventSink& ev
     }
   }
   const std::string summary = statusLine(workers);
+  std::vector<const core::Engine*> engines;
+  for (const auto& w : workers) engines.push_back(&w->engine());
+  const std::string counters = counterSummary(engines);
   workers.clear();  // unbinds the queues
   leavePinholeTable(cfg);
   events.close();
+  logf(LogLevel::Info, "counters: {}", counters);
   logf(LogLevel::Info, "stopped: {}", summary);
   return rc;
 }

@@ -88,6 +88,8 @@ class QueueWorker : public kernel::PacketHandler {
   [[nodiscard]] const WorkerStats& stats() const { return stats_; }
   [[nodiscard]] uint16_t queueNum() const { return settings_.queue.queueNum; }
   [[nodiscard]] const WorkerSettings& settings() const { return settings_; }
+  // The engine, for its counters once the worker's thread has ended (counter_report.h).
+  [[nodiscard]] const core::Engine& engine() const { return engine_; }
 
  private:
   // An admit that could not be installed. Until it is, packets of that flow and direction

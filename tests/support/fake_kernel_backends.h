@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -39,8 +40,8 @@ class FakeConntrack final : public daemon::ConntrackBackend {
   Status open() override { return {}; }
   kernel::NatLookupResult lookupNat(const kernel::CtTuple& orig, core::NatBinding& out) override {
     lookups.push_back(core::FlowKey{orig.src, orig.dst});
-    if (outcome == kernel::NatLookup::Failed) {
-      return {outcome, Status::error(ENOENT, "fake: no entry"), {}};
+    if (outcome == kernel::NatLookup::Failed || (onlyDst && !(orig.dst == *onlyDst))) {
+      return {kernel::NatLookup::Failed, Status::error(ENOENT, "fake: no entry"), {}};
     }
     out = binding;
     return {outcome, {}, {}};
@@ -72,6 +73,8 @@ class FakeConntrack final : public daemon::ConntrackBackend {
   std::vector<core::FlowKey> lookups;
   std::vector<core::FlowKey> liberal;
   int liberalFailures = 0;
+  // When set, only a lookup of this original destination finds an entry (ENOENT otherwise).
+  std::optional<core::Endpoint> onlyDst;
 };
 
 // Records added and removed expectations; a remove of what was never added (or already

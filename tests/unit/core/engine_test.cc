@@ -252,6 +252,37 @@ TEST(Engine, NatBindingIsResolvedAfterTheClientSyn) {
   EXPECT_EQ(nat.calls, 1);
 }
 
+// Payload of a flow without a handshake (junk to a control port, forged sources) never asks
+// the resolver: each question may cost a kernel query or a rationed conntrack scan that the
+// legitimate sessions need. Once the server's side carried payload too the session is
+// established (a mid-stream pickup) and the binding is asked for.
+TEST(Engine, NatBindingIsNotAskedForJunkWithoutHandshake) {
+  struct CountingNat : NatResolver {
+    int calls = 0;
+    bool resolve(const FlowKey&, NatBinding&) override {
+      ++calls;
+      return false;
+    }
+  } nat;
+  Engine engine(EngineConfig{}, &nat);
+  auto feed = [&](std::vector<uint8_t> pkt) {
+    const PacketParse pp = parsePacket(pkt);
+    Actions acts;
+    engine.onSegment(Segment{&pp.view, 1}, 1, acts);
+  };
+  const Endpoint sv = endpoint("198.19.0.2:21");
+  for (int i = 0; i < 100; ++i) {
+    const Endpoint c = endpoint("198.18.128.1:" + std::to_string(2000 + i));
+    feed(PacketBuilder().v4(c, sv).seq(100).ack(1).payload("NOOP").build());
+  }
+  EXPECT_EQ(nat.calls, 0);
+  const Endpoint c = endpoint("198.18.0.2:40000");
+  feed(PacketBuilder().v4(c, sv).seq(100).ack(500).payload("NOOP\r\n").build());
+  EXPECT_EQ(nat.calls, 0);
+  feed(PacketBuilder().v4(sv, c).seq(500).ack(106).payload("200 ok\r\n").build());
+  EXPECT_EQ(nat.calls, 1);
+}
+
 TEST(Engine, IdleSessionStateIsSmall) {
   EXPECT_LE(Engine::sessionStateBytes(), 512u);
   EngineHarness h(defaultConfig());

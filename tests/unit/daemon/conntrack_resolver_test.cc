@@ -121,6 +121,34 @@ TEST_F(ConntrackResolverTest, QueueWithoutEntriesScansForDnatWithinItsBudget) {
   EXPECT_EQ(stats_.natLookupFailures.load(), 10u);
 }
 
+// Without NFQA_CT, a port published on one of the gateway's own addresses is found by a GET
+// with that address as the dialled destination: no scan, so a burst of new sessions (or junk
+// that spent the scans) does not leave legitimate DNATed sessions without their binding.
+TEST_F(ConntrackResolverTest, QueueWithoutEntriesTriesTheGatewaysAddressesBeforeAScan) {
+  daemon::ConntrackResolver resolver(conntrack_, log_, [&] {
+    return std::vector<core::IpAddr>{ipFromText("192.0.2.1"), ipFromText("2001:db8::1"),
+                                     dialled_.addr};
+  });
+  resolver.clearPacket();
+  conntrack_.outcome = kernel::NatLookup::Natted;
+  conntrack_.onlyDst = dialled_;
+  conntrack_.binding = core::NatBinding{client_.addr, snat_.addr, dialled_.addr, server_.addr};
+  core::NatBinding b;
+  EXPECT_TRUE(resolver.resolve(flow_, b));
+  ASSERT_EQ(conntrack_.lookups.size(), 3u);  // client -> server, 192.0.2.1, then the dialled one
+  EXPECT_EQ(conntrack_.lookups[0], flow_);
+  EXPECT_EQ(conntrack_.lookups[1], (core::FlowKey{client_, endpoint("192.0.2.1:21")}));
+  EXPECT_EQ(conntrack_.lookups[2], (core::FlowKey{client_, dialled_}));
+  EXPECT_TRUE(conntrack_.scans.empty());
+  EXPECT_EQ(b.serverInside, dialled_.addr);
+  EXPECT_EQ(resolver.originalTuple(flow_), (kernel::CtTuple{client_, dialled_}));
+  EXPECT_EQ(stats_.natLookupFailures.load(), 0u);
+  // An entry that DNATs elsewhere is not this flow's: on to the (rationed) scan.
+  conntrack_.binding.serverOutside = ipFromText("10.0.0.10");
+  EXPECT_FALSE(resolver.resolve(core::FlowKey{endpoint("10.1.0.5:40001"), server_}, b));
+  EXPECT_EQ(conntrack_.scans.size(), 1u);
+}
+
 TEST_F(ConntrackResolverTest, EntryOfAnotherConnectionIsNotTaken) {
   const kernel::CtEntry other{{endpoint("10.1.0.6:40000"), dialled_}, {server_, snat_}};
   const std::vector<uint8_t> ct = ctNest(other, IPS_CONFIRMED);
