@@ -71,6 +71,7 @@ class EngineImpl {
   bool expire(uint64_t now, Actions& out);
   uint64_t counter(Counter c) const { return counters_.get(c); }
   size_t sessionCount() const { return sessions_.size(); }
+  void applyPolicy(const EngineConfig& next);  // engine_policy.cc
 
  private:
   bool isControlPort(uint16_t p) const {

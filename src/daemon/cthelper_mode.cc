@@ -5,6 +5,7 @@
 #include <string>
 
 #include "daemon/log.h"
+#include "daemon/reload.h"
 #include "daemon/serve_loop.h"
 #include "ftpalg/defaults.h"
 #include "ftpalg/kernel/cthelper.h"
@@ -110,6 +111,8 @@ int runCthelperMode(const DaemonConfig& cfg, WorkerSettings settings, EventSink&
     return kExitSetup;
   }
 
+  Reloader reloader(rememberedCommandLine(), cfg,
+                    [&worker](const DaemonConfig& next) { applyReloaded(next, {&worker}); });
   serveUntilSignal(
       {&worker}, sigs,
       ServeTexts{fmt::format("serving queue {} as conntrack helper {} (max {} expectations per "
@@ -118,7 +121,10 @@ int runCthelperMode(const DaemonConfig& cfg, WorkerSettings settings, EventSink&
                              cfg.failOpen ? "fail-open" : "fail-closed"),
                  fmt::format("queue {}: ready (cthelper)", queue),
                  [&] { return fmt::format("queue {}: {}", queue, statusLine(worker.stats())); }},
-      [&events] { events.reopen(); });
+      [&events, &reloader] {
+        events.reopen();
+        (void)reloader.reload();
+      });
   const int rc = teardown(helper, hc.name, cfg.installRules);
   logf(LogLevel::Info, "stopped: {}", statusLine(worker.stats()));
   return rc;

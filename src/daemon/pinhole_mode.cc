@@ -9,6 +9,7 @@
 
 #include "daemon/log.h"
 #include "daemon/queue_worker.h"
+#include "daemon/reload.h"
 #include "daemon/serve_loop.h"
 #include "daemon/worker_settings.h"
 #include "ftpalg/kernel/nft_queue_probe.h"
@@ -85,6 +86,8 @@ int runPinholeMode(const DaemonConfig& cfg, const RuleSpec& rules, EventSink& ev
   const std::string queues = queueText(cfg.queues);
   std::vector<QueueWorker*> serving;
   for (auto& w : workers) serving.push_back(w.get());
+  Reloader reloader(rememberedCommandLine(), cfg,
+                    [&serving](const DaemonConfig& next) { applyReloaded(next, serving); });
   serveUntilSignal(
       serving, sigs,
       ServeTexts{fmt::format("serving queue{} {} ({}; table inet {}, mark 0x{:x})",
@@ -92,7 +95,10 @@ int runPinholeMode(const DaemonConfig& cfg, const RuleSpec& rules, EventSink& ev
                              cfg.failOpen ? "fail-open" : "fail-closed", cfg.table, cfg.mark),
                  fmt::format("queues {}: ready", queues),
                  [&] { return fmt::format("queues {}: {}", queues, statusLine(workers)); }},
-      [&events] { events.reopen(); });
+      [&events, &reloader] {
+        events.reopen();
+        (void)reloader.reload();
+      });
   int rc = 0;
   if (cfg.installRules) {
     if (Status s = installed.remove(); !s.ok()) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
 #include <utility>
 
 #include "daemon/clock.h"
@@ -294,6 +295,7 @@ void QueueWorker::expire(uint64_t nowNs) {
 }
 
 void QueueWorker::serveOnce() {
+  if (std::optional<core::EngineConfig> next = policy_.take()) engine_.applyPolicy(*next);
   // A blocking receive (up to the socket's receive timeout), then drain what else is queued
   // without blocking, so one sendmsg carries the verdicts of the whole batch.
   kernel::ReceiveResult r = kernel::ReceiveResult::Empty;
@@ -312,6 +314,7 @@ void QueueWorker::serveOnce() {
     expire(now);
     flushBatch();
   }
+  bump(stats_.rounds);
 }
 
 void QueueWorker::run(const std::atomic<bool>& stop) {

@@ -25,6 +25,7 @@
 #include "daemon/held_pool.h"
 #include "daemon/limit_report.h"
 #include "daemon/packet_queue.h"
+#include "daemon/policy_mailbox.h"
 #include "daemon/worker_log.h"
 #include "daemon/worker_stats.h"
 #include "ftpalg/core/engine.h"
@@ -77,6 +78,9 @@ class QueueWorker : public kernel::PacketHandler {
 
   [[nodiscard]] const WorkerStats& stats() const { return stats_; }
   [[nodiscard]] uint16_t queueNum() const { return settings_.queue.queueNum; }
+  // Configuration reload, from another thread: the engine takes the policy and timeouts of
+  // `engine` (Engine::applyPolicy) at the start of the next serve round.
+  void requestPolicy(const core::EngineConfig& engine) { policy_.post(engine); }
 
  private:
   // An admit that could not be installed. Until it is, packets of that flow and direction
@@ -129,7 +133,8 @@ class QueueWorker : public kernel::PacketHandler {
   std::vector<uint8_t> scratch_;  // rebuilt packet
   std::vector<PendingAdmit> pending_;
   uint64_t lastExpireNs_ = 0;
-  LimitReport limits_;  // engine resource limits hit, logged once per expiry pass
+  LimitReport limits_;    // engine resource limits hit, logged once per expiry pass
+  PolicyMailbox policy_;  // a reloaded policy not yet taken by the engine
 };
 
 }  // namespace ftpalg::daemon

@@ -2,15 +2,30 @@
 
 #include <atomic>
 #include <ctime>
+#include <memory>
 #include <thread>
 
 #include "daemon/log.h"
 #include "daemon/notify.h"
+#include "daemon/watchdog.h"
 
 namespace ftpalg::daemon {
 namespace {
 
 constexpr int kStatusIntervalS = 5;
+
+// WatchdogSec=: pings while every queue thread completes serve rounds (watchdog.h).
+std::unique_ptr<Watchdog> startWatchdog(const std::vector<QueueWorker*>& workers) {
+  std::vector<const std::atomic<uint64_t>*> beats;
+  for (QueueWorker* w : workers) beats.push_back(&w->stats().rounds);
+  return std::make_unique<Watchdog>(watchdogIntervalUs(), std::move(beats), notifyWatchdog,
+                                    [workers](size_t i) {
+                                      logf(LogLevel::Error,
+                                           "queue {}: its thread makes no progress; watchdog "
+                                           "pings stop",
+                                           workers[i]->queueNum());
+                                    });
+}
 
 }  // namespace
 
@@ -24,6 +39,7 @@ void serveUntilSignal(const std::vector<QueueWorker*>& workers, const sigset_t& 
   }
   logf(LogLevel::Info, "{}", texts.serving);
   notifyReady(texts.ready);
+  std::unique_ptr<Watchdog> watchdog = startWatchdog(workers);
 
   int sig = 0;
   while (true) {
@@ -31,12 +47,12 @@ void serveUntilSignal(const std::vector<QueueWorker*>& workers, const sigset_t& 
     sig = sigtimedwait(&sigs, nullptr, &timeout);
     if (sig == SIGTERM || sig == SIGINT) break;
     if (sig == SIGHUP) {
+      logf(LogLevel::Info, "SIGHUP: reopening the events file, reloading the configuration");
       if (onHangup) onHangup();
-      logf(LogLevel::Info,
-           "SIGHUP: reopening the events file; restart to change the configuration");
     }
     notifyStatus(texts.status());
   }
+  watchdog.reset();
   notifyStopping();
   logf(LogLevel::Info, "signal {}: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
   stop.store(true);

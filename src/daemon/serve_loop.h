@@ -23,9 +23,10 @@ struct ServeTexts {
 
 // Runs every worker on its own thread, logs `texts.serving`, notifies READY=1, then waits
 // until one of `sigs` is SIGTERM or SIGINT (SIGHUP calls `onHangup`, which reopens the events
-// file after logrotate moved it, and notes that the configuration is not reread; every 5 s
-// STATUS= is sent), notifies STOPPING=1, logs the signal, stops the workers and joins their
-// threads (each worker drops its held packets on the way out).
+// file after logrotate moved it and reloads the configuration, reload.h; every 5 s STATUS= is
+// sent; with WatchdogSec=, WATCHDOG=1 while every worker makes progress, watchdog.h), notifies
+// STOPPING=1, logs the signal, stops the workers and joins their threads (each worker drops
+// its held packets on the way out).
 void serveUntilSignal(const std::vector<QueueWorker*>& workers, const sigset_t& sigs,
                       const ServeTexts& texts, const std::function<void()>& onHangup = {});
 

@@ -33,6 +33,7 @@ struct WorkerStats {
   // Engine resource limits hit (LimitReport::kWatched counters summed; once a second).
   std::atomic<uint64_t> limitsHit{0};
   std::atomic<uint64_t> eventsSuppressed{0};  // over a session's or the worker's event budget
+  std::atomic<uint64_t> rounds{0};            // serve rounds completed: the watchdog's heartbeat
 };
 
 // Adds `n` to a counter only its own thread writes (no read-modify-write instruction needed).

@@ -307,6 +307,12 @@ class Engine {
   // Bytes of engine state per session slot (excluding pooled direction buffers).
   [[nodiscard]] static size_t sessionStateBytes();
 
+  // Takes the policy and the timeouts of `next` (allowBounce, allowLowPorts, allowLongForms,
+  // expectTimeoutNs, idle, close, half-open and hold timeouts, gapDropLimit) for everything
+  // from now on; sessions and their state stay, and so do the sizes, ports and modes fixed at
+  // construction (configuration reload).
+  void applyPolicy(const EngineConfig& next);
+
  private:
   std::unique_ptr<EngineImpl> impl_;
 };
