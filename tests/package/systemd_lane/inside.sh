@@ -159,8 +159,10 @@ check "journal shows READY and stop" sh -c 'grep -q "serving queue" /lane/journa
 check "events file has admit events" grep -q '"admit"' /var/log/ftpalg/events.jsonl
 
 # --- purge leaves nothing --------------------------------------------------------------------
-systemctl start ftpalgd  # purge also cleans a running (then stopped) service
+systemctl start ftpalgd # purge stops a running service
+nft add table inet ftpalg_helper # as a killed daemon would leave it: purge removes it
 check "apt-get purge ftpalg" apt-get purge -y -q ftpalg
+check "purge stopped the daemon" sh -c '! pgrep -x ftpalgd'
 # shellcheck disable=SC2016 # ${Status} is dpkg-query's field, not a shell variable
 check "package gone" sh -c '! dpkg-query -W -f="\${Status}" ftpalg 2>/dev/null | grep -q installed'
 for p in /etc/ftpalg /var/log/ftpalg /usr/sbin/ftpalgd /usr/bin/ftpalg \
