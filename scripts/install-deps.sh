@@ -13,6 +13,8 @@
 #            itself, into the build tree's cache: a test artifact, not an installation)
 #   lint     shellcheck, clang-format and universal-ctags (scripts/lint.sh, tests/lint)
 #   fuzz     clang and its libFuzzer runtime
+#   package  build + the Debian packaging tools (scripts/build-deb.sh: debhelper, lintian) and
+#            the real-systemd lane's host tools (mmdebstrap, systemd-nspawn, qemu)
 #   test     all of the above: everything the whole suite runs
 set -euo pipefail
 
@@ -20,7 +22,7 @@ declare -A pkgs_of=(
   [build]="build-essential cmake ninja-build pkg-config git
     libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libfmt-dev nlohmann-json3-dev
     libtomlplusplus-dev libpcap-dev libmnl-dev libnetfilter-queue-dev libnetfilter-conntrack-dev
-    libnftnl-dev libnetfilter-cthelper-dev libsystemd-dev libseccomp-dev python3"
+    libnftnl-dev libnetfilter-cthelper-dev libsystemd-dev libseccomp-dev python3 scdoc"
   [netns]="vsftpd lftp curl python3 nftables iptables conntrack tcpdump iproute2 ethtool
     coreutils procps psmisc"
   [golden]="tshark"
@@ -28,9 +30,11 @@ declare -A pkgs_of=(
     netbase apt dpkg"
   [lint]="shellcheck clang-format universal-ctags"
   [fuzz]="clang libclang-rt-14-dev"
+  [package]="debhelper dpkg-dev devscripts equivs fakeroot lintian scdoc bash-completion
+    mmdebstrap systemd-container qemu-system-x86 qemu-utils e2fsprogs kmod"
 )
 # Groups that include others.
-declare -A includes_of=([e2e]="netns" [golden]="netns" [test]="build netns e2e golden qemu lint fuzz")
+declare -A includes_of=([e2e]="netns" [golden]="netns" [test]="build netns e2e golden qemu lint fuzz package" [package]="build")
 
 log() { printf 'install-deps: %s\n' "$*"; }
 die() {
@@ -43,7 +47,7 @@ declare -A want=()
 add_group() {
   local g
   [[ -v "pkgs_of[$1]" || -v "includes_of[$1]" || $1 == e2e ]] ||
-    die "unknown group $1 (groups: build netns e2e golden qemu lint fuzz test)"
+    die "unknown group $1 (groups: build netns e2e golden qemu lint fuzz package test)"
   want[$1]=1
   for g in ${includes_of[$1]:-}; do add_group "$g"; done
 }

@@ -42,5 +42,21 @@ inline constexpr std::string_view kSessionMarkText = "0xf7a2";
 inline std::string tableName(uint16_t queue) {
   return std::string(kTable) + "_q" + std::to_string(queue);
 }
+// More engine limits (ftpalgd.toml(5)); the defaults are core::EngineConfig's.
+inline constexpr uint32_t kMaxLine = 512;    // longest control line
+inline constexpr uint32_t kMinMaxLine = 64;  // the engine's own bounds
+inline constexpr uint32_t kMaxMaxLine = 4096;
+inline constexpr uint32_t kMaxInFlight = 4096;    // unacknowledged bytes kept per direction
+inline constexpr uint32_t kMinMaxInFlight = 128;  // and at least twice kMaxLine
+inline constexpr uint32_t kMaxMaxInFlight = 1u << 20;
+inline constexpr uint32_t kMaxExpectations = 8;     // outstanding per control session
+inline constexpr uint32_t kMaxMaxExpectations = 8;  // the engine remembers 8
+inline constexpr uint32_t kIdleTimeoutS = 3600;     // established session without a packet
+inline constexpr uint32_t kMinIdleTimeoutS = 10;
+inline constexpr uint32_t kMaxIdleTimeoutS = 604800;
+inline constexpr uint32_t kCloseTimeoutS = 10;  // closed session kept for late ACKs
+inline constexpr uint32_t kMaxHeldPerDirection = 32;
+inline constexpr uint32_t kGapDropLimit = 32;  // drops beyond a gap before resync
+inline constexpr uint32_t kMaxGapDropLimit = 1024;
 
 }  // namespace ftpalg::defaults

@@ -192,6 +192,44 @@ class KeyReader {
   const toml::node& node_;
 };
 
+// More engine limit keys (ftpalgd.toml(5), "RESOURCE LIMITS"), applied after the limit keys.
+constexpr std::string_view kEngineKeys[] = {
+    "max_line",      "max_in_flight",          "max_expectations", "idle_timeout",
+    "close_timeout", "max_held_per_direction", "gap_drop_limit"};
+
+Status applyEngineKey(const KeyReader& r, DaemonConfig& cfg) {
+  namespace d = defaults;
+  const std::string_view key = r.key();
+  if (key == "max_line") return r.wantInt(cfg.maxLine, d::kMinMaxLine, d::kMaxMaxLine);
+  if (key == "max_in_flight") {
+    return r.wantInt(cfg.maxInFlight, d::kMinMaxInFlight, d::kMaxMaxInFlight);
+  }
+  if (key == "max_expectations") return r.wantInt(cfg.maxExpectations, 1, d::kMaxMaxExpectations);
+  if (key == "idle_timeout") {
+    return r.wantInt(cfg.idleTimeoutS, d::kMinIdleTimeoutS, d::kMaxIdleTimeoutS);
+  }
+  if (key == "close_timeout") return r.wantInt(cfg.closeTimeoutS, 1, d::kMaxLimitTimeoutS);
+  if (key == "max_held_per_direction") {
+    return r.wantInt(cfg.maxHeldPerDirection, 1, d::kMaxHeldPerDirection);
+  }
+  if (key == "gap_drop_limit") return r.wantInt(cfg.gapDropLimit, 1, d::kMaxGapDropLimit);
+  return r.error(fmt::format("unknown key '{}'", key));
+}
+
+// Cross-key checks of the engine limits, placed at the key that broke them.
+Status checkEngineKeys(std::string_view name, const toml::table& tbl, const DaemonConfig& cfg) {
+  if (cfg.maxInFlight < 2 * cfg.maxLine) {
+    const toml::node* at = tbl.get("max_in_flight");
+    if (at == nullptr) at = tbl.get("max_line");
+    const std::string what =
+        fmt::format("'max_in_flight' ({}) must be at least twice 'max_line' ({})", cfg.maxInFlight,
+                    cfg.maxLine);
+    if (at != nullptr) return nodeError(name, *at, what);
+    return Status::error(fmt::format("{}: {}", name, what));
+  }
+  return {};
+}
+
 // Resource limit keys (applied after the keys above).
 constexpr std::string_view kLimitKeys[] = {"max_sessions", "max_buffers", "half_open_timeout",
                                            "hold_timeout", "max_held"};
@@ -205,7 +243,7 @@ Status applyLimitKey(const KeyReader& r, DaemonConfig& cfg) {
   }
   if (key == "hold_timeout") return r.wantInt(cfg.holdTimeoutS, 1, defaults::kMaxLimitTimeoutS);
   if (key == "max_held") return r.wantInt(cfg.maxHeld, 1, kMaxQueueMaxLen);
-  return r.error(fmt::format("unknown key '{}'", key));
+  return applyEngineKey(r, cfg);
 }
 
 // Keys of sessions that outlive the process (docs/daemon.md, "Restarts and failures").
@@ -354,14 +392,23 @@ Status applyConfigText(std::string_view text, std::string_view name, DaemonConfi
     for (std::string_view k : kLimitKeys) known = known || key.str() == k;
     known = known || isStateKey(key.str());
     for (std::string_view k : kPrivilegeKeys) known = known || key.str() == k;
+    for (std::string_view k : kEngineKeys) known = known || key.str() == k;
     if (!known) {
       return Status::error(
           fmt::format("{}: unknown key '{}'", where(name, key.source()), key.str()));
     }
     if (Status s = applyKey(name, key.str(), node, next); !s.ok()) return s;
   }
+  if (Status s = checkEngineKeys(name, tbl, next); !s.ok()) return s;
   cfg = std::move(next);
   return {};
+}
+
+std::vector<std::string_view> configKeys() {
+  std::vector<std::string_view> keys(std::begin(kKnownKeys), std::end(kKnownKeys));
+  keys.insert(keys.end(), std::begin(kLimitKeys), std::end(kLimitKeys));
+  keys.insert(keys.end(), std::begin(kEngineKeys), std::end(kEngineKeys));
+  return keys;
 }
 
 Status applyConfigFile(const std::string& path, DaemonConfig& cfg) {

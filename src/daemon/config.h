@@ -60,6 +60,16 @@ struct DaemonConfig {
   std::string user;     // run as this user; empty: `ftpalg` if it exists, else stay uid 0
   std::string group;    // empty: the user's primary group
   bool seccomp = true;  // the system call allow-list
+  // More engine limits (ftpalgd.toml(5), "RESOURCE LIMITS").
+  uint32_t maxLine = defaults::kMaxLine;
+  uint32_t maxInFlight = defaults::kMaxInFlight;  // at least twice maxLine
+  uint32_t maxExpectations = defaults::kMaxExpectations;
+  uint32_t idleTimeoutS = defaults::kIdleTimeoutS;
+  uint32_t closeTimeoutS = defaults::kCloseTimeoutS;
+  uint32_t maxHeldPerDirection = defaults::kMaxHeldPerDirection;
+  uint32_t gapDropLimit = defaults::kGapDropLimit;
+
+  bool operator==(const DaemonConfig&) const = default;
 };
 
 // "0", "0-3", "0,2,5-6": queue numbers 0..65535, ascending ranges, no duplicates, at most 64.
@@ -74,6 +84,9 @@ Status parseKernelMode(std::string_view text, KernelMode& out);
 // Applies a TOML document (text named `name` in messages) on top of `cfg`. Unknown keys and
 // wrong types are errors: "name:line:col: message".
 Status applyConfigText(std::string_view text, std::string_view name, DaemonConfig& cfg);
+// Every key a configuration file may hold (for the documentation checks).
+std::vector<std::string_view> configKeys();
+
 // Reads and applies a file.
 Status applyConfigFile(const std::string& path, DaemonConfig& cfg);
 

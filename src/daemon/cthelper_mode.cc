@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "daemon/log.h"
+#include "daemon/reload.h"
 #include "daemon/serve_loop.h"
 #include "ftpalg/defaults.h"
 #include "ftpalg/kernel/cthelper.h"
@@ -159,6 +160,8 @@ int runCthelperMode(const DaemonConfig& cfg, WorkerSettings settings, EventSink&
     return failSetup(cfg.installRules);
   }
 
+  Reloader reloader(rememberedCommandLine(), cfg,
+                    [&worker](const DaemonConfig& next) { applyReloaded(next, {&worker}); });
   serveUntilSignal(
       {&worker}, sigs,
       ServeTexts{fmt::format("serving queue {} as conntrack helper {} (max {} expectations per "
@@ -167,7 +170,10 @@ int runCthelperMode(const DaemonConfig& cfg, WorkerSettings settings, EventSink&
                              cfg.failOpen ? "fail-open" : "fail-closed"),
                  fmt::format("queue {}: ready (cthelper)", queue),
                  [&] { return fmt::format("queue {}: {}", queue, statusLine(worker.stats())); }},
-      [&events] { events.reopen(); });
+      [&events, &reloader] {
+        events.reopen();
+        (void)reloader.reload();
+      });
   const int rc = handOver(helper, hc.name);
   logf(LogLevel::Info, "stopped: {}", statusLine(worker.stats()));
   return rc;

@@ -10,5 +10,8 @@ namespace ftpalg::daemon {
 // Sets the limits of `engine` from `cfg`; the verdict for a new session on a full table follows
 // the declared fail-open policy (cfg.failOpen).
 void applyEngineLimits(const DaemonConfig& cfg, core::EngineConfig& engine);
+// The line, in-flight, expectation, idle/close timeout, per-direction hold and gap limits
+// (called by applyEngineLimits).
+void applyMoreEngineLimits(const DaemonConfig& cfg, core::EngineConfig& engine);
 
 }  // namespace ftpalg::daemon

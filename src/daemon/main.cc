@@ -21,6 +21,7 @@
 #include "daemon/pinhole_mode.h"
 #include "daemon/privileges.h"
 #include "daemon/queue_rules.h"
+#include "daemon/reload.h"
 #include "daemon/worker_settings.h"
 #include "ftpalg/kernel/nft_queue_probe.h"
 #include "ftpalg/kernel/queue_rules_text.h"
@@ -42,6 +43,7 @@ int configError(const std::string& message) {
 
 int main(int argc, char** argv) {
   namespace d = ftpalg::daemon;
+  d::rememberCommandLine(argc, argv);  // configuration reloads parse it again
   d::CommandLine cl;
   if (ftpalg::Status s = d::parseCommandLine(argc, argv, cl); !s.ok()) {
     return configError(s.message());

@@ -10,6 +10,7 @@
 #include "daemon/counter_report.h"
 #include "daemon/log.h"
 #include "daemon/queue_worker.h"
+#include "daemon/reload.h"
 #include "daemon/serve_loop.h"
 #include "daemon/table_keeper.h"
 #include "daemon/worker_settings.h"
@@ -133,6 +134,8 @@ int runPinholeMode(const DaemonConfig& cfg, const RuleSpec& rules, EventSink& ev
   const std::string queues = queueText(cfg.queues);
   std::vector<QueueWorker*> serving;
   for (auto& w : workers) serving.push_back(w.get());
+  Reloader reloader(rememberedCommandLine(), cfg,
+                    [&serving](const DaemonConfig& next) { applyReloaded(next, serving); });
   serveUntilSignal(
       serving, sigs,
       ServeTexts{fmt::format("serving queue{} {} ({}; table inet {}, mark 0x{:x})",
@@ -143,7 +146,10 @@ int runPinholeMode(const DaemonConfig& cfg, const RuleSpec& rules, EventSink& ev
                    return fmt::format("queues {}: {}, {} kernel object restores", queues,
                                       statusLine(workers), keeper.incidents());
                  }},
-      [&events] { events.reopen(); });
+      [&events, &reloader] {
+        events.reopen();
+        (void)reloader.reload();
+      });
   keeper.stop();  // before the queueing rules go: it would restore them
   int rc = 0;
   if (cfg.installRules) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <string>
+#include <optional>
 #include <utility>
 
 #include "daemon/clock.h"
@@ -406,6 +407,7 @@ void QueueWorker::expire(uint64_t nowNs) {
 }
 
 void QueueWorker::serveOnce() {
+  if (std::optional<core::EngineConfig> next = policy_.take()) engine_.applyPolicy(*next);
   // A blocking receive (up to the socket's receive timeout), then drain what else is queued
   // without blocking, so one sendmsg carries the verdicts of the whole batch.
   // ENOBUFS (Overrun) loses nothing already queued: the kernel never queues a packet whose
@@ -428,6 +430,7 @@ void QueueWorker::serveOnce() {
     expire(now);
     flushBatch();
   }
+  bump(stats_.rounds);
 }
 
 void QueueWorker::run(const std::atomic<bool>& stop) {

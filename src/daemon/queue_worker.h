@@ -28,6 +28,7 @@
 #include "daemon/limit_report.h"
 #include "daemon/packet_queue.h"
 #include "daemon/session_store.h"
+#include "daemon/policy_mailbox.h"
 #include "daemon/worker_log.h"
 #include "daemon/worker_stats.h"
 #include "ftpalg/core/engine.h"
@@ -90,6 +91,9 @@ class QueueWorker : public kernel::PacketHandler {
   [[nodiscard]] const WorkerSettings& settings() const { return settings_; }
   // The engine, for its counters once the worker's thread has ended (counter_report.h).
   [[nodiscard]] const core::Engine& engine() const { return engine_; }
+  // Configuration reload, from another thread: the engine takes the policy and timeouts of
+  // `engine` (Engine::applyPolicy) at the start of the next serve round.
+  void requestPolicy(const core::EngineConfig& engine) { policy_.post(engine); }
 
  private:
   // An admit that could not be installed. Until it is, packets of that flow and direction
@@ -158,6 +162,7 @@ class QueueWorker : public kernel::PacketHandler {
   std::vector<uint8_t> snapshot_;  // one encoded session snapshot
   std::unique_ptr<kernel::LocalAddresses> local_;  // with watchLocalAddresses
   BurstLog overrunBurst_;  // ENOBUFS receives
+  PolicyMailbox policy_;  // a reloaded policy not yet taken by the engine
 };
 
 }  // namespace ftpalg::daemon

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <ctime>
+#include <memory>
 #include <thread>
 
 #include "daemon/clock.h"
@@ -9,6 +10,7 @@
 #include "daemon/notify.h"
 #include "daemon/overload_monitor.h"
 #include "daemon/privileges.h"
+#include "daemon/watchdog.h"
 
 namespace ftpalg::daemon {
 namespace {
@@ -23,6 +25,19 @@ OverloadMonitor overloadMonitor(const std::vector<QueueWorker*>& workers) {
     queues.push_back({s.queue.queueNum, s.queue.failOpen, s.queue.maxLen, &w->stats()});
   }
   return OverloadMonitor(std::move(queues));
+}
+
+// WatchdogSec=: pings while every queue thread completes serve rounds (watchdog.h).
+std::unique_ptr<Watchdog> startWatchdog(const std::vector<QueueWorker*>& workers) {
+  std::vector<const std::atomic<uint64_t>*> beats;
+  for (QueueWorker* w : workers) beats.push_back(&w->stats().rounds);
+  return std::make_unique<Watchdog>(watchdogIntervalUs(), std::move(beats), notifyWatchdog,
+                                    [workers](size_t i) {
+                                      logf(LogLevel::Error,
+                                           "queue {}: its thread makes no progress; watchdog "
+                                           "pings stop",
+                                           workers[i]->queueNum());
+                                    });
 }
 
 }  // namespace
@@ -45,6 +60,7 @@ void serveUntilSignal(const std::vector<QueueWorker*>& workers, const sigset_t& 
   }
   logf(LogLevel::Info, "{}", texts.serving);
   notifyReady(texts.ready);
+  std::unique_ptr<Watchdog> watchdog = startWatchdog(workers);
 
   // One second per round: the overload counters; STATUS= every kStatusIntervalS.
   int sig = 0;
@@ -55,9 +71,8 @@ void serveUntilSignal(const std::vector<QueueWorker*>& workers, const sigset_t& 
     sig = sigtimedwait(&sigs, nullptr, &timeout);
     if (sig == SIGTERM || sig == SIGINT) break;
     if (sig == SIGHUP) {
+      logf(LogLevel::Info, "SIGHUP: reopening the events file, reloading the configuration");
       if (onHangup) onHangup();
-      logf(LogLevel::Info,
-           "SIGHUP: reopening the events file; restart to change the configuration");
     }
     const uint64_t now = monotonicNs();
     overload.tick(now);
@@ -66,6 +81,7 @@ void serveUntilSignal(const std::vector<QueueWorker*>& workers, const sigset_t& 
       notifyStatus(texts.status() + overload.statusText());
     }
   }
+  watchdog.reset();
   notifyStopping();
   logf(LogLevel::Info, "signal {}: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
   stop.store(true);

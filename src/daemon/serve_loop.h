@@ -25,10 +25,10 @@ struct ServeTexts {
 // (privileges.h; on failure: an error line and no serving, main() exits 1). Then runs every
 // worker on its own thread, logs `texts.serving`, notifies READY=1, and waits until one of
 // `sigs` is SIGTERM or SIGINT: SIGHUP calls `onHangup`, which reopens the events file after
-// logrotate moved it, and notes that the configuration is not reread; once a second the
-// overload counters are read, every 5 s STATUS= is sent. Then it notifies STOPPING=1, logs the
-// signal, stops the workers and joins their threads (each worker drops its held packets on the
-// way out).
+// logrotate moved it and reloads the configuration (reload.h); once a second the overload
+// counters are read, every 5 s STATUS= is sent; with WatchdogSec=, WATCHDOG=1 while every worker
+// makes progress (watchdog.h). Then it notifies STOPPING=1, logs the signal, stops the workers
+// and joins their threads (each worker drops its held packets on the way out).
 void serveUntilSignal(const std::vector<QueueWorker*>& workers, const sigset_t& sigs,
                       const ServeTexts& texts, const std::function<void()>& onHangup = {});
 

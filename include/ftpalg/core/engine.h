@@ -378,6 +378,11 @@ class Engine {
   // its next segments carry on with the stored offsets, splice history and pairing. Strictly
   // validated; refused with a reason, never partially installed.
   SnapshotError adoptSession(std::span<const uint8_t> snapshot, uint64_t nowNs);
+  // Takes the policy and the timeouts of `next` (allowBounce, allowLowPorts, allowLongForms,
+  // expectTimeoutNs, idle, close, half-open and hold timeouts, gapDropLimit) for everything
+  // from now on; sessions and their state stay, and so do the sizes, ports and modes fixed at
+  // construction (configuration reload).
+  void applyPolicy(const EngineConfig& next);
 
  private:
   std::unique_ptr<EngineImpl> impl_;
