@@ -390,17 +390,8 @@ void Engine::onSegment(const Segment& seg, uint64_t nowNs, Actions& out) {
   impl_->onSegment(seg, nowNs, out);
 }
 bool Engine::expire(uint64_t nowNs, Actions& out) { return impl_->expire(nowNs, out); }
-void Engine::setGatewayAddresses(const std::array<IpAddr, 8>& addrs) {
-  impl_->setGatewayAddresses(addrs);
-}
 uint64_t Engine::counter(Counter c) const { return impl_->counter(c); }
 size_t Engine::sessionCount() const { return impl_->sessionCount(); }
 size_t Engine::sessionStateBytes() { return sizeof(Session); }
-size_t Engine::saveSession(const FlowKey& flow, std::span<uint8_t> out) const {
-  return impl_->saveSession(flow, out);
-}
-SnapshotError Engine::adoptSession(std::span<const uint8_t> snapshot, uint64_t nowNs) {
-  return impl_->adoptSession(snapshot, nowNs);
-}
 
 }  // namespace ftpalg::core

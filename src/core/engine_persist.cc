@@ -70,4 +70,11 @@ std::string_view snapshotErrorName(SnapshotError e) {
   return i < std::size(kSnapshotErrors) ? kSnapshotErrors[i] : "unknown";
 }
 
+size_t Engine::saveSession(const FlowKey& flow, std::span<uint8_t> out) const {
+  return impl_->saveSession(flow, out);
+}
+SnapshotError Engine::adoptSession(std::span<const uint8_t> snapshot, uint64_t nowNs) {
+  return impl_->adoptSession(snapshot, nowNs);
+}
+
 }  // namespace ftpalg::core

@@ -18,4 +18,8 @@ void EngineImpl::applyPolicy(const EngineConfig& next) {
 
 void Engine::applyPolicy(const EngineConfig& next) { impl_->applyPolicy(next); }
 
+void Engine::setGatewayAddresses(const std::array<IpAddr, 8>& addrs) {
+  impl_->setGatewayAddresses(addrs);
+}
+
 }  // namespace ftpalg::core

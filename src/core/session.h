@@ -81,8 +81,8 @@ struct Session {
   // Links of the table's probation list (sessions not established yet, oldest first).
   uint32_t probPrev = kNone;
   uint32_t probNext = kNone;
-  uint8_t stage = 0;       // FtpStage (ftp_stage.h): AwaitGreeting until open() says otherwise
-  bool persisted = false;  // reported in Actions::states and not erased since
+  uint8_t stage = 0;          // FtpStage (ftp_stage.h): AwaitGreeting until open() says otherwise
+  bool persisted = false;     // reported in Actions::states and not erased since
   uint32_t dataKeys = kNone;  // newest of the session's outstanding announcements (data_keys.h)
 
   DirState& at(Dir d) { return dir[static_cast<size_t>(d)]; }

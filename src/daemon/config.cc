@@ -331,8 +331,8 @@ Status applyPrivilegeKey(const KeyReader& r, DaemonConfig& cfg) {
   if (r.key() == "seccomp") return r.wantBool(cfg.seccomp);
   std::string& dst = r.key() == "user" ? cfg.user : cfg.group;
   if (Status s = r.wantString(dst); !s.ok()) return s;
-  if (dst.empty() || dst.size() > 32)
-    return r.error(fmt::format("'{}' must be 1..32 characters", r.key()));
+  // "" is the default: the user ftpalg if it exists (its primary group).
+  if (dst.size() > 32) return r.error(fmt::format("'{}' must be at most 32 characters", r.key()));
   return {};
 }
 
@@ -408,6 +408,8 @@ std::vector<std::string_view> configKeys() {
   std::vector<std::string_view> keys(std::begin(kKnownKeys), std::end(kKnownKeys));
   keys.insert(keys.end(), std::begin(kLimitKeys), std::end(kLimitKeys));
   keys.insert(keys.end(), std::begin(kEngineKeys), std::end(kEngineKeys));
+  keys.insert(keys.end(), std::begin(kStateKeys), std::end(kStateKeys));
+  keys.insert(keys.end(), std::begin(kPrivilegeKeys), std::end(kPrivilegeKeys));
   return keys;
 }
 

@@ -99,7 +99,7 @@ struct CommandLine {
   bool printRules = false;  // print the rules an admin adds, then exit
   bool exit = false;        // --help/--version handled: exit with exitCode
   int exitCode = 0;
-  bool removeTable = false;  // delete the pinhole table this configuration names, then exit
+  bool removeTable = false;    // delete the pinhole table this configuration names, then exit
   bool removeHelper = false;   // --remove-helper: remove expectation mode's kernel state, exit
   bool disableHelper = false;  // --disable-helper: disable a crashed instance's helper, exit
 };

@@ -95,7 +95,8 @@ void chownEvents(const PrivilegePlan& plan) {
 }
 
 // The session snapshots are written (renamed, removed) as the user after the drop: the state
-// directory, its per-namespace and per-queue directories and their files, created as root at start, become its.
+// directory, its per-namespace and per-queue directories and their files, created as root at start,
+// become its.
 void chownState(const PrivilegePlan& plan) {
   if (plan.stateDir.empty()) return;
   std::error_code ec;

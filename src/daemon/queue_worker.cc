@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <array>
-#include <string>
 #include <optional>
+#include <string>
 #include <utility>
 
 #include "daemon/clock.h"

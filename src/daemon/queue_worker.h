@@ -27,8 +27,8 @@
 #include "daemon/held_pool.h"
 #include "daemon/limit_report.h"
 #include "daemon/packet_queue.h"
-#include "daemon/session_store.h"
 #include "daemon/policy_mailbox.h"
+#include "daemon/session_store.h"
 #include "daemon/worker_log.h"
 #include "daemon/worker_stats.h"
 #include "ftpalg/core/engine.h"
@@ -159,10 +159,10 @@ class QueueWorker : public kernel::PacketHandler {
   uint64_t lastExpireNs_ = 0;
   LimitReport limits_;  // engine resource limits hit, logged once per expiry pass
   SessionStore store_;
-  std::vector<uint8_t> snapshot_;  // one encoded session snapshot
+  std::vector<uint8_t> snapshot_;                  // one encoded session snapshot
   std::unique_ptr<kernel::LocalAddresses> local_;  // with watchLocalAddresses
-  BurstLog overrunBurst_;  // ENOBUFS receives
-  PolicyMailbox policy_;  // a reloaded policy not yet taken by the engine
+  BurstLog overrunBurst_;                          // ENOBUFS receives
+  PolicyMailbox policy_;                           // a reloaded policy not yet taken by the engine
 };
 
 }  // namespace ftpalg::daemon

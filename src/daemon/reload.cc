@@ -54,6 +54,11 @@ std::vector<std::pair<std::string_view, std::string>> keyValues(const DaemonConf
       {"close_timeout", text(c.closeTimeoutS)},
       {"max_held_per_direction", text(c.maxHeldPerDirection)},
       {"gap_drop_limit", text(c.gapDropLimit)},
+      {"state_dir", text(c.stateDir)},
+      {"session_mark", fmt::format("0x{:x}", c.sessionMark)},
+      {"user", text(c.user)},
+      {"group", text(c.group)},
+      {"seccomp", text(c.seccomp)},
   };
   return kv;
 }

@@ -41,7 +41,7 @@ struct WorkerStats {
   // socket's sk_drops (messages the kernel could not deliver), sampled once a second.
   std::atomic<uint64_t> overruns{0};
   std::atomic<uint64_t> socketDrops{0};
-  std::atomic<uint64_t> rounds{0};            // serve rounds completed: the watchdog's heartbeat
+  std::atomic<uint64_t> rounds{0};  // serve rounds completed: the watchdog's heartbeat
 };
 
 // Adds `n` to a counter only its own thread writes (no read-modify-write instruction needed).

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "daemon/config.h"
+#include "ftpalg/defaults.h"
 
 #ifndef FTPALG_SOURCE_DIR
 #error "FTPALG_SOURCE_DIR is set by tests/package/CMakeLists.txt"
@@ -75,6 +76,9 @@ TEST(ConfigDocs, ExampleFileIsTheDefaults) {
   ASSERT_TRUE(s.ok()) << s.message();
   EXPECT_EQ(shown.maxHeld, shown.queueMaxLen / 4);
   shown.maxHeld = 0;
+  // The default table name is resolved from the first queue when the command line is parsed.
+  EXPECT_EQ(shown.table, defaults::tableName(shown.queues.front()));
+  shown.table.clear();
   EXPECT_TRUE(shown == daemon::DaemonConfig{});
 }
 

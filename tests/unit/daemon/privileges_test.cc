@@ -135,10 +135,18 @@ TEST(ConfigPrivileges, DefaultsAndKeys) {
   EXPECT_FALSE(cfg.seccomp);
 }
 
-TEST(ConfigPrivileges, WrongTypesAndEmptyNamesAreErrors) {
+// "" is the default written out (the example file shows every key at its default).
+TEST(ConfigPrivileges, WrongTypesAndLongNamesAreErrorsEmptyIsTheDefault) {
   DaemonConfig cfg;
   EXPECT_FALSE(daemon::applyConfigText("user = 5\n", "t.toml", cfg).ok());
-  EXPECT_FALSE(daemon::applyConfigText("user = \"\"\n", "t.toml", cfg).ok());
+  EXPECT_FALSE(
+      daemon::applyConfigText("user = \"" + std::string(33, 'u') + "\"\n", "t.toml", cfg).ok());
+  EXPECT_FALSE(
+      daemon::applyConfigText("group = \"" + std::string(33, 'g') + "\"\n", "t.toml", cfg).ok());
+  ASSERT_TRUE(daemon::applyConfigText("user = \"x\"\ngroup = \"y\"\n", "t.toml", cfg).ok());
+  ASSERT_TRUE(daemon::applyConfigText("user = \"\"\ngroup = \"\"\n", "t.toml", cfg).ok());
+  EXPECT_EQ(cfg.user, "");
+  EXPECT_EQ(cfg.group, "");
   EXPECT_FALSE(daemon::applyConfigText("seccomp = \"no\"\n", "t.toml", cfg).ok());
 }
 

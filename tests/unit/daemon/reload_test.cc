@@ -54,7 +54,12 @@ TEST(Reload, EveryFieldChangeIsSeen) {
                                "idle_timeout = 99",
                                "close_timeout = 9",
                                "max_held_per_direction = 9",
-                               "gap_drop_limit = 9"};
+                               "gap_drop_limit = 9",
+                               "state_dir = \"/x\"",
+                               "session_mark = 9",
+                               "user = \"x\"",
+                               "group = \"x\"",
+                               "seccomp = false"};
   ASSERT_EQ(std::size(edits), configKeys().size());
   for (const char* edit : edits) {
     DaemonConfig next;
