@@ -108,16 +108,16 @@ extra=()
 netns_spawn gw "$FTPALGD" --queues "$QUEUE" --kernel-mode pinhole --mark "$MARK" \
   --events "$E2E_TMP/events.jsonl" --log-level debug "${extra[@]}" 2>"$E2E_TMP/ftpalgd.log"
 for _ in $(seq 50); do
-  in_ns gw nft list table inet ftpalg >/dev/null 2>&1 && break
+  in_ns gw nft list table inet "ftpalg_q$QUEUE" >/dev/null 2>&1 && break
   sleep 0.1
 done
-in_ns gw nft list table inet ftpalg >/dev/null || { cat "$E2E_TMP/ftpalgd.log"; exit 1; }
+in_ns gw nft list table inet "ftpalg_q$QUEUE" >/dev/null || { cat "$E2E_TMP/ftpalgd.log"; exit 1; }
 
 # The elements of the pinhole table's sets and maps, one per line ("" when none).
 elements() {
   local s
-  for s in pin4 natuse4; do in_ns gw nft -j list set inet ftpalg "$s"; done
-  for s in nat4 snat4; do in_ns gw nft -j list map inet ftpalg "$s"; done
+  for s in pin4 natuse4; do in_ns gw nft -j list set inet "ftpalg_q$QUEUE" "$s"; done
+  for s in nat4 snat4; do in_ns gw nft -j list map inet "ftpalg_q$QUEUE" "$s"; done
 } 2>/dev/null
 element_count() {
   elements | "$PYTHON" -c '

@@ -88,7 +88,8 @@ hostile_vsftpd() {
 }
 
 # hostile_daemon_start FTPALGD ARGS...: ftpalgd in the gateway (pinhole mode, queue, mark, log
-# to $E2E_TMP/ftpalgd.log); sets HOSTILE_DAEMON_PID once table inet ftpalg exists.
+# to $E2E_TMP/ftpalgd.log); sets HOSTILE_DAEMON_PID and HOSTILE_TABLE once its pinhole table
+# exists (ftpalg_q<queue> by default; "ftpalg" for daemons older than per-instance names).
 hostile_daemon_start() {
   local bin=$1
   shift
@@ -96,12 +97,14 @@ hostile_daemon_start() {
     "$@" 2>"$E2E_TMP/ftpalgd.log"
   HOSTILE_DAEMON_PID=$NETNS_LAST_PID
   for _ in $(seq 50); do
-    netns_exec gw nft list table inet ftpalg >/dev/null 2>&1 && return 0
+    for HOSTILE_TABLE in "ftpalg_q$HOSTILE_QUEUE" ftpalg; do
+      netns_exec gw nft list table inet "$HOSTILE_TABLE" >/dev/null 2>&1 && return 0
+    done
     kill -0 "$HOSTILE_DAEMON_PID" 2>/dev/null || break
     sleep 0.1
   done
   cat "$E2E_TMP/ftpalgd.log" >&2
-  e2e_die "ftpalgd did not install table inet ftpalg"
+  e2e_die "ftpalgd did not install its table (inet ftpalg_q$HOSTILE_QUEUE)"
 }
 
 # hostile_daemon_stop: SIGTERM, wait; HOSTILE_DAEMON_RC is its exit status.

@@ -17,7 +17,7 @@
 #
 # Passes when: every legitimate download and upload has the right SHA-256 and no session failed;
 # no pinhole, NAT map element or admitted data connection names an attacker's address (table
-# inet ftpalg sampled every 0.5 s, and conntrack's marked entries at the end); ftpalgd's CPU
+# inet $HOSTILE_TABLE sampled every 0.5 s, and conntrack's marked entries at the end); ftpalgd's CPU
 # (utime+stime) and peak RSS stay under HOSTILE_CPU_MAX seconds and HOSTILE_RSS_MAX_KB; its
 # closing "counters:" line shows every attack; each attacker really sent what it should.
 #
@@ -80,7 +80,7 @@ ticks0=$(hostile_cpu_ticks "$DAEMON_PID")
 sampler() {
   trap - EXIT INT TERM
   while kill -0 "$DAEMON_PID" 2>/dev/null; do
-    ip netns exec "$(netns_name gw)" timeout 5 nft -j list table inet ftpalg >>"$T/tables.jsonl" 2>/dev/null || true
+    ip netns exec "$(netns_name gw)" timeout 5 nft -j list table inet "$HOSTILE_TABLE" >>"$T/tables.jsonl" 2>/dev/null || true
     awk '/VmRSS/ { print $2 }' "/proc/$DAEMON_PID/status" >>"$T/rss.txt" 2>/dev/null || true
     sleep 0.5
   done
@@ -133,7 +133,7 @@ e2e_log "clients and attackers done"
 
 # --- what the run left -------------------------------------------------------------------------------
 sleep 1
-netns_exec gw timeout 5 nft -j list table inet ftpalg >>"$T/tables.jsonl" 2>/dev/null || true
+netns_exec gw timeout 5 nft -j list table inet "$HOSTILE_TABLE" >>"$T/tables.jsonl" 2>/dev/null || true
 netns_exec gw timeout 10 conntrack -L -m "$HOSTILE_MARK" >"$T/marked.txt" 2>/dev/null || true
 netns_exec gw cat /proc/net/netfilter/nfnetlink_queue >"$T/queue.txt" 2>/dev/null || true
 alive=1
