@@ -16,7 +16,7 @@ uint16_t nextPort(uint16_t p) { return p == 65535 ? uint16_t{1024} : static_cast
 
 Reason Announcer::reserve(Session& s, const Announcement& a, PolicyDecision& dec) {
   keys_.prune(s, a.nowNs);
-  if (keys_.full()) {
+  if (keys_.full() && keys_.sweep(a.nowNs) == 0) {
     counters_.add(Counter::DataKeysFull);
     return Reason::DataKeysFull;
   }

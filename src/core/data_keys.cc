@@ -32,7 +32,7 @@ bool DataKeys::add(Session& s, const Expectation& x, Dir d, bool awaitingReply, 
   DataKey& e = entries_[i];
   freeHead_ = e.chain;
   const size_t b = bucket(x.src.addr, x.dst);
-  e = DataKey{x, untilNs, buckets_[b], s.dataKeys, d, awaitingReply, true};
+  e = DataKey{x, untilNs, buckets_[b], s.dataKeys, &s, d, awaitingReply, true};
   buckets_[b] = i;
   s.dataKeys = i;
   ++live_;
@@ -75,6 +75,17 @@ void DataKeys::prune(Session& s, uint64_t nowNs) {
     i = e.sessionNext;
     if (e.untilNs <= nowNs) erase(s, e);
   }
+}
+
+size_t DataKeys::sweep(uint64_t nowNs) {
+  size_t n = 0;
+  for (DataKey& e : entries_) {
+    if (e.used && e.untilNs <= nowNs) {
+      erase(*e.owner, e);
+      ++n;
+    }
+  }
+  return n;
 }
 
 bool DataKeys::shared(const DataKey& e, uint64_t nowNs) const {

@@ -21,6 +21,7 @@ struct DataKey {
   uint64_t untilNs = 0;          // reserved until then (the kernel's elements live as long)
   uint32_t chain = kNone;        // next entry in the same hash bucket
   uint32_t sessionNext = kNone;  // next entry of the same session
+  Session* owner = nullptr;      // the session that announced it
   Dir dir = Dir::C2S;            // who announced it
   bool awaitingReply = false;    // PORT/EPRT/LPRT whose reply has not come yet
   bool used = false;
@@ -43,6 +44,9 @@ class DataKeys {
   void erase(Session& s, DataKey& e);
   // Frees the entries of `s` that expired before nowNs.
   void prune(Session& s, uint64_t nowNs);
+  // Frees every expired entry of every session (when the table is full: long-lived sessions
+  // keep theirs until they announce again or end); returns how many.
+  size_t sweep(uint64_t nowNs);
   // Another live entry than `e` with `e`'s data key, pin and target (withdrawing `e` must not
   // remove what that one still needs).
   [[nodiscard]] bool shared(const DataKey& e, uint64_t nowNs) const;

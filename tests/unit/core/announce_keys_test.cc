@@ -344,6 +344,24 @@ TEST(AnnounceKeys, AFullTableRefuses) {
   EXPECT_EQ(p[1].reason, Reason::DataKeysFull);
 }
 
+TEST(AnnounceKeys, AFullTableFirstFreesWhatExpiredInOtherSessions) {
+  EngineConfig cfg = withdrawing();
+  cfg.maxDataKeys = 1;
+  Driver d(cfg);
+  Conn a = conn("10.1.0.2:40100");
+  Conn b = conn("10.1.0.3:40100");
+  d.login(a);
+  d.login(b);
+  d.say(a, Dir::C2S, "PORT 10,1,0,2,156,64\r\n");
+  d.say(a, Dir::S2C, "200 ok\r\n");
+  d.now += cfg.expectTimeoutNs + 3'000'000'000;  // a's announcement is long over, a lives on
+  d.say(b, Dir::C2S, "PORT 10,1,0,3,156,64\r\n");
+  const std::vector<Event> p = d.of(EventKind::Port);
+  ASSERT_EQ(p.size(), 2u);
+  EXPECT_EQ(p[1].verdict, Verdict::Admit);
+  EXPECT_EQ(d.engine.counter(Counter::DataKeysFull), 0u);
+}
+
 TEST(AnnounceKeys, GatewayAddressesCanBeSetLater) {
   EngineConfig cfg = withdrawing();
   cfg.allowBounce = true;
