@@ -65,6 +65,16 @@ static_assert(std::size(kSnapshotErrors) == static_cast<size_t>(SnapshotError::C
 
 }  // namespace
 
+SnapshotError snapshotFlow(std::span<const uint8_t> snapshot, FlowKey& flow, NatBinding& nat) {
+  SessionSnapshot snap;
+  const SnapshotError e = decodeSnapshot(snapshot, snap);
+  if (e == SnapshotError::None) {
+    flow = snap.key;
+    nat = snap.nat;
+  }
+  return e;
+}
+
 std::string_view snapshotErrorName(SnapshotError e) {
   const auto i = static_cast<size_t>(e);
   return i < std::size(kSnapshotErrors) ? kSnapshotErrors[i] : "unknown";

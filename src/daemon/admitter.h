@@ -59,6 +59,11 @@ class Admitter {
                    uint64_t nowNs) = 0;
   // Once a second: forgets what belongs to connections the engine no longer has.
   virtual void expire(uint64_t nowNs) = 0;
+  // At start, for a stored session snapshot: false when its connection is known to be gone (no
+  // conntrack entry), so the snapshot is not adopted. Modes that cannot tell say true.
+  virtual bool sessionAlive(const core::FlowKey& /*flow*/, const core::NatBinding& /*nat*/) {
+    return true;
+  }
 };
 
 }  // namespace ftpalg::daemon

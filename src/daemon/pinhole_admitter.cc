@@ -1,5 +1,6 @@
 #include "daemon/pinhole_admitter.h"
 
+#include <cerrno>
 #include <utility>
 
 #include "daemon/text.h"
@@ -67,6 +68,16 @@ void PinholeAdmitter::expire(uint64_t nowNs) {
   // Sessions end on FIN/RST (see end()) or by expiry inside the engine; forget liberal marks
   // of connections idle longer than the engine keeps sessions.
   std::erase_if(marked_, [&](const MarkedFlow& m) { return nowNs - m.lastNs > idleTimeoutNs_; });
+}
+
+bool PinholeAdmitter::sessionAlive(const core::FlowKey& flow, const core::NatBinding& nat) {
+  const kernel::CtTuple dialled{flow.client, core::Endpoint{nat.serverInside, flow.server.port}};
+  for (const kernel::CtTuple& t : {dialled, kernel::CtTuple{flow.client, flow.server}}) {
+    core::NatBinding b;
+    const kernel::NatLookupResult r = conntrack_->lookupNat(t, b);
+    if (r.outcome != kernel::NatLookup::Failed || r.status.err() != ENOENT) return true;
+  }
+  return false;
 }
 
 }  // namespace ftpalg::daemon

@@ -38,6 +38,9 @@ class PinholeAdmitter final : public Admitter {
   void end(const core::PacketView& view, const core::FlowKey& flow, core::Dir dir,
            uint64_t nowNs) override;
   void expire(uint64_t nowNs) override;
+  // False only when conntrack has no entry for the connection (ENOENT), tried as the client
+  // dialled it and as the engine sees it.
+  bool sessionAlive(const core::FlowKey& flow, const core::NatBinding& nat) override;
 
  private:
   // A control connection already set to liberal TCP tracking.

@@ -100,7 +100,16 @@ Status QueueWorker::adoptStored() {
   const uint64_t start = monotonicNs();
   size_t adopted = 0;
   size_t refused = 0;
+  size_t gone = 0;
   Status s = store_.forEach([&](std::string_view name, std::span<const uint8_t> bytes) {
+    core::FlowKey flow;
+    core::NatBinding nat;
+    if (core::snapshotFlow(bytes, flow, nat) == core::SnapshotError::None &&
+        !admitter_.sessionAlive(flow, nat)) {
+      ++gone;  // ended while no daemon ran (or belongs to another network namespace)
+      (void)store_.eraseName(name);
+      return;
+    }
     const core::SnapshotError e = engine_.adoptSession(bytes, monotonicNs());
     if (e == core::SnapshotError::None) {
       ++adopted;
@@ -112,8 +121,11 @@ Status QueueWorker::adoptStored() {
     (void)store_.eraseName(name);
   });
   if (!s.ok()) return s;
-  logf(LogLevel::Info, "queue {}: adopted {} stored sessions from {} ({} refused) in {} us",
-       settings_.queue.queueNum, adopted, store_.dir(), refused, (monotonicNs() - start) / 1000);
+  logf(LogLevel::Info,
+       "queue {}: adopted {} stored sessions from {} ({} refused, {} without a conntrack "
+       "entry) in {} us",
+       settings_.queue.queueNum, adopted, store_.dir(), refused, gone,
+       (monotonicNs() - start) / 1000);
   stats_.sessions.store(engine_.sessionCount(), std::memory_order_relaxed);
   return {};
 }

@@ -334,8 +334,18 @@ run_absent_case() {
   fi
 }
 
+# A snapshot of a session that ended while no daemon ran (here: of another network namespace,
+# the fuzz corpus's) has no conntrack entry: it is removed, not adopted.
+mkdir -p "$STATE/queue-$QUEUE"
+cp "$repo/tests/fuzz/session_codec_corpus/ipv4-grown" "$STATE/queue-$QUEUE/4-stale.snap"
 queue_rules
 daemon_start
+if grep -q 'adopted 0 stored sessions .*(0 refused, 1 without a conntrack entry)' "$DAEMON_LOG" &&
+  [[ ! -e $STATE/queue-$QUEUE/4-stale.snap ]]; then
+  ok "a stale snapshot (no conntrack entry) is removed, not adopted"
+else
+  fail "a stale snapshot: $(grep -o 'adopted .*' "$DAEMON_LOG" | tail -n 1)"
+fi
 for c in "${CASES[@]}"; do
   case $c in
     kill9 | sigterm | restart)

@@ -215,6 +215,9 @@ enum class SnapshotError : uint8_t {
 std::string_view snapshotErrorName(SnapshotError e);
 // Upper bound of one snapshot's size (two directions of 4096 flight + 4096 line bytes fit).
 inline constexpr size_t kMaxSnapshotBytes = 65536;
+// The flow and NAT binding a valid snapshot names (so an adapter can check that its connection
+// still exists before adopting it); the snapshot's own error otherwise.
+SnapshotError snapshotFlow(std::span<const uint8_t> snapshot, FlowKey& flow, NatBinding& nat);
 
 // Counted anomalies: things that are not announcements but an admin wants to see counted.
 enum class Counter : uint8_t {

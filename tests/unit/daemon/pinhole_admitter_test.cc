@@ -145,4 +145,22 @@ TEST_F(PinholeAdmitterTest, PinholeFailureIsNamedInTheLog) {
 }
 
 }  // namespace
+// At start, a stored session whose conntrack entry is gone is not adopted.
+TEST(PinholeAdmitterSessionAlive, OnlyAMissingConntrackEntryMeansGone) {
+  daemon::WorkerStats stats;
+  daemon::WorkerLog log(0, stats);
+  auto c = std::make_unique<FakeConntrack>();
+  FakeConntrack* ct = c.get();
+  daemon::PinholeAdmitter a(std::make_unique<FakePinholes>(), std::move(c), 1, log);
+  const core::FlowKey flow{endpoint("198.18.0.2:40000"), endpoint("10.0.0.9:21")};
+  const core::NatBinding nat{flow.client.addr, flow.client.addr, ipFromText("198.19.0.2"),
+                             flow.server.addr};
+  ct->outcome = kernel::NatLookup::Natted;
+  EXPECT_TRUE(a.sessionAlive(flow, nat));
+  ASSERT_FALSE(ct->lookups.empty());
+  EXPECT_EQ(ct->lookups[0], (core::FlowKey{flow.client, endpoint("198.19.0.2:21")}));
+  ct->outcome = kernel::NatLookup::Failed;
+  EXPECT_FALSE(a.sessionAlive(flow, nat));
+}
+
 }  // namespace ftpalg::test
