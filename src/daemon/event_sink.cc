@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,9 +16,16 @@
 namespace ftpalg::daemon {
 namespace {
 
-// Appends to `path`, creating it 0640 (events name clients and servers: not world-readable).
+// Appends to `path`, creating it 0640 (events name clients and servers: not world-readable;
+// readable by the daemon's group, e.g. adm-style log readers) whatever the umask (the unit's
+// UMask=0077 would make it 0600). An existing file keeps the mode the admin gave it.
 std::FILE* openAppend(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+  if (fd >= 0) {
+    (void)::fchmod(fd, 0640);
+  } else if (errno == EEXIST) {
+    fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  }
   if (fd < 0) return nullptr;
   std::FILE* f = fdopen(fd, "a");
   if (f == nullptr) ::close(fd);

@@ -44,7 +44,8 @@ constexpr uint32_t counterDelta(uint32_t before, uint32_t after) { return after 
 // The open file. Not thread-safe; one reader.
 class QueueStatsFile {
  public:
-  static constexpr const char* kPath = "/proc/net/netfilter/nfnetlink_queue";
+  // Through /proc/self: the unit's ProcSubset=pid hides /proc/net but not a process's own net/.
+  static constexpr const char* kPath = "/proc/self/net/netfilter/nfnetlink_queue";
 
   QueueStatsFile() = default;
   ~QueueStatsFile();
