@@ -336,12 +336,14 @@ run_absent_case() {
 
 # A snapshot of a session that ended while no daemon ran (here: of another network namespace,
 # the fuzz corpus's) has no conntrack entry: it is removed, not adopted.
-mkdir -p "$STATE/queue-$QUEUE"
-cp "$repo/tests/fuzz/session_codec_corpus/ipv4-grown" "$STATE/queue-$QUEUE/4-stale.snap"
+# The daemon keeps its snapshots per network namespace: DIR/net-<netns inode>/queue-N.
+QDIR=$STATE/net-$(netns_exec gw stat -L -c %i /proc/self/ns/net)/queue-$QUEUE
+mkdir -p "$QDIR"
+cp "$repo/tests/fuzz/session_codec_corpus/ipv4-grown" "$QDIR/4-stale.snap"
 queue_rules
 daemon_start
 if grep -q 'adopted 0 stored sessions .*(0 refused, 1 without a conntrack entry)' "$DAEMON_LOG" &&
-  [[ ! -e $STATE/queue-$QUEUE/4-stale.snap ]]; then
+  [[ ! -e $QDIR/4-stale.snap ]]; then
   ok "a stale snapshot (no conntrack entry) is removed, not adopted"
 else
   fail "a stale snapshot: $(grep -o 'adopted .*' "$DAEMON_LOG" | tail -n 1)"
