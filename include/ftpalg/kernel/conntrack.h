@@ -80,6 +80,12 @@ class Conntrack {
   // that sends a rewritten control connection to the queue without bypass).
   Status setLiberal(const CtTuple& orig, uint32_t mark = 0);
 
+  // Puts the liberal entry whose original tuple is `orig` back to TCP state ESTABLISHED with a
+  // timeout of `timeoutS` seconds, the liberal flags and a nonzero `mark` set again, in one
+  // UPDATE (after one GET): conntrack moves a liberal entry to CLOSE on any RST, also a blind
+  // one the engine judged out of window. ENOENT when there is no entry.
+  Status restoreEstablished(const CtTuple& orig, uint32_t mark, uint32_t timeoutS);
+
  private:
   std::unique_ptr<ConntrackImpl> impl_;
 };

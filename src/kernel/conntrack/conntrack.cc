@@ -176,6 +176,30 @@ class ConntrackImpl {
     return {};
   }
 
+  Status restoreEstablished(const CtTuple& entry, uint32_t mark, uint32_t timeoutS) {
+    CtTuples t;
+    if (Status s = get(entry, t); !s.ok()) {
+      return s;
+    }
+    CtPtr ct = tcpTupleObject(t.origSrc, t.origDst);
+    if (!ct) {
+      return Status::error(ENOMEM, "conntrack: allocate entry");
+    }
+    // nlattr_to_tcp sets the state as given (below TCP_CONNTRACK_MAX) and the flags under
+    // their mask; the timeout replaces the CLOSE one the RST left.
+    nfct_set_attr_u8(ct.get(), ATTR_TCP_STATE, TCP_CONNTRACK_ESTABLISHED);
+    nfct_set_attr_u8(ct.get(), ATTR_TCP_FLAGS_ORIG, kTcpFlagBeLiberal);
+    nfct_set_attr_u8(ct.get(), ATTR_TCP_MASK_ORIG, kTcpFlagBeLiberal);
+    nfct_set_attr_u8(ct.get(), ATTR_TCP_FLAGS_REPL, kTcpFlagBeLiberal);
+    nfct_set_attr_u8(ct.get(), ATTR_TCP_MASK_REPL, kTcpFlagBeLiberal);
+    nfct_set_attr_u32(ct.get(), ATTR_TIMEOUT, timeoutS);
+    if (mark != 0) nfct_set_attr_u32(ct.get(), ATTR_MARK, mark);
+    if (nfct_query(h_, NFCT_Q_UPDATE, ct.get()) < 0) {
+      return Status::error(errno, "conntrack: restore TCP state ESTABLISHED");
+    }
+    return {};
+  }
+
  private:
   // Called for the GET reply and for every dumped entry. Always continues: stopping a dump
   // early would leave its remaining messages queued on the socket.
@@ -237,6 +261,10 @@ NatLookupResult Conntrack::scanNat(const core::FlowKey& flow, core::NatBinding& 
 
 Status Conntrack::setLiberal(const CtTuple& orig, uint32_t mark) {
   return impl_->setLiberal(orig, mark);
+}
+
+Status Conntrack::restoreEstablished(const CtTuple& orig, uint32_t mark, uint32_t timeoutS) {
+  return impl_->restoreEstablished(orig, mark, timeoutS);
 }
 
 }  // namespace ftpalg::kernel
