@@ -50,14 +50,15 @@ void PinholeAdmitter::rewritten(const core::FlowKey& flow, uint64_t nowNs) {
       return;
     }
   }
-  if (Status s = conntrack_->setLiberal(resolver_.originalTuple(flow)); !s.ok()) {
+  const kernel::CtTuple orig = resolver_.originalTuple(flow);
+  if (Status s = conntrack_->setLiberal(orig); !s.ok()) {
     // Not marked: the next rewrite of this session tries again.
     (void)log_.fail(Failure::LiberalFailed, nowNs, "liberal tracking for {}: {}", flowText(flow),
                     s.message());
     return;
   }
   if (marked_.size() == kMaxMarked) marked_.erase(marked_.begin());
-  marked_.push_back(MarkedFlow{flow, nowNs});
+  marked_.push_back(MarkedFlow{flow, nowNs, orig});
 }
 
 void PinholeAdmitter::rstIgnored(const core::FlowKey& flow, uint64_t nowNs) {
@@ -67,8 +68,7 @@ void PinholeAdmitter::rstIgnored(const core::FlowKey& flow, uint64_t nowNs) {
     // Conntrack accepted the RST on the liberal entry before the queue saw it and moved the
     // entry to CLOSE: after 10 s a fresh, non-liberal entry would pick up the shifted stream
     // mid-way and count it INVALID.
-    if (Status s = conntrack_->restoreEstablished(resolver_.originalTuple(flow), kRestoredTimeoutS);
-        !s.ok()) {
+    if (Status s = conntrack_->restoreEstablished(m.orig, kRestoredTimeoutS); !s.ok()) {
       (void)log_.fail(Failure::RestoreFailed, nowNs, "ESTABLISHED again for {}: {}", flowText(flow),
                       s.message());
       return;

@@ -50,6 +50,7 @@ class PinholeAdmitter final : public Admitter {
   struct MarkedFlow {
     core::FlowKey flow;
     uint64_t lastNs = 0;
+    kernel::CtTuple orig;  // the entry's original tuple, as marked (restores need no lookup)
   };
 
   bool rstIgnored_ = false;  // rstIgnored() during the current packet: end() keeps the mark
