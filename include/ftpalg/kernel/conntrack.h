@@ -82,8 +82,9 @@ class Conntrack {
 
   // Puts the liberal entry whose original tuple is `orig` back to TCP state ESTABLISHED with a
   // timeout of `timeoutS` seconds, the liberal flags and a nonzero `mark` set again, in one
-  // UPDATE (after one GET): conntrack moves a liberal entry to CLOSE on any RST, also a blind
-  // one the engine judged out of window. ENOENT when there is no entry.
+  // UPDATE (after one GET): on any RST, also a blind one the engine judged out of window,
+  // conntrack moves a liberal entry to CLOSE or cuts it to the CLOSE timeout. An entry in a
+  // closing state (FIN seen) is left as it is. ENOENT when there is no entry.
   Status restoreEstablished(const CtTuple& orig, uint32_t mark, uint32_t timeoutS);
 
  private:

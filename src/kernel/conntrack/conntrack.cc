@@ -181,6 +181,9 @@ class ConntrackImpl {
     if (Status s = get(entry, t); !s.ok()) {
       return s;
     }
+    if (state_ != TCP_CONNTRACK_ESTABLISHED && state_ != TCP_CONNTRACK_CLOSE) {
+      return {};  // closing (FIN seen): its own timeouts apply, ESTABLISHED would be wrong
+    }
     CtPtr ct = tcpTupleObject(t.origSrc, t.origDst);
     if (!ct) {
       return Status::error(ENOMEM, "conntrack: allocate entry");
@@ -219,6 +222,8 @@ class ConntrackImpl {
     const std::optional<CtTuples> t = tuplesOf(ct);
     if (t && (self->mode_ == Mode::Any || ctMatchesFlow(*t, self->flow_))) {
       self->found_ = t;
+      self->state_ = nfct_attr_is_set(ct, ATTR_TCP_STATE) ? nfct_get_attr_u8(ct, ATTR_TCP_STATE)
+                                                          : uint8_t{TCP_CONNTRACK_MAX};
     }
     return NFCT_CB_CONTINUE;
   }
@@ -234,6 +239,7 @@ class ConntrackImpl {
   bool flagsSeen_ = false;
   uint8_t flagsOrig_ = 0;
   uint8_t flagsRepl_ = 0;
+  uint8_t state_ = TCP_CONNTRACK_MAX;  // TCP state of the entry found_ names
 };
 
 Conntrack::Conntrack() : impl_(std::make_unique<ConntrackImpl>()) {}
