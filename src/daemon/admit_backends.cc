@@ -26,6 +26,9 @@ class KernelConntrack final : public ConntrackBackend {
   Status setLiberal(const kernel::CtTuple& orig) override {
     return ct_.setLiberal(orig, sessionMark_);
   }
+  Status restoreEstablished(const kernel::CtTuple& orig, uint32_t timeoutS) override {
+    return ct_.restoreEstablished(orig, sessionMark_, timeoutS);
+  }
 
  private:
   uint32_t sessionMark_;

@@ -31,6 +31,8 @@ class ConntrackBackend {
   virtual kernel::NatLookupResult lookupNat(const kernel::CtTuple& orig, core::NatBinding& out) = 0;
   virtual kernel::NatLookupResult scanNat(const core::FlowKey& flow, core::NatBinding& out) = 0;
   virtual Status setLiberal(const kernel::CtTuple& orig) = 0;
+  // A liberal entry back to ESTABLISHED after an RST the engine ignored (timeout in seconds).
+  virtual Status restoreEstablished(const kernel::CtTuple& orig, uint32_t timeoutS) = 0;
 };
 
 // Expectation mode: conntrack expectations (kernel::ExpectationTable).

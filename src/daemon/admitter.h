@@ -57,6 +57,10 @@ class Admitter {
   // control connection and direction.
   virtual void end(const core::PacketView& view, const core::FlowKey& flow, core::Dir dir,
                    uint64_t nowNs) = 0;
+  // The engine ignored an RST of `flow` (out of window: forwarded, session kept), between
+  // begin() and end(). Pinhole mode puts its liberal entry back to ESTABLISHED; expectation mode
+  // needs nothing (its entry is not liberal: the kernel's own tracking judges the RST).
+  virtual void rstIgnored(const core::FlowKey& /*flow*/, uint64_t /*nowNs*/) {}
   // Once a second: forgets what belongs to connections the engine no longer has.
   virtual void expire(uint64_t nowNs) = 0;
   // At start, for a stored session snapshot: false when its connection is known to be gone (no

@@ -38,6 +38,7 @@ enum class Failure : uint8_t {
   ShutdownHeld,             // the daemon stops with packets held
   StateWriteFailed,         // a session snapshot could not be written or removed (state_dir)
   WithdrawFailed,           // a withdrawn announcement's pinhole or expectation not deleted
+  RestoreFailed,            // pinhole mode: a liberal entry not put back after an ignored RST
   Count
 };
 
@@ -123,6 +124,10 @@ inline constexpr FailureRule kFailurePolicy[] = {
      &WorkerStats::withdrawFailures, "withdrawFailures",
      "the elements stay until their timeout (single use still applies); the packet that "
      "ended the announcement passes as the engine decided"},
+    {Failure::RestoreFailed, FailVerdict::Unchanged, LogLevel::Debug, LogSite::Anomaly,
+     &WorkerStats::restoreFailures, "restoreFailures",
+     "the RST was forwarded as the engine decided; conntrack drops the entry after its CLOSE "
+     "timeout and the session may stall, as without the restore"},
 };
 
 static_assert(std::size(kFailurePolicy) == static_cast<size_t>(Failure::Count),

@@ -9,6 +9,9 @@ namespace ftpalg::daemon {
 namespace {
 
 constexpr size_t kMaxMarked = 16384;  // liberal-marked control connections per thread
+// Timeout of a restored entry: the kernel's ESTABLISHED default (the next packet of the session
+// sets the configured one anyway); what matters is that the RST's 10 s CLOSE timeout goes.
+constexpr uint32_t kRestoredTimeoutS = 432000;
 
 }  // namespace
 
@@ -47,20 +50,39 @@ void PinholeAdmitter::rewritten(const core::FlowKey& flow, uint64_t nowNs) {
       return;
     }
   }
-  if (Status s = conntrack_->setLiberal(resolver_.originalTuple(flow)); !s.ok()) {
+  const kernel::CtTuple orig = resolver_.originalTuple(flow);
+  if (Status s = conntrack_->setLiberal(orig); !s.ok()) {
     // Not marked: the next rewrite of this session tries again.
     (void)log_.fail(Failure::LiberalFailed, nowNs, "liberal tracking for {}: {}", flowText(flow),
                     s.message());
     return;
   }
   if (marked_.size() == kMaxMarked) marked_.erase(marked_.begin());
-  marked_.push_back(MarkedFlow{flow, nowNs});
+  marked_.push_back(MarkedFlow{flow, nowNs, orig});
+}
+
+void PinholeAdmitter::rstIgnored(const core::FlowKey& flow, uint64_t nowNs) {
+  for (MarkedFlow& m : marked_) {
+    if (!(m.flow == flow)) continue;
+    rstIgnored_ = true;
+    // Conntrack accepted the RST on the liberal entry before the queue saw it and moved the
+    // entry to CLOSE: after 10 s a fresh, non-liberal entry would pick up the shifted stream
+    // mid-way and count it INVALID.
+    if (Status s = conntrack_->restoreEstablished(m.orig, kRestoredTimeoutS); !s.ok()) {
+      (void)log_.fail(Failure::RestoreFailed, nowNs, "ESTABLISHED again for {}: {}", flowText(flow),
+                      s.message());
+      return;
+    }
+    bump(log_.stats().rstRestored);
+    return;
+  }
 }
 
 void PinholeAdmitter::end(const core::PacketView& view, const core::FlowKey& flow,
                           core::Dir /*dir*/, uint64_t /*nowNs*/) {
   resolver_.clearPacket();
-  if ((view.flags & (core::TcpFin | core::TcpRst)) == 0) return;
+  const bool ignored = std::exchange(rstIgnored_, false);
+  if ((view.flags & (core::TcpFin | core::TcpRst)) == 0 || ignored) return;
   std::erase_if(marked_, [&](const MarkedFlow& m) { return m.flow == flow; });
 }
 

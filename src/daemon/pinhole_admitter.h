@@ -34,7 +34,10 @@ class PinholeAdmitter final : public Admitter {
   Status withdraw(const core::FlowKey& flow, const core::Expectation& x, uint64_t nowNs) override;
   // Marks `flow` liberal unless it already is (Failure::LiberalFailed: tried again next time).
   void rewritten(const core::FlowKey& flow, uint64_t nowNs) override;
-  // FIN or RST: forgets the liberal mark.
+  // A marked flow's entry back to ESTABLISHED (conntrack moved it to CLOSE on the RST); the
+  // mark is kept (Failure::RestoreFailed when the update fails).
+  void rstIgnored(const core::FlowKey& flow, uint64_t nowNs) override;
+  // FIN or an RST the engine accepted: forgets the liberal mark.
   void end(const core::PacketView& view, const core::FlowKey& flow, core::Dir dir,
            uint64_t nowNs) override;
   void expire(uint64_t nowNs) override;
@@ -47,7 +50,10 @@ class PinholeAdmitter final : public Admitter {
   struct MarkedFlow {
     core::FlowKey flow;
     uint64_t lastNs = 0;
+    kernel::CtTuple orig;  // the entry's original tuple, as marked (restores need no lookup)
   };
+
+  bool rstIgnored_ = false;  // rstIgnored() during the current packet: end() keeps the mark
 
   WorkerLog& log_;
   uint64_t idleTimeoutNs_;

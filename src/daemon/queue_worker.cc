@@ -223,7 +223,11 @@ void QueueWorker::onPacket(const kernel::QueuedPacket& packet) {
   const core::FlowKey flow =
       dir == core::Dir::C2S ? core::FlowKey{src, dst} : core::FlowKey{dst, src};
   actions_.clear();
+  const uint64_t rstIgnored = engine_.counter(core::Counter::RstOutOfWindow);
   engine_.onSegment(core::Segment{&v, packet.id}, now, actions_);
+  if (engine_.counter(core::Counter::RstOutOfWindow) != rstIgnored) {
+    admitter_.rstIgnored(flow, now);
+  }
   apply(now, &packet, &v, flow, dir);
   admitter_.end(v, flow, dir, now);
 }

@@ -42,6 +42,10 @@ struct WorkerStats {
   std::atomic<uint64_t> overruns{0};
   std::atomic<uint64_t> socketDrops{0};
   std::atomic<uint64_t> rounds{0};  // serve rounds completed: the watchdog's heartbeat
+  // Pinhole mode: liberal entries put back to ESTABLISHED after an RST the engine ignored (out
+  // of window), and restores that failed.
+  std::atomic<uint64_t> rstRestored{0};
+  std::atomic<uint64_t> restoreFailures{0};
 };
 
 // Adds `n` to a counter only its own thread writes (no read-modify-write instruction needed).

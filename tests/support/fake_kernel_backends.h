@@ -64,6 +64,15 @@ class FakeConntrack final : public daemon::ConntrackBackend {
     liberal.push_back(core::FlowKey{orig.src, orig.dst});
     return {};
   }
+  Status restoreEstablished(const kernel::CtTuple& orig, uint32_t timeoutS) override {
+    if (restoreFailures > 0) {
+      --restoreFailures;
+      return Status::error(EIO, "fake: state not restored");
+    }
+    restored.push_back(core::FlowKey{orig.src, orig.dst});
+    restoreTimeoutS = timeoutS;
+    return {};
+  }
   kernel::NatLookup outcome = kernel::NatLookup::NoNat;
   kernel::NatLookup scanOutcome = kernel::NatLookup::Failed;
   std::vector<core::FlowKey> scans;
@@ -73,6 +82,9 @@ class FakeConntrack final : public daemon::ConntrackBackend {
   std::vector<core::FlowKey> lookups;
   std::vector<core::FlowKey> liberal;
   int liberalFailures = 0;
+  std::vector<core::FlowKey> restored;  // restoreEstablished() calls, as lookups records them
+  uint32_t restoreTimeoutS = 0;
+  int restoreFailures = 0;
   // When set, only a lookup of this original destination finds an entry (ENOENT otherwise).
   std::optional<core::Endpoint> onlyDst;
 };

@@ -80,6 +80,13 @@ class Conntrack {
   // that sends a rewritten control connection to the queue without bypass).
   Status setLiberal(const CtTuple& orig, uint32_t mark = 0);
 
+  // Puts the liberal entry whose original tuple is `orig` back to TCP state ESTABLISHED with a
+  // timeout of `timeoutS` seconds, the liberal flags and a nonzero `mark` set again, in one
+  // UPDATE (after one GET): on any RST, also a blind one the engine judged out of window,
+  // conntrack moves a liberal entry to CLOSE or cuts it to the CLOSE timeout. An entry in a
+  // closing state (FIN seen) is left as it is. ENOENT when there is no entry.
+  Status restoreEstablished(const CtTuple& orig, uint32_t mark, uint32_t timeoutS);
+
  private:
   std::unique_ptr<ConntrackImpl> impl_;
 };

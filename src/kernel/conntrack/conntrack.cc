@@ -176,6 +176,33 @@ class ConntrackImpl {
     return {};
   }
 
+  Status restoreEstablished(const CtTuple& entry, uint32_t mark, uint32_t timeoutS) {
+    CtTuples t;
+    if (Status s = get(entry, t); !s.ok()) {
+      return s;
+    }
+    if (state_ != TCP_CONNTRACK_ESTABLISHED && state_ != TCP_CONNTRACK_CLOSE) {
+      return {};  // closing (FIN seen): its own timeouts apply, ESTABLISHED would be wrong
+    }
+    CtPtr ct = tcpTupleObject(t.origSrc, t.origDst);
+    if (!ct) {
+      return Status::error(ENOMEM, "conntrack: allocate entry");
+    }
+    // nlattr_to_tcp sets the state as given (below TCP_CONNTRACK_MAX) and the flags under
+    // their mask; the timeout replaces the CLOSE one the RST left.
+    nfct_set_attr_u8(ct.get(), ATTR_TCP_STATE, TCP_CONNTRACK_ESTABLISHED);
+    nfct_set_attr_u8(ct.get(), ATTR_TCP_FLAGS_ORIG, kTcpFlagBeLiberal);
+    nfct_set_attr_u8(ct.get(), ATTR_TCP_MASK_ORIG, kTcpFlagBeLiberal);
+    nfct_set_attr_u8(ct.get(), ATTR_TCP_FLAGS_REPL, kTcpFlagBeLiberal);
+    nfct_set_attr_u8(ct.get(), ATTR_TCP_MASK_REPL, kTcpFlagBeLiberal);
+    nfct_set_attr_u32(ct.get(), ATTR_TIMEOUT, timeoutS);
+    if (mark != 0) nfct_set_attr_u32(ct.get(), ATTR_MARK, mark);
+    if (nfct_query(h_, NFCT_Q_UPDATE, ct.get()) < 0) {
+      return Status::error(errno, "conntrack: restore TCP state ESTABLISHED");
+    }
+    return {};
+  }
+
  private:
   // Called for the GET reply and for every dumped entry. Always continues: stopping a dump
   // early would leave its remaining messages queued on the socket.
@@ -195,6 +222,8 @@ class ConntrackImpl {
     const std::optional<CtTuples> t = tuplesOf(ct);
     if (t && (self->mode_ == Mode::Any || ctMatchesFlow(*t, self->flow_))) {
       self->found_ = t;
+      self->state_ = nfct_attr_is_set(ct, ATTR_TCP_STATE) ? nfct_get_attr_u8(ct, ATTR_TCP_STATE)
+                                                          : uint8_t{TCP_CONNTRACK_MAX};
     }
     return NFCT_CB_CONTINUE;
   }
@@ -210,6 +239,7 @@ class ConntrackImpl {
   bool flagsSeen_ = false;
   uint8_t flagsOrig_ = 0;
   uint8_t flagsRepl_ = 0;
+  uint8_t state_ = TCP_CONNTRACK_MAX;  // TCP state of the entry found_ names
 };
 
 Conntrack::Conntrack() : impl_(std::make_unique<ConntrackImpl>()) {}
@@ -237,6 +267,10 @@ NatLookupResult Conntrack::scanNat(const core::FlowKey& flow, core::NatBinding& 
 
 Status Conntrack::setLiberal(const CtTuple& orig, uint32_t mark) {
   return impl_->setLiberal(orig, mark);
+}
+
+Status Conntrack::restoreEstablished(const CtTuple& orig, uint32_t mark, uint32_t timeoutS) {
+  return impl_->restoreEstablished(orig, mark, timeoutS);
 }
 
 }  // namespace ftpalg::kernel

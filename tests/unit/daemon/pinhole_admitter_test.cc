@@ -164,3 +164,91 @@ TEST(PinholeAdmitterSessionAlive, OnlyAMissingConntrackEntryMeansGone) {
 }
 
 }  // namespace ftpalg::test
+
+// After an RST on a liberal (rewritten) session: one the engine ignored (out of window) puts the
+// conntrack entry back to ESTABLISHED and keeps the liberal mark; one it accepted forgets the
+// mark and restores nothing.
+namespace ftpalg::test {
+namespace {
+
+class PinholeAdmitterRstTest : public ::testing::Test {
+ protected:
+  const core::Endpoint client_ = endpoint("198.18.0.2:40000");
+  const core::Endpoint server_ = endpoint("198.19.0.2:21");
+
+  void SetUp() override {
+    daemon::WorkerSettings s;
+    worker_ = std::make_unique<daemon::QueueWorker>(
+        s, events_, queue_, [this, &s](daemon::WorkerLog& log) {
+          auto p = std::make_unique<FakePinholes>();
+          auto c = std::make_unique<FakeConntrack>();
+          conntrack_ = c.get();
+          return std::make_unique<daemon::PinholeAdmitter>(std::move(p), std::move(c),
+                                                           s.engine.idleTimeoutNs, log);
+        });
+    ASSERT_TRUE(worker_->open().ok());
+    conn_.setAddresses(client_, server_);
+    conntrack_->outcome = kernel::NatLookup::Natted;
+    conntrack_->binding =
+        core::NatBinding{client_.addr, client_.addr, server_.addr, ipFromText("10.0.0.9")};
+    conn_.handshake();
+    conn_.send(core::Dir::C2S, "PASV\r\n");
+    conn_.send(core::Dir::S2C, "227 Entering Passive Mode (10,0,0,9,156,64)\r\n");
+    ASSERT_EQ(conntrack_->liberal.size(), 1u);  // rewritten: marked liberal
+  }
+  void pasvAgain() {
+    conn_.send(core::Dir::C2S, "PASV\r\n");
+    conn_.send(core::Dir::S2C, "227 Entering Passive Mode (10,0,0,9,156,65)\r\n");
+  }
+  static uint64_t stat(const std::atomic<uint64_t>& c) { return c.load(); }
+
+  FakeQueue queue_;
+  daemon::EventSink events_;
+  FakeConntrack* conntrack_ = nullptr;  // owned by the worker's admitter
+  std::unique_ptr<daemon::QueueWorker> worker_;
+  FakeControlConnection conn_{queue_, [this] { worker_->serveOnce(); }};
+};
+
+TEST_F(PinholeAdmitterRstTest, OutOfWindowRstRestoresTheEntryAndKeepsTheMark) {
+  // Blind RSTs both ways, far from either sender's position.
+  conn_.send(core::Dir::S2C, "", core::TcpRst, conn_.nextSeq(core::Dir::S2C) + 0x40000000u);
+  conn_.send(core::Dir::C2S, "", core::TcpRst | core::TcpAck,
+             conn_.nextSeq(core::Dir::C2S) - 0x40000000u);
+  ASSERT_EQ(worker_->engine().counter(core::Counter::RstOutOfWindow), 2u);
+  ASSERT_EQ(conntrack_->restored.size(), 2u);                  // one UPDATE per RST
+  EXPECT_EQ(conntrack_->restored[0], conntrack_->liberal[0]);  // the entry's original tuple
+  EXPECT_EQ(conntrack_->restored[1], conntrack_->liberal[0]);
+  EXPECT_GT(conntrack_->restoreTimeoutS, 10u);  // not the CLOSE timeout
+  EXPECT_EQ(stat(worker_->stats().rstRestored), 2u);
+  EXPECT_EQ(worker_->engine().sessionCount(), 1u);
+  pasvAgain();
+  EXPECT_EQ(conntrack_->liberal.size(), 1u);  // mark kept: not set again
+}
+
+TEST_F(PinholeAdmitterRstTest, FailedRestoreIsCountedAndKeepsTheMark) {
+  conntrack_->restoreFailures = 1;
+  conn_.send(core::Dir::S2C, "", core::TcpRst, conn_.nextSeq(core::Dir::S2C) + 0x40000000u);
+  EXPECT_TRUE(conntrack_->restored.empty());
+  EXPECT_EQ(stat(worker_->stats().restoreFailures), 1u);
+  EXPECT_EQ(stat(worker_->stats().rstRestored), 0u);
+  pasvAgain();
+  EXPECT_EQ(conntrack_->liberal.size(), 1u);
+}
+
+TEST_F(PinholeAdmitterRstTest, InWindowRstRestoresNothingAndForgetsTheMark) {
+  conn_.send(core::Dir::C2S, "", core::TcpRst | core::TcpAck);
+  EXPECT_EQ(worker_->engine().counter(core::Counter::RstOutOfWindow), 0u);
+  EXPECT_TRUE(conntrack_->restored.empty());
+  EXPECT_EQ(stat(worker_->stats().rstRestored), 0u);
+  // The tuple used again by a new connection: its first rewrite marks it afresh.
+  FakeControlConnection again{queue_, [this] { worker_->serveOnce(); }};
+  again.setAddresses(client_, server_);
+  again.handshake();
+  again.send(core::Dir::C2S, "PASV\r\n");
+  again.send(core::Dir::S2C, "227 Entering Passive Mode (10,0,0,9,156,66)\r\n");
+  EXPECT_EQ(conntrack_->liberal.size(), 2u);
+  EXPECT_TRUE(conntrack_->restored.empty());
+}
+
+}  // namespace
+}  // namespace ftpalg::test
