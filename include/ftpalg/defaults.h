@@ -58,5 +58,10 @@ inline constexpr uint32_t kCloseTimeoutS = 10;  // closed session kept for late 
 inline constexpr uint32_t kMaxHeldPerDirection = 32;
 inline constexpr uint32_t kGapDropLimit = 32;  // drops beyond a gap before resync
 inline constexpr uint32_t kMaxGapDropLimit = 1024;
+// Outstanding admitted announcements remembered per queue (data keys: withdraw and port
+// clashes), about 128 bytes each.
+inline constexpr uint32_t kMaxDataKeys = 16384;
+inline constexpr uint32_t kMinMaxDataKeys = 16;
+inline constexpr uint32_t kMaxMaxDataKeys = 262144;
 
 }  // namespace ftpalg::defaults

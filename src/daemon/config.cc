@@ -195,7 +195,7 @@ class KeyReader {
 // More engine limit keys (ftpalgd.toml(5), "RESOURCE LIMITS"), applied after the limit keys.
 constexpr std::string_view kEngineKeys[] = {
     "max_line",      "max_in_flight",          "max_expectations", "idle_timeout",
-    "close_timeout", "max_held_per_direction", "gap_drop_limit"};
+    "close_timeout", "max_held_per_direction", "gap_drop_limit",   "max_data_keys"};
 
 Status applyEngineKey(const KeyReader& r, DaemonConfig& cfg) {
   namespace d = defaults;
@@ -213,6 +213,9 @@ Status applyEngineKey(const KeyReader& r, DaemonConfig& cfg) {
     return r.wantInt(cfg.maxHeldPerDirection, 1, d::kMaxHeldPerDirection);
   }
   if (key == "gap_drop_limit") return r.wantInt(cfg.gapDropLimit, 1, d::kMaxGapDropLimit);
+  if (key == "max_data_keys") {
+    return r.wantInt(cfg.maxDataKeys, d::kMinMaxDataKeys, d::kMaxMaxDataKeys);
+  }
   return r.error(fmt::format("unknown key '{}'", key));
 }
 

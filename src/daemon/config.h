@@ -68,6 +68,7 @@ struct DaemonConfig {
   uint32_t closeTimeoutS = defaults::kCloseTimeoutS;
   uint32_t maxHeldPerDirection = defaults::kMaxHeldPerDirection;
   uint32_t gapDropLimit = defaults::kGapDropLimit;
+  uint32_t maxDataKeys = defaults::kMaxDataKeys;  // outstanding announcements per queue
 
   bool operator==(const DaemonConfig&) const = default;
 };

@@ -26,6 +26,7 @@ void applyMoreEngineLimits(const DaemonConfig& cfg, core::EngineConfig& engine) 
   engine.closeTimeoutNs = uint64_t{cfg.closeTimeoutS} * kNsPerS;
   engine.maxHeldPerDirection = cfg.maxHeldPerDirection;
   engine.gapDropLimit = cfg.gapDropLimit;
+  engine.maxDataKeys = cfg.maxDataKeys;
 }
 
 }  // namespace ftpalg::daemon

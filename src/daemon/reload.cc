@@ -54,6 +54,7 @@ std::vector<std::pair<std::string_view, std::string>> keyValues(const DaemonConf
       {"close_timeout", text(c.closeTimeoutS)},
       {"max_held_per_direction", text(c.maxHeldPerDirection)},
       {"gap_drop_limit", text(c.gapDropLimit)},
+      {"max_data_keys", text(c.maxDataKeys)},
       {"state_dir", text(c.stateDir)},
       {"session_mark", fmt::format("0x{:x}", c.sessionMark)},
       {"user", text(c.user)},

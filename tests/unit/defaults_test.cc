@@ -162,5 +162,22 @@ TEST(EngineLimitKeys, AreKnownKeys) {
   }
 }
 
+// max_data_keys (the engine's outstanding-announcement table, EngineConfig::maxDataKeys).
+TEST(EngineLimitKeys, MaxDataKeys) {
+  core::EngineConfig engine;
+  daemon::applyEngineLimits(daemon::DaemonConfig{}, engine);
+  EXPECT_EQ(engine.maxDataKeys, core::EngineConfig{}.maxDataKeys);
+  daemon::DaemonConfig cfg;
+  ASSERT_TRUE(daemon::applyConfigText("max_data_keys = 1000\n", "t.toml", cfg).ok());
+  daemon::applyEngineLimits(cfg, engine);
+  EXPECT_EQ(engine.maxDataKeys, 1000u);
+  for (const char* text : {"max_data_keys = 15\n", "max_data_keys = 262145\n"}) {
+    daemon::DaemonConfig bad;
+    const Status s = daemon::applyConfigText(text, "t.toml", bad);
+    ASSERT_FALSE(s.ok()) << text;
+    EXPECT_EQ(s.message(), "t.toml:1:17: 'max_data_keys' must be an integer 16..262144") << text;
+  }
+}
+
 }  // namespace
 }  // namespace ftpalg::test

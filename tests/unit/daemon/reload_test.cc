@@ -55,6 +55,7 @@ TEST(Reload, EveryFieldChangeIsSeen) {
                                "close_timeout = 9",
                                "max_held_per_direction = 9",
                                "gap_drop_limit = 9",
+                               "max_data_keys = 99",
                                "state_dir = \"/x\"",
                                "session_mark = 9",
                                "user = \"x\"",
