@@ -1,6 +1,7 @@
 #include "session_codec.h"
 
 #include <array>
+#include <cstdint>
 #include <cstring>
 
 #include "ftp_stage.h"
@@ -14,6 +15,8 @@ constexpr size_t kHeader = 12;  // magic, version, reserved, length
 constexpr size_t kTrailer = 4;  // CRC-32
 constexpr int64_t kMaxDelta = int64_t{1} << 30;
 constexpr uint32_t kMaxLineSpan = 65536;
+// A splice's original length (RewriteRecord::origLen, 16 bits) can never exceed a line's span.
+static_assert(kMaxLineSpan > UINT16_MAX);
 
 constexpr std::array<uint32_t, 256> makeCrcTable() {
   std::array<uint32_t, 256> t{};
@@ -143,7 +146,7 @@ bool validRecords(const DirSnapshot& d) {
   for (size_t i = 0; i < d.recordCount; ++i) {
     const RewriteRecord& rec = d.records[i];
     const uint32_t end = rec.origStart + rec.origLen;
-    if (rec.newLen > rec.text.size() || rec.origLen > kMaxLineSpan) return false;
+    if (rec.newLen > rec.text.size()) return false;  // origLen: its type bounds it (above)
     if (i > 0 && seqLt(rec.origStart, prevEnd)) return false;
     if (seqGt(end, d.next) || seqDiff(d.next, rec.origStart) > static_cast<int32_t>(1 << 24)) {
       return false;
