@@ -13,6 +13,16 @@
 namespace ftpalg::daemon {
 namespace {
 
+// "First argument equals `value`" (what SCMP_A0 builds, without its C compound literal).
+scmp_arg_cmp argEquals(scmp_datum_t value) {
+  scmp_arg_cmp cmp{};
+  cmp.arg = 0;
+  cmp.op = SCMP_CMP_EQ;
+  cmp.datum_a = value;
+  cmp.datum_b = 0;
+  return cmp;
+}
+
 // Grouped by who needs them; keep docs/daemon.md and systemd/ftpalgd.service in step.
 // clang-format off
 constexpr const char* kAllowed[] = {
@@ -81,14 +91,14 @@ Status installSeccompFilter() {
   }
   for (int family : {AF_UNIX, AF_NETLINK}) {
     if (rc == 0) {
-      rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-                            SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(family)));
+      const scmp_arg_cmp cmp = argEquals(static_cast<scmp_datum_t>(family));
+      rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, &cmp);
     }
   }
   for (int option : {PR_SET_NAME, PR_GET_NAME}) {
     if (rc == 0) {
-      rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
-                            SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(option)));
+      const scmp_arg_cmp cmp = argEquals(static_cast<scmp_datum_t>(option));
+      rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1, &cmp);
     }
   }
   if (rc == 0) rc = seccomp_load(ctx);
