@@ -51,29 +51,8 @@ table inet nat {
 }
 NFT
 
-# listen NS PORT WORD: answers every connection with WORD.
-listen() {
-  ip netns exec "$(netns_name "$1")" "$PYTHON" - "$2" "$3" <<'PY' &
-import socket, sys
-srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind(("0.0.0.0", int(sys.argv[1])))
-srv.listen(16)
-while True:
-    c, _ = srv.accept()
-    c.sendall((sys.argv[2] + "\n").encode())
-    c.close()
-PY
-  NETNS_PIDS+=($!)
-}
-# greeting NS ADDR PORT: what the listener reached says, or "none".
-greeting() {
-  in_ns "$1" "$PYTHON" - "$2" "$3" <<'PY' || echo none
-import socket, sys
-s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=1.5)
-print(s.recv(100).decode().strip())
-PY
-}
+# shellcheck source=tests/netns/lib/listener.sh
+. "$repo/tests/netns/lib/listener.sh"
 
 listen client 6000 diverted
 listen third 8080 published

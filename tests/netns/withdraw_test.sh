@@ -237,28 +237,8 @@ PY
 FAILED=0
 check() { if eval "$2"; then log "ok   - $1"; else log "FAIL - $1"; FAILED=1; fi; }
 
-# listen NS PORT WORD / greeting NS ADDR PORT: as in published_port_test.sh.
-listen() {
-  ip netns exec "$(netns_name "$1")" "$PYTHON" - "$2" "$3" <<'PY' &
-import socket, sys
-srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind(("0.0.0.0", int(sys.argv[1])))
-srv.listen(16)
-while True:
-    c, _ = srv.accept()
-    c.sendall((sys.argv[2] + "\n").encode())
-    c.close()
-PY
-  NETNS_PIDS+=($!)
-}
-greeting() {
-  in_ns "$1" "$PYTHON" - "$2" "$3" <<'PY' || echo none
-import socket, sys
-s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=1.5)
-print(s.recv(100).decode().strip())
-PY
-}
+# shellcheck source=tests/netns/lib/listener.sh
+. "$repo/tests/netns/lib/listener.sh"
 # diverted_count: of 3 connections from the server to the published port, how many the client
 # answered.
 diverted_count() {

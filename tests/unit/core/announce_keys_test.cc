@@ -11,6 +11,7 @@
 
 #include "ftpalg/core/engine.h"
 #include "ftpalg/core/packet.h"
+#include "tests/support/conn_driver.h"
 #include "tests/support/packet_builder.h"
 
 namespace ftpalg::test {
@@ -18,99 +19,14 @@ namespace ftpalg::test {
 using namespace ftpalg::core;  // NOLINT(google-build-using-namespace): the unit under test
 namespace {
 
-// Every client is behind SNAT: its private address leaves as 198.51.100.7.
-class SnatEveryone : public NatResolver {
- public:
-  bool resolve(const FlowKey& flow, NatBinding& out) override {
-    out = NatBinding{flow.client.addr, ipFromText("198.51.100.7"), flow.server.addr,
-                     flow.server.addr};
-    return true;
-  }
-};
-
-// One control connection; next seq of the client (C2S) and the server (S2C).
-struct Conn {
-  Endpoint client;
-  Endpoint server;
-  uint32_t seq[2] = {1000, 5000};
-};
-
-// Hand-built segments of several connections through one engine; keeps events and the payload
-// of every rewritten packet.
-class Driver {
- public:
-  explicit Driver(const EngineConfig& cfg) : engine(cfg, &nat), out(std::make_unique<Actions>()) {}
-
-  void send(const Conn& c, Dir d, uint8_t flags, std::string_view payload) {
-    const bool c2s = d == Dir::C2S;
-    const auto pkt = PacketBuilder()
-                         .v4(c2s ? c.client : c.server, c2s ? c.server : c.client)
-                         .seq(c.seq[c2s ? 0 : 1])
-                         .ack(c.seq[c2s ? 1 : 0])
-                         .flags(flags)
-                         .payload(payload)
-                         .build();
-    const PacketParse pp = parsePacket(pkt);
-    ASSERT_EQ(pp.error, PacketError::None);
-    out->clear();
-    engine.onSegment(Segment{&pp.view, ++handle_}, now, *out);
-    take();
-  }
-  void handshake(Conn& c) {
-    send(c, Dir::C2S, TcpSyn, "");
-    ++c.seq[0];
-    send(c, Dir::S2C, TcpSyn | TcpAck, "");
-    ++c.seq[1];
-    send(c, Dir::C2S, TcpAck, "");
-  }
-  void say(Conn& c, Dir d, std::string_view text) {
-    send(c, d, TcpAck | TcpPsh, text);
-    c.seq[d == Dir::C2S ? 0 : 1] += static_cast<uint32_t>(text.size());
-  }
-  // Handshake, greeting and login.
-  void login(Conn& c) {
-    handshake(c);
-    say(c, Dir::S2C, "220 hi\r\n");
-    say(c, Dir::C2S, "USER u\r\n");
-    say(c, Dir::S2C, "331 pw\r\n");
-    say(c, Dir::C2S, "PASS p\r\n");
-    say(c, Dir::S2C, "230 in\r\n");
-  }
-  void expire() {
-    bool more = true;
-    while (more) {
-      out->clear();
-      more = engine.expire(now, *out);
-      take();
-    }
-  }
-  [[nodiscard]] std::vector<Event> of(EventKind k) const {
-    std::vector<Event> r;
-    for (const Event& e : events) {
-      if (e.kind == k) r.push_back(e);
-    }
-    return r;
-  }
-
+struct NatHolder {
   SnatEveryone nat;
-  Engine engine;
-  std::unique_ptr<Actions> out;
-  std::vector<Event> events;
-  std::vector<std::string> rewrittenPayloads;
-  uint64_t now = 1'000'000'000'000;
+};
 
- private:
-  void take() {
-    for (size_t i = 0; i < out->packetCount; ++i) {
-      const PacketAction& a = out->packets[i];
-      if (a.verdict == PacketVerdict::Rewrite) {
-        rewrittenPayloads.emplace_back(reinterpret_cast<const char*>(a.payload.data()),
-                                       a.payload.size());
-      }
-    }
-    for (size_t i = 0; i < out->eventCount; ++i) events.push_back(out->events[i]);
-  }
-  uint64_t handle_ = 0;
+// The multi-connection driver with every client behind SNAT.
+class Driver : NatHolder, public ConnDriver {
+ public:
+  explicit Driver(const EngineConfig& cfg) : ConnDriver(cfg, &nat) {}
 };
 
 EngineConfig withdrawing() {

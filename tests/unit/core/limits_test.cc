@@ -12,6 +12,7 @@
 
 #include "ftpalg/core/engine.h"
 #include "ftpalg/core/packet.h"
+#include "tests/support/conn_driver.h"
 #include "tests/support/packet_builder.h"
 
 namespace ftpalg::test {
@@ -21,101 +22,7 @@ namespace {
 
 constexpr uint64_t kSecond = 1'000'000'000;
 
-// Every client is behind SNAT: its private address leaves as 198.51.100.7.
-class SnatEveryone : public NatResolver {
- public:
-  bool resolve(const FlowKey& flow, NatBinding& out) override {
-    out = NatBinding{flow.client.addr, ipFromText("198.51.100.7"), flow.server.addr,
-                     flow.server.addr};
-    return true;
-  }
-};
-
-// One TCP connection to the FTP server, sequence numbers tracked per side.
-struct Conn {
-  Endpoint client;
-  Endpoint server;
-  uint32_t seq[2] = {1000, 5000};  // next seq of the client (C2S) and the server (S2C)
-};
-
-// Feeds hand-built segments of many connections to one engine and tracks held packets.
-class Driver {
- public:
-  explicit Driver(const EngineConfig& cfg, NatResolver* nat = nullptr)
-      : engine(cfg, nat), out(std::make_unique<Actions>()) {}
-
-  // Sends one segment; returns the verdict its own packet got (Hold while held).
-  PacketVerdict send(const Conn& c, Dir d, uint8_t flags, std::string_view payload) {
-    const bool c2s = d == Dir::C2S;
-    const auto pkt = PacketBuilder()
-                         .v4(c2s ? c.client : c.server, c2s ? c.server : c.client)
-                         .seq(c.seq[c2s ? 0 : 1])
-                         .ack(c.seq[c2s ? 1 : 0])
-                         .flags(flags)
-                         .payload(payload)
-                         .build();
-    const PacketParse pp = parsePacket(pkt);
-    EXPECT_EQ(pp.error, PacketError::None);
-    const uint64_t h = nextHandle_++;
-    out->clear();
-    engine.onSegment(Segment{&pp.view, h}, now, *out);
-    PacketVerdict mine = PacketVerdict::Accept;
-    bool seen = false;
-    for (size_t i = 0; i < out->packetCount; ++i) {
-      const PacketAction& a = out->packets[i];
-      if (a.handle == h) {
-        mine = a.verdict;
-        seen = true;
-      }
-      note(a);
-    }
-    EXPECT_TRUE(seen) << "no verdict for packet " << h;
-    for (size_t i = 0; i < out->eventCount; ++i) events.push_back(out->events[i]);
-    return mine;
-  }
-  // SYN, SYN/ACK, ACK.
-  void handshake(Conn& c) {
-    send(c, Dir::C2S, TcpSyn, "");
-    ++c.seq[0];
-    send(c, Dir::S2C, TcpSyn | TcpAck, "");
-    ++c.seq[1];
-    send(c, Dir::C2S, TcpAck, "");
-  }
-  // Data from `d`, its sequence number advanced.
-  PacketVerdict say(Conn& c, Dir d, std::string_view text) {
-    const PacketVerdict v = send(c, d, TcpAck | TcpPsh, text);
-    c.seq[d == Dir::C2S ? 0 : 1] += static_cast<uint32_t>(text.size());
-    return v;
-  }
-  void expire() {
-    bool more = true;
-    while (more) {
-      out->clear();
-      more = engine.expire(now, *out);
-      for (size_t i = 0; i < out->packetCount; ++i) note(out->packets[i]);
-      for (size_t i = 0; i < out->eventCount; ++i) events.push_back(out->events[i]);
-    }
-  }
-  [[nodiscard]] size_t heldNow() const { return held_.size(); }
-
-  Engine engine;
-  std::unique_ptr<Actions> out;
-  std::vector<Event> events;
-  uint64_t now = 1000 * kSecond;
-  size_t maxHeld = 0;
-
- private:
-  void note(const PacketAction& a) {
-    if (a.verdict == PacketVerdict::Hold) {
-      held_.insert(a.handle);
-    } else {
-      held_.erase(a.handle);
-    }
-    maxHeld = std::max(maxHeld, held_.size());
-  }
-  uint64_t nextHandle_ = 1;
-  std::set<uint64_t> held_;
-};
+using Driver = ConnDriver;
 
 Conn clientNo(uint32_t n, uint16_t port = 40000) {
   const std::string ip = "10." + std::to_string(1 + (n >> 16)) + "." +
@@ -124,16 +31,6 @@ Conn clientNo(uint32_t n, uint16_t port = 40000) {
 }
 
 Conn legit() { return Conn{endpoint("172.16.0.9:50000"), endpoint("192.0.2.1:21")}; }
-
-// An FTP session that logs in: handshake, greeting, USER/PASS, 230.
-void login(Driver& d, Conn& c) {
-  d.handshake(c);
-  EXPECT_NE(d.say(c, Dir::S2C, "220 ready\r\n"), PacketVerdict::Drop);
-  d.say(c, Dir::C2S, "USER ftp\r\n");
-  d.say(c, Dir::S2C, "331 pass\r\n");
-  d.say(c, Dir::C2S, "PASS x\r\n");
-  d.say(c, Dir::S2C, "230 in\r\n");
-}
 
 size_t portEventsOf(const Driver& d, const Conn& c) {
   return static_cast<size_t>(std::count_if(d.events.begin(), d.events.end(), [&](const Event& e) {
@@ -152,7 +49,7 @@ TEST(Limits, UnansweredJunkNoLongerStarvesAnEstablishedSession) {
     d.say(junk, Dir::C2S, "X");  // a partial line keeps the buffer
   }
   Conn c = legit();
-  login(d, c);
+  d.login(c);
   EXPECT_NE(d.say(c, Dir::C2S, "PORT 172,16,0,9,4,1\r\n"), PacketVerdict::Drop);
   EXPECT_EQ(portEventsOf(d, c), 1u);
   EXPECT_GE(d.engine.counter(Counter::BufferReclaimed), cfg.maxBufferedDirections);
@@ -165,7 +62,7 @@ TEST(Limits, BuffersOfEstablishedSessionsAreNeverReclaimedForJunk) {
   Driver d(cfg);
   Conn busy[4] = {clientNo(1), clientNo(2), clientNo(3), clientNo(4)};
   for (Conn& c : busy) {
-    login(d, c);
+    d.login(c);
     d.say(c, Dir::C2S, "PORT 10,1,");  // a partial line: each holds a buffer
   }
   Conn junk = clientNo(99);
@@ -188,7 +85,7 @@ TEST(Limits, IdleEstablishedBuffersGoToEstablishedSessionsOnly) {
   cfg.maxBufferedDirections = 1;
   Driver d(cfg);
   Conn idle = clientNo(1);
-  login(d, idle);
+  d.login(idle);
   d.say(idle, Dir::C2S, "NO");  // keeps the only buffer
   d.now += cfg.halfOpenTimeoutNs + kSecond;
   Conn junk = clientNo(2);
@@ -210,7 +107,7 @@ TEST(Limits, SynFloodNoLongerBlocksANewSession) {
   }
   EXPECT_EQ(d.engine.sessionCount(), cfg.maxSessions);
   Conn c = legit();
-  login(d, c);
+  d.login(c);
   EXPECT_NE(d.say(c, Dir::C2S, "PORT 172,16,0,9,4,1\r\n"), PacketVerdict::Drop);
   EXPECT_EQ(portEventsOf(d, c), 1u);  // inspected
   EXPECT_GE(d.engine.counter(Counter::SessionEvicted), 1000u);
@@ -226,7 +123,7 @@ TEST(Limits, HalfOpenSessionsExpireInSeconds) {
   Conn junk = clientNo(2);
   d.say(junk, Dir::C2S, "USER x\r\n");
   Conn c = legit();
-  login(d, c);
+  d.login(c);
   d.now += cfg.halfOpenTimeoutNs - kSecond;
   d.expire();
   EXPECT_EQ(d.engine.sessionCount(), 3u);
@@ -245,8 +142,8 @@ TEST(Limits, FullTableFollowsTheDeclaredPolicy) {
     Driver d(cfg);
     Conn a = clientNo(1);
     Conn b = clientNo(2);
-    login(d, a);
-    login(d, b);
+    d.login(a);
+    d.login(b);
     Conn c = legit();
     EXPECT_EQ(d.send(c, Dir::C2S, TcpSyn, ""),
               failOpen ? PacketVerdict::Accept : PacketVerdict::Drop);
@@ -268,7 +165,7 @@ TEST(Limits, PartialAnnouncementHoldersAreBounded) {
   std::vector<Conn> conns;
   for (uint32_t i = 0; i < 128; ++i) {
     conns.push_back(clientNo(i));
-    login(d, conns.back());
+    d.login(conns.back());
   }
   for (Conn& c : conns) {
     for (char ch : partial) d.say(c, Dir::C2S, std::string_view(&ch, 1));
@@ -282,7 +179,7 @@ TEST(Limits, PartialAnnouncementHoldersAreBounded) {
   EXPECT_GT(d.engine.counter(Counter::HoldTimeout), 0u);
   // A legitimate announcement still goes through while the holders keep sending.
   Conn c = legit();
-  login(d, c);
+  d.login(c);
   EXPECT_NE(d.say(c, Dir::C2S, "PORT 172,16,0,9,4,1\r\n"), PacketVerdict::Drop);
   ASSERT_EQ(portEventsOf(d, c), 1u);
 }
@@ -294,7 +191,7 @@ TEST(Limits, AnnouncementHeldPastTheDeadlineIsReleasedAndRefused) {
   SnatEveryone nat;
   Driver d(cfg, &nat);
   Conn c = legit();
-  login(d, c);
+  d.login(c);
   EXPECT_EQ(d.say(c, Dir::C2S, "PORT 172,16,0,"), PacketVerdict::Hold);
   d.now += cfg.holdTimeoutNs;
   d.expire();
