@@ -1,0 +1,455 @@
+#!/usr/bin/env python3
+"""Orchestrator of the end-to-end benchmark (started by scripts/bench-e2e.sh once the namespaces,
+addresses, files and the vsftpd configuration exist). Runs the configurations in alternating
+rounds, takes the daemon-side figures (CPU from /proc/<pid>/stat, queued packets from
+/proc/net/netfilter/nfnetlink_queue, control packets from an nft counter, the daemon's own
+counters from its stop lines), prints a table and writes one JSON file.
+
+Configurations: ftpalgd (pinhole mode), null (ftpalg_null_queue: accepts every queued packet),
+helper (nf_conntrack_ftp + nf_nat_ftp, ct helper assigned by nft), noqueue; ftpalgd-2q and
+null-2q (two queues, --queue-balance) for the 1-vs-2-queue rows.
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+MAIN_CONFIGS = ["ftpalgd", "null", "helper", "noqueue"]
+QUEUE_CONFIGS = ["ftpalgd-2q", "null-2q"]
+REFS = ["null", "helper", "noqueue"]
+
+
+def log(msg):
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+class Bench:
+    def __init__(self, a):
+        self.a = a
+        self.ns = {r: a.prefix + r for r in ("client", "gw", "server")}
+        self.server_addr = a.server
+        self.proc = None  # the queue consumer of the current configuration
+        self.proc_log = None
+        self.vsftpd = None
+        self.samples = {}  # (measure, config) -> [values]
+        self.units = {}
+        self.notes = {}
+        self.extra = {}
+
+    # --- helpers -----------------------------------------------------------------------------
+    def nsrun(self, role, cmd, timeout=120, check=True):
+        r = subprocess.run(["ip", "netns", "exec", self.ns[role]] + cmd, capture_output=True,
+                           text=True, timeout=timeout)
+        if check and r.returncode != 0:
+            raise RuntimeError(f"{cmd[0]} in {role}: rc {r.returncode}: {r.stderr.strip()[-400:]}")
+        return r.stdout
+
+    def gw(self, *args):
+        env = dict(os.environ, NETNS_PREFIX=self.a.prefix, E2E_QUEUE=str(self.a.queue),
+                   E2E_TMP=self.a.tmp)
+        r = subprocess.run(["bash", os.path.join(HERE, "gw.sh")] + list(args), env=env,
+                           capture_output=True, text=True, timeout=60)
+        if r.returncode != 0:
+            raise RuntimeError(f"gw.sh {' '.join(args)}: {r.stderr.strip()[-400:]}")
+        return r.stdout
+
+    def client(self, *args, timeout=300):
+        out = self.nsrun("client", [sys.executable, os.path.join(HERE, "load_client.py")] +
+                         list(args) + ["--server", self.server_addr], timeout=timeout)
+        return json.loads(out.strip().splitlines()[-1])
+
+    def add(self, measure, cfg, value, unit):
+        if value is None:
+            return
+        self.samples.setdefault((measure, cfg), []).append(value)
+        self.units[measure] = unit
+
+    # --- daemon-side figures -----------------------------------------------------------------
+    def cpu_ticks(self):
+        if not self.proc:
+            return 0
+        with open(f"/proc/{self.proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
+
+    def rss_bytes(self):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+        return 0
+
+    def queued(self):
+        text = self.nsrun("gw", ["cat", "/proc/net/netfilter/nfnetlink_queue"], check=False)
+        n = 0
+        for line in text.splitlines():
+            f = line.split()
+            if len(f) >= 8 and int(f[0]) in (self.a.queue, self.a.queue + 1):
+                n += int(f[7])  # id_sequence: packets queued since the queue was bound
+        return n
+
+    def ctl_packets(self):
+        doc = json.loads(self.nsrun("gw", ["nft", "-j", "list", "counter", "inet", "benchcnt",
+                                           "ctl"]))
+        return [o["counter"]["packets"] for o in doc["nftables"] if "counter" in o][0]
+
+    def snap(self):
+        return {"t": time.monotonic(), "cpu": self.cpu_ticks(), "q": self.queued(),
+                "ctl": self.ctl_packets()}
+
+    # --- configurations ----------------------------------------------------------------------
+    def start(self, cfg):
+        self.gw("rules", cfg)
+        q = self.a.queue
+        if cfg.startswith("ftpalgd"):
+            queues = f"{q}" if cfg == "ftpalgd" else f"{q}-{q + 1}"
+            cmd = [self.a.ftpalgd, "--queues", queues, "--kernel-mode", "pinhole",
+                   "--mark", "0x00f7a1"]
+        elif cfg.startswith("null"):
+            cmd = [self.a.null] + ([str(q)] if cfg == "null" else [str(q), str(q + 1)])
+        else:
+            return
+        self.proc_log = os.path.join(self.a.tmp, f"{cfg}.log")
+        logf = open(self.proc_log, "w")
+        # ip netns exec execs the program: the pid is the consumer's own.
+        self.proc = subprocess.Popen(["ip", "netns", "exec", self.ns["gw"]] + cmd, stdout=logf,
+                                     stderr=subprocess.STDOUT)
+        for _ in range(100):
+            with open(self.proc_log) as f:
+                if "serving queue" in f.read():
+                    break
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{cfg} exited: {open(self.proc_log).read()[-600:]}")
+            time.sleep(0.1)
+        else:
+            raise RuntimeError(f"{cfg} did not start")
+
+    def stop(self):
+        """Ends the consumer; returns its stop lines' counters ({} without a consumer)."""
+        if not self.proc:
+            return {}
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+        text = open(self.proc_log).read()
+        counters = {}
+        m = re.search(r"counters: (.*)", text)
+        if m and m.group(1).strip() != "none":
+            for kv in m.group(1).split(", "):
+                k, _, v = kv.partition("=")
+                if v.strip().isdigit():
+                    counters[k.strip()] = int(v)
+        m = re.search(r"stopped: (\d+) packets, (\d+) sessions", text)
+        if m:
+            counters["_packets"], counters["_sessions"] = int(m.group(1)), int(m.group(2))
+        m = re.search(r"(\d+) limits hit", text)
+        if m:
+            counters["_limits_hit"] = int(m.group(1))
+        return counters
+
+    # --- measures ----------------------------------------------------------------------------
+    def per_cpu(self, cfg, before, after, measure, count, what):
+        if self.proc is None or count <= 0:
+            return
+        us = (after["cpu"] - before["cpu"]) * 1e6 / CLK_TCK
+        self.add(f"cpu_per_{what} {measure}", cfg, round(us / count, 2), "µs")
+
+    def m_noop(self, cfg):
+        p = self.a.p
+        b = self.snap()
+        r = self.client("noop", "--conns", str(p["noop_conns"]), "--procs", "2", "--seconds",
+                        str(p["seconds"]), timeout=p["seconds"] + 60)
+        e = self.snap()
+        dt = e["t"] - b["t"]
+        self.add("noop commands/s", cfg, r["commands_per_s"], "1/s")
+        self.add("control packets/s (noop)", cfg, round((e["ctl"] - b["ctl"]) / dt, 1), "1/s")
+        if self.proc:
+            self.add("queued packets/s (noop)", cfg, round((e["q"] - b["q"]) / dt, 1), "1/s")
+            self.per_cpu(cfg, b, e, "noop", e["q"] - b["q"], "queued_packet")
+        if r["errors"]:
+            self.notes.setdefault(cfg, []).append(f"noop: {r['errors']} connections failed")
+
+    def m_rtt(self, cfg):
+        for c in ("NOOP", "PASV", "PORT"):
+            r = self.client("rtt", "--cmd", c, "--count", str(self.a.p["rtt_count"]))
+            for k in ("p50_ms", "p99_ms", "p999_ms"):
+                self.add(f"{c} round trip {k[:-3].replace('p999', 'p99.9')}", cfg, r[k], "ms")
+
+    def m_sessions(self, cfg, modes=("pasv", "port"), workers=(1, 4), seconds=None, tag=""):
+        p = self.a.p
+        seconds = seconds or p["seconds"]
+        out = {}
+        for mode in modes:
+            for w in workers:
+                b = self.snap()
+                r = self.client("sessions", "--mode", mode, "--workers", str(w), "--seconds",
+                                str(seconds), "--path", "pub/1k.bin", timeout=seconds + 120)
+                e = self.snap()
+                name = f"{mode.upper()} sessions/s, {w} worker{'s' if w > 1 else ''}{tag}"
+                self.add(name, cfg, r["sessions_per_s"], "1/s")
+                if r["failures"]:
+                    self.add(f"{mode.upper()} failed sessions, {w}w{tag}", cfg, r["failures"], "")
+                    self.notes.setdefault(cfg, []).append(f"{name}: {r['failures']} failed "
+                                                          f"{r['errors']}")
+                if self.proc and r["sessions"]:
+                    self.per_cpu(cfg, b, e, f"{mode.upper()} {w}w{tag}", r["sessions"],
+                                 "session")
+                    self.add(f"queued packets per session {mode.upper()} {w}w{tag}", cfg,
+                             round((e["q"] - b["q"]) / r["sessions"], 1), "")
+                out[(mode, w)] = r
+        return out
+
+    def m_late(self, cfg):
+        if cfg not in ("ftpalgd", "helper", "ftpalgd-2q"):
+            self.gw("late-syn")
+            return
+        late, dropped, admitted = (int(x) for x in self.gw("late-syn").split())
+        self.add("data SYNs before their pinhole (late)", cfg, late, "count")
+        self.add("data SYNs dropped (unmatched)", cfg, dropped, "count")
+
+    def m_bulk(self, cfg):
+        r = self.client("bulk", "--path", "pub/bulk.bin")
+        self.add("bulk throughput, one transfer", cfg, r["mbit_s"], "Mbit/s")
+
+    def round_main(self, cfg):
+        self.start(cfg)
+        try:
+            self.gw("late-syn")  # empty the sets
+            self.m_noop(cfg)
+            self.m_rtt(cfg)
+            self.m_sessions(cfg)
+            self.m_late(cfg)
+            self.m_bulk(cfg)
+        finally:
+            c = self.stop()
+        if c:
+            self.extra.setdefault("stop_counters", {}).setdefault(cfg, []).append(c)
+
+    def round_queues(self, cfg):
+        self.start(cfg)
+        try:
+            self.m_noop(cfg)
+            self.m_sessions(cfg, modes=("pasv", "port"), workers=(4,))
+            if cfg == "ftpalgd-2q":
+                self.m_late(cfg)
+        finally:
+            self.stop()
+
+    def sustained(self):
+        """ftpalgd only: PASV sessions, 4 workers, for the sustained duration; the daemon's
+        counters give the sessions it did not inspect (session table full)."""
+        cfg = "ftpalgd"
+        self.start(cfg)
+        secs = self.a.p["sustained"]
+        try:
+            self.gw("late-syn")
+            r = self.m_sessions(cfg, modes=("pasv",), workers=(4,), seconds=secs,
+                                tag=f", sustained {secs:g} s")[("pasv", 4)]
+            self.m_late(cfg)
+        finally:
+            c = self.stop()
+        unins = c.get("session_table_full", 0)
+        self.extra["sustained"] = {"seconds": secs, "sessions": r["sessions"],
+                                   "failures": r["failures"], "daemon_counters": c}
+        self.add(f"sessions not inspected, sustained {secs:g} s", cfg, unins, "count")
+        self.add(f"limits hit, sustained {secs:g} s", cfg, c.get("_limits_hit", 0), "count")
+
+    def idle_rss(self):
+        """ftpalgd's RSS with 0 and then more idle control connections (vsftpd is replaced by a
+        listener that only greets: one vsftpd process pair per connection does not scale)."""
+        self.stop_vsftpd()
+        srv = subprocess.Popen(["ip", "netns", "exec", self.ns["server"], sys.executable,
+                                os.path.join(HERE, "load_client.py"), "idle-server"],
+                               stdout=subprocess.PIPE, text=True)
+        srv.stdout.readline()
+        self.start("ftpalgd")
+        rss0 = None
+        try:
+            for n in self.a.p["idle"]:
+                held = None
+                if n:
+                    held = subprocess.Popen(
+                        ["ip", "netns", "exec", self.ns["client"], sys.executable,
+                         os.path.join(HERE, "load_client.py"), "idle", "--count", str(n),
+                         "--sources", self.a.sources, "--server", self.server_addr,
+                         "--max-seconds", "150"], stdin=subprocess.PIPE,
+                        stdout=subprocess.PIPE, text=True)
+                    r = json.loads(held.stdout.readline())
+                    time.sleep(2)
+                else:
+                    r = {"open": 0, "failed": 0, "seconds": 0}
+                rss = self.rss_bytes()
+                rss0 = rss if rss0 is None else rss0
+                self.add(f"daemon RSS, {n} idle control connections", "ftpalgd",
+                         round(rss / 2**20, 2), "MiB")
+                if n:
+                    self.add(f"RSS per idle session, {n}", "ftpalgd",
+                             round((rss - rss0) / max(1, r["open"])), "B")
+                    self.extra.setdefault("idle", {})[str(n)] = r
+                    if r["open"] < n:
+                        self.notes.setdefault("ftpalgd", []).append(
+                            f"idle {n}: only {r['open']} connections opened "
+                            f"({r['failed']} failed, {r['seconds']} s)")
+                    held.stdin.close()
+                    held.wait(timeout=60)
+                    time.sleep(1)
+        finally:
+            c = self.stop()
+            srv.terminate()
+            srv.wait(timeout=10)
+        self.extra["idle_counters"] = c
+
+    def engine(self):
+        b = os.path.join(self.a.bench_dir, "engine_bench")
+        r = subprocess.run([b, "--benchmark_filter=BM_EngineNoopExchange|BM_EnginePortRewrite|"
+                            "BM_EnginePasv227Rewrite", "--benchmark_format=json",
+                            f"--benchmark_min_time={self.a.p['engine_min']}"],
+                           capture_output=True, text=True, timeout=300)
+        doc = json.loads(r.stdout)
+        names = {"BM_EngineNoopExchange": "engine ns/segment, no announcement (NOOP)",
+                 "BM_EnginePortRewrite": "engine ns/segment, PORT rewrite",
+                 "BM_EnginePasv227Rewrite": "engine ns/segment, 227 rewrite"}
+        for bm in doc["benchmarks"]:
+            if bm["name"] in names:
+                scale = {"ns": 1, "us": 1e3, "ms": 1e6}[bm.get("time_unit", "ns")]
+                self.add(names[bm["name"]], "ftpalgd", round(bm["real_time"] * scale, 1), "ns")
+
+    # --- servers -----------------------------------------------------------------------------
+    def start_vsftpd(self):
+        self.vsftpd = subprocess.Popen(["ip", "netns", "exec", self.ns["server"], "vsftpd",
+                                        self.a.vsftpd_conf])
+        for _ in range(50):
+            if ":21 " in self.nsrun("server", ["ss", "-Hltn"]):
+                return
+            time.sleep(0.1)
+        raise RuntimeError("vsftpd does not listen")
+
+    def stop_vsftpd(self):
+        if self.vsftpd:
+            self.vsftpd.terminate()
+            self.vsftpd.wait(timeout=10)
+            self.vsftpd = None
+        for _ in range(50):
+            if ":21 " not in self.nsrun("server", ["ss", "-Hltn"]):
+                return
+            time.sleep(0.1)
+
+    # --- the run -----------------------------------------------------------------------------
+    def run(self):
+        a = self.a
+        t0 = time.monotonic()
+        meta = {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "mode": "smoke" if a.smoke else "full", "rounds": a.p["rounds"],
+                "seconds_per_measure": a.p["seconds"], "params": a.p,
+                "loadavg_start": list(os.getloadavg()), "cpus": os.cpu_count(),
+                "kernel": platform.release(), "topology": "client - gateway - server, "
+                "no NAT (routes nonat), vsftpd, IPv4",
+                "not_run": ["expectation mode (needs the qemu lane; not part of this harness)"]}
+        self.start_vsftpd()
+        for rnd in range(a.p["rounds"]):
+            order = MAIN_CONFIGS[rnd % 4:] + MAIN_CONFIGS[:rnd % 4]
+            for cfg in order:
+                log(f"round {rnd + 1}/{a.p['rounds']}: {cfg}")
+                self.round_main(cfg)
+            qorder = QUEUE_CONFIGS if rnd % 2 == 0 else QUEUE_CONFIGS[::-1]
+            for cfg in qorder:
+                log(f"round {rnd + 1}/{a.p['rounds']}: {cfg}")
+                self.round_queues(cfg)
+        log("sustained")
+        self.sustained()
+        log("idle connections and RSS")
+        self.idle_rss()
+        log("engine microbenchmarks")
+        self.engine()
+        meta["loadavg_end"] = list(os.getloadavg())
+        meta["seconds"] = round(time.monotonic() - t0, 1)
+        return self.report(meta)
+
+    def report(self, meta):
+        rows = []
+        seen = []
+        for (measure, _cfg) in self.samples:
+            if measure not in seen:
+                seen.append(measure)
+        for measure in seen:
+            vals, rounds = {}, {}
+            for cfg in MAIN_CONFIGS + QUEUE_CONFIGS:
+                s = self.samples.get((measure, cfg))
+                if s:
+                    rounds[cfg] = s
+                    vals[cfg] = round(statistics.median(s), 4)
+            ratios = {}
+            if "ftpalgd" in vals:
+                for ref in REFS:
+                    if vals.get(ref):
+                        ratios[f"ftpalgd/{ref}"] = round(vals["ftpalgd"] / vals[ref], 3)
+            for two, one in (("ftpalgd-2q", "ftpalgd"), ("null-2q", "null")):
+                if two in vals and vals.get(one):
+                    ratios[f"{two}/{one}"] = round(vals[two] / vals[one], 3)
+            rows.append({"measure": measure, "unit": self.units[measure], "values": vals,
+                         "rounds": rounds, "ratios": ratios})
+        doc = {"meta": meta, "rows": rows, "notes": self.notes, "extra": self.extra}
+        return doc
+
+
+def print_table(doc):
+    cols = MAIN_CONFIGS + QUEUE_CONFIGS
+    rcols = ["ftpalgd/null", "ftpalgd/helper", "ftpalgd/noqueue", "ftpalgd-2q/ftpalgd"]
+    head = f"{'measure':58} {'unit':6} " + " ".join(f"{c:>10}" for c in cols) + " " + \
+        " ".join(f"{c.replace('ftpalgd', 'd'):>10}" for c in rcols)
+    print(head)
+    for r in doc["rows"]:
+        cells = " ".join(f"{r['values'].get(c, ''):>10}" for c in cols)
+        rat = " ".join(f"{r['ratios'].get(c, ''):>10}" for c in rcols)
+        print(f"{r['measure'][:58]:58} {r['unit']:6} {cells} {rat}")
+
+
+PARAMS = {
+    "full": {"rounds": 3, "seconds": 5, "noop_conns": 64, "rtt_count": 2000, "sustained": 60,
+             "idle": [0, 10000, 100000], "engine_min": 0.5},
+    "smoke": {"rounds": 1, "seconds": 0.6, "noop_conns": 8, "rtt_count": 100, "sustained": 1.5,
+              "idle": [0, 300], "engine_min": 0.02},
+}
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--prefix", required=True)
+    p.add_argument("--tmp", required=True)
+    p.add_argument("--ftpalgd", required=True)
+    p.add_argument("--null", required=True)
+    p.add_argument("--bench-dir", required=True)
+    p.add_argument("--vsftpd-conf", required=True)
+    p.add_argument("--server", required=True)
+    p.add_argument("--sources", required=True)
+    p.add_argument("--queue", type=int, default=60)
+    p.add_argument("--out", required=True)
+    p.add_argument("--smoke", action="store_true")
+    a = p.parse_args()
+    a.p = PARAMS["smoke" if a.smoke else "full"]
+    b = Bench(a)
+    doc = b.run()
+    with open(a.out, "w") as f:
+        json.dump(doc, f, indent=1)
+    print_table(doc)
+    for cfg, notes in doc["notes"].items():
+        for n in notes:
+            print(f"note ({cfg}): {n}")
+    print(f"JSON: {a.out}")
+
+
+if __name__ == "__main__":
+    main()
