@@ -51,6 +51,7 @@ export NETNS_PREFIX="ftbench-$$-"
 E2E_TMP=$(mktemp -d /tmp/ftpalg-bench.XXXXXX)
 chmod 755 "$E2E_TMP"
 export E2E_TMP
+# shellcheck disable=SC2317 # called by the exit trap
 bench_cleanup() { rm -rf "$E2E_TMP"; }
 netns_install_trap bench_cleanup
 
@@ -67,7 +68,7 @@ netns_exec gw sysctl -qw net.netfilter.nf_conntrack_max=524288 2>/dev/null || tr
 netns_exec gw nft -f - <<'NFT'
 table inet benchcnt {
   counter ctl { }
-  chain fwd {
+  chain tally {
     type filter hook forward priority -300; policy accept;
     tcp dport 21 counter name ctl
     tcp sport 21 counter name ctl
@@ -85,14 +86,20 @@ e2e_vsftpd_conf | sed -e 's/^log_ftp_protocol=YES/log_ftp_protocol=NO/' \
 echo "max_clients=0" >>"$E2E_TMP/vsftpd.conf"
 
 json=$out/run.json
-python3 "$repo/tests/bench/e2e/bench.py" ${smoke:+--smoke} --prefix "$NETNS_PREFIX" \
+# Debian's interpreter: the report needs Debian's python3-matplotlib (install-deps.sh bench).
+py=/usr/bin/python3
+[[ -x $py ]] || py=python3
+rc=0
+"$py" "$repo/tests/bench/e2e/bench.py" ${smoke:+--smoke} --prefix "$NETNS_PREFIX" \
   --tmp "$E2E_TMP" --ftpalgd "$ftpalgd" --null "$null" --bench-dir "$bdir/tests/bench" \
   --vsftpd-conf "$E2E_TMP/vsftpd.conf" --server "$NETNS_SERVER4" --sources "$sources" \
-  --queue "${BENCH_QUEUE:-60}" --out "$json"
-python3 "$repo/tests/bench/e2e/report.py" "$json" --md "$out/performance.md" \
+  --queue "${BENCH_QUEUE:-60}" --out "$json" || rc=$?
+[[ -f $json ]] || exit "$((rc ? rc : 1))"
+"$py" "$repo/tests/bench/e2e/report.py" "$json" --md "$out/performance.md" \
   --png "$out/performance.png"
 if [[ -n $docs ]]; then
   cp "$out/performance.md" "$repo/docs/performance.md"
   cp "$out/performance.png" "$repo/docs/performance.png"
   echo "wrote docs/performance.md and docs/performance.png"
 fi
+exit "$rc"

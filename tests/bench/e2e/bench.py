@@ -26,6 +26,7 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 MAIN_CONFIGS = ["ftpalgd", "null", "helper", "noqueue"]
 QUEUE_CONFIGS = ["ftpalgd-2q", "null-2q"]
 REFS = ["null", "helper", "noqueue"]
+PER_PROC = 15000  # idle connections per process (the open-file limit may be 20 000)
 
 
 def log(msg):
@@ -40,6 +41,7 @@ class Bench:
         self.proc = None  # the queue consumer of the current configuration
         self.proc_log = None
         self.vsftpd = None
+        self.loader = None  # the load client (serve mode)
         self.samples = {}  # (measure, config) -> [values]
         self.units = {}
         self.notes = {}
@@ -63,9 +65,28 @@ class Bench:
         return r.stdout
 
     def client(self, *args, timeout=300):
-        out = self.nsrun("client", [sys.executable, os.path.join(HERE, "load_client.py")] +
-                         list(args) + ["--server", self.server_addr], timeout=timeout)
-        return json.loads(out.strip().splitlines()[-1])
+        """One measure by the load client serving in the client namespace (started once)."""
+        if self.loader is None:
+            self.loader = subprocess.Popen(
+                ["ip", "netns", "exec", self.ns["client"], sys.executable,
+                 os.path.join(HERE, "load_client.py"), "serve"], stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE, text=True)
+            json.loads(self.loader.stdout.readline())
+        self.loader.stdin.write(json.dumps(list(args) + ["--server", self.server_addr]) + "\n")
+        self.loader.stdin.flush()
+        line = self.loader.stdout.readline()
+        if not line:
+            raise RuntimeError("the load client ended")
+        out = json.loads(line)
+        if "error" in out:
+            raise RuntimeError(f"load client {args[0]}: {out['error']}")
+        return out
+
+    def close_client(self):
+        if self.loader is not None:
+            self.loader.stdin.close()
+            self.loader.wait(timeout=30)
+            self.loader = None
 
     def add(self, measure, cfg, value, unit):
         if value is None:
@@ -89,7 +110,11 @@ class Bench:
         return 0
 
     def queued(self):
-        text = self.nsrun("gw", ["cat", "/proc/net/netfilter/nfnetlink_queue"], check=False)
+        if not self.proc:
+            return 0
+        # /proc/<pid>/net is the consumer's namespace (the gateway's): no subprocess needed.
+        with open(f"/proc/{self.proc.pid}/net/netfilter/nfnetlink_queue") as f:
+            text = f.read()
         n = 0
         for line in text.splitlines():
             f = line.split()
@@ -102,9 +127,9 @@ class Bench:
                                            "ctl"]))
         return [o["counter"]["packets"] for o in doc["nftables"] if "counter" in o][0]
 
-    def snap(self):
+    def snap(self, ctl=False):
         return {"t": time.monotonic(), "cpu": self.cpu_ticks(), "q": self.queued(),
-                "ctl": self.ctl_packets()}
+                "ctl": self.ctl_packets() if ctl else 0}
 
     # --- configurations ----------------------------------------------------------------------
     def start(self, cfg):
@@ -112,13 +137,15 @@ class Bench:
         q = self.a.queue
         if cfg.startswith("ftpalgd"):
             queues = f"{q}" if cfg == "ftpalgd" else f"{q}-{q + 1}"
+            # No state directory: every round starts without its predecessor's sessions.
             cmd = [self.a.ftpalgd, "--queues", queues, "--kernel-mode", "pinhole",
-                   "--mark", "0x00f7a1"]
+                   "--mark", "0x00f7a1", "--state-dir", ""]
         elif cfg.startswith("null"):
             cmd = [self.a.null] + ([str(q)] if cfg == "null" else [str(q), str(q + 1)])
         else:
             return
-        self.proc_log = os.path.join(self.a.tmp, f"{cfg}.log")
+        self.proc_log = os.path.join(os.path.dirname(os.path.abspath(self.a.out)),
+                                     f"{cfg}.log")
         logf = open(self.proc_log, "w")
         # ip netns exec execs the program: the pid is the consumer's own.
         self.proc = subprocess.Popen(["ip", "netns", "exec", self.ns["gw"]] + cmd, stdout=logf,
@@ -169,10 +196,10 @@ class Bench:
 
     def m_noop(self, cfg):
         p = self.a.p
-        b = self.snap()
+        b = self.snap(ctl=True)
         r = self.client("noop", "--conns", str(p["noop_conns"]), "--procs", "2", "--seconds",
                         str(p["seconds"]), timeout=p["seconds"] + 60)
-        e = self.snap()
+        e = self.snap(ctl=True)
         dt = e["t"] - b["t"]
         self.add("noop commands/s", cfg, r["commands_per_s"], "1/s")
         self.add("control packets/s (noop)", cfg, round((e["ctl"] - b["ctl"]) / dt, 1), "1/s")
@@ -224,17 +251,26 @@ class Bench:
         r = self.client("bulk", "--path", "pub/bulk.bin")
         self.add("bulk throughput, one transfer", cfg, r["mbit_s"], "Mbit/s")
 
+    def timed(self, name, fn, *args):
+        t = time.monotonic()
+        fn(*args)
+        ph = self.extra.setdefault("phase_seconds", {})
+        ph[name] = round(ph.get(name, 0) + time.monotonic() - t, 2)
+
     def round_main(self, cfg):
-        self.start(cfg)
+        self.timed("start", self.start, cfg)
         try:
             self.gw("late-syn")  # empty the sets
-            self.m_noop(cfg)
-            self.m_rtt(cfg)
-            self.m_sessions(cfg)
-            self.m_late(cfg)
-            self.m_bulk(cfg)
+            self.timed("noop", self.m_noop, cfg)
+            self.timed("rtt", self.m_rtt, cfg)
+            self.timed("sessions", self.m_sessions, cfg)
+            self.timed("late", self.m_late, cfg)
+            self.timed("bulk", self.m_bulk, cfg)
         finally:
+            t = time.monotonic()
             c = self.stop()
+            ph = self.extra.setdefault("phase_seconds", {})
+            ph["stop"] = round(ph.get("stop", 0) + time.monotonic() - t, 2)
         if c:
             self.extra.setdefault("stop_counters", {}).setdefault(cfg, []).append(c)
 
@@ -271,23 +307,37 @@ class Bench:
         """ftpalgd's RSS with 0 and then more idle control connections (vsftpd is replaced by a
         listener that only greets: one vsftpd process pair per connection does not scale)."""
         self.stop_vsftpd()
+        # The open-file limit is per process (and may not be raisable): listeners and holders
+        # are spread over processes of at most PER_PROC connections.
+        top = max(self.a.p["idle"])
         srv = subprocess.Popen(["ip", "netns", "exec", self.ns["server"], sys.executable,
-                                os.path.join(HERE, "load_client.py"), "idle-server"],
+                                os.path.join(HERE, "load_client.py"), "idle-server",
+                                "--procs", str(max(1, -(-top * 2 // PER_PROC)))],
                                stdout=subprocess.PIPE, text=True)
         srv.stdout.readline()
         self.start("ftpalgd")
         rss0 = None
         try:
             for n in self.a.p["idle"]:
-                held = None
+                held = []
                 if n:
-                    held = subprocess.Popen(
-                        ["ip", "netns", "exec", self.ns["client"], sys.executable,
-                         os.path.join(HERE, "load_client.py"), "idle", "--count", str(n),
-                         "--sources", self.a.sources, "--server", self.server_addr,
-                         "--max-seconds", "150"], stdin=subprocess.PIPE,
-                        stdout=subprocess.PIPE, text=True)
-                    r = json.loads(held.stdout.readline())
+                    k = -(-n // PER_PROC)
+                    t = time.monotonic()
+                    for i in range(k):
+                        held.append(subprocess.Popen(
+                            ["ip", "netns", "exec", self.ns["client"], sys.executable,
+                             os.path.join(HERE, "load_client.py"), "idle", "--count",
+                             str(n // k + (1 if i < n % k else 0)), "--sources",
+                             self.a.sources, "--server", self.server_addr,
+                             "--max-seconds", "150"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True))
+                    r = {"open": 0, "failed": 0}
+                    for h in held:
+                        line = h.stdout.readline()
+                        one = json.loads(line) if line else {"open": 0, "failed": n // k}
+                        r["open"] += one["open"]
+                        r["failed"] += one["failed"]
+                    r["seconds"] = round(time.monotonic() - t, 1)
                     time.sleep(2)
                 else:
                     r = {"open": 0, "failed": 0, "seconds": 0}
@@ -303,8 +353,10 @@ class Bench:
                         self.notes.setdefault("ftpalgd", []).append(
                             f"idle {n}: only {r['open']} connections opened "
                             f"({r['failed']} failed, {r['seconds']} s)")
-                    held.stdin.close()
-                    held.wait(timeout=60)
+                    for h in held:
+                        h.stdin.close()
+                    for h in held:
+                        h.wait(timeout=60)
                     time.sleep(1)
         finally:
             c = self.stop()
@@ -315,7 +367,7 @@ class Bench:
     def engine(self):
         b = os.path.join(self.a.bench_dir, "engine_bench")
         r = subprocess.run([b, "--benchmark_filter=BM_EngineNoopExchange|BM_EnginePortRewrite|"
-                            "BM_EnginePasv227Rewrite", "--benchmark_format=json",
+                            "BM_EnginePasv227Rewrite|BM_EngineFootprint", "--benchmark_format=json",
                             f"--benchmark_min_time={self.a.p['engine_min']}"],
                            capture_output=True, text=True, timeout=300)
         doc = json.loads(r.stdout)
@@ -323,9 +375,15 @@ class Bench:
                  "BM_EnginePortRewrite": "engine ns/segment, PORT rewrite",
                  "BM_EnginePasv227Rewrite": "engine ns/segment, 227 rewrite"}
         for bm in doc["benchmarks"]:
+            if bm["name"].startswith("BM_EngineFootprint"):
+                self.add("engine state per session (sessionStateBytes)", "ftpalgd",
+                         bm["session_state_bytes"], "B")
+                self.add("engine heap per session slot", "ftpalgd",
+                         round(bm["heap_per_session_slot"], 1), "B")
             if bm["name"] in names:
                 scale = {"ns": 1, "us": 1e3, "ms": 1e6}[bm.get("time_unit", "ns")]
-                self.add(names[bm["name"]], "ftpalgd", round(bm["real_time"] * scale, 1), "ns")
+                # CPU time: the machine is shared, wall time counts other tenants' work too.
+                self.add(names[bm["name"]], "ftpalgd", round(bm["cpu_time"] * scale, 1), "ns")
 
     # --- servers -----------------------------------------------------------------------------
     def start_vsftpd(self):
@@ -359,7 +417,9 @@ class Bench:
                 "no NAT (routes nonat), vsftpd, IPv4",
                 "not_run": ["expectation mode (needs the qemu lane; not part of this harness)"]}
         self.start_vsftpd()
-        for rnd in range(a.p["rounds"]):
+        # BENCH_PHASES (comma-separated: rounds, sustained, idle, engine) runs a subset.
+        phases = os.environ.get("BENCH_PHASES", "rounds,sustained,idle,engine").split(",")
+        for rnd in range(a.p["rounds"] if "rounds" in phases else 0):
             order = MAIN_CONFIGS[rnd % 4:] + MAIN_CONFIGS[:rnd % 4]
             for cfg in order:
                 log(f"round {rnd + 1}/{a.p['rounds']}: {cfg}")
@@ -368,12 +428,16 @@ class Bench:
             for cfg in qorder:
                 log(f"round {rnd + 1}/{a.p['rounds']}: {cfg}")
                 self.round_queues(cfg)
-        log("sustained")
-        self.sustained()
-        log("idle connections and RSS")
-        self.idle_rss()
-        log("engine microbenchmarks")
-        self.engine()
+        if "sustained" in phases:
+            log("sustained")
+            self.sustained()
+        if "idle" in phases:
+            log("idle connections and RSS")
+            self.idle_rss()
+        self.close_client()
+        if "engine" in phases:
+            log("engine microbenchmarks")
+            self.engine()
         meta["loadavg_end"] = list(os.getloadavg())
         meta["seconds"] = round(time.monotonic() - t0, 1)
         return self.report(meta)
@@ -405,6 +469,32 @@ class Bench:
         return doc
 
 
+def check(doc):
+    """What a run must produce: every main row for every main configuration, with sessions,
+    commands and bytes that went through. Returns the problems found."""
+    vals = {r["measure"]: r["values"] for r in doc["rows"]}
+    need = ["noop commands/s", "control packets/s (noop)", "bulk throughput, one transfer"]
+    need += [f"{c} round trip {q}" for c in ("NOOP", "PASV", "PORT") for q in ("p50", "p99")]
+    need += [f"{m} sessions/s, {w}" for m in ("PASV", "PORT") for w in ("1 worker", "4 workers")]
+    bad = []
+    for m in need:
+        for cfg in MAIN_CONFIGS:
+            if not vals.get(m, {}).get(cfg):
+                bad.append(f"{m}: nothing for {cfg}")
+    for cfg in ("ftpalgd", "null"):
+        if not vals.get("cpu_per_queued_packet noop", {}).get(cfg):
+            bad.append(f"cpu per queued packet: nothing for {cfg}")
+    for cfg in QUEUE_CONFIGS:
+        if not vals.get("PASV sessions/s, 4 workers", {}).get(cfg):
+            bad.append(f"PASV sessions/s, 4 workers: nothing for {cfg}")
+    for m in ("engine ns/segment, PORT rewrite", "daemon RSS, 0 idle control connections"):
+        if not vals.get(m, {}).get("ftpalgd"):
+            bad.append(f"{m}: missing")
+    if not any(m.startswith("sessions not inspected") for m in vals):
+        bad.append("sessions not inspected: missing")
+    return bad
+
+
 def print_table(doc):
     cols = MAIN_CONFIGS + QUEUE_CONFIGS
     rcols = ["ftpalgd/null", "ftpalgd/helper", "ftpalgd/noqueue", "ftpalgd-2q/ftpalgd"]
@@ -419,9 +509,9 @@ def print_table(doc):
 
 PARAMS = {
     "full": {"rounds": 3, "seconds": 5, "noop_conns": 64, "rtt_count": 2000, "sustained": 60,
-             "idle": [0, 10000, 100000], "engine_min": 0.5},
-    "smoke": {"rounds": 1, "seconds": 0.6, "noop_conns": 8, "rtt_count": 100, "sustained": 1.5,
-              "idle": [0, 300], "engine_min": 0.02},
+             "idle": [0, 10000, 100000], "engine_min": 1.0},
+    "smoke": {"rounds": 1, "seconds": 0.4, "noop_conns": 8, "rtt_count": 60, "sustained": 1.5,
+              "idle": [0, 300], "engine_min": 0.1},
 }
 
 
@@ -449,6 +539,10 @@ def main():
         for n in notes:
             print(f"note ({cfg}): {n}")
     print(f"JSON: {a.out}")
+    bad = check(doc)
+    for b in bad:
+        print(f"CHECK FAILED: {b}")
+    sys.exit(1 if bad else 0)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,8 @@ and prints one JSON object with what it measured. Every mode is bounded in time 
   bulk     --path F                          one PASV download of F (throughput)
   idle     --count N --sources A,B,..        N idle control connections, held until stdin closes
   idle-server --port P                       a listener that greets and then only holds connections
+  serve                                      reads one argument list (JSON) a line from stdin, runs
+                                             it and prints its JSON: no start-up cost per measure
 """
 
 import argparse
@@ -161,10 +163,22 @@ def session_worker(args):
     return ok, fail, errors
 
 
+POOL = None  # serve mode: one pool of worker processes for every measure
+
+
+def pool_map(fn, items):
+    if POOL is not None and len(items) <= POOL_SIZE:
+        return POOL.map(fn, items, chunksize=1)
+    with multiprocessing.Pool(len(items)) as pool:
+        return pool.map(fn, items, chunksize=1)
+
+
+POOL_SIZE = 4
+
+
 def run_sessions(a):
     t0 = time.monotonic()
-    with multiprocessing.Pool(a.workers) as pool:
-        res = pool.map(session_worker, [(a.server, a.mode, a.path, a.seconds)] * a.workers)
+    res = pool_map(session_worker, [(a.server, a.mode, a.path, a.seconds)] * a.workers)
     dt = time.monotonic() - t0
     ok = sum(r[0] for r in res)
     fail = sum(r[1] for r in res)
@@ -221,8 +235,7 @@ def noop_proc(args):
 def run_noop(a):
     per = [a.conns // a.procs + (1 if i < a.conns % a.procs else 0) for i in range(a.procs)]
     t0 = time.monotonic()
-    with multiprocessing.Pool(a.procs) as pool:
-        res = pool.map(noop_proc, [(a.server, n, a.seconds) for n in per])
+    res = pool_map(noop_proc, [(a.server, n, a.seconds) for n in per])
     dt = time.monotonic() - t0
     n = sum(r[0] for r in res)
     return {"commands": n, "errors": sum(r[1] for r in res), "seconds": round(dt, 3),
@@ -344,18 +357,45 @@ class IdleServer(asyncio.Protocol):
         pass
 
 
-async def idle_server(port):
+async def idle_server(port, ready):
     loop = asyncio.get_running_loop()
     srv = await loop.create_server(IdleServer, host="0.0.0.0", port=port, backlog=4096,
-                                   reuse_address=True)
-    print("listening", flush=True)
+                                   reuse_address=True, reuse_port=True)
+    ready()
     async with srv:
         await srv.serve_forever()
 
 
+def idle_servers(port, procs):
+    """procs listeners sharing the port (SO_REUSEPORT): the open-file limit is per process."""
+    children = []
+    for _ in range(procs):
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(r)
+            asyncio.run(idle_server(port, lambda: os.close(w)))
+            os._exit(0)
+        os.close(w)
+        os.read(r, 1)  # EOF once the child listens
+        os.close(r)
+        children.append(pid)
+    print("listening", flush=True)
+    try:
+        for pid in children:
+            os.waitpid(pid, 0)
+    finally:
+        for pid in children:
+            try:
+                os.kill(pid, 15)
+            except ProcessLookupError:
+                pass
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("what", choices=["noop", "rtt", "sessions", "bulk", "idle", "idle-server"])
+    p.add_argument("what", choices=["noop", "rtt", "sessions", "bulk", "idle", "idle-server",
+                                    "serve"])
     p.add_argument("--server", default="198.19.1.2")
     p.add_argument("--conns", type=int, default=64)
     p.add_argument("--procs", type=int, default=2)
@@ -374,13 +414,26 @@ def main():
     raise_nofile(4096)
     if a.what == "idle-server":
         raise_nofile(300000)
-        asyncio.run(idle_server(a.port))
+        idle_servers(a.port, a.procs)
         return
-    fn = {"noop": run_noop, "rtt": run_rtt, "sessions": run_sessions, "bulk": run_bulk,
-          "idle": run_idle}[a.what]
-    out = fn(a)
-    if out is not None:
+    fns = {"noop": run_noop, "rtt": run_rtt, "sessions": run_sessions, "bulk": run_bulk,
+           "idle": run_idle}
+    if a.what != "serve":
+        out = fns[a.what](a)
+        if out is not None:
+            print(json.dumps(out), flush=True)
+        return
+    global POOL
+    POOL = multiprocessing.Pool(POOL_SIZE)
+    print(json.dumps({"ready": True}), flush=True)
+    for line in sys.stdin:
+        args = p.parse_args(json.loads(line))
+        try:
+            out = fns[args.what](args)
+        except (OSError, RuntimeError, ValueError) as e:
+            out = {"error": f"{type(e).__name__}: {e}"}
         print(json.dumps(out), flush=True)
+    POOL.close()
 
 
 if __name__ == "__main__":

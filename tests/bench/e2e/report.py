@@ -167,6 +167,13 @@ def analysis(run):
         rss = run.v(f"daemon RSS, {n} idle control connections")
         s.append(f"- **{n} idle connections**: {r['open']} opened in {r['seconds']} s "
                  f"({r['failed']} failed); daemon RSS {fmt(rss)} MiB.")
+    ic = run.doc.get("extra", {}).get("idle_counters")
+    if ic:
+        shown = ", ".join(f"{k}={v}" for k, v in ic.items() if not k.startswith("_"))
+        s.append(f"- ftpalgd's counters after the idle phase: {shown}; limits hit "
+                 f"{ic.get('_limits_hit', 0)}. RSS hardly grows with the idle sessions because "
+                 "the daemon allocates its tables at start (engine heap per session slot: "
+                 f"{fmt(run.v('engine heap per session slot'))} B).")
     if not run.v("daemon RSS, 100000 idle control connections"):
         s.append("- 100 000 idle connections were not measured in this run (smoke run, or "
                  "infeasible: see the notes).")
