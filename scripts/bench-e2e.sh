@@ -93,7 +93,7 @@ rc=0
 "$py" "$repo/tests/bench/e2e/bench.py" ${smoke:+--smoke} --prefix "$NETNS_PREFIX" \
   --tmp "$E2E_TMP" --ftpalgd "$ftpalgd" --null "$null" --bench-dir "$bdir/tests/bench" \
   --vsftpd-conf "$E2E_TMP/vsftpd.conf" --server "$NETNS_SERVER4" --sources "$sources" \
-  --queue "${BENCH_QUEUE:-60}" --out "$json" || rc=$?
+  --queue "${BENCH_QUEUE:-160}" --out "$json" || rc=$?
 [[ -f $json ]] || exit "$((rc ? rc : 1))"
 "$py" "$repo/tests/bench/e2e/report.py" "$json" --md "$out/performance.md" \
   --png "$out/performance.png"

@@ -4,7 +4,6 @@
 #   gw.sh rules CONFIG     CONFIG ftpalgd|ftpalgd-2q|null|null-2q|helper|noqueue: table inet e2e
 #                          (tests/netns/lib/e2e.sh, routes nonat) and the NFQUEUE rules for it,
 #                          conntrack table flushed
-#   gw.sh late-syn         "LATE DROPPED ADMITTED" data SYNs since the last call (e2e_late_syn)
 # Needs E2E_QUEUE (the first queue; -2q configurations balance over it and the next one).
 set -euo pipefail
 here=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
@@ -52,6 +51,5 @@ rules() {
 
 case ${1:-} in
   rules) rules "${2:?configuration}" ;;
-  late-syn) e2e_late_syn ;;
-  *) echo "usage: $0 rules CONFIG | late-syn" >&2; exit 2 ;;
+  *) echo "usage: $0 rules CONFIG" >&2; exit 2 ;;
 esac
