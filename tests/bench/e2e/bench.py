@@ -201,11 +201,16 @@ class Bench:
         r = self.client("noop", "--conns", str(p["noop_conns"]), "--procs", "2", "--seconds",
                         str(p["seconds"]), timeout=p["seconds"] + 60)
         e = self.snap(ctl=True)
-        dt = e["t"] - b["t"]
         self.add("noop commands/s", cfg, r["commands_per_s"], "1/s")
-        self.add("control packets/s (noop)", cfg, round((e["ctl"] - b["ctl"]) / dt, 1), "1/s")
+        # Per second of the NOOP window (the snapshots also cover the logins): packets per
+        # command times commands per second.
+        per_cmd = 1.0 / max(1, r["commands"])
+        rate = r["commands_per_s"]
+        self.add("control packets/s (noop)", cfg, round((e["ctl"] - b["ctl"]) * per_cmd * rate, 1),
+                 "1/s")
         if self.proc:
-            self.add("queued packets/s (noop)", cfg, round((e["q"] - b["q"]) / dt, 1), "1/s")
+            self.add("queued packets/s (noop)", cfg, round((e["q"] - b["q"]) * per_cmd * rate, 1),
+                     "1/s")
             self.per_cpu(cfg, b, e, "noop", e["q"] - b["q"], "queued_packet")
         if r["errors"]:
             self.notes.setdefault(cfg, []).append(f"noop: {r['errors']} connections failed")

@@ -190,14 +190,26 @@ def run_sessions(a):
             "sessions_per_s": round(ok / dt, 2), "errors": dict(list(errors.items())[:5])}
 
 
-async def noop_conn(host, end, counts, idx):
-    reader, writer = await asyncio.open_connection(host, 21)
+def ready(state):
+    """One more connection logged in (or failed); the last one starts the clock."""
+    state["ready"] += 1
+    if state["ready"] >= state["conns"] and not state["go"].is_set():
+        state["end"] = time.monotonic() + state["seconds"]
+        state["go"].set()
+
+
+async def noop_conn(host, state, counts, idx, gate):
+    """Logs in (at most 8 connection attempts at once: a burst would overflow the server's
+    listen backlog), waits for every connection to be ready, then sends NOOPs until the end.
+    Every read is bounded."""
+    async with gate:
+        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, 21), 10)
     try:
         sock = writer.get_extra_info("socket")
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
         async def reply():
-            ln = await reader.readline()
+            ln = await asyncio.wait_for(reader.readline(), 10)
             if not ln:
                 raise ConnectionError("closed")
             return ln
@@ -208,21 +220,28 @@ async def noop_conn(host, end, counts, idx):
         if ln.startswith(b"331"):
             writer.write(b"PASS bench@ftpalg.test\r\n")
             await reply()
+        ready(state)
+        await asyncio.wait_for(state["go"].wait(), 60)
         n = 0
-        while time.monotonic() < end:
+        while time.monotonic() < state["end"]:
             writer.write(b"NOOP\r\n")
             await reply()
             n += 1
         counts[idx] = n
         writer.write(b"QUIT\r\n")
+    except BaseException:
+        if not state["go"].is_set():
+            ready(state)  # counted as done so the others start
+        raise
     finally:
         writer.close()
 
 
 async def noop_many(host, conns, seconds):
-    end = time.monotonic() + seconds
+    state = {"ready": 0, "conns": conns, "go": asyncio.Event(), "end": 0.0, "seconds": seconds}
     counts = [0] * conns
-    res = await asyncio.gather(*(noop_conn(host, end, counts, i) for i in range(conns)),
+    gate = asyncio.Semaphore(8)
+    res = await asyncio.gather(*(noop_conn(host, state, counts, i, gate) for i in range(conns)),
                                return_exceptions=True)
     return sum(counts), sum(1 for r in res if isinstance(r, BaseException))
 
