@@ -80,9 +80,13 @@ head -c 1024 /dev/urandom >"$E2E_TMP/srv/pub/1k.bin"
 if [[ -n $smoke ]]; then bulk_mib=8; else bulk_mib=256; fi
 head -c $((bulk_mib << 20)) /dev/zero >"$E2E_TMP/srv/pub/bulk.bin"
 chmod 644 "$E2E_TMP/srv/pub/"*.bin
-# The e2e server configuration without its per-command logs (they would dominate).
+# The e2e server configuration without its per-command logs (they would dominate) and with a
+# wide passive port range: the kernel helper keeps an unused PASV expectation until its control
+# connection's entry goes, and a later session drawing the same port from a narrow range clashes
+# with it (the helper drops the 227; the session stalls).
 e2e_vsftpd_conf | sed -e 's/^log_ftp_protocol=YES/log_ftp_protocol=NO/' \
-  -e 's/^xferlog_enable=YES/xferlog_enable=NO/' >"$E2E_TMP/vsftpd.conf"
+  -e 's/^xferlog_enable=YES/xferlog_enable=NO/' -e 's/^pasv_min_port=.*/pasv_min_port=20000/' \
+  -e 's/^pasv_max_port=.*/pasv_max_port=59999/' >"$E2E_TMP/vsftpd.conf"
 echo "max_clients=0" >>"$E2E_TMP/vsftpd.conf"
 
 json=$out/run.json

@@ -294,13 +294,20 @@ class Bench:
         self.add("bulk throughput, one transfer", cfg, r["mbit_s"], "Mbit/s")
 
     def timed(self, name, fn, *args):
+        """Runs one measure; a measure that fails is noted and the run goes on (its rows then
+        lack this configuration's figure, which check() reports)."""
         t = time.monotonic()
-        fn(*args)
+        try:
+            fn(*args)
+        except RuntimeError as e:
+            cfg = args[0] if args else "run"
+            log(f"{name} ({cfg}) failed: {e}")
+            self.notes.setdefault(cfg, []).append(f"{name} failed: {e}")
         ph = self.extra.setdefault("phase_seconds", {})
         ph[name] = round(ph.get(name, 0) + time.monotonic() - t, 2)
 
     def round_main(self, cfg):
-        self.timed("start", self.start, cfg)
+        self.start(cfg)
         try:
             self.late_syn()  # empty the sets
             self.timed("noop", self.m_noop, cfg)
