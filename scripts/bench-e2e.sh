@@ -8,7 +8,7 @@
 #
 #   scripts/bench-e2e.sh [--smoke] [--docs] [--no-build] [--build-dir DIR] [--out DIR]
 #     --smoke      one short round of everything, small counts (the CTest bench_e2e_smoke)
-#     --docs       write docs/performance.md and docs/performance.png from this run
+#     --docs       write docs/performance.md, .png and .json (the run) from this run
 #     --build-dir  the CMake build tree (default build/); --no-build uses it as it is
 #     --out        where run.json, performance.md and performance.png go (default DIR/bench-e2e)
 # Needs root (exit 77 without). A full run takes about 10-13 minutes on 2 cores.
@@ -105,6 +105,7 @@ rc=0
 if [[ -n $docs ]]; then
   cp "$out/performance.md" "$repo/docs/performance.md"
   cp "$out/performance.png" "$repo/docs/performance.png"
-  echo "wrote docs/performance.md and docs/performance.png"
+  cp "$json" "$repo/docs/performance.json"
+  echo "wrote docs/performance.md, docs/performance.png and docs/performance.json"
 fi
 exit "$rc"
