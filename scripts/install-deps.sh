@@ -8,6 +8,7 @@
 #   e2e      netns + the end-to-end suite's proftpd, unpacked (not installed) under
 #            $E2E_CACHE (default /var/cache/ftpalg-e2e) with the libraries it links installed:
 #            vsftpd, proftpd and pure-ftpd all conflict with the virtual package ftp-server
+#   bench    netns + matplotlib (scripts/bench-e2e.sh and its report: docs/performance.png)
 #   golden   netns + tshark (scripts/record-golden.sh, the golden tests)
 #   qemu     the qemu lane's host tools (ctest -L qemu; the lane downloads the kernel package
 #            itself, into the build tree's cache: a test artifact, not an installation)
@@ -26,6 +27,7 @@ declare -A pkgs_of=(
   [netns]="vsftpd lftp curl python3 nftables iptables conntrack tcpdump iproute2 ethtool
     coreutils procps psmisc"
   [golden]="tshark"
+  [bench]="python3-matplotlib"
   [qemu]="qemu-system-x86 cpio kmod nftables conntrack vsftpd curl iproute2 busybox-static
     netbase apt dpkg"
   [lint]="shellcheck clang-format universal-ctags"
@@ -34,7 +36,7 @@ declare -A pkgs_of=(
     mmdebstrap systemd-container qemu-system-x86 qemu-utils e2fsprogs kmod"
 )
 # Groups that include others.
-declare -A includes_of=([e2e]="netns" [golden]="netns" [test]="build netns e2e golden qemu lint fuzz package" [package]="build")
+declare -A includes_of=([e2e]="netns" [golden]="netns" [bench]="netns" [test]="build netns e2e golden bench qemu lint fuzz package" [package]="build")
 
 log() { printf 'install-deps: %s\n' "$*"; }
 die() {
@@ -47,7 +49,7 @@ declare -A want=()
 add_group() {
   local g
   [[ -v "pkgs_of[$1]" || -v "includes_of[$1]" || $1 == e2e ]] ||
-    die "unknown group $1 (groups: build netns e2e golden qemu lint fuzz package test)"
+    die "unknown group $1 (groups: build netns e2e golden bench qemu lint fuzz package test)"
   want[$1]=1
   for g in ${includes_of[$1]:-}; do add_group "$g"; done
 }
