@@ -36,7 +36,7 @@ struct MetricsSettings {
   std::string listen;  // "127.0.0.1:9477" or "[::1]:9477" (loopback only: config.cc checks)
   std::string textfile;
   uint64_t textfileIntervalNs = 5'000'000'000;
-  uint64_t connectionDeadlineNs = 5'000'000'000;  // a scraper's whole exchange
+  uint64_t connectionDeadlineNs = 5'000'000'000;         // a scraper's whole exchange
   std::string procPath = kernel::QueueStatsFile::kPath;  // the kernel's queue statistics
 };
 

@@ -32,7 +32,15 @@ for tool in vsftpd curl python3; do
     exit 77
   }
 done
-python3 -c 'import prometheus_client' 2>/dev/null || {
+# The parser is Debian's package: Debian's python3 (another python3 may come first in PATH).
+PYPROM=''
+for py in /usr/bin/python3 python3; do
+  if "$py" -c 'import prometheus_client' 2>/dev/null; then
+    PYPROM=$py
+    break
+  fi
+done
+[[ -n $PYPROM ]] || {
   log "SKIP: python3-prometheus-client missing (scripts/install-deps.sh netns)"
   exit 77
 }
@@ -124,7 +132,7 @@ check "ftplib download" '[[ $(head -n1 "$E2E_TMP/session.out") == "$E2E_BIG_SHA"
 
 # During the run: the session is open.
 check "scrape during the run (unix socket)" 'scrape_unix "$E2E_TMP/live.prom"'
-read -r live_packets live_sessions < <(python3 "$repo/tests/netns/metrics_scrape.py" live "$E2E_TMP/live.prom" || echo "0 0")
+read -r live_packets live_sessions < <("$PYPROM" "$repo/tests/netns/metrics_scrape.py" live "$E2E_TMP/live.prom" || echo "0 0")
 log "during the run: $live_packets packets, $live_sessions sessions"
 check "packets counted during the run" '((live_packets > 0))'
 check "the open session is alive in the metrics" '((live_sessions >= 1))'
@@ -140,7 +148,7 @@ check "promtool accepts the tcp scrape" 'lint "$E2E_TMP/tcp.prom"'
 matched=0
 for _ in $(seq 30); do
   scrape_unix "$E2E_TMP/after.prom" || true
-  if python3 "$repo/tests/netns/metrics_scrape.py" final "$E2E_TMP/after.prom" "$EVENTS" >/dev/null 2>&1; then
+  if "$PYPROM" "$repo/tests/netns/metrics_scrape.py" final "$E2E_TMP/after.prom" "$EVENTS" >/dev/null 2>&1; then
     matched=1
     break
   fi
@@ -154,7 +162,7 @@ for _ in $(seq 100); do kill -0 "$DAEMON" 2>/dev/null || break; sleep 0.1; done
 check "ftpalgd stopped" '! kill -0 "$DAEMON" 2>/dev/null'
 check "the socket file is removed at stop" '[[ ! -e $SOCK ]]'
 log "textfile written at stop, against the events file:"
-check "the textfile matches the events file" 'python3 "$repo/tests/netns/metrics_scrape.py" final "$PROM" "$EVENTS"'
+check "the textfile matches the events file" '"$PYPROM" "$repo/tests/netns/metrics_scrape.py" final "$PROM" "$EVENTS"'
 check "promtool accepts the textfile" 'lint "$PROM"'
 refused=$(grep -c '"reason":"bounce_address"' "$EVENTS" || true)
 admitted=$(grep -c '"verdict":"admit"' "$EVENTS" || true)

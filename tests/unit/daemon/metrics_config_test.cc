@@ -43,13 +43,13 @@ TEST(MetricsConfig, Keys) {
   EXPECT_EQ(cfg.metricsListen, "[::1]:9477");
   EXPECT_EQ(cfg.metricsTextfile, "/var/lib/node/ftpalg.prom");
   const struct {
-    const char* text;
+    std::string text;
     const char* want;
   } bad[] = {
       {"metrics_listen = \"0.0.0.0:80\"\n", "t.toml:1:18: 'metrics_listen': metrics address"},
       {"metrics_socket = \"rel.sock\"\n", "t.toml:1:18: 'metrics_socket' must be an absolute path"},
       {"metrics_textfile = 3\n", "t.toml:1:20: 'metrics_textfile' must be a string"},
-      {("metrics_socket = \"/" + std::string(120, 'a') + "\"\n").c_str(), "at most 107"},
+      {"metrics_socket = \"/" + std::string(120, 'a') + "\"\n", "at most 107"},
   };
   for (const auto& b : bad) {
     daemon::DaemonConfig c;

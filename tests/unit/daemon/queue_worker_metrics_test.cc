@@ -61,11 +61,17 @@ TEST_F(WorkerMetricsTest, EventsAreCountedByKindVerdictAndReason) {
 }
 
 TEST_F(WorkerMetricsTest, EveryVerdictSentIsTimedOnce) {
+  // The client behind SNAT: its PORT is rewritten, so a partial PORT line is held.
+  admitter_->nat.enabled = true;
+  admitter_->nat.binding = core::NatBinding{ipFromText("198.18.0.2"), ipFromText("198.51.100.7"),
+                                            ipFromText("198.19.0.2"), ipFromText("198.19.0.2")};
   ::testing::internal::CaptureStderr();
   conn_.handshake();
   conn_.send(Dir::C2S, "NOOP\r\n");
   // A held partial line: no verdict (and no latency) until its end comes.
-  conn_.send(Dir::C2S, "PORT 198,18,0");
+  const uint32_t head = conn_.send(Dir::C2S, "PORT 198,18,0");
+  EXPECT_TRUE(queue_.verdictsFor(head).empty());  // held
+  EXPECT_EQ(worker_->stats().held.load(), 1u);
   const uint64_t beforeTail = latencyCount(worker_->metrics());
   EXPECT_EQ(beforeTail, queue_.sent.size());
   std::this_thread::sleep_for(std::chrono::milliseconds(30));
