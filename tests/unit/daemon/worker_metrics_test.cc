@@ -1,6 +1,6 @@
-// What the queue worker gives the metrics endpoint: every event counted by kind, verdict and
-// reason, one latency observation per verdict sent (held packets timed from their receipt),
-// and the engine's counters published each serve round.
+// The worker metrics (worker_metrics.h) as the queue worker fills them: every event counted by
+// kind, verdict and reason, one latency observation per verdict sent (held packets timed from
+// their receipt), and the engine's counters published each serve round.
 #include <gtest/gtest.h>
 
 #include <chrono>
