@@ -4,7 +4,8 @@
 # when everything is present; apt-get update runs first whenever something is missing).
 #   install-deps.sh GROUP...
 #   build    compilers and libraries to build ftpalg and its unit tests
-#   netns    network namespaces: the demo, the kernel adapter tests (ctest -L netns)
+#   netns    network namespaces: the demo, the kernel adapter tests (ctest -L netns); the
+#            metrics test's parsers (python3-prometheus-client, promtool from prometheus)
 #   e2e      netns + the end-to-end suite's proftpd, unpacked (not installed) under
 #            $E2E_CACHE (default /var/cache/ftpalg-e2e) with the libraries it links installed:
 #            vsftpd, proftpd and pure-ftpd all conflict with the virtual package ftp-server
@@ -25,7 +26,7 @@ declare -A pkgs_of=(
     libtomlplusplus-dev libpcap-dev libmnl-dev libnetfilter-queue-dev libnetfilter-conntrack-dev
     libnftnl-dev libnetfilter-cthelper-dev libsystemd-dev libseccomp-dev python3 scdoc"
   [netns]="vsftpd lftp curl python3 nftables iptables conntrack tcpdump iproute2 ethtool
-    coreutils procps psmisc"
+    coreutils procps psmisc python3-prometheus-client prometheus"
   [golden]="tshark"
   [bench]="python3-matplotlib"
   [qemu]="qemu-system-x86 cpio kmod nftables conntrack vsftpd curl iproute2 busybox-static

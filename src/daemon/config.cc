@@ -7,6 +7,8 @@
 #include <toml++/toml.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -14,6 +16,7 @@
 #include <sstream>
 
 #include "ftpalg/core/number.h"
+#include "ftpalg/core/types.h"
 #include "ftpalg/defaults.h"
 
 namespace ftpalg::daemon {
@@ -124,6 +127,33 @@ Status parseLogLevel(std::string_view text, LogLevel& out) {
 Status parseKernelMode(std::string_view text, KernelMode& out) {
   if (valueOf(kKernelModes, text, out)) return {};
   return Status::error(fmt::format("bad kernel mode '{}' (auto, cthelper, pinhole)", text));
+}
+
+Status checkMetricsListen(std::string_view text) {
+  if (text.empty()) return {};
+  const size_t colon = text.rfind(':');
+  std::string_view host = text.substr(0, colon);
+  const bool bracketed = host.size() >= 2 && host.front() == '[' && host.back() == ']';
+  if (bracketed) host = host.substr(1, host.size() - 2);
+  core::IpAddr addr;
+  uint16_t port = 0;
+  if (colon == std::string_view::npos || !core::parseIp(host, addr) ||
+      (addr.family == core::Family::V6) != bracketed ||
+      !core::parseNumber<uint16_t>(text.substr(colon + 1), port, 1, 65535, 5)) {
+    return Status::error(
+        fmt::format("bad metrics address '{}' (127.0.0.1:PORT or [::1]:PORT)", text));
+  }
+  static constexpr std::array<uint8_t, 16> kLoopback6{0, 0, 0, 0, 0, 0, 0, 0,
+                                                      0, 0, 0, 0, 0, 0, 0, 1};
+  const bool loopback =
+      addr.family == core::Family::V4 ? addr.bytes[0] == 127 : addr.bytes == kLoopback6;
+  if (!loopback) {
+    return Status::error(fmt::format(
+        "metrics address '{}' is not a loopback address (the endpoint has no authentication; "
+        "use the textfile or a proxy for remote scrapers)",
+        text));
+  }
+  return {};
 }
 
 namespace {
@@ -339,6 +369,36 @@ Status applyPrivilegeKey(const KeyReader& r, DaemonConfig& cfg) {
   return {};
 }
 
+// Metrics keys (docs/daemon.md, "Metrics").
+constexpr std::string_view kMetricsKeys[] = {"metrics_socket", "metrics_listen",
+                                             "metrics_textfile"};
+
+bool isMetricsKey(std::string_view key) {
+  return std::find(std::begin(kMetricsKeys), std::end(kMetricsKeys), key) != std::end(kMetricsKeys);
+}
+
+// An absolute path or "" (none); a Unix socket's path must fit sockaddr_un.
+Status checkMetricsPath(std::string_view key, std::string_view path) {
+  if (path.empty()) return {};
+  if (path.front() != '/') {
+    return Status::error(fmt::format("'{}' must be an absolute path or \"\"", key));
+  }
+  if (key == "metrics_socket" && path.size() > 107) {
+    return Status::error(fmt::format("'{}' must be at most 107 characters", key));
+  }
+  return {};
+}
+
+Status applyMetricsKey(const KeyReader& r, DaemonConfig& cfg) {
+  std::string& dst = r.key() == "metrics_socket"   ? cfg.metricsSocket
+                     : r.key() == "metrics_listen" ? cfg.metricsListen
+                                                   : cfg.metricsTextfile;
+  if (Status s = r.wantString(dst); !s.ok()) return s;
+  if (r.key() == "metrics_listen") return r.checked(checkMetricsListen(dst));
+  if (Status s = checkMetricsPath(r.key(), dst); !s.ok()) return r.error(s.message());
+  return {};
+}
+
 // Applies one key. `key` has been checked to be known.
 Status applyKey(std::string_view name, std::string_view key, const toml::node& node,
                 DaemonConfig& cfg) {
@@ -361,6 +421,7 @@ Status applyKey(std::string_view name, std::string_view key, const toml::node& n
   for (std::string_view k : kPrivilegeKeys) {
     if (key == k) return applyPrivilegeKey(r, cfg);
   }
+  if (isMetricsKey(key)) return applyMetricsKey(r, cfg);
   return applyLimitKey(r, cfg);
 }
 
@@ -396,6 +457,7 @@ Status applyConfigText(std::string_view text, std::string_view name, DaemonConfi
     known = known || isStateKey(key.str());
     for (std::string_view k : kPrivilegeKeys) known = known || key.str() == k;
     for (std::string_view k : kEngineKeys) known = known || key.str() == k;
+    known = known || isMetricsKey(key.str());
     if (!known) {
       return Status::error(
           fmt::format("{}: unknown key '{}'", where(name, key.source()), key.str()));
@@ -413,6 +475,7 @@ std::vector<std::string_view> configKeys() {
   keys.insert(keys.end(), std::begin(kEngineKeys), std::end(kEngineKeys));
   keys.insert(keys.end(), std::begin(kStateKeys), std::end(kStateKeys));
   keys.insert(keys.end(), std::begin(kPrivilegeKeys), std::end(kPrivilegeKeys));
+  keys.insert(keys.end(), std::begin(kMetricsKeys), std::end(kMetricsKeys));
   return keys;
 }
 
@@ -455,6 +518,7 @@ struct Flags {
   bool removeHelper = false, disableHelper = false;
   std::string user, group;
   bool noSeccomp = false;
+  std::string metricsSocket, metricsListen, metricsTextfile;
 };
 
 void addOptions(CLI::App& app, Flags& f) {
@@ -505,6 +569,36 @@ void addOptions(CLI::App& app, Flags& f) {
   app.add_option("--group", f.group, "Run with this group (default: the user's)")
       ->type_name("GROUP");
   app.add_flag("--no-seccomp", f.noSeccomp, "No system call allow-list (debugging)");
+  app.add_option("--metrics-socket", f.metricsSocket,
+                 "Unix socket answering GET /metrics (default /run/ftpalg/metrics.sock; '' none)")
+      ->type_name("PATH");
+  app.add_option("--metrics-listen", f.metricsListen,
+                 "Loopback address answering GET /metrics, e.g. 127.0.0.1:9477")
+      ->type_name("ADDR:PORT");
+  app.add_option("--metrics-textfile", f.metricsTextfile,
+                 "Write the metrics to FILE every 5 s (node_exporter textfile collector)")
+      ->type_name("FILE");
+}
+
+// The metrics flags.
+Status applyMetricsFlags(const CLI::App& app, const Flags& f, DaemonConfig& cfg) {
+  const std::pair<const char*, std::pair<const std::string*, std::string*>> flags[] = {
+      {"--metrics-socket", {&f.metricsSocket, &cfg.metricsSocket}},
+      {"--metrics-listen", {&f.metricsListen, &cfg.metricsListen}},
+      {"--metrics-textfile", {&f.metricsTextfile, &cfg.metricsTextfile}},
+  };
+  for (const auto& [flag, values] : flags) {
+    if (app.count(flag) == 0) continue;
+    const std::string_view key = std::string_view(flag).substr(2);
+    Status s =
+        key == "metrics-listen"
+            ? checkMetricsListen(*values.first)
+            : checkMetricsPath(key == "metrics-socket" ? "metrics_socket" : "metrics_textfile",
+                               *values.first);
+    if (!s.ok()) return Status::error(fmt::format("{}: {}", flag, s.message()));
+    *values.second = *values.first;
+  }
+  return {};
 }
 
 // The flags of sessions that outlive the process.
@@ -573,6 +667,7 @@ Status applyFlags(const CLI::App& app, const Flags& f, DaemonConfig& cfg) {
   if (given("--user")) cfg.user = f.user;
   if (given("--group")) cfg.group = f.group;
   if (f.noSeccomp) cfg.seccomp = false;
+  if (Status s = applyMetricsFlags(app, f, cfg); !s.ok()) return s;
   return applyStateFlags(app, f, cfg);
 }
 

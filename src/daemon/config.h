@@ -29,6 +29,9 @@ enum class LogLevel : uint8_t { FTPALG_LOG_LEVELS(FTPALG_ENUM_VALUE) };
 std::string_view kernelModeName(KernelMode m);
 std::string_view logLevelName(LogLevel l);
 
+// Where the metrics endpoint listens unless `metrics_socket` says otherwise.
+inline constexpr const char* kDefaultMetricsSocket = "/run/ftpalg/metrics.sock";
+
 // Everything ftpalgd can be told.
 struct DaemonConfig {
   std::vector<uint16_t> queues{0};  // NFQUEUE numbers, one thread each
@@ -69,6 +72,10 @@ struct DaemonConfig {
   uint32_t maxHeldPerDirection = defaults::kMaxHeldPerDirection;
   uint32_t gapDropLimit = defaults::kGapDropLimit;
   uint32_t maxDataKeys = defaults::kMaxDataKeys;  // outstanding announcements per queue
+  // Metrics endpoint (docs/daemon.md, "Metrics"); "" leaves each part out.
+  std::string metricsSocket{kDefaultMetricsSocket};  // Unix socket answering GET /metrics
+  std::string metricsListen;                         // loopback "ADDR:PORT" answering the same
+  std::string metricsTextfile;                       // node_exporter textfile, rewritten every 5 s
 
   bool operator==(const DaemonConfig&) const = default;
 };
@@ -81,6 +88,9 @@ Status parsePortList(std::string_view text, std::vector<uint16_t>& out);
 Status parseMark(std::string_view text, uint32_t& out);
 Status parseLogLevel(std::string_view text, LogLevel& out);
 Status parseKernelMode(std::string_view text, KernelMode& out);
+// metrics_listen: "" or "ADDR:PORT" / "[ADDR6]:PORT" with a loopback address (127.0.0.0/8,
+// ::1) and a port 1..65535. Only loopback: the endpoint has no authentication.
+Status checkMetricsListen(std::string_view text);
 
 // Applies a TOML document (text named `name` in messages) on top of `cfg`. Unknown keys and
 // wrong types are errors: "name:line:col: message".

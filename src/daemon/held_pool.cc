@@ -26,13 +26,14 @@ size_t HeldPool::locate(uint32_t id) const {
   }
 }
 
-bool HeldPool::put(uint32_t id, std::span<const uint8_t> bytes) {
+bool HeldPool::put(uint32_t id, std::span<const uint8_t> bytes, uint64_t receivedNs) {
   if (freeSlots_.empty() || locate(id) != index_.size()) return false;
   const uint32_t s = freeSlots_.back();
   freeSlots_.pop_back();
   Slot& slot = slots_[s];
   slot.id = id;
   slot.used = true;
+  slot.receivedNs = receivedNs;
   slot.bytes.assign(bytes.begin(), bytes.end());
   size_t i = home(id);
   while (index_[i] != kEmpty) i = (i + 1) & mask_;
@@ -45,6 +46,12 @@ const std::vector<uint8_t>* HeldPool::find(uint32_t id) const {
   const size_t i = locate(id);
   if (i == index_.size()) return nullptr;
   return &slots_[index_[i]].bytes;
+}
+
+uint64_t HeldPool::receivedNs(uint32_t id, uint64_t otherwise) const {
+  if (used_ == 0) return otherwise;
+  const size_t i = locate(id);
+  return i == index_.size() ? otherwise : slots_[index_[i]].receivedNs;
 }
 
 void HeldPool::erase(uint32_t id) {

@@ -18,11 +18,14 @@ class HeldPool {
  public:
   explicit HeldPool(size_t capacity, size_t slotBytes = 2048);
 
-  // Copies `bytes` under `id`. False when the pool is full or `id` is already held.
-  bool put(uint32_t id, std::span<const uint8_t> bytes);
+  // Copies `bytes` under `id`, received at `receivedNs` (for the verdict latency). False when
+  // the pool is full or `id` is already held.
+  bool put(uint32_t id, std::span<const uint8_t> bytes, uint64_t receivedNs = 0);
   // The bytes held under `id`, or nullptr. Valid until erase(id).
   [[nodiscard]] const std::vector<uint8_t>* find(uint32_t id) const;
   void erase(uint32_t id);
+  // When the packet held under `id` was received; `otherwise` when it is not held.
+  [[nodiscard]] uint64_t receivedNs(uint32_t id, uint64_t otherwise) const;
   [[nodiscard]] size_t size() const { return used_; }
   [[nodiscard]] size_t capacity() const { return slots_.size(); }
   // Ids currently held (for the shutdown verdicts).
@@ -32,6 +35,7 @@ class HeldPool {
   struct Slot {
     uint32_t id = 0;
     bool used = false;
+    uint64_t receivedNs = 0;
     std::vector<uint8_t> bytes;
   };
   static constexpr uint32_t kEmpty = UINT32_MAX;

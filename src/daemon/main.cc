@@ -18,6 +18,7 @@
 #include "daemon/event_sink.h"
 #include "daemon/kernel_mode.h"
 #include "daemon/log.h"
+#include "daemon/metrics_server.h"
 #include "daemon/pinhole_mode.h"
 #include "daemon/privileges.h"
 #include "daemon/queue_rules.h"
@@ -105,6 +106,11 @@ int main(int argc, char** argv) {
     return configError(s.message());
   }
   d::registerPrivilegePlan(privileges);
+  d::MetricsSettings metrics;
+  metrics.socketPath = cfg.metricsSocket;
+  metrics.listen = cfg.metricsListen;
+  metrics.textfile = cfg.metricsTextfile;
+  d::registerMetricsSettings(metrics);
 
   d::EventSink events;
   if (ftpalg::Status s = events.open(cfg.eventsPath); !s.ok()) return configError(s.message());

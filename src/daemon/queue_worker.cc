@@ -174,6 +174,7 @@ bool QueueWorker::isControlPort(uint16_t port) const {
 
 void QueueWorker::verdict(uint32_t id, kernel::NfVerdict v, std::span<const uint8_t> packet) {
   if (v == kernel::NfVerdict::Drop) bump(stats_.dropped);
+  verdictTimer_.issued(held_.receivedNs(id, receivedNs_));
   const bool withCt = admitter_.verdictWithCt() && !packet.empty();
   if (Status s = queue_.verdict(id, v, packet, withCt); !s.ok()) {
     (void)log_.fail(Failure::VerdictFailed, monotonicNs(), "{}", s.message());
@@ -196,6 +197,7 @@ void QueueWorker::failVerdict(uint32_t id, FailVerdict v) {
 void QueueWorker::onPacket(const kernel::QueuedPacket& packet) {
   bump(stats_.packets);
   const uint64_t now = monotonicNs();
+  receivedNs_ = now;
   const core::PacketParse pp = core::parsePacket(packet.payload);
   if (pp.error != core::PacketError::None) {
     failVerdict(packet.id,
@@ -239,6 +241,7 @@ void QueueWorker::apply(uint64_t nowNs, const kernel::QueuedPacket* current,
   for (size_t i = 0; i < actions_.eventCount; ++i) {
     const core::Event& ev = actions_.events[i];
     if (!applyEvent(ev, nowNs)) failed.handles[failed.count++] = ev.handle;
+    metrics_.events.count(ev);
     events_.record(ev, nowNs);
   }
   // An admit that failed earlier: its line may come back as a retransmission, which the engine
@@ -306,7 +309,7 @@ void QueueWorker::applyPacket(const core::PacketAction& a, const kernel::QueuedP
 }
 
 void QueueWorker::hold(uint32_t id, std::span<const uint8_t> bytes, uint64_t nowNs) {
-  if (held_.put(id, bytes)) {
+  if (held_.put(id, bytes, receivedNs_)) {
     bump(stats_.held);
   } else {
     failVerdict(
@@ -402,6 +405,7 @@ void QueueWorker::flushBatch() {
   if (Status s = queue_.flush(); !s.ok()) {
     (void)log_.fail(Failure::FlushFailed, monotonicNs(), "{}", s.message());
   }
+  if (verdictTimer_.pending() != 0) verdictTimer_.flushed(monotonicNs());
   events_.flush();
 }
 
@@ -446,6 +450,7 @@ void QueueWorker::serveOnce() {
     expire(now);
     flushBatch();
   }
+  published_.publish(engine_);
   bump(stats_.rounds);
 }
 
@@ -465,6 +470,7 @@ void QueueWorker::shutdown() {
   }
   stats_.held.store(0, std::memory_order_relaxed);
   flushBatch();
+  published_.publish(engine_);
 }
 
 }  // namespace ftpalg::daemon

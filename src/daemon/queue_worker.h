@@ -29,7 +29,9 @@
 #include "daemon/packet_queue.h"
 #include "daemon/policy_mailbox.h"
 #include "daemon/session_store.h"
+#include "daemon/stats_snapshot.h"
 #include "daemon/worker_log.h"
+#include "daemon/worker_metrics.h"
 #include "daemon/worker_stats.h"
 #include "ftpalg/core/engine.h"
 #include "ftpalg/kernel/local_addresses.h"
@@ -94,6 +96,10 @@ class QueueWorker : public kernel::PacketHandler {
   // Configuration reload, from another thread: the engine takes the policy and timeouts of
   // `engine` (Engine::applyPolicy) at the start of the next serve round.
   void requestPolicy(const core::EngineConfig& engine) { policy_.post(engine); }
+  // For the metrics endpoint, from another thread: events by kind, verdict and reason and the
+  // verdict latency (atomics), and the engine's counters as last published (once per round).
+  [[nodiscard]] const WorkerMetrics& metrics() const { return metrics_; }
+  [[nodiscard]] const StatsSnapshot& published() const { return published_; }
 
  private:
   // An admit that could not be installed. Until it is, packets of that flow and direction
@@ -163,6 +169,10 @@ class QueueWorker : public kernel::PacketHandler {
   std::unique_ptr<kernel::LocalAddresses> local_;  // with watchLocalAddresses
   BurstLog overrunBurst_;                          // ENOBUFS receives
   PolicyMailbox policy_;                           // a reloaded policy not yet taken by the engine
+  WorkerMetrics metrics_;                          // read by the metrics thread
+  VerdictTimer verdictTimer_{metrics_.latency};    // this round's verdicts, until sent
+  uint64_t receivedNs_ = 0;                        // when the packet being served was received
+  StatsSnapshot published_;                        // the engine's counters, once per round
 };
 
 }  // namespace ftpalg::daemon

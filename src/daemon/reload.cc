@@ -60,6 +60,9 @@ std::vector<std::pair<std::string_view, std::string>> keyValues(const DaemonConf
       {"user", text(c.user)},
       {"group", text(c.group)},
       {"seccomp", text(c.seccomp)},
+      {"metrics_socket", text(c.metricsSocket)},
+      {"metrics_listen", text(c.metricsListen)},
+      {"metrics_textfile", text(c.metricsTextfile)},
   };
   return kv;
 }

@@ -7,6 +7,7 @@
 
 #include "daemon/clock.h"
 #include "daemon/log.h"
+#include "daemon/metrics_server.h"
 #include "daemon/notify.h"
 #include "daemon/overload_monitor.h"
 #include "daemon/privileges.h"
@@ -47,6 +48,9 @@ void serveUntilSignal(const std::vector<QueueWorker*>& workers, const sigset_t& 
   // The kernel's queue counters are root-only: opened before the privileges go.
   OverloadMonitor overload = overloadMonitor(workers);
   (void)overload.open();
+  // Its sockets are bound (and the same root-only statistics opened) before privileges go too.
+  MetricsServer metrics(registeredMetricsSettings(), metricsSources(workers));
+  metrics.open();
   if (Status s = applyRegisteredPrivileges(); !s.ok()) {
     logf(LogLevel::Error, "dropping privileges: {}; not serving", s.message());
     return;
@@ -58,6 +62,7 @@ void serveUntilSignal(const std::vector<QueueWorker*>& workers, const sigset_t& 
   for (QueueWorker* w : workers) {
     threads.emplace_back([&stop, w] { w->run(stop); });
   }
+  metrics.start();
   logf(LogLevel::Info, "{}", texts.serving);
   notifyReady(texts.ready);
   std::unique_ptr<Watchdog> watchdog = startWatchdog(workers);
@@ -86,6 +91,7 @@ void serveUntilSignal(const std::vector<QueueWorker*>& workers, const sigset_t& 
   logf(LogLevel::Info, "signal {}: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
   stop.store(true);
   for (std::thread& t : threads) t.join();
+  metrics.stop();  // the textfile's last write sees every verdict
   overload.tick(monotonicNs());
   overload.finish(monotonicNs());
 }

@@ -26,7 +26,8 @@ struct ServeTexts {
 // worker on its own thread, logs `texts.serving`, notifies READY=1, and waits until one of
 // `sigs` is SIGTERM or SIGINT: SIGHUP calls `onHangup`, which reopens the events file after
 // logrotate moved it and reloads the configuration (reload.h); once a second the overload
-// counters are read, every 5 s STATUS= is sent; with WatchdogSec=, WATCHDOG=1 while every worker
+// counters are read, every 5 s STATUS= is sent; the metrics endpoint (metrics_server.h) runs on
+// its own thread; with WatchdogSec=, WATCHDOG=1 while every worker
 // makes progress (watchdog.h). Then it notifies STOPPING=1, logs the signal, stops the workers
 // and joins their threads (each worker drops its held packets on the way out).
 void serveUntilSignal(const std::vector<QueueWorker*>& workers, const sigset_t& sigs,

@@ -60,7 +60,10 @@ TEST(Reload, EveryFieldChangeIsSeen) {
                                "session_mark = 9",
                                "user = \"x\"",
                                "group = \"x\"",
-                               "seccomp = false"};
+                               "seccomp = false",
+                               "metrics_socket = \"/x\"",
+                               "metrics_listen = \"127.0.0.1:9\"",
+                               "metrics_textfile = \"/x\""};
   ASSERT_EQ(std::size(edits), configKeys().size());
   for (const char* edit : edits) {
     DaemonConfig next;
