@@ -392,6 +392,7 @@ void Engine::onSegment(const Segment& seg, uint64_t nowNs, Actions& out) {
 bool Engine::expire(uint64_t nowNs, Actions& out) { return impl_->expire(nowNs, out); }
 uint64_t Engine::counter(Counter c) const { return impl_->counter(c); }
 size_t Engine::sessionCount() const { return impl_->sessionCount(); }
+size_t Engine::outstandingAnnouncements() const { return impl_->outstandingAnnouncements(); }
 size_t Engine::sessionStateBytes() { return sizeof(Session); }
 
 }  // namespace ftpalg::core

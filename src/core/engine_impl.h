@@ -77,6 +77,7 @@ class EngineImpl {
   uint64_t counter(Counter c) const { return counters_.get(c); }
   void setGatewayAddresses(const std::array<IpAddr, 8>& a) { cfg_.gatewayAddresses = a; }
   size_t sessionCount() const { return sessions_.size(); }
+  size_t outstandingAnnouncements() const { return dataKeys_.size(); }
   void applyPolicy(const EngineConfig& next);  // engine_policy.cc
 
  private:

@@ -157,6 +157,14 @@ void gauges(ExpositionWriter& w, std::span<const QueueMetricsView> queues) {
   for (const QueueMetricsView& q : queues) {
     w.sample("ftpalg_sessions", {{"queue", std::to_string(q.queue)}}, q.engine.sessions);
   }
+  w.family("ftpalg_announcements_outstanding",
+           "Admitted announcements whose pinhole or expectation may still be live (not used, "
+           "withdrawn or expired yet).",
+           MetricType::Gauge);
+  for (const QueueMetricsView& q : queues) {
+    w.sample("ftpalg_announcements_outstanding", {{"queue", std::to_string(q.queue)}},
+             q.engine.announcements);
+  }
 }
 
 void kernelCounters(ExpositionWriter& w, std::span<const QueueMetricsView> queues, bool readable) {

@@ -8,6 +8,7 @@ void StatsSnapshot::publish(const core::Engine& engine) {
     s.counters[i] = engine.counter(static_cast<core::Counter>(i));
   }
   s.sessions = engine.sessionCount();
+  s.announcements = engine.outstandingAnnouncements();
   publish(s);
 }
 
@@ -20,7 +21,8 @@ void StatsSnapshot::publish(const EngineStats& s) {
   }
   const size_t n = s.counters.size();
   words_[n].store(s.sessions, std::memory_order_relaxed);
-  words_[n + 1].store(++publishes_, std::memory_order_relaxed);
+  words_[n + 1].store(s.announcements, std::memory_order_relaxed);
+  words_[n + 2].store(++publishes_, std::memory_order_relaxed);
   seq_.store(seq + 2, std::memory_order_release);
 }
 
@@ -34,7 +36,8 @@ EngineStats StatsSnapshot::read() const {
     }
     const size_t n = s.counters.size();
     s.sessions = words_[n].load(std::memory_order_relaxed);
-    s.publishes = words_[n + 1].load(std::memory_order_relaxed);
+    s.announcements = words_[n + 1].load(std::memory_order_relaxed);
+    s.publishes = words_[n + 2].load(std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_acquire);
     if (seq_.load(std::memory_order_relaxed) == before) return s;
   }

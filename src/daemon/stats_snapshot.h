@@ -16,8 +16,9 @@ namespace ftpalg::daemon {
 // The values one publish carries.
 struct EngineStats {
   std::array<uint64_t, static_cast<size_t>(core::Counter::Count)> counters{};
-  uint64_t sessions = 0;   // live sessions
-  uint64_t publishes = 0;  // how many publishes this copy is the last of (0: none yet)
+  uint64_t sessions = 0;       // live sessions
+  uint64_t announcements = 0;  // outstanding admitted announcements
+  uint64_t publishes = 0;      // how many publishes this copy is the last of (0: none yet)
 
   [[nodiscard]] uint64_t counter(core::Counter c) const { return counters[static_cast<size_t>(c)]; }
 };
@@ -33,7 +34,7 @@ class StatsSnapshot {
   [[nodiscard]] EngineStats read() const;
 
  private:
-  static constexpr size_t kWords = static_cast<size_t>(core::Counter::Count) + 2;
+  static constexpr size_t kWords = static_cast<size_t>(core::Counter::Count) + 3;
   std::atomic<uint64_t> seq_{0};  // odd while a publish is under way
   std::array<std::atomic<uint64_t>, kWords> words_{};
   uint64_t publishes_ = 0;  // writer's own

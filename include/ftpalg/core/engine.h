@@ -369,6 +369,9 @@ class Engine {
   // Counters since construction.
   [[nodiscard]] uint64_t counter(Counter c) const;
   [[nodiscard]] size_t sessionCount() const;
+  // Admitted announcements whose data-connection admission (pinhole, NAT element, expectation)
+  // may still be live: not used, withdrawn or past its timeout yet.
+  [[nodiscard]] size_t outstandingAnnouncements() const;
   // Bytes of engine state per session slot (excluding pooled direction buffers).
   [[nodiscard]] static size_t sessionStateBytes();
 

@@ -162,6 +162,7 @@ class RenderTest : public ::testing::Test {
     daemon::EngineStats e;
     for (size_t i = 0; i < e.counters.size(); ++i) e.counters[i] = 1000 + i;
     e.sessions = 2;
+    e.announcements = 4;
     snapshot_.publish(e);
   }
   std::string render(bool kernel = true) {
@@ -216,6 +217,7 @@ TEST_F(RenderTest, WorkerCountersGaugesAndKernelCounters) {
   EXPECT_EQ(valueOf(p, "ftpalg_held_packets", {{"queue", "7"}}), 3u);
   EXPECT_EQ(p.types.at("ftpalg_held_packets"), "gauge");
   EXPECT_EQ(valueOf(p, "ftpalg_sessions", {{"queue", "7"}}), 2u);
+  EXPECT_EQ(valueOf(p, "ftpalg_announcements_outstanding", {{"queue", "7"}}), 4u);
   EXPECT_EQ(valueOf(p, "ftpalg_kernel_queue_dropped_total", {{"queue", "7"}}), 11u);
   EXPECT_EQ(valueOf(p, "ftpalg_kernel_queue_user_dropped_total", {{"queue", "7"}}), 12u);
   EXPECT_EQ(valueOf(p, "ftpalg_kernel_queue_length", {{"queue", "7"}}), 13u);

@@ -18,10 +18,12 @@ TEST(StatsSnapshot, ReadsWhatWasPublished) {
   daemon::EngineStats e;
   e.counters[3] = 42;
   e.sessions = 5;
+  e.announcements = 6;
   s.publish(e);
   const daemon::EngineStats r = s.read();
   EXPECT_EQ(r.counters[3], 42u);
   EXPECT_EQ(r.sessions, 5u);
+  EXPECT_EQ(r.announcements, 6u);
   EXPECT_EQ(r.publishes, 1u);
 }
 
