@@ -274,7 +274,7 @@ void diagnoseQueueShadowed(const GatewayFacts& f, Findings& out) {
         if (&r == q || rc == nullptr || qc == nullptr) continue;
         const bool sameChain = r.family == q->family && r.table == q->table && r.chain == q->chain;
         const bool before = sameChain ? &r < q
-                                      : rc->hook == qc->hook && rc->priority < qc->priority &&
+                                      : rc->hook == qc->hook && rc->priority <= qc->priority &&
                                             familiesOverlap(rc->family, qc->family);
         if (!before || !ends(r, sameChain) || !reported.insert({r.table, r.handle}).second) {
           continue;
@@ -413,8 +413,9 @@ void diagnoseKernelHelper(const GatewayFacts& f, Findings& out) {
       evidence.push_back(ruleName(r) + " attaches the kernel helper \"ftp\"");
     }
   }
-  const auto n = std::count_if(f.first.conns.begin(), f.first.conns.end(),
-                               [](const kernel::ControlConnFacts& c) { return c.established && c.helper == "ftp"; });
+  const auto n = std::count_if(
+      f.first.conns.begin(), f.first.conns.end(),
+      [](const kernel::ControlConnFacts& c) { return c.established && c.helper == "ftp"; });
   if (n > 0) evidence.push_back(fmt::format("{} control connection(s) carry helper=ftp", n));
   if (evidence.empty()) return;
   std::string text;

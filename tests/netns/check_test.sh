@@ -26,8 +26,9 @@ here=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
 START=$(date +%s.%N)
 FAILED=0
 SESSION_PID=''
+# shellcheck disable=SC2317 # called by gw_case_cleanup
 gw_case_extra_cleanup() {
-  [[ -n $SESSION_PID ]] && kill "$SESSION_PID" 2>/dev/null || true
+  if [[ -n $SESSION_PID ]]; then kill "$SESSION_PID" 2>/dev/null || true; fi
 }
 
 log() { printf '[check %s] %s\n' "$(date +%T)" "$*"; }
@@ -89,7 +90,7 @@ PY
   fail "no control session"
 }
 session_stop() {
-  [[ -n $SESSION_PID ]] && kill "$SESSION_PID" 2>/dev/null || true
+  if [[ -n $SESSION_PID ]]; then kill "$SESSION_PID" 2>/dev/null || true; fi
   wait "$SESSION_PID" 2>/dev/null || true
   SESSION_PID=''
 }
@@ -241,5 +242,5 @@ grep -q '"kind":"pasv227".*"reason":"bounce_address"' "$E2E_TMP/events.jsonl" ||
 expect "server announces a foreign address" server_foreign_address error --interval 0
 
 log "seconds: $(awk -v a="$START" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')"
-[[ $FAILED -eq 0 ]] && log "PASS" || log "FAILED"
+if [[ $FAILED -eq 0 ]]; then log "PASS"; else log "FAILED"; fi
 exit "$FAILED"
