@@ -193,11 +193,11 @@ expect "pinhole table empty" pinhole_table_empty error --interval 0
 kill -CONT "$DAEMON_PID"
 wait_table
 
-# (11) queue drops growing: daemon stopped, a SYN flood beyond queue_maxlen 16 during the sample
+# (11) queue drops growing: daemon stopped, a SYN flood beyond queue_maxlen 16; the sockets stay
+# open so that the dropped SYNs are retransmitted (1 s, 3 s later) into the sample.
 kill -STOP "$DAEMON_PID"
-(
-  sleep 0.3
-  netns_exec client timeout 10 python3 - "$NETNS_SERVER4" <<'PY'
+sent=$E2E_TMP/flood.sent
+netns_exec client timeout 15 python3 - "$NETNS_SERVER4" "$sent" <<'PY' &
 import socket, sys, time
 socks = []
 for i in range(64):
@@ -205,11 +205,13 @@ for i in range(64):
     s.setblocking(False)
     s.connect_ex((sys.argv[1], 21))
     socks.append(s)
-time.sleep(0.5)
+open(sys.argv[2], "w").close()
+time.sleep(6)
 PY
-) &
 flood_pid=$!
-expect "queue drops" queue_drops warning --interval 1.5
+for _ in $(seq 100); do [[ -e $sent ]] && break; sleep 0.1; done
+expect "queue drops" queue_drops warning --interval 2
+kill "$flood_pid" 2>/dev/null || true
 wait "$flood_pid" || true
 kill -CONT "$DAEMON_PID"
 
