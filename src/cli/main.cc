@@ -1,4 +1,5 @@
-// ftpalg: command-line entry point. Subcommands: `replay`, `rules` (more to come: `status`).
+// ftpalg: command-line entry point. Subcommands: `replay`, `rules`, `check` (more to come:
+// `status`).
 // Exit status: 0 success, 2 bad arguments or an input/output that cannot be used; every
 // failure is one line "ftpalg: error: ..." on stderr.
 // g++ 12 at -O2 reports a false -Wnull-dereference inside CLI11's inlined std::string code
@@ -10,6 +11,8 @@
 #include <cstdio>
 #include <string>
 
+#include "cli/check_cmd.h"
+#include "cli/check_findings.h"
 #include "cli/replay.h"
 #include "cli/replay_options.h"
 #include "cli/rules_cmd.h"
@@ -93,6 +96,46 @@ void addRules(CLI::App& app, ftpalg::cli::RulesOptions& o) {
       ->type_name("MARK");
 }
 
+constexpr const char* kCheckFooter =
+    R"(Inspects the running gateway (nf_tables ruleset including iptables-nft rules, the kernel's
+queues, conntrack, ftpalgd's pinhole table, the daemon and its recent events), samples counters
+twice --interval seconds apart, and prints each finding in plain words with its fix. Exit
+status: 0 no error (warnings may be printed), 1 FTP through this gateway cannot work, 2 the
+check itself failed (arguments; reading the ruleset needs CAP_NET_ADMIN).)";
+
+void addCheck(CLI::App& app, ftpalg::cli::CheckOptions& o) {
+  CLI::App* check = app.add_subcommand("check", "Diagnose why FTP through this gateway fails");
+  check->footer(kCheckFooter);
+  check->add_flag("--json", o.json, "Findings as one JSON object");
+  check->add_option("--interval", o.intervalS, "Seconds between the two samples (2; 0: one)")
+      ->type_name("SECONDS");
+  check->add_option("--ports", o.ports, "More FTP control ports besides 21, e.g. 2121,2122")
+      ->type_name("PORT[,PORT...]");
+  check
+      ->add_option("--mark", o.mark,
+                   "Conntrack mark of admitted data connections (from the "
+                   "pinhole table, else 0xf7a1)")
+      ->type_name("MARK");
+  check->add_option("--table", o.table, "Name of the pinhole table (ftpalg_q<first queue>)")
+      ->type_name("NAME");
+  check
+      ->add_option("--control-socket", o.controlSocket,
+                   "ftpalgd's control socket (/run/ftpalg/control.sock)")
+      ->type_name("PATH");
+  check->add_option("--events", o.events, "ftpalgd's events file (JSON lines)")->type_name("FILE");
+  check
+      ->add_option("--config", o.config,
+                   "ftpalgd's configuration file: its events, control_socket and table keys")
+      ->type_name("FILE");
+}
+
+int runCheck(const ftpalg::cli::CheckOptions& options) {
+  ftpalg::Status error;
+  const int rc = ftpalg::cli::runCheck(options, error);
+  if (rc == ftpalg::cli::kExitCheckFailed) return fail(error.message());
+  return rc;
+}
+
 int runRules(const ftpalg::cli::RulesOptions& options) {
   ftpalg::cli::RulesRequest request;
   if (ftpalg::Status s = ftpalg::cli::makeRulesRequest(options, request); !s.ok()) {
@@ -125,6 +168,8 @@ int main(int argc, char** argv) {
   addReplay(app, replayOptions);
   ftpalg::cli::RulesOptions rulesOptions;
   addRules(app, rulesOptions);
+  ftpalg::cli::CheckOptions checkOptions;
+  addCheck(app, checkOptions);
 
   try {
     app.parse(argc, argv);
@@ -134,5 +179,6 @@ int main(int argc, char** argv) {
   }
   if (app.got_subcommand("replay")) return runReplay(replayOptions);
   if (app.got_subcommand("rules")) return runRules(rulesOptions);
+  if (app.got_subcommand("check")) return runCheck(checkOptions);
   return fail("no subcommand");
 }
