@@ -21,7 +21,7 @@ using namespace ftpalg::cli;  // NOLINT(google-build-using-namespace): the unit 
 namespace {
 
 const std::string kSample =
-    (std::filesystem::path(__FILE__).parent_path() / "../../data/sample-ftp.pcap").string();
+    (std::filesystem::path(FTPALG_TEST_DATA_DIR) / "sample-ftp.pcap").string();
 
 // Frame numbers (1-based) in sample-ftp.pcap.
 constexpr size_t kPortFrame = 9;
