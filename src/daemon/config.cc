@@ -7,6 +7,7 @@
 #include <toml++/toml.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -339,6 +340,15 @@ Status applyPrivilegeKey(const KeyReader& r, DaemonConfig& cfg) {
   return {};
 }
 
+// Queue rule keys (docs/daemon.md, "ACK bypass"): "queue_everything" queues the pure ACKs of
+// every control connection too (no bypass rules).
+constexpr std::string_view kQueueRuleKeys[] = {"queue_everything"};
+
+bool isQueueRuleKey(std::string_view key) {
+  return std::find(std::begin(kQueueRuleKeys), std::end(kQueueRuleKeys), key) !=
+         std::end(kQueueRuleKeys);
+}
+
 // Applies one key. `key` has been checked to be known.
 Status applyKey(std::string_view name, std::string_view key, const toml::node& node,
                 DaemonConfig& cfg) {
@@ -358,6 +368,7 @@ Status applyKey(std::string_view name, std::string_view key, const toml::node& n
   if (key == "table") return applyTable(r, cfg);
   if (key == "ports") return applyPorts(r, cfg);
   if (isStateKey(key)) return applyStateKey(r, cfg);
+  if (isQueueRuleKey(key)) return r.wantBool(cfg.queueEverything);
   for (std::string_view k : kPrivilegeKeys) {
     if (key == k) return applyPrivilegeKey(r, cfg);
   }
@@ -393,7 +404,7 @@ Status applyConfigText(std::string_view text, std::string_view name, DaemonConfi
     bool known = false;
     for (std::string_view k : kKnownKeys) known = known || key.str() == k;
     for (std::string_view k : kLimitKeys) known = known || key.str() == k;
-    known = known || isStateKey(key.str());
+    known = known || isStateKey(key.str()) || isQueueRuleKey(key.str());
     for (std::string_view k : kPrivilegeKeys) known = known || key.str() == k;
     for (std::string_view k : kEngineKeys) known = known || key.str() == k;
     if (!known) {
@@ -413,6 +424,7 @@ std::vector<std::string_view> configKeys() {
   keys.insert(keys.end(), std::begin(kEngineKeys), std::end(kEngineKeys));
   keys.insert(keys.end(), std::begin(kStateKeys), std::end(kStateKeys));
   keys.insert(keys.end(), std::begin(kPrivilegeKeys), std::end(kPrivilegeKeys));
+  keys.insert(keys.end(), std::begin(kQueueRuleKeys), std::end(kQueueRuleKeys));
   return keys;
 }
 
@@ -455,6 +467,7 @@ struct Flags {
   bool removeHelper = false, disableHelper = false;
   std::string user, group;
   bool noSeccomp = false;
+  bool queueEverything = false;
 };
 
 void addOptions(CLI::App& app, Flags& f) {
@@ -505,6 +518,8 @@ void addOptions(CLI::App& app, Flags& f) {
   app.add_option("--group", f.group, "Run with this group (default: the user's)")
       ->type_name("GROUP");
   app.add_flag("--no-seccomp", f.noSeccomp, "No system call allow-list (debugging)");
+  app.add_flag("--queue-everything", f.queueEverything,
+               "Installed rules queue pure ACKs too (default: those of unshifted sessions pass)");
 }
 
 // The flags of sessions that outlive the process.
@@ -573,6 +588,7 @@ Status applyFlags(const CLI::App& app, const Flags& f, DaemonConfig& cfg) {
   if (given("--user")) cfg.user = f.user;
   if (given("--group")) cfg.group = f.group;
   if (f.noSeccomp) cfg.seccomp = false;
+  if (f.queueEverything) cfg.queueEverything = true;
   return applyStateFlags(app, f, cfg);
 }
 

@@ -69,6 +69,8 @@ struct DaemonConfig {
   uint32_t maxHeldPerDirection = defaults::kMaxHeldPerDirection;
   uint32_t gapDropLimit = defaults::kGapDropLimit;
   uint32_t maxDataKeys = defaults::kMaxDataKeys;  // outstanding announcements per queue
+  // Queue rules (docs/daemon.md, "ACK bypass"): also queue the pure ACKs of unshifted sessions.
+  bool queueEverything = false;
 
   bool operator==(const DaemonConfig&) const = default;
 };

@@ -39,6 +39,7 @@ enum class Failure : uint8_t {
   StateWriteFailed,         // a session snapshot could not be written or removed (state_dir)
   WithdrawFailed,           // a withdrawn announcement's pinhole or expectation not deleted
   RestoreFailed,            // pinhole mode: a liberal entry not put back after an ignored RST
+  ShiftMarkFailed,          // pinhole mode: a shifted session not marked for queue-everything
   Count
 };
 
@@ -128,6 +129,10 @@ inline constexpr FailureRule kFailurePolicy[] = {
      &WorkerStats::restoreFailures, "restoreFailures",
      "the RST was forwarded as the engine decided; conntrack drops the entry after its CLOSE "
      "timeout and the session may stall, as without the restore"},
+    {Failure::ShiftMarkFailed, FailVerdict::Drop, LogLevel::Error, LogSite::Error, nullptr, "",
+     "with the ACK bypass rules the peer's pure ACKs of shifted bytes would pass unadjusted: "
+     "what the packet releases is dropped, and every packet of the session retries the mark "
+     "(the senders retransmit)"},
 };
 
 static_assert(std::size(kFailurePolicy) == static_cast<size_t>(Failure::Count),

@@ -44,10 +44,14 @@ Status PinholeAdmitter::withdraw(const core::FlowKey& /*flow*/, const core::Expe
 }
 
 void PinholeAdmitter::rewritten(const core::FlowKey& flow, uint64_t nowNs) {
+  (void)shifted(flow, nowNs);
+}
+
+bool PinholeAdmitter::shifted(const core::FlowKey& flow, uint64_t nowNs) {
   for (MarkedFlow& m : marked_) {
     if (m.flow == flow) {
       m.lastNs = nowNs;
-      return;
+      return true;
     }
   }
   const kernel::CtTuple orig = resolver_.originalTuple(flow);
@@ -55,10 +59,11 @@ void PinholeAdmitter::rewritten(const core::FlowKey& flow, uint64_t nowNs) {
     // Not marked: the next rewrite of this session tries again.
     (void)log_.fail(Failure::LiberalFailed, nowNs, "liberal tracking for {}: {}", flowText(flow),
                     s.message());
-    return;
+    return false;
   }
   if (marked_.size() == kMaxMarked) marked_.erase(marked_.begin());
   marked_.push_back(MarkedFlow{flow, nowNs, orig});
+  return true;
 }
 
 void PinholeAdmitter::rstIgnored(const core::FlowKey& flow, uint64_t nowNs) {

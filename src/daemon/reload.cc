@@ -60,6 +60,7 @@ std::vector<std::pair<std::string_view, std::string>> keyValues(const DaemonConf
       {"user", text(c.user)},
       {"group", text(c.group)},
       {"seccomp", text(c.seccomp)},
+      {"queue_everything", text(c.queueEverything)},
   };
   return kv;
 }
