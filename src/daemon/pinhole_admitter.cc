@@ -29,6 +29,7 @@ PinholeAdmitter::PinholeAdmitter(std::unique_ptr<PinholeBackend> pinholes,
 bool PinholeAdmitter::begin(const kernel::QueuedPacket& packet, const core::PacketView& raw,
                             core::PacketView& view) {
   view = raw;
+  markFailed_ = false;
   resolver_.setPacket(packet.ct, raw.family);
   return true;
 }
@@ -44,6 +45,7 @@ Status PinholeAdmitter::withdraw(const core::FlowKey& /*flow*/, const core::Expe
 }
 
 void PinholeAdmitter::rewritten(const core::FlowKey& flow, uint64_t nowNs) {
+  if (markFailed_) return;  // shifted() failed for this packet already: the next rewrite retries
   (void)shifted(flow, nowNs);
 }
 
@@ -59,6 +61,7 @@ bool PinholeAdmitter::shifted(const core::FlowKey& flow, uint64_t nowNs) {
     // Not marked: the next rewrite of this session tries again.
     (void)log_.fail(Failure::LiberalFailed, nowNs, "liberal tracking for {}: {}", flowText(flow),
                     s.message());
+    markFailed_ = true;
     return false;
   }
   if (marked_.size() == kMaxMarked) marked_.erase(marked_.begin());

@@ -56,6 +56,7 @@ class PinholeAdmitter final : public Admitter {
   };
 
   bool rstIgnored_ = false;  // rstIgnored() during the current packet: end() keeps the mark
+  bool markFailed_ = false;  // a mark failed during the current packet: not tried twice
 
   WorkerLog& log_;
   uint64_t idleTimeoutNs_;

@@ -236,6 +236,8 @@ void QueueWorker::apply(uint64_t nowNs, const kernel::QueuedPacket* current,
                         const core::PacketView* view, const core::FlowKey& flow, core::Dir dir) {
   // 1. Events: admits before any verdict can release the line that announced them.
   FailedAdmits failed;
+  // A shifted stream is marked first (also when its announcement's event comes later).
+  if (view != nullptr && actions_.streamShifted) markShifted(flow, nowNs);
   for (size_t i = 0; i < actions_.eventCount; ++i) {
     const core::Event& ev = actions_.events[i];
     if (!applyEvent(ev, nowNs)) failed.handles[failed.count++] = ev.handle;
@@ -247,7 +249,6 @@ void QueueWorker::apply(uint64_t nowNs, const kernel::QueuedPacket* current,
   if (view != nullptr && !pending_.empty() && !view->payload.empty()) {
     failed.dropReleased = !retryPending(flow, dir, nowNs);
   }
-  if (view != nullptr && !markShifted(flow, nowNs)) failed.dropReleased = true;
   // Snapshots before verdicts: whatever reaches the wire, a successor finds the state it
   // implies (the verdicts leave in the batch's sendmsg, after this).
   persistStates(nowNs);
@@ -378,21 +379,11 @@ void QueueWorker::withdraw(const core::Event& ev, uint64_t nowNs) {
 
 // The queue rules let pure ACKs of unmarked sessions bypass the queue (docs/daemon.md, "ACK
 // bypass"): a session the engine just shifted is marked before any verdict releases a shifted
-// packet. Until the mark is set, what its packets release is dropped and each retries it.
-bool QueueWorker::markShifted(const core::FlowKey& flow, uint64_t nowNs) {
-  const auto it = std::find(unmarked_.begin(), unmarked_.end(), flow);
-  if (!actions_.streamShifted && it == unmarked_.end()) return true;
-  if (admitter_.shifted(flow, nowNs)) {
-    if (it != unmarked_.end()) unmarked_.erase(it);
-    return true;
-  }
-  if (it == unmarked_.end()) {
-    if (unmarked_.size() == kMaxPending) unmarked_.erase(unmarked_.begin());
-    unmarked_.push_back(flow);
-  }
-  return log_.fail(Failure::ShiftMarkFailed, nowNs,
-                   "session {} not marked: dropping what it releases",
-                   flowText(flow)) != FailVerdict::Drop;
+// packet (the ShiftMarkFailed row says what a failure does).
+void QueueWorker::markShifted(const core::FlowKey& flow, uint64_t nowNs) {
+  if (admitter_.shifted(flow, nowNs)) return;
+  (void)log_.fail(Failure::ShiftMarkFailed, nowNs, "session {} shifted but not marked",
+                  flowText(flow));
 }
 
 bool QueueWorker::retryPending(const core::FlowKey& flow, core::Dir dir, uint64_t nowNs) {

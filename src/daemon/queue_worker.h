@@ -128,8 +128,8 @@ class QueueWorker : public kernel::PacketHandler {
   // A withdraw event: the admitter deletes what the announcement installed.
   void withdraw(const core::Event& event, uint64_t nowNs);
   bool retryPending(const core::FlowKey& flow, core::Dir dir, uint64_t nowNs);
-  // False when `flow` was shifted and could not be marked (its releases are dropped).
-  bool markShifted(const core::FlowKey& flow, uint64_t nowNs);
+  // Marks `flow`, whose stream the engine just shifted (Failure::ShiftMarkFailed if it fails).
+  void markShifted(const core::FlowKey& flow, uint64_t nowNs);
   void verdict(uint32_t id, kernel::NfVerdict v, std::span<const uint8_t> packet = {});
   // The verdict a failure policy row gives packet `id` (none for FailVerdict::Unchanged).
   void failVerdict(uint32_t id, FailVerdict v);
@@ -158,7 +158,6 @@ class QueueWorker : public kernel::PacketHandler {
   HeldPool held_;
   std::vector<uint8_t> scratch_;  // rebuilt packet
   std::vector<PendingAdmit> pending_;
-  std::vector<core::FlowKey> unmarked_;  // shifted sessions whose mark could not be set
   uint64_t lastExpireNs_ = 0;
   LimitReport limits_;  // engine resource limits hit, logged once per expiry pass
   SessionStore store_;

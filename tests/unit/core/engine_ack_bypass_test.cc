@@ -282,5 +282,47 @@ TEST(EngineAckBypass, FinsCloseTheSessionWithoutTheLastAck) {
   EXPECT_EQ(h->engine().sessionCount(), 0u);
 }
 
+// Without pure ACKs an idle session keeps its last reply in its flight buffer until the client
+// sends again. When the pool runs out, such a buffer is emptied for a new session instead of
+// the new session's data being dropped or the idle session ended.
+TEST(EngineAckBypass, QuietFlightOfAnIdleSessionMakesRoomWithoutEndingIt) {
+  EngineConfig cfg;
+  cfg.maxBufferedDirections = 1;
+  Engine engine(cfg, nullptr);
+  uint64_t handle = 1;
+  uint64_t now = 1'000'000'000;
+  PacketVerdict last = PacketVerdict::Drop;
+  const auto feed = [&](const Endpoint& src, const Endpoint& dst, uint32_t seq, uint32_t ack,
+                        uint8_t flags, std::string_view data) {
+    std::vector<uint8_t> pkt =
+        PacketBuilder().v4(src, dst).seq(seq).ack(ack).flags(flags).payload(data).build();
+    const PacketParse pp = parsePacket(pkt);
+    Actions acts;
+    engine.onSegment(Segment{&pp.view, handle++}, now += 1000, acts);
+    for (size_t i = 0; i < acts.packetCount; ++i) last = acts.packets[i].verdict;
+  };
+  const Endpoint server = endpoint("198.19.0.2:21");
+  // Session A: greeting, USER, 331; the client's ACK of the 331 never reaches the engine.
+  const Endpoint a = endpoint("198.18.0.2:40000");
+  feed(a, server, 100, 0, TcpSyn, "");
+  feed(server, a, 500, 101, TcpSyn | TcpAck, "");
+  feed(server, a, 501, 101, TcpAck | TcpPsh, "220 ready\r\n");
+  feed(a, server, 101, 512, TcpAck | TcpPsh, "USER x\r\n");
+  feed(server, a, 512, 109, TcpAck | TcpPsh, "331 pass\r\n");
+  // Session B needs the only buffer for its greeting.
+  const Endpoint b = endpoint("198.18.0.3:40000");
+  feed(b, server, 700, 0, TcpSyn, "");
+  feed(server, b, 900, 701, TcpSyn | TcpAck, "");
+  feed(server, b, 901, 701, TcpAck | TcpPsh, "220 ready\r\n");
+  EXPECT_EQ(last, PacketVerdict::Accept);
+  EXPECT_EQ(engine.counter(Counter::PoolExhausted), 0u);
+  EXPECT_EQ(engine.counter(Counter::InFlightEvicted), 1u);
+  EXPECT_EQ(engine.counter(Counter::SessionsEnded), 0u);
+  EXPECT_EQ(engine.sessionCount(), 2u);
+  // A goes on: its next command is served as before.
+  feed(a, server, 109, 522, TcpAck | TcpPsh, "PASV\r\n");
+  EXPECT_EQ(engine.counter(Counter::MidstreamPickup), 0u);
+}
+
 }  // namespace
 }  // namespace ftpalg::test

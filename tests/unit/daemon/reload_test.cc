@@ -60,7 +60,8 @@ TEST(Reload, EveryFieldChangeIsSeen) {
                                "session_mark = 9",
                                "user = \"x\"",
                                "group = \"x\"",
-                               "seccomp = false"};
+                               "seccomp = false",
+                               "queue_everything = true"};
   ASSERT_EQ(std::size(edits), configKeys().size());
   for (const char* edit : edits) {
     DaemonConfig next;
