@@ -94,6 +94,8 @@ void addRules(CLI::App& app, ftpalg::cli::RulesOptions& o) {
                    "Conntrack mark of rewritten control connections, queued without bypass "
                    "(0xf7a2; 0: none)")
       ->type_name("MARK");
+  rules->add_flag("--queue-everything", o.queueEverything,
+                  "Queue pure ACKs too (default: those of sessions without the mark pass)");
 }
 
 constexpr const char* kCheckFooter =

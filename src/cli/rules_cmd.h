@@ -26,6 +26,9 @@ struct RulesOptions {
   std::string family = "inet";                            // inet, ip or ip6 (queueing rules only)
   // Conntrack mark of rewritten control connections ("0": none), queued without bypass.
   std::string sessionMark{defaults::kSessionMarkText};
+  // Queue the pure ACKs of every control connection too (default: those of connections without
+  // the session mark pass unqueued; needs a session mark).
+  bool queueEverything = false;
 };
 
 // auto: probe the running kernel for the nft `queue` expression.

@@ -40,7 +40,8 @@ PolicyDecision Announcer::decide(const Session& s, const Announcement& a) const 
   return decideAnnouncement(ctx);
 }
 
-Reason Announcer::splice(DirState& ds, const Announcement& a, const Endpoint& rewritten) {
+Reason Announcer::splice(DirState& ds, const Announcement& a, const Endpoint& rewritten,
+                         Actions& out) {
   const AddrParse& p = a.parse;
   const uint32_t spanStart = a.lineSeq + p.span.offset;
   const RewriteText rt = rewriteText(*a.form, rewritten, p.delim);
@@ -63,6 +64,7 @@ Reason Announcer::splice(DirState& ds, const Announcement& a, const Endpoint& re
     counters_.add(Counter::SeqAdjFull);
     return Reason::RewriteTableFull;
   }
+  if (n != p.span.length) out.streamShifted = true;
   counters_.add(Counter::Rewrites);
   return Reason::Ok;
 }
@@ -94,7 +96,7 @@ bool Announcer::announce(Session& s, const Announcement& a, Actions& out) {
     e->hasRewritten = true;
     e->rewritten = Endpoint{s.nat.clientOutside, a.parse.ep.port};
   } else if (dec.verdict == Verdict::Admit && dec.rewrite) {
-    if (const Reason r = splice(ds, a, dec.rewritten); r != Reason::Ok) {
+    if (const Reason r = splice(ds, a, dec.rewritten, out); r != Reason::Ok) {
       dec.verdict = Verdict::Refuse;
       dec.reason = r;
     }

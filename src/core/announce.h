@@ -57,7 +57,7 @@ class Announcer {
   Reason reserve(Session& s, const Announcement& a, PolicyDecision& dec);
   void withdraw(Session& s, DataKey& k, Reason why, uint64_t nowNs, Actions& out);
   // Splices the rewritten address text; returns Ok, or why the announcement is refused.
-  Reason splice(DirState& ds, const Announcement& a, const Endpoint& rewritten);
+  Reason splice(DirState& ds, const Announcement& a, const Endpoint& rewritten, Actions& out);
 
   const EngineConfig& cfg_;
   DirBufferPool& pool_;

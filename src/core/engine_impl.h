@@ -112,6 +112,7 @@ class EngineImpl {
   Session* evictForNew(const SegmentIn& in, Actions& out);
   void tableFull(const SegmentIn& in, Actions& out);
   bool reclaimBuffer(const Session& requester, uint64_t now, Actions& out);
+  bool forgetQuietFlight(const Session& requester);
   void limitHolds(const Session& holder, Actions& out);
   void abandonHold(Session& s, Dir d, Actions& out);
   void drop(const SegmentIn& in, Counter c, Actions& out) {

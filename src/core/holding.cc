@@ -8,7 +8,8 @@
 
 namespace ftpalg::core {
 
-bool mustHold(Session& s, Dir d, DirBufferPool& pool, Counters& counters, uint32_t& at) {
+bool mustHold(Session& s, Dir d, DirBufferPool& pool, Counters& counters, uint32_t& at,
+              Actions& out) {
   DirState& ds = s.at(d);
   DirBuffer* b = pool.get(ds);
   if (ds.opaque || ds.discard || b == nullptr || b->lineLen == 0) return false;
@@ -37,6 +38,7 @@ bool mustHold(Session& s, Dir d, DirBufferPool& pool, Counters& counters, uint32
     return true;  // decided when the line completes (refused there if it cannot be rewritten)
   }
   ds.earlySpliced = true;
+  if (h.origLen != h.textLen) out.streamShifted = true;
   counters.add(Counter::Rewrites);
   return false;
 }

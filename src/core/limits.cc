@@ -53,7 +53,8 @@ void EngineImpl::tableFull(const SegmentIn& in, Actions& out) {
 // probation first (in turn, from a clock hand over the buffers: under a flood of junk the next
 // one is junk, so this costs a step or two); for an established requester, else the established
 // session silent longest that has been silent for halfOpenTimeout. Never an established session
-// with recent traffic.
+// with recent traffic. Before the established one is ended, a buffer that only waits for an
+// acknowledgement is emptied instead (forgetQuietFlight).
 bool EngineImpl::reclaimBuffer(const Session& requester, uint64_t now, Actions& out) {
   if (!roomToEnd(out)) return false;
   Session* victim = nullptr;
@@ -71,10 +72,38 @@ bool EngineImpl::reclaimBuffer(const Session& requester, uint64_t now, Actions& 
       idle = o;
     }
   }
+  if (victim == nullptr && forgetQuietFlight(requester)) return true;
   if (victim == nullptr) victim = idle;
   if (victim == nullptr) return false;
   counters_.add(Counter::BufferReclaimed);
   endSession(*victim, out, true);
+  return true;
+}
+
+// Before an established session is ended for its buffer: a buffer that holds only released
+// bytes no splice touches, waiting for an acknowledgement (which, with pure ACKs bypassing the
+// queue, only the peer's next data packet brings), of the session silent longest. Forgetting
+// them ends nothing; a late retransmission of them is no longer compared with what was
+// inspected (in_flight_evicted).
+bool EngineImpl::forgetQuietFlight(const Session& requester) {
+  DirBuffer* quiet = nullptr;
+  for (size_t i = 0; i < pool_.count(); ++i) {
+    DirBuffer& b = pool_.at(i);
+    const Session* o = b.owner;
+    if (o == nullptr || o == &requester) continue;
+    const DirState& ds = o->dir[static_cast<size_t>(b.ownerDir)];
+    if (b.lineLen != 0 || b.heldCount != 0 || ds.holding || b.map.size() != 0 ||
+        ds.released != ds.next) {
+      continue;
+    }
+    if (quiet == nullptr || o->lastSeenNs < quiet->owner->lastSeenNs) quiet = &b;
+  }
+  if (quiet == nullptr) return false;
+  DirState& ds = quiet->owner->at(quiet->ownerDir);
+  counters_.add(Counter::InFlightEvicted);
+  quiet->flightStart = ds.next;
+  quiet->flightLen = 0;
+  pool_.releaseIfIdle(ds);
   return true;
 }
 

@@ -53,6 +53,12 @@ class Admitter {
                           uint64_t nowNs) = 0;
   // The engine rewrote an announcement of `flow`.
   virtual void rewritten(const core::FlowKey& flow, uint64_t nowNs) = 0;
+  // The engine shifted `flow`'s stream (core::Actions::streamShifted), between begin() and
+  // end(), before any verdict of the packet: true once every packet of the session is queued
+  // from now on, pure ACKs included (pinhole mode: the conntrack mark session_mark the queue
+  // rules' ACK bypass checks, with liberal tracking). Modes whose kernel adjusts the numbers
+  // itself need nothing.
+  virtual bool shifted(const core::FlowKey& /*flow*/, uint64_t /*nowNs*/) { return true; }
   // Ends serving the packet begun last; `view` is what the engine saw, `flow` and `dir` its
   // control connection and direction.
   virtual void end(const core::PacketView& view, const core::FlowKey& flow, core::Dir dir,

@@ -399,6 +399,15 @@ Status applyMetricsKey(const KeyReader& r, DaemonConfig& cfg) {
   return {};
 }
 
+// Queue rule keys (docs/daemon.md, "ACK bypass"): "queue_everything" queues the pure ACKs of
+// every control connection too (no bypass rules).
+constexpr std::string_view kQueueRuleKeys[] = {"queue_everything"};
+
+bool isQueueRuleKey(std::string_view key) {
+  return std::find(std::begin(kQueueRuleKeys), std::end(kQueueRuleKeys), key) !=
+         std::end(kQueueRuleKeys);
+}
+
 // Applies one key. `key` has been checked to be known.
 Status applyKey(std::string_view name, std::string_view key, const toml::node& node,
                 DaemonConfig& cfg) {
@@ -418,6 +427,7 @@ Status applyKey(std::string_view name, std::string_view key, const toml::node& n
   if (key == "table") return applyTable(r, cfg);
   if (key == "ports") return applyPorts(r, cfg);
   if (isStateKey(key)) return applyStateKey(r, cfg);
+  if (isQueueRuleKey(key)) return r.wantBool(cfg.queueEverything);
   for (std::string_view k : kPrivilegeKeys) {
     if (key == k) return applyPrivilegeKey(r, cfg);
   }
@@ -454,7 +464,7 @@ Status applyConfigText(std::string_view text, std::string_view name, DaemonConfi
     bool known = false;
     for (std::string_view k : kKnownKeys) known = known || key.str() == k;
     for (std::string_view k : kLimitKeys) known = known || key.str() == k;
-    known = known || isStateKey(key.str());
+    known = known || isStateKey(key.str()) || isQueueRuleKey(key.str());
     for (std::string_view k : kPrivilegeKeys) known = known || key.str() == k;
     for (std::string_view k : kEngineKeys) known = known || key.str() == k;
     known = known || isMetricsKey(key.str());
@@ -476,6 +486,7 @@ std::vector<std::string_view> configKeys() {
   keys.insert(keys.end(), std::begin(kStateKeys), std::end(kStateKeys));
   keys.insert(keys.end(), std::begin(kPrivilegeKeys), std::end(kPrivilegeKeys));
   keys.insert(keys.end(), std::begin(kMetricsKeys), std::end(kMetricsKeys));
+  keys.insert(keys.end(), std::begin(kQueueRuleKeys), std::end(kQueueRuleKeys));
   return keys;
 }
 
@@ -519,6 +530,7 @@ struct Flags {
   std::string user, group;
   bool noSeccomp = false;
   std::string metricsSocket, metricsListen, metricsTextfile;
+  bool queueEverything = false;
 };
 
 void addOptions(CLI::App& app, Flags& f) {
@@ -578,6 +590,8 @@ void addOptions(CLI::App& app, Flags& f) {
   app.add_option("--metrics-textfile", f.metricsTextfile,
                  "Write the metrics to FILE every 5 s (node_exporter textfile collector)")
       ->type_name("FILE");
+  app.add_flag("--queue-everything", f.queueEverything,
+               "Installed rules queue pure ACKs too (default: those of unshifted sessions pass)");
 }
 
 // The metrics flags.
@@ -668,6 +682,7 @@ Status applyFlags(const CLI::App& app, const Flags& f, DaemonConfig& cfg) {
   if (given("--group")) cfg.group = f.group;
   if (f.noSeccomp) cfg.seccomp = false;
   if (Status s = applyMetricsFlags(app, f, cfg); !s.ok()) return s;
+  if (f.queueEverything) cfg.queueEverything = true;
   return applyStateFlags(app, f, cfg);
 }
 

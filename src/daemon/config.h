@@ -76,6 +76,8 @@ struct DaemonConfig {
   std::string metricsSocket{kDefaultMetricsSocket};  // Unix socket answering GET /metrics
   std::string metricsListen;                         // loopback "ADDR:PORT" answering the same
   std::string metricsTextfile;                       // node_exporter textfile, rewritten every 5 s
+  // Queue rules (docs/daemon.md, "ACK bypass"): also queue the pure ACKs of unshifted sessions.
+  bool queueEverything = false;
 
   bool operator==(const DaemonConfig&) const = default;
 };

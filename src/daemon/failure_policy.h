@@ -39,6 +39,7 @@ enum class Failure : uint8_t {
   StateWriteFailed,         // a session snapshot could not be written or removed (state_dir)
   WithdrawFailed,           // a withdrawn announcement's pinhole or expectation not deleted
   RestoreFailed,            // pinhole mode: a liberal entry not put back after an ignored RST
+  ShiftMarkFailed,          // pinhole mode: a shifted session not marked for queue-everything
   Count
 };
 
@@ -128,6 +129,14 @@ inline constexpr FailureRule kFailurePolicy[] = {
      &WorkerStats::restoreFailures, "restoreFailures",
      "the RST was forwarded as the engine decided; conntrack drops the entry after its CLOSE "
      "timeout and the session may stall, as without the restore"},
+    // Chosen: not a drop. A session a successor adopted (daemon restart) fails here (its
+    // conntrack entry is not found under the tuple the resolver rebuilds: LiberalFailed, logged
+    // and counted there) although its predecessor marked it; dropping would stall every adopted
+    // shifted session. Unmarked, the peer's pure ACKs of shifted bytes pass unadjusted and the
+    // sender ignores them (they acknowledge bytes it never sent); data packets' acknowledgements
+    // are adjusted, so a long reply may wait for retransmissions.
+    {Failure::ShiftMarkFailed, FailVerdict::Unchanged, LogLevel::Debug, LogSite::None, nullptr, "",
+     "the packet leaves as the engine decided; the next length-changing rewrite tries again"},
 };
 
 static_assert(std::size(kFailurePolicy) == static_cast<size_t>(Failure::Count),

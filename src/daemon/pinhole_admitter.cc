@@ -29,6 +29,7 @@ PinholeAdmitter::PinholeAdmitter(std::unique_ptr<PinholeBackend> pinholes,
 bool PinholeAdmitter::begin(const kernel::QueuedPacket& packet, const core::PacketView& raw,
                             core::PacketView& view) {
   view = raw;
+  markFailed_ = false;
   resolver_.setPacket(packet.ct, raw.family);
   return true;
 }
@@ -44,10 +45,15 @@ Status PinholeAdmitter::withdraw(const core::FlowKey& /*flow*/, const core::Expe
 }
 
 void PinholeAdmitter::rewritten(const core::FlowKey& flow, uint64_t nowNs) {
+  if (markFailed_) return;  // shifted() failed for this packet already: the next rewrite retries
+  (void)shifted(flow, nowNs);
+}
+
+bool PinholeAdmitter::shifted(const core::FlowKey& flow, uint64_t nowNs) {
   for (MarkedFlow& m : marked_) {
     if (m.flow == flow) {
       m.lastNs = nowNs;
-      return;
+      return true;
     }
   }
   const kernel::CtTuple orig = resolver_.originalTuple(flow);
@@ -55,10 +61,12 @@ void PinholeAdmitter::rewritten(const core::FlowKey& flow, uint64_t nowNs) {
     // Not marked: the next rewrite of this session tries again.
     (void)log_.fail(Failure::LiberalFailed, nowNs, "liberal tracking for {}: {}", flowText(flow),
                     s.message());
-    return;
+    markFailed_ = true;
+    return false;
   }
   if (marked_.size() == kMaxMarked) marked_.erase(marked_.begin());
   marked_.push_back(MarkedFlow{flow, nowNs, orig});
+  return true;
 }
 
 void PinholeAdmitter::rstIgnored(const core::FlowKey& flow, uint64_t nowNs) {

@@ -34,6 +34,8 @@ class PinholeAdmitter final : public Admitter {
   Status withdraw(const core::FlowKey& flow, const core::Expectation& x, uint64_t nowNs) override;
   // Marks `flow` liberal unless it already is (Failure::LiberalFailed: tried again next time).
   void rewritten(const core::FlowKey& flow, uint64_t nowNs) override;
+  // The same mark; false when it could not be set.
+  bool shifted(const core::FlowKey& flow, uint64_t nowNs) override;
   // A marked flow's entry back to ESTABLISHED (conntrack moved it to CLOSE on the RST); the
   // mark is kept (Failure::RestoreFailed when the update fails).
   void rstIgnored(const core::FlowKey& flow, uint64_t nowNs) override;
@@ -54,6 +56,7 @@ class PinholeAdmitter final : public Admitter {
   };
 
   bool rstIgnored_ = false;  // rstIgnored() during the current packet: end() keeps the mark
+  bool markFailed_ = false;  // a mark failed during the current packet: not tried twice
 
   WorkerLog& log_;
   uint64_t idleTimeoutNs_;

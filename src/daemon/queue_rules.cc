@@ -13,6 +13,7 @@ RuleSpec ruleSpec(const DaemonConfig& cfg) {
   }
   s.bypass = cfg.failOpen;
   s.sessionMark = cfg.sessionMark;
+  s.ackBypass = !cfg.queueEverything;
   return s;
 }
 

@@ -238,6 +238,8 @@ void QueueWorker::apply(uint64_t nowNs, const kernel::QueuedPacket* current,
                         const core::PacketView* view, const core::FlowKey& flow, core::Dir dir) {
   // 1. Events: admits before any verdict can release the line that announced them.
   FailedAdmits failed;
+  // A shifted stream is marked first (also when its announcement's event comes later).
+  if (view != nullptr && actions_.streamShifted) markShifted(flow, nowNs);
   for (size_t i = 0; i < actions_.eventCount; ++i) {
     const core::Event& ev = actions_.events[i];
     if (!applyEvent(ev, nowNs)) failed.handles[failed.count++] = ev.handle;
@@ -376,6 +378,15 @@ void QueueWorker::withdraw(const core::Event& ev, uint64_t nowNs) {
          admitter_.name(), ipText(ev.expect.src.addr), endpointText(ev.expect.dst),
          core::reasonName(ev.reason), flowText(ev.flow));
   }
+}
+
+// The queue rules let pure ACKs of unmarked sessions bypass the queue (docs/daemon.md, "ACK
+// bypass"): a session the engine just shifted is marked before any verdict releases a shifted
+// packet (the ShiftMarkFailed row says what a failure does).
+void QueueWorker::markShifted(const core::FlowKey& flow, uint64_t nowNs) {
+  if (admitter_.shifted(flow, nowNs)) return;
+  (void)log_.fail(Failure::ShiftMarkFailed, nowNs, "session {} shifted but not marked",
+                  flowText(flow));
 }
 
 bool QueueWorker::retryPending(const core::FlowKey& flow, core::Dir dir, uint64_t nowNs) {

@@ -134,6 +134,8 @@ class QueueWorker : public kernel::PacketHandler {
   // A withdraw event: the admitter deletes what the announcement installed.
   void withdraw(const core::Event& event, uint64_t nowNs);
   bool retryPending(const core::FlowKey& flow, core::Dir dir, uint64_t nowNs);
+  // Marks `flow`, whose stream the engine just shifted (Failure::ShiftMarkFailed if it fails).
+  void markShifted(const core::FlowKey& flow, uint64_t nowNs);
   void verdict(uint32_t id, kernel::NfVerdict v, std::span<const uint8_t> packet = {});
   // The verdict a failure policy row gives packet `id` (none for FailVerdict::Unchanged).
   void failVerdict(uint32_t id, FailVerdict v);

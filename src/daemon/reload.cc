@@ -63,6 +63,7 @@ std::vector<std::pair<std::string_view, std::string>> keyValues(const DaemonConf
       {"metrics_socket", text(c.metricsSocket)},
       {"metrics_listen", text(c.metricsListen)},
       {"metrics_textfile", text(c.metricsTextfile)},
+      {"queue_everything", text(c.queueEverything)},
   };
   return kv;
 }

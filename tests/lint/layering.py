@@ -108,7 +108,10 @@ def check(root):
 
 
 # Unit tests that test a behaviour across files rather than one file of their own.
-MIRROR_EXCEPTIONS = {"tests/unit/core/engine_regression_test.cc"}
+MIRROR_EXCEPTIONS = {"tests/unit/core/engine_regression_test.cc",
+                     "tests/unit/core/engine_ack_bypass_test.cc",
+                     "tests/unit/kernel/nftables/queue_rule_messages_ack_test.cc",
+                     "tests/unit/daemon/queue_worker_shift_test.cc"}
 
 
 def check_mirror(root):

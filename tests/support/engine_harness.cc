@@ -102,6 +102,13 @@ void EngineHarness::transmit(Dir d, uint32_t seq, uint32_t ack, uint8_t flags,
   if (!sack.empty()) pb.nop(2).sack(std::span<const core::SackBlock>(sack));
   pb.payload(data);
   std::vector<uint8_t> pkt = pb.build();
+  const bool pureAck = data.empty() && (flags & (core::TcpSyn | core::TcpFin | core::TcpRst)) == 0;
+  if (opt_.bypassPureAcks && pureAck && !shifted) {
+    ++bypassedAcks;
+    deliver(pkt);
+    return;
+  }
+  ++segmentsSeen;
   const uint64_t h = nextHandle_++;
   inFlight_[h] = pkt;
   const core::PacketParse pp = core::parsePacket(inFlight_[h]);
@@ -114,6 +121,8 @@ void EngineHarness::transmit(Dir d, uint32_t seq, uint32_t ack, uint8_t flags,
 }
 
 void EngineHarness::apply(const core::Actions& acts) {
+  // The adapter switches the session to queue everything before any verdict of this call.
+  if (acts.streamShifted) shifted = true;
   for (size_t i = 0; i < acts.eventCount; ++i) events.push_back(acts.events[i]);
   for (size_t i = 0; i < acts.stateCount; ++i) states.push_back(acts.states[i]);
   for (size_t i = 0; i < acts.packetCount; ++i) {
@@ -140,6 +149,10 @@ void EngineHarness::apply(const core::Actions& acts) {
         break;
       case core::PacketVerdict::Rewrite: {
         const core::PacketParse pp = core::parsePacket(pkt);
+        if (!shifted && (a.seq != pp.view.seq || a.ack != pp.view.ack ||
+                         a.payload.size() != pp.view.payload.size())) {
+          ++shiftedBeforeSwitch;
+        }
         std::vector<uint8_t> outBuf(pkt.size() + a.payload.size() + 64);
         const size_t n = core::rebuildPacket(
             pkt, pp.view, a.seq, a.ack,

@@ -33,6 +33,10 @@ class EngineHarness {
     uint16_t clientMss = 1460;
     uint16_t serverMss = 1460;
     bool autoAck = true;  // the receiver acknowledges every delivered packet at once
+    // As the queue rules' ACK bypass: pure acknowledgements (no payload, no SYN/FIN/RST) pass
+    // straight to the receiver, unseen by the engine, until an Actions says streamShifted;
+    // from then on every packet goes through the engine (queue everything).
+    bool bypassPureAcks = false;
   };
 
   explicit EngineHarness(const core::EngineConfig& cfg, Options opt);
@@ -73,6 +77,13 @@ class EngineHarness {
   size_t heldNow() const { return held_.size(); }
   size_t drops = 0;
   size_t badChecksums = 0;
+  size_t segmentsSeen = 0;  // segments handed to the engine
+  size_t bypassedAcks = 0;  // pure acknowledgements that did not reach it (bypassPureAcks)
+  bool shifted = false;     // an Actions said streamShifted
+  // Packets delivered with numbers or a length other than their original ones before any
+  // Actions said streamShifted: with the ACK bypass their peer's acknowledgements would pass
+  // unadjusted. Must stay 0.
+  size_t shiftedBeforeSwitch = 0;
   size_t inconsistentOverlaps = 0;
   std::vector<core::StateChange> states;  // every Actions::states entry, in order
   core::Engine& engine() { return *active_; }

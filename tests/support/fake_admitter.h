@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <functional>
 #include <string_view>
 #include <vector>
 
@@ -59,6 +60,15 @@ class FakeAdmitter final : public daemon::Admitter {
   void rewritten(const core::FlowKey& flow, uint64_t /*nowNs*/) override {
     rewrittenFlows.push_back(flow);
   }
+  bool shifted(const core::FlowKey& flow, uint64_t /*nowNs*/) override {
+    if (onShifted) onShifted();
+    if (failShifts > 0) {
+      --failShifts;
+      return false;
+    }
+    shiftedFlows.push_back(flow);
+    return true;
+  }
   void end(const core::PacketView& /*view*/, const core::FlowKey& flow, core::Dir dir,
            uint64_t /*nowNs*/) override {
     ++ends;
@@ -82,6 +92,9 @@ class FakeAdmitter final : public daemon::Admitter {
   int expires = 0;
   core::FlowKey lastFlow;
   core::Dir lastDir = core::Dir::C2S;
+  int failShifts = 0;                       // the next n shifted() calls fail
+  std::vector<core::FlowKey> shiftedFlows;  // successful shifted() calls
+  std::function<void()> onShifted;          // called first by every shifted() call
 };
 
 }  // namespace ftpalg::test

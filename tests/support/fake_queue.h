@@ -86,6 +86,9 @@ class FakeQueue final : public daemon::PacketQueue {
     return {};
   }
 
+  // Verdicts appended to the batch and not flushed yet.
+  [[nodiscard]] size_t pendingVerdicts() const { return batch_.size(); }
+
   // Verdicts of `id` sent so far.
   [[nodiscard]] std::vector<Sent> verdictsFor(uint32_t id) const {
     std::vector<Sent> out;

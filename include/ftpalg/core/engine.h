@@ -190,10 +190,16 @@ struct Actions {
   static constexpr size_t kMaxStates = 64;
   std::array<StateChange, kMaxStates> states;
   size_t stateCount = 0;
+  // A splice recorded by this call changes the length of the segment's stream: from the first
+  // packet released with it on, the session's numbers (both directions) are shifted, so every
+  // packet of it, pure acknowledgements included, must pass the adapter (docs/design.md,
+  // "Packets the engine need not see"). Set before any packet of the call is released.
+  bool streamShifted = false;
   void clear() {
     packetCount = 0;
     eventCount = 0;
     stateCount = 0;
+    streamShifted = false;
   }
 };
 

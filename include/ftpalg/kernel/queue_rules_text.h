@@ -13,6 +13,18 @@
 // QueueRuleSpec::sessionMark) are queued first by the same rules without bypass:
 //   tcp dport 21 ct mark 0xf7a2 queue num 0-1          (then the bypass rules)
 //   iptables ... --dport 21 -m connmark --mark 0xf7a2 -j NFQUEUE --queue-balance 0:1
+// ACK bypass (QueueRuleSpec::ackBypass, with a sessionMark): pure ACKs (no payload, no
+// SYN/FIN/RST) of control connections without the mark are accepted unqueued; a connection
+// ftpalgd shifted carries the mark (set before the first shifted packet leaves) and is queued
+// whole by the marked rules, which then come first in both modes. "No payload" is proved by the
+// length, for the two header sizes pure ACKs have (no options; timestamps):
+//   tcp dport 21 tcp flags & (fin|syn|rst) == 0 tcp doff 5 ip length 40 accept
+//   tcp dport 21 tcp flags & (fin|syn|rst) == 0 tcp doff 8 ip length 52 accept   (ip6: 20, 32)
+//   iptables ... --dport 21 --tcp-flags FIN,SYN,RST NONE -m length --length 40 -j ACCEPT
+//   iptables ... --dport 21 --tcp-flags FIN,SYN,RST NONE --tcp-option 8 -m length --length 52
+//            -j ACCEPT                                                      (ip6tables: 60, 72)
+// (40 bytes of IPv4 and TCP leave no room for payload; with the timestamp option a TCP header
+// has at least 32 bytes, so 52 leave none either.)
 // Pure text: no I/O.
 #pragma once
 
@@ -48,7 +60,23 @@ struct QueueRuleSpec {
   // by rules without bypass ahead of the general ones, so with no daemon bound their packets
   // are dropped (and retransmitted) rather than passed unadjusted. 0: no such rules.
   uint32_t sessionMark = 0;
+  // Pure ACKs of connections without sessionMark pass unqueued (see above). Needs a
+  // sessionMark; false, or sessionMark 0: every packet of the control ports is queued.
+  bool ackBypass = false;
 };
+
+// True when `spec` lets pure ACKs bypass the queue (ackBypass with a session mark).
+bool bypassesAcks(const QueueRuleSpec& spec);
+
+// One pure-ACK form the bypass rules accept: TCP data offset (32-bit words) and the length
+// field it makes a payload-free packet have (IPv4 total length; IPv6 payload length).
+struct PureAckForm {
+  uint8_t doff;
+  uint16_t ip4Length;
+  uint16_t ip6Length;
+  uint8_t tcpOption;  // an option the form must carry (0: none), for the iptables length proof
+};
+inline constexpr PureAckForm kPureAckForms[] = {{5, 40, 20, 0}, {8, 52, 32, 8}};
 
 // What the probe of the running kernel found out about the nft `queue` expression.
 enum class NftQueueSupport : uint8_t { Present, Absent, Unknown };

@@ -37,13 +37,33 @@ std::string nftQueue(const QueueRuleSpec& spec) {
   return out;
 }
 
-// Fail-open rules get rules for rewritten sessions first, queued without bypass.
-bool hasSessionRules(const QueueRuleSpec& spec) { return spec.bypass && spec.sessionMark != 0; }
+// Rules for marked (rewritten, shifted) sessions come first, queued without bypass: in fail-open
+// mode, and wherever pure ACKs of unmarked sessions bypass the queue.
+bool hasSessionRules(const QueueRuleSpec& spec) {
+  return (spec.bypass && spec.sessionMark != 0) || bypassesAcks(spec);
+}
 
 QueueRuleSpec withoutBypass(const QueueRuleSpec& spec) {
   QueueRuleSpec s = spec;
   s.bypass = false;
   return s;
+}
+
+// The pure-ACK accept rules of the nft form (queue_rules_text.h).
+std::string nftAckRules(const QueueRuleSpec& spec, QueueFamily family) {
+  std::string out;
+  for (const char* dir : {"dport", "sport"}) {
+    for (const PureAckForm& f : kPureAckForms) {
+      const auto line = [&](const char* field, uint16_t len) {
+        out +=
+            fmt::format("\t\ttcp {} {} tcp flags & (fin|syn|rst) == 0 tcp doff {} {} {} accept\n",
+                        dir, nftPorts(spec), f.doff, field, len);
+      };
+      if (family != QueueFamily::Ip6) line("ip length", f.ip4Length);
+      if (family != QueueFamily::Ip) line("ip6 length", f.ip6Length);
+    }
+  }
+  return out;
 }
 
 std::string nftText(const QueueRuleSpec& spec, QueueFamily family) {
@@ -58,6 +78,7 @@ std::string nftText(const QueueRuleSpec& spec, QueueFamily family) {
                          nftQueue(withoutBypass(spec)));
     }
   }
+  if (bypassesAcks(spec)) out += nftAckRules(spec, family);
   for (const char* dir : {"dport", "sport"}) {
     out += fmt::format("\t\ttcp {} {} {}\n", dir, nftPorts(spec), nftQueue(spec));
   }
@@ -65,19 +86,41 @@ std::string nftText(const QueueRuleSpec& spec, QueueFamily family) {
   return out;
 }
 
-std::string iptablesRules(const QueueRuleSpec& spec, QueueFamily family, const std::string& match);
+std::string iptablesRules(const QueueRuleSpec& spec, QueueFamily family, const std::string& match,
+                          const std::string& target);
+std::string nfqueueTarget(const QueueRuleSpec& spec);
+
+// The pure-ACK accept rules of the iptables form (queue_rules_text.h); the length match is the
+// IP packet's (IPv4 total length, or 40 plus the IPv6 payload length).
+std::string iptablesAckRules(const QueueRuleSpec& spec, QueueFamily family) {
+  std::string out;
+  for (const PureAckForm& f : kPureAckForms) {
+    const std::string flags =
+        f.tcpOption != 0 ? fmt::format(" --tcp-flags FIN,SYN,RST NONE --tcp-option {}", f.tcpOption)
+                         : std::string(" --tcp-flags FIN,SYN,RST NONE");
+    for (const Tool& t : kTools) {
+      if (family != QueueFamily::Inet && family != t.family) continue;
+      const uint16_t len = t.family == QueueFamily::Ip ? f.ip4Length : f.ip6Length + 40;
+      out += iptablesRules(spec, t.family, fmt::format("{} -m length --length {}", flags, len),
+                           "-j ACCEPT");
+    }
+  }
+  return out;
+}
 
 std::string iptablesText(const QueueRuleSpec& spec, QueueFamily family) {
   std::string out;
   if (hasSessionRules(spec)) {
     out = iptablesRules(withoutBypass(spec), family,
-                        fmt::format(" -m connmark --mark {:#x}", spec.sessionMark));
+                        fmt::format(" -m connmark --mark {:#x}", spec.sessionMark),
+                        nfqueueTarget(withoutBypass(spec)));
   }
-  return out + iptablesRules(spec, family, "");
+  if (bypassesAcks(spec)) out += iptablesAckRules(spec, family);
+  return out + iptablesRules(spec, family, "", nfqueueTarget(spec));
 }
 
-// The rules of every tool for `family`; `match` goes after the port match.
-std::string iptablesRules(const QueueRuleSpec& spec, QueueFamily family, const std::string& match) {
+// "-j NFQUEUE --queue-num 0", "-j NFQUEUE --queue-balance 0:1 --queue-bypass".
+std::string nfqueueTarget(const QueueRuleSpec& spec) {
   std::string target;
   if (spec.queueCount > 1) {
     target = fmt::format("-j NFQUEUE --queue-balance {}:{}", spec.firstQueue,
@@ -86,6 +129,12 @@ std::string iptablesRules(const QueueRuleSpec& spec, QueueFamily family, const s
     target = fmt::format("-j NFQUEUE --queue-num {}", spec.firstQueue);
   }
   if (spec.bypass) target += " --queue-bypass";
+  return target;
+}
+
+// The rules of every tool for `family`; `match` goes after the port match.
+std::string iptablesRules(const QueueRuleSpec& spec, QueueFamily family, const std::string& match,
+                          const std::string& target) {
   const std::string ports = fmt::format("{}", fmt::join(spec.ports, ","));
   const bool multi = spec.ports.size() > 1;
   std::string out;
@@ -112,6 +161,8 @@ constexpr NameRow<QueueFamily> kQueueFamilies[] = {FTPALG_QUEUE_FAMILIES(FTPALG_
 #undef FTPALG_ROW
 static_assert(completeNameTable(kQueueForms, std::size(kQueueForms)));
 static_assert(completeNameTable(kQueueFamilies, std::size(kQueueFamilies)));
+
+bool bypassesAcks(const QueueRuleSpec& spec) { return spec.ackBypass && spec.sessionMark != 0; }
 
 std::string_view queueFormName(QueueForm form) { return nameOf(kQueueForms, form); }
 std::string_view queueFamilyName(QueueFamily family) { return nameOf(kQueueFamilies, family); }

@@ -106,6 +106,84 @@ bool appendRule(NftBatch& b, const QueueRuleSpec& spec, QueueForm form, uint16_t
   return b.end();
 }
 
+// Register 1 = 1 byte at transport offset `offset`, masked with `mask`, must equal `value`.
+void addTcpByteMatch(nftnl_rule* r, uint32_t offset, uint8_t mask, uint8_t value) {
+  nftnl_expr* p = nftnl_expr_alloc("payload");
+  nftnl_expr_set_u32(p, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+  nftnl_expr_set_u32(p, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_TRANSPORT_HEADER);
+  nftnl_expr_set_u32(p, NFTNL_EXPR_PAYLOAD_OFFSET, offset);
+  nftnl_expr_set_u32(p, NFTNL_EXPR_PAYLOAD_LEN, 1);
+  nftnl_rule_add_expr(r, p);
+  const uint8_t zero = 0;
+  nftnl_expr* bw = nftnl_expr_alloc("bitwise");
+  nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+  nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+  nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_LEN, 1);
+  nftnl_expr_set(bw, NFTNL_EXPR_BITWISE_MASK, &mask, 1);
+  nftnl_expr_set(bw, NFTNL_EXPR_BITWISE_XOR, &zero, 1);
+  nftnl_rule_add_expr(r, bw);
+  nftnl_rule_add_expr(r, cmpExpr(NFT_CMP_EQ, &value, 1));
+}
+
+// tcp dport|sport PORT tcp flags & (fin|syn|rst) == 0 tcp doff D [meta nfproto F] ip length L
+// (ip6: payload length) accept: a pure ACK of form `f` (queue_rules_text.h), for IP family
+// `ipFamily` (NFPROTO_IPV4/IPV6) in a table of `family`.
+bool appendAckRule(NftBatch& b, uint16_t family, uint16_t ipFamily, uint16_t port, uint32_t offset,
+                   const PureAckForm& f, std::string_view label) {
+  RulePtr r(nftnl_rule_alloc());
+  nftnl_rule_set_str(r.get(), NFTNL_RULE_TABLE, kQueueTable);
+  nftnl_rule_set_str(r.get(), NFTNL_RULE_CHAIN, kChain);
+  const uint8_t tcp = IPPROTO_TCP;
+  const uint16_t portBe = htons(port);
+  nftnl_rule_add_expr(r.get(), metaL4protoExpr());
+  nftnl_rule_add_expr(r.get(), cmpExpr(NFT_CMP_EQ, &tcp, sizeof tcp));
+  nftnl_rule_add_expr(r.get(), tcpPortExpr(offset));
+  nftnl_rule_add_expr(r.get(), cmpExpr(NFT_CMP_EQ, &portBe, sizeof portBe));
+  addTcpByteMatch(r.get(), 13, 0x07, 0);  // FIN 0x01, SYN 0x02, RST 0x04: none
+  addTcpByteMatch(r.get(), 12, 0xf0, static_cast<uint8_t>(f.doff << 4));
+  if (family == NFPROTO_INET) {
+    nftnl_expr* m = nftnl_expr_alloc("meta");
+    nftnl_expr_set_u32(m, NFTNL_EXPR_META_KEY, NFT_META_NFPROTO);
+    nftnl_expr_set_u32(m, NFTNL_EXPR_META_DREG, NFT_REG_1);
+    nftnl_rule_add_expr(r.get(), m);
+    const auto fam = static_cast<uint8_t>(ipFamily);
+    nftnl_rule_add_expr(r.get(), cmpExpr(NFT_CMP_EQ, &fam, sizeof fam));
+  }
+  const bool v4 = ipFamily == NFPROTO_IPV4;
+  nftnl_expr* p = nftnl_expr_alloc("payload");
+  nftnl_expr_set_u32(p, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+  nftnl_expr_set_u32(p, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_NETWORK_HEADER);
+  nftnl_expr_set_u32(p, NFTNL_EXPR_PAYLOAD_OFFSET, v4 ? 2 : 4);
+  nftnl_expr_set_u32(p, NFTNL_EXPR_PAYLOAD_LEN, 2);
+  nftnl_rule_add_expr(r.get(), p);
+  const uint16_t lenBe = htons(v4 ? f.ip4Length : f.ip6Length);
+  nftnl_rule_add_expr(r.get(), cmpExpr(NFT_CMP_EQ, &lenBe, sizeof lenBe));
+  nftnl_expr* v = nftnl_expr_alloc("immediate");
+  nftnl_expr_set_u32(v, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+  nftnl_expr_set_u32(v, NFTNL_EXPR_IMM_VERDICT, NF_ACCEPT);
+  nftnl_rule_add_expr(r.get(), v);
+  nlmsghdr* nlh = b.begin(NFT_MSG_NEWRULE, family, NLM_F_APPEND | NLM_F_CREATE, label);
+  if (nlh == nullptr) return false;
+  nftnl_rule_nlmsg_build_payload(nlh, r.get());
+  return b.end();
+}
+
+// The pure-ACK rules of every control port, both directions, for table family `family`.
+bool appendAckRules(NftBatch& b, const QueueRuleSpec& spec, uint16_t family,
+                    std::string_view label) {
+  for (uint16_t port : spec.ports) {
+    for (uint32_t offset : {2u, 0u}) {
+      for (const PureAckForm& f : kPureAckForms) {
+        for (uint16_t ip : {uint16_t{NFPROTO_IPV4}, uint16_t{NFPROTO_IPV6}}) {
+          if (family != NFPROTO_INET && family != ip) continue;
+          if (!appendAckRule(b, family, ip, port, offset, f, label)) return false;
+        }
+      }
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 std::span<const uint16_t> queueFamilies(QueueForm form) {
@@ -130,10 +208,14 @@ bool appendQueueRules(NftBatch& batch, const QueueRuleSpec& spec, QueueForm form
                       std::string_view label) {
   for (uint16_t family : queueFamilies(form)) {
     if (!appendTable(batch, family, label) || !appendChain(batch, family, label)) return false;
-    // Fail-open: rewritten sessions first, without bypass (queue_rules_text.h).
-    const uint32_t sessionMark = spec.bypass ? spec.sessionMark : 0;
+    // Marked (rewritten, shifted) sessions first, without bypass; then the pure ACKs of the
+    // others; then everything else (queue_rules_text.h).
+    const uint32_t sessionMark = spec.bypass || bypassesAcks(spec) ? spec.sessionMark : 0;
     for (int pass = sessionMark != 0 ? 0 : 1; pass < 2; ++pass) {
       const uint32_t mark = pass == 0 ? sessionMark : 0;
+      if (pass == 1 && bypassesAcks(spec) && !appendAckRules(batch, spec, family, label)) {
+        return false;
+      }
       for (uint16_t port : spec.ports) {
         for (uint32_t offset : {2u, 0u}) {  // tcp dport, tcp sport
           if (!appendRule(batch, spec, form, family, port, offset, mark, label)) return false;

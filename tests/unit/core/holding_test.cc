@@ -21,6 +21,7 @@ struct HoldingFixture : ::testing::Test {
   core::Counters counters;
   core::DirBufferPool pool{1, 1024, 128};
   core::Session s;
+  core::Actions out;
 
   void SetUp() override {
     s.key = core::FlowKey{endpoint("10.0.0.1:40000"), endpoint("192.0.2.1:21")};
@@ -44,25 +45,25 @@ struct HoldingFixture : ::testing::Test {
 
 TEST_F(HoldingFixture, NoLineInProgressNothingHeld) {
   uint32_t at = 0;
-  EXPECT_FALSE(core::mustHold(s, Dir::C2S, pool, counters, at));
+  EXPECT_FALSE(core::mustHold(s, Dir::C2S, pool, counters, at, out));
 }
 
 TEST_F(HoldingFixture, DifferingAddressBytesAreHeld) {
   partial("PORT 10,0,0,1");
   uint32_t at = 0;
-  EXPECT_TRUE(core::mustHold(s, Dir::C2S, pool, counters, at));
+  EXPECT_TRUE(core::mustHold(s, Dir::C2S, pool, counters, at, out));
   EXPECT_EQ(at, 1012u);
 }
 
 TEST_F(HoldingFixture, CompleteAddressIsSplicedOnce) {
   partial("PORT 10,0,0,1,");
   uint32_t at = 0;
-  EXPECT_FALSE(core::mustHold(s, Dir::C2S, pool, counters, at));
+  EXPECT_FALSE(core::mustHold(s, Dir::C2S, pool, counters, at, out));
   EXPECT_TRUE(s.at(Dir::C2S).earlySpliced);
   EXPECT_EQ(buf(s.at(Dir::C2S)).map.size(), 1u);
   EXPECT_EQ(counters.get(core::Counter::Rewrites), 1u);
   partial("PORT 10,0,0,1,4");
-  EXPECT_FALSE(core::mustHold(s, Dir::C2S, pool, counters, at));
+  EXPECT_FALSE(core::mustHold(s, Dir::C2S, pool, counters, at, out));
   EXPECT_EQ(buf(s.at(Dir::C2S)).map.size(), 1u);
 }
 
@@ -73,7 +74,7 @@ TEST_F(HoldingFixture, SpliceThatCannotBeRecordedHolds) {
   }
   partial("PORT 10,0,0,1,");
   uint32_t at = 0;
-  EXPECT_TRUE(core::mustHold(s, Dir::C2S, pool, counters, at));
+  EXPECT_TRUE(core::mustHold(s, Dir::C2S, pool, counters, at, out));
   EXPECT_EQ(at, 1012u);
   EXPECT_FALSE(s.at(Dir::C2S).earlySpliced);
 }
@@ -82,10 +83,10 @@ TEST_F(HoldingFixture, OpaqueOrDiscardingDirectionsNeverHold) {
   partial("PORT 10,0,0,1");
   uint32_t at = 0;
   s.at(Dir::C2S).opaque = true;
-  EXPECT_FALSE(core::mustHold(s, Dir::C2S, pool, counters, at));
+  EXPECT_FALSE(core::mustHold(s, Dir::C2S, pool, counters, at, out));
   s.at(Dir::C2S).opaque = false;
   s.at(Dir::C2S).discard = true;
-  EXPECT_FALSE(core::mustHold(s, Dir::C2S, pool, counters, at));
+  EXPECT_FALSE(core::mustHold(s, Dir::C2S, pool, counters, at, out));
 }
 
 TEST(Park, KeepsAtMostMaxHeldDroppingTheOldest) {

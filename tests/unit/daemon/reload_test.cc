@@ -63,7 +63,8 @@ TEST(Reload, EveryFieldChangeIsSeen) {
                                "seccomp = false",
                                "metrics_socket = \"/x\"",
                                "metrics_listen = \"127.0.0.1:9\"",
-                               "metrics_textfile = \"/x\""};
+                               "metrics_textfile = \"/x\"",
+                               "queue_everything = true"};
   ASSERT_EQ(std::size(edits), configKeys().size());
   for (const char* edit : edits) {
     DaemonConfig next;

@@ -1,0 +1,269 @@
+#!/bin/bash
+# The queue rules' ACK bypass (root, network namespaces): ftpalgd --install-rules by default
+# lets pure ACKs of control connections without the session mark pass unqueued, and marks a
+# connection before the first packet a length-changing rewrite shifted leaves.
+#
+#   client -- gw (ftpalgd, pinhole mode) -- server (vsftpd); plan: scripts/lib/netns-plan.sh
+#
+# The client 198.18.1.2 dials 198.18.100.100 (DNAT to 198.19.1.2) and leaves SNATed as
+# 198.19.100.100, so every 227 and PORT grows by 4 bytes. Checked:
+#  (a) with the bypass, a session with PASV and PORT downloads (sha256) and NOOPs after them,
+#      and one whose PORT lines go out one byte per segment (spliced early) with LIST, RETR and
+#      STOR (sha256 both ways), work;
+#  (b) the daemon's segment counter for a plain session (login, NOOPs, quit) is lower than with
+#      --queue-everything (the kernel's queue counter too; both printed);
+#  (c) no 227 or PORT line leaves the gateway rewritten on a connection without the session
+#      mark (an iptables string match after the queue), and some leave with it.
+# ACK_BYPASS_SESSIONS=N (default 1) plain sessions per mode; with N >= 50 the daemon's CPU per
+# session is printed too (a measurement, not asserted).
+#
+# usage: ack_bypass_test.sh <ftpalgd> <ftpalg>
+set -euo pipefail
+
+FTPALGD=$(readlink -f "${1:?usage: $0 <ftpalgd> <ftpalg>}")
+here=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+QUEUE=61
+MARK=0xf7c1
+SESSION_MARK=0xf7c2
+SESSIONS=${ACK_BYPASS_SESSIONS:-1}
+NOOPS=10
+FAILED=0
+
+log() { printf '[ack_bypass %s] %s\n' "$(date +%T)" "$*"; }
+ok() { log "ok   - $*"; }
+fail() {
+  log "FAIL - $*"
+  FAILED=1
+}
+if [[ $(id -u) -ne 0 ]]; then
+  log "SKIP: needs root"
+  exit 77
+fi
+
+export NETNS_PREFIX="ftab-$$-"
+# shellcheck source=scripts/lib/netns.sh
+. "$repo/scripts/lib/netns.sh"
+# shellcheck source=tests/netns/lib/e2e.sh
+. "$repo/tests/netns/lib/e2e.sh"
+E2E_TMP=$(mktemp -d /tmp/ftpalg-ack-bypass.XXXXXX)
+chmod 755 "$E2E_TMP"
+RUN=$E2E_TMP/run
+DAEMON_LOG=
+DAEMON_PID=
+# shellcheck disable=SC2317 # called from the trap
+cleanup_all() {
+  if [[ -n $DAEMON_PID ]]; then kill -9 "$DAEMON_PID" 2>/dev/null || true; fi
+  e2e_server_stop
+  if [[ $FAILED -ne 0 && -n $DAEMON_LOG ]]; then
+    log "ftpalgd log (tail):"
+    tail -n 30 "$DAEMON_LOG" 2>/dev/null || true
+    cat "$RUN"/*.jsonl 2>/dev/null || true
+  fi
+  [[ -n ${ACK_BYPASS_KEEP:-} ]] || rm -rf "$E2E_TMP"
+}
+netns_install_trap cleanup_all
+
+in_ns() {
+  local role=$1
+  shift
+  timeout 60 ip netns exec "$(netns_name "$role")" "$@"
+}
+
+# --- topology (as tests/netns/spoofed_rst_test.sh) ----------------------------------------------
+netns_topology_gw dnat
+in_ns client ip route add 198.18.100.100/32 via "$NETNS_GW_CLI4"
+in_ns server ip route add 198.19.100.100/32 via "$NETNS_GW_SRV4"
+in_ns gw nft -f - <<NFT
+table inet fw {
+  chain forward {
+    type filter hook forward priority filter; policy drop;
+    ct state invalid drop
+    ct state established,related accept
+    ct mark $MARK accept
+    ct state new tcp dport 21 accept
+  }
+  chain pre {
+    type nat hook prerouting priority dstnat; policy accept;
+    ip daddr 198.18.100.100 tcp dport 21 dnat ip to $NETNS_SERVER4
+  }
+  chain post {
+    type nat hook postrouting priority srcnat; policy accept;
+    oifname "srv0" ip saddr $NETNS_CLIENT4 snat ip to 198.19.100.100
+  }
+}
+NFT
+# (c): rewritten announcements leaving the gateway (filter FORWARD runs after the queue),
+# counted by whether their connection carries the session mark.
+for m in "!" ""; do
+  # shellcheck disable=SC2086 # $m is "!" or nothing
+  in_ns gw iptables -A FORWARD -p tcp --sport 21 -m string --algo bm --string "227 Entering" \
+    -m connmark $m --mark "$SESSION_MARK"
+  # shellcheck disable=SC2086
+  in_ns gw iptables -A FORWARD -p tcp --dport 21 -m string --algo bm --string "198,19,100,100" \
+    -m connmark $m --mark "$SESSION_MARK"
+done
+# announced_unmarked / announced_marked: packets counted by the rules above.
+announced() {
+  in_ns gw iptables -L FORWARD -v -x -n | awk -v want="$1" '
+    /STRING match/ { marked = ($0 ~ /mark match ! /) ? "unmarked" : "marked"
+                     if (marked == want) n += $1 } END { print n + 0 }'
+}
+
+e2e_files
+# A directory whose STAT listing (a control-connection reply of about 32 KiB, many segments)
+# needs the client's ACKs to reach the server in its own numbers once the 227 shifted them.
+mkdir -p "$E2E_TMP/srv/pub/many"
+for i in $(seq 300); do : >"$E2E_TMP/srv/pub/many/file-$i-with-a-rather-long-name-to-fill-the-reply"; done
+chmod -R a+rX "$E2E_TMP/srv/pub/many"
+BIG_SIZE=$(stat -c %s "$E2E_TMP/srv/pub/big.bin")
+touch "$E2E_TMP/vsftpd.log"
+e2e_server_start vsftpd
+mkdir -p "$RUN"
+
+# queued: packets the gateway's kernel has queued to $QUEUE so far (its id sequence).
+queued() {
+  # shellcheck disable=SC2016 # an awk program, not a shell expansion
+  in_ns gw awk -v q="$QUEUE" '$1 == q { print $8; found = 1 } END { if (!found) print 0 }' \
+    /proc/net/netfilter/nfnetlink_queue
+}
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$DAEMON_PID/stat"; }
+
+daemon_start() {
+  DAEMON_LOG=$E2E_TMP/ftpalgd-$1.log
+  shift
+  netns_spawn gw "$FTPALGD" --queues "$QUEUE" --kernel-mode pinhole --install-rules \
+    --mark "$MARK" --session-mark "$SESSION_MARK" --state-dir '' \
+    --events "$E2E_TMP/events.jsonl" "$@" 2>>"$DAEMON_LOG"
+  DAEMON_PID=$NETNS_LAST_PID
+  for _ in $(seq 100); do
+    grep -q 'serving queue' "$DAEMON_LOG" 2>/dev/null && return 0
+    kill -0 "$DAEMON_PID" 2>/dev/null || e2e_die "ftpalgd exited: $(tail -n 5 "$DAEMON_LOG")"
+    sleep 0.05
+  done
+  e2e_die "ftpalgd did not start"
+}
+# daemon_stop: SIGTERM; prints the engine's segment counter from the last log lines.
+daemon_stop() {
+  kill -TERM "$DAEMON_PID"
+  for _ in $(seq 100); do
+    kill -0 "$DAEMON_PID" 2>/dev/null || break
+    sleep 0.05
+  done
+  DAEMON_PID=
+  grep -o 'counters: .*' "$DAEMON_LOG" | tail -n 1 | tr ',' '\n' | sed -n 's/^.* segments=//p'
+}
+
+# plain_sessions N: N sessions of login, NOOPs, quit (no announcement: nothing rewritten).
+plain_sessions() {
+  in_ns client python3 - "$1" "$NOOPS" <<'PY'
+import ftplib, sys
+for _ in range(int(sys.argv[1])):
+    f = ftplib.FTP("198.18.100.100", timeout=10)
+    f.login("anonymous", "ack@ftpalg.test")
+    for _ in range(int(sys.argv[2])):
+        if not f.voidcmd("NOOP").startswith("200"):
+            sys.exit(1)
+    f.quit()
+PY
+}
+
+# measure MODE [FLAGS]: one daemon run serving $SESSIONS plain sessions; sets SEG, QUEUED, TICKS.
+measure() {
+  local mode=$1 q0 t0
+  shift
+  daemon_start "$mode" "$@"
+  q0=$(queued)
+  t0=$(cpu_ticks)
+  plain_sessions "$SESSIONS" || fail "$mode: plain sessions failed"
+  TICKS=$(($(cpu_ticks) - t0))
+  QUEUED=$(($(queued) - q0))
+  SEG=$(daemon_stop)
+  log "$mode: $SESSIONS plain session(s): engine segments ${SEG:-?}, kernel queued $QUEUED" \
+    "($((QUEUED / SESSIONS)) per session), daemon CPU $TICKS ticks"
+}
+
+# --- (b) plain sessions: ACK bypass against queue-everything -----------------------------------
+measure bypass
+SEG_BYPASS=${SEG:-0} QUEUED_BYPASS=$QUEUED TICKS_BYPASS=$TICKS
+measure everything --queue-everything
+SEG_ALL=${SEG:-0} QUEUED_ALL=$QUEUED TICKS_ALL=$TICKS
+if [[ $SEG_BYPASS -gt 0 && $SEG_BYPASS -lt $SEG_ALL && $QUEUED_BYPASS -lt $QUEUED_ALL ]]; then
+  ok "plain session: engine saw $SEG_BYPASS segments with the bypass, $SEG_ALL queueing" \
+    "everything (kernel queued $QUEUED_BYPASS vs $QUEUED_ALL)"
+else
+  fail "plain session: engine segments $SEG_BYPASS (bypass) vs $SEG_ALL, kernel queued" \
+    "$QUEUED_BYPASS vs $QUEUED_ALL: the bypass queued no fewer"
+fi
+if [[ $SESSIONS -ge 50 ]]; then
+  hz=$(getconf CLK_TCK)
+  log "CPU per plain session: $((TICKS_BYPASS * 1000000 / hz / SESSIONS)) us with the bypass," \
+    "$((TICKS_ALL * 1000000 / hz / SESSIONS)) us queueing everything"
+fi
+
+# --- (a) and (c): rewritten sessions with the bypass -------------------------------------------
+daemon_start nat
+in_ns client python3 "$here/restart_client.py" --host 198.18.100.100 \
+  --source "$NETNS_CLIENT4" --dir "$RUN" --name A --sha "$E2E_BIG_SHA" --size "$BIG_SIZE" \
+  --steps login,pasv,noop,port,noop,size,pwd,pasv,quit >/dev/null 2>&1 ||
+  fail "PASV/PORT session (see $RUN/A.jsonl)"
+if python3 - "$RUN/A.jsonl" <<'PY'; then
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+bad = [r for r in rows if not r["ok"]]
+sys.exit(1 if bad or len(rows) < 9 else 0)
+PY
+  ok "PASV and PORT downloads (sha256) and exact replies after each shift"
+else
+  fail "PASV/PORT session steps: $(cat "$RUN/A.jsonl")"
+fi
+# After a shifting 227, a reply of many segments: the client's pure ACKs must be queued and
+# mapped, or the server (which ignores acknowledgements of bytes it never sent) stalls.
+if in_ns client python3 - <<'PY'; then
+import ftplib, sys, time
+f = ftplib.FTP("198.18.100.100", timeout=10)
+f.login("anonymous", "ack@ftpalg.test")
+f.makepasv()
+for _ in range(2):
+    t = time.monotonic()
+    r = f.sendcmd("STAT pub/many")
+    if r.count("with-a-rather-long-name") != 300:
+        sys.exit(f"STAT listed {r.count('with-a-rather-long-name')} of 300 files")
+    print(f"STAT reply of {len(r)} bytes in {time.monotonic() - t:.3f} s", file=sys.stderr)
+f.voidcmd("NOOP")
+f.quit()
+PY
+  ok "a 300-line STAT reply (many segments) after the shift, twice"
+else
+  fail "STAT reply after the shift"
+fi
+ct_mark=$(in_ns gw conntrack -L -p tcp --orig-src "$NETNS_CLIENT4" --orig-port-dst 21 \
+  --mark "$SESSION_MARK" 2>/dev/null | grep -c . || true)
+log "control entries carrying the session mark: $ct_mark"
+if in_ns client python3 "$repo/tests/netns/e2e/ftp_driver.py" client --host 198.18.100.100 \
+  --mode active --split --get pub/big.bin --get-out "$E2E_TMP/split.bin" \
+  --list-out "$E2E_TMP/split.list" --put "$E2E_TMP/cli/up.bin" --put-as upload/split.bin \
+  2>"$E2E_TMP/split.err"; then
+  got=$(sha256sum <"$E2E_TMP/split.bin" | cut -d' ' -f1)
+  up=$(sha256sum <"$E2E_TMP/srv/upload/split.bin" | cut -d' ' -f1)
+  if [[ $got == "$E2E_BIG_SHA" && $up == "$E2E_UP_SHA" ]]; then
+    ok "PORT one byte per segment (spliced early): LIST, RETR and STOR sha256-exact"
+  else
+    fail "split PORT session: sha256 mismatch (get $got, put $up)"
+  fi
+else
+  fail "split PORT session: $(tail -n 3 "$E2E_TMP/split.err")"
+fi
+unmarked=$(announced unmarked)
+marked=$(announced marked)
+if [[ $unmarked -eq 0 && $marked -ge 4 ]]; then
+  ok "rewritten 227/PORT lines left only on marked connections ($marked packets, 0 unmarked)"
+else
+  fail "rewritten 227/PORT lines: $unmarked on unmarked connections, $marked on marked ones"
+fi
+seg=$(daemon_stop)
+log "rewritten sessions: engine segments ${seg:-?}"
+in_ns gw nft list table ip ftpalg_queue >/dev/null 2>&1 && fail "queue rules left behind"
+
+[[ $FAILED -eq 0 ]] && log "PASS"
+exit "$FAILED"
