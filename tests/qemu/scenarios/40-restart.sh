@@ -146,7 +146,12 @@ port_retr() {
   rm -f "/tmp/data.$1"
   $IP netns exec client nc -l -p "$2" </dev/null >"/tmp/data.$1" 2>/dev/null &
   nc_pid=$!
-  sleep 0.2
+  # Listening before the PORT (a loaded TCG guest may take a while to start nc).
+  i=0
+  while ! in_ns client netstat -ltn 2>/dev/null | grep -q ":$2 " && [ $i -lt 50 ]; do
+    i=$((i + 1))
+    sleep 0.1
+  done
   if ctl_cmd "$1" "PORT 198,18,1,2,$(($2 / 256)),$(($2 % 256))" 200 &&
     ctl_cmd "$1" "RETR ${4:-big.bin}" 150 && ctl_reply "$1" 226 150 && wait $nc_pid &&
     [ "$(sha256sum <"/tmp/data.$1")" = "$(sha256sum <"/srv/ftp/${4:-big.bin}")" ]; then
