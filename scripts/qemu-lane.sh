@@ -24,7 +24,7 @@
 # modules under /lib/modules or under a merged /usr/lib/modules, plain or compressed (.ko.xz,
 # .ko.zst, .ko.gz: decompressed for busybox insmod); the image is /boot/vmlinuz-<release>.
 #
-# Environment: FTPALG_QEMU_TIMEOUT (seconds for the VM, default 600: TCG on a loaded 2-core
+# Environment: FTPALG_QEMU_TIMEOUT (seconds for the VM, default 1000: TCG on a loaded 2-core
 # host), FTPALG_QEMU_MEM (MiB, default 1024), FTPALG_QEMU_SMP (default: number of host CPUs, at
 # most 2).
 set -euo pipefail
@@ -253,7 +253,7 @@ say "initramfs $(du -h "$initrd" | cut -f1) with $(wc -l <"$stage/lib/modules/lo
 
 # --- 4. Boot -----------------------------------------------------------------------------------
 t0=$(now_ms)
-timeout_s=${FTPALG_QEMU_TIMEOUT:-600}
+timeout_s=${FTPALG_QEMU_TIMEOUT:-1000}
 mem=${FTPALG_QEMU_MEM:-1024}
 smp=${FTPALG_QEMU_SMP:-$(($(nproc) > 2 ? 2 : $(nproc)))}
 log=$lane/console.log

@@ -81,13 +81,14 @@ ctl_open() {
 }
 # ctl_send N LINE
 ctl_send() { eval "printf '%s\r\n' \"\$2\" >&$((2 + $1))"; }
-# ctl_reply N CODE [TENTHS]: waits for session N's next final reply (complete lines only); true
+# ctl_reply N CODE [TENTHS]: waits (default 30 s) for session N's next final reply (complete lines only); true
 # when it has CODE. The line is in $reply.
 ctl_reply() {
   i=0
   s=0
   reply=
-  while [ $i -lt "${3:-100}" ]; do
+  # 30 s by default: only a bound (a loaded TCG guest has taken over 10 s for a reply).
+  while [ $i -lt "${3:-300}" ]; do
     eval "s=\$seen_$1"
     if [ "$(wc -l <"/tmp/ctl.$1.out")" -gt "$s" ]; then
       line=$(sed -n "$((s + 1))p" "/tmp/ctl.$1.out" | tr -d '\r')
