@@ -24,21 +24,6 @@ bool parsePacketCt(std::span<const uint8_t> nest, core::Family family, PacketCt&
   return true;
 }
 
-bool packetCtExpected(std::span<const uint8_t> nest) {
-  const uint8_t* const end = nest.data() + nest.size();
-  const auto* attr = reinterpret_cast<const nlattr*>(nest.data());
-  while (mnl_attr_ok(attr, static_cast<int>(end - reinterpret_cast<const uint8_t*>(attr)))) {
-    const uint16_t type = mnl_attr_get_type(attr);
-    if (type == CTA_TUPLE_MASTER) return true;
-    if (type == CTA_STATUS && mnl_attr_validate(attr, MNL_TYPE_U32) >= 0 &&
-        (ntohl(mnl_attr_get_u32(attr)) & IPS_EXPECTED) != 0) {
-      return true;
-    }
-    attr = mnl_attr_next(attr);
-  }
-  return false;
-}
-
 bool ctEntryBinding(const CtEntry& e, core::NatBinding& out) {
   return ctBinding(CtTuples{e.orig.src, e.orig.dst, e.reply.src, e.reply.dst}, out);
 }
