@@ -4,8 +4,9 @@
 Usage: scripts/interop-table.py [--out FILE] RESULTS...
   RESULTS: JSON-lines files or directories holding *.jsonl (default: build-e2e/netns-e2e), one
   line per case: {"case", "mode", "result", "seconds", "notes"}; mode is "kernel-helper",
-  "ftpalgd" or "ftpalgd-expect" (expectation mode, from the qemu lane's
-  tests/qemu/results/expectation-mode.jsonl), result one of pass, fail, xfail, xpass, skip.
+  "ftpalgd" or "ftpalgd-expect:<kernel release>" (expectation mode on that kernel, from the qemu
+  lane: tests/qemu/results/<release>.jsonl, one column per kernel; plain "ftpalgd-expect" is an
+  older line without the kernel), result one of pass, fail, xfail, xpass, skip.
   When a case appears more than once for a mode, the last line wins. A case a mode did not run
   shows "—" in the expectation-mode column (the qemu lane runs its own, smaller matrix) and in
   every column of a case only that lane ran; elsewhere "not run".
@@ -19,11 +20,29 @@ import os
 import re
 import sys
 
-MODES = ("kernel-helper", "ftpalgd", "ftpalgd-expect")
-MODE_TITLE = {"kernel-helper": "in-kernel helper", "ftpalgd": "ftpalgd",
-              "ftpalgd-expect": "ftpalgd expectation mode (stock kernel, qemu)"}
-# Modes with their own case list: their missing cells are expected, not a gap.
-SEPARATE_MODES = ("ftpalgd-expect",)
+MODES = ("kernel-helper", "ftpalgd")
+EXPECT = "ftpalgd-expect"
+
+
+def is_separate(mode):
+    """Expectation-mode columns have their own case list: their missing cells are no gap."""
+    return mode.split(":")[0] == EXPECT
+
+
+def mode_title(mode):
+    if mode == "kernel-helper":
+        return "in-kernel helper"
+    if mode == EXPECT:
+        return "ftpalgd expectation mode (stock kernel, qemu)"
+    if mode.startswith(EXPECT + ":"):
+        return f"expectation mode, qemu {mode.split(':', 1)[1]}"
+    return mode
+
+
+def version_key(mode):
+    """Orders expectation-mode columns by kernel release, numerically."""
+    rel = mode.split(":", 1)[1] if ":" in mode else ""
+    return [int(p) if p.isdigit() else p for p in re.split(r"[.+-]", rel)]
 NOT_IN_MODE = "—"
 MARK = {"pass": "pass", "fail": "**FAIL**", "xfail": "xfail", "xpass": "xpass", "skip": "skip"}
 GROUPS = [
@@ -62,7 +81,7 @@ def load(paths):
 
 def cell(r, mode, case_modes):
     if r is None:
-        separate = mode in SEPARATE_MODES or all(m in SEPARATE_MODES for m in case_modes)
+        separate = is_separate(mode) or all(is_separate(m) for m in case_modes)
         return NOT_IN_MODE if separate else "not run"
     return f"{MARK.get(r['result'], r['result'])} ({float(r['seconds']):.1f} s)"
 
@@ -85,6 +104,7 @@ def main():
     if not rows:
         sys.exit("no result lines found in " + " ".join(a.results))
     modes = [m for m in MODES if any(k[1] == m for k in rows)]
+    modes += sorted({k[1] for k in rows if is_separate(k[1])}, key=version_key)
 
     summary = {}
     for m in modes:
@@ -109,11 +129,13 @@ def main():
                "segments). Modes: *in-kernel helper* = nf_conntrack_ftp + nf_nat_ftp attached "
                "by an nft `ct helper` object, forward admits `ct state related`; *ftpalgd* = "
                "NFQUEUE'd control connections, pinholes in table `inet ftpalg`, forward admits "
-               "the pinholes' conntrack mark; *ftpalgd expectation mode* = ftpalgd "
-               "`--kernel-mode cthelper` (userspace conntrack helper, kernel expectations with "
-               "nat-follow-master) on Debian's stock kernel in the qemu lane (`ctest -L qemu`, "
-               "results in `tests/qemu/results/expectation-mode.jsonl`), a smaller matrix: "
-               f"cases it did not run show {NOT_IN_MODE}.")
+               "the pinholes' conntrack mark; *expectation mode, qemu <kernel>* = ftpalgd "
+               "`--kernel-mode auto` choosing cthelper (userspace conntrack helper, kernel "
+               "expectations with nat-follow-master, data connections given the disabled "
+               "helper `ftpalg-data` so none is queued) on that Debian kernel package in the "
+               "qemu lane (`ctest -L qemu`, one test per kernel; results in "
+               "`tests/qemu/results/<kernel>.jsonl`), its own smaller matrix: cases it did "
+               f"not run show {NOT_IN_MODE}.")
     out.append("")
     out.append("Results: pass; **FAIL**; xfail = fails as listed in "
                "`tests/netns/e2e/known-<mode>.txt` (with the reason); xpass = listed there but "
@@ -126,12 +148,12 @@ def main():
     for m in modes:
         c, late, secs = summary[m]
         # The separate lanes have no late-SYN accounting blocks.
-        late_text, secs_text = ((NOT_IN_MODE, NOT_IN_MODE) if m in SEPARATE_MODES
+        late_text, secs_text = ((NOT_IN_MODE, NOT_IN_MODE) if is_separate(m)
                                 else (str(late), f"{secs:.0f}"))
-        out.append(f"| {MODE_TITLE[m]} | {c['pass']} | {c['fail']} | {c['xfail']} | "
+        out.append(f"| {mode_title(m)} | {c['pass']} | {c['fail']} | {c['xfail']} | "
                    f"{c['xpass']} | {c['skip']} | {late_text} | {secs_text} |")
     out.append("")
-    header = "| case | " + " | ".join(MODE_TITLE[m] for m in modes) + " |"
+    header = "| case | " + " | ".join(mode_title(m) for m in modes) + " |"
     rule = "|---|" + "---|" * len(modes)
     for prefix, title in GROUPS:
         cases = [c for c in order if c.startswith(prefix)]
@@ -154,7 +176,7 @@ def main():
             r = rows.get((c, m))
             if r and r["result"] != "pass":
                 any_note = True
-                out.append(f"- `{c}` ({MODE_TITLE[m]}, {r['result']}): {esc(r['notes'])}")
+                out.append(f"- `{c}` ({mode_title(m)}, {r['result']}): {esc(r['notes'])}")
     if not any_note:
         out.append("None.")
     out.append("")

@@ -1,21 +1,32 @@
 #!/usr/bin/env bash
-# qemu lane: boots Debian's own kernel (linux-image-amd64's dependency) under qemu-system-x86_64
-# (TCG, no KVM needed) with a small initramfs and runs the scenario scripts of tests/qemu/ in
-# it. This is where expectation mode is tested: the kernel has nfnetlink_cthelper, the NFQUEUE
-# conntrack glue and the nft queue statement, which the host kernel may lack.
+# qemu lane: boots one of Debian's own kernels under qemu-system-x86_64 (TCG, no KVM needed)
+# with a small initramfs and runs the scenario scripts of tests/qemu/ in it. This is where
+# expectation mode is tested: the kernel has nfnetlink_cthelper, the NFQUEUE conntrack glue and
+# the nft queue statement, which the host kernel may lack.
 #
-#   scripts/qemu-lane.sh BUILD_DIR [SCENARIO...]
+#   scripts/qemu-lane.sh [--kernel SPEC] BUILD_DIR [SCENARIO...]
 #
-# BUILD_DIR is a configured and built tree: the kernel package is cached under
-# BUILD_DIR/qemu-lane/cache, the initramfs and console log go to BUILD_DIR/qemu-lane/. Our
-# binaries are taken from BUILD_DIR (tests/qemu/ftpalg_ct_probe, src/daemon/ftpalgd when built).
-# SCENARIO names a file tests/qemu/scenarios/NAME.sh; default: every scenario there, in one
-# boot. Missing host tools are installed by scripts/install-deps.sh qemu (root); anything that
-# cannot be installed or found fails the lane: it never skips. The kernel package is not
-# installed: apt-get download fetches it into the build tree's cache, a test artifact.
+# SPEC (also FTPALG_QEMU_KERNEL; default current) names the kernel package, resolved with
+# apt-cache at run time:
+#   current   the package linux-image-amd64 depends on now
+#   6.12      the newest linux-image-6.12.*+deb12-amd64 (Debian 12 ships these through
+#             bookworm-security, which the default sources.list names; bookworm-backports has
+#             the same series when added to the sources)
+#   linux-image-...   that package (for example linux-image-6.1.0-47-amd64)
+# BUILD_DIR is a configured and built tree: the kernel packages are cached under
+# BUILD_DIR/qemu-lane/cache, the initramfs, console log and result lines of a kernel go to
+# BUILD_DIR/qemu-lane/<kernel release>/. Our binaries are taken from BUILD_DIR
+# (tests/qemu/ftpalg_ct_probe, src/daemon/ftpalgd when built). SCENARIO names a file
+# tests/qemu/scenarios/NAME.sh; default: every scenario there, in one boot. Missing host tools
+# are installed by scripts/install-deps.sh qemu (root); anything that cannot be installed or
+# found fails the lane: it never skips. The kernel package is not installed: apt-get download
+# fetches it into the build tree's cache, a test artifact. Both package layouts are handled:
+# modules under /lib/modules or under a merged /usr/lib/modules, plain or compressed (.ko.xz,
+# .ko.zst, .ko.gz: decompressed for busybox insmod); the image is /boot/vmlinuz-<release>.
 #
-# Environment: FTPALG_QEMU_TIMEOUT (seconds for the VM, default 300), FTPALG_QEMU_MEM (MiB,
-# default 1024), FTPALG_QEMU_SMP (default: number of host CPUs, at most 2).
+# Environment: FTPALG_QEMU_TIMEOUT (seconds for the VM, default 1000: TCG on a loaded 2-core
+# host), FTPALG_QEMU_MEM (MiB, default 1024), FTPALG_QEMU_SMP (default: number of host CPUs, at
+# most 2).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,7 +36,13 @@ say() { printf 'qemu-lane: %s\n' "$*"; }
 now_ms() { date +%s%3N; }
 elapsed() { printf '%d.%01ds' $(( ($(now_ms) - $1) / 1000 )) $(( ($(now_ms) - $1) % 1000 / 100 )); }
 
-(($# >= 1)) || die "usage: $0 BUILD_DIR [SCENARIO...]"
+kspec=${FTPALG_QEMU_KERNEL:-current}
+if [[ ${1:-} == --kernel ]]; then
+  (($# >= 2)) || die "--kernel needs a value"
+  kspec=$2
+  shift 2
+fi
+(($# >= 1)) || die "usage: $0 [--kernel current|6.12|linux-image-...] BUILD_DIR [SCENARIO...]"
 build=$(cd "$1" && pwd) || die "no build directory $1"
 shift
 scenarios=("$@")
@@ -39,8 +56,8 @@ for s in "${scenarios[@]}"; do
 done
 [[ $(id -u) -eq 0 ]] || die "needs root (install-deps, kernel package extraction with device nodes)"
 
-lane=$build/qemu-lane
-cache=$lane/cache
+lane_root=$build/qemu-lane
+cache=$lane_root/cache
 mkdir -p "$cache"
 t_all=$(now_ms)
 
@@ -48,8 +65,8 @@ t_all=$(now_ms)
 # command -> Debian package. busybox must be the static one: it is the VM's /bin/sh.
 declare -A need=(
   [qemu-system-x86_64]=qemu-system-x86 [cpio]=cpio [depmod]=kmod [modprobe]=kmod
-  [nft]=nftables [conntrack]=conntrack [vsftpd]=vsftpd [curl]=curl
-  [apt-get]=apt [dpkg-deb]=dpkg
+  [nft]=nftables [ss]=iproute2 [conntrack]=conntrack [vsftpd]=vsftpd [curl]=curl
+  [apt-get]=apt [dpkg-deb]=dpkg [xz]=xz-utils [zstd]=zstd
 )
 bash "$here/scripts/install-deps.sh" qemu || die "scripts/install-deps.sh qemu failed"
 static_busybox() { [[ -x /bin/busybox ]] && ! ldd /bin/busybox >/dev/null 2>&1; }
@@ -61,11 +78,24 @@ static_busybox || die "/bin/busybox is not busybox-static"
 
 # --- 2. Kernel package -------------------------------------------------------------------------
 t0=$(now_ms)
-kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
-  awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }')
-[[ -n $kpkg ]] || die "cannot resolve the kernel package linux-image-amd64 depends on (apt-get update?)"
+case $kspec in
+  current)
+    kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
+      awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }')
+    [[ -n $kpkg ]] || die "cannot resolve the kernel package linux-image-amd64 depends on (apt-get update?)"
+    ;;
+  6.12)
+    kpkg=$(apt-cache pkgnames linux-image-6.12. 2>/dev/null |
+      grep -E '^linux-image-6\.12\.[0-9]+\+deb12-amd64$' | sort -V | tail -n1)
+    [[ -n $kpkg ]] || die "no linux-image-6.12.*+deb12-amd64 known to apt (bookworm-security in the sources? apt-get update?)"
+    ;;
+  linux-image-*) kpkg=$kspec ;;
+  *) die "unknown kernel $kspec (current, 6.12 or a linux-image-... package)" ;;
+esac
 kver=${kpkg#linux-image-}
-deb=$(find "$cache" -maxdepth 1 -name "${kpkg}_*.deb" | sort | head -n1)
+lane=$lane_root/$kver
+mkdir -p "$lane"
+deb=$(find "$cache" -maxdepth 1 -name "${kpkg}_*.deb" | sort -V | tail -n1)
 if [[ -z $deb ]]; then
   say "downloading $kpkg"
   # apt drops privileges to _apt for downloads; give it a directory it may write.
@@ -74,26 +104,36 @@ if [[ -z $deb ]]; then
   (cd "$dl" && apt-get download -q "$kpkg" >/dev/null 2>&1) ||
     { rm -rf "$dl"; die "apt-get download $kpkg failed"; }
   mv "$dl"/*.deb "$cache/" && rm -rf "$dl"
-  deb=$(find "$cache" -maxdepth 1 -name "${kpkg}_*.deb" | sort | head -n1)
+  deb=$(find "$cache" -maxdepth 1 -name "${kpkg}_*.deb" | sort -V | tail -n1)
 fi
 kroot=$cache/$kpkg
 if [[ ! -f $kroot/.extracted || $kroot/.extracted -ot $deb ]]; then
   say "extracting $(basename "$deb")"
   rm -rf "$kroot"
   mkdir -p "$kroot"
+  # The module tree is ./lib/modules/<release> or, merged /usr, ./usr/lib/modules/<release>.
+  mdir=$(dpkg-deb -c "$deb" | awk -v v="$kver" '{ p = $NF }
+    index(p, "./lib/modules/" v "/modules.") == 1 || index(p, "./usr/lib/modules/" v "/modules.") == 1 {
+      if (!found) { sub("/modules\\.[^/]*$", "", p); found = p } }
+    END { print found }')
+  [[ -n $mdir ]] || die "$deb has no modules.* under ./lib/modules/$kver or ./usr/lib/modules/$kver"
   # Only what the VM can need: the image and the module subtrees netfilter depends on.
   dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$kroot" --wildcards \
-    './boot/vmlinuz-*' './boot/config-*' "./lib/modules/$kver/modules.*" \
-    "./lib/modules/$kver/kernel/net/*" "./lib/modules/$kver/kernel/lib/*" \
-    "./lib/modules/$kver/kernel/crypto/*" "./lib/modules/$kver/kernel/arch/*" \
-    "./lib/modules/$kver/kernel/drivers/net/veth.ko" ||
+    "./boot/vmlinuz-$kver" "$mdir/modules.*" \
+    "$mdir/kernel/net/*" "$mdir/kernel/lib/*" \
+    "$mdir/kernel/crypto/*" "$mdir/kernel/arch/*" \
+    "$mdir/kernel/drivers/net/veth.ko*" ||
     die "extracting $deb failed"
+  # depmod and modprobe look under BASE/lib/modules.
+  if [[ $mdir == ./usr/* && ! -e $kroot/lib ]]; then
+    ln -s usr/lib "$kroot/lib"
+  fi
   depmod -b "$kroot" "$kver" || die "depmod for $kver failed"
   touch "$kroot/.extracted"
 fi
 vmlinuz=$kroot/boot/vmlinuz-$kver
 [[ -f $vmlinuz ]] || die "no kernel image in $deb"
-say "kernel $kver ($(elapsed "$t0"))"
+say "kernel $kver from $(basename "$deb") ($(elapsed "$t0"))"
 
 # --- 3. Initramfs ------------------------------------------------------------------------------
 t0=$(now_ms)
@@ -129,6 +169,8 @@ copy_elf "$(command -v nft)" /usr/sbin/nft
 copy_elf "$(command -v conntrack)" /usr/sbin/conntrack
 copy_elf "$(command -v vsftpd)" /usr/sbin/vsftpd
 copy_elf "$(command -v curl)" /usr/bin/curl
+# ss -K (SOCK_DESTROY) aborts a control connection with an RST (50-close-paths).
+copy_elf "$(command -v ss)" /usr/sbin/ss
 # glibc's dlopen()ed pieces some of them want (name service, iconv) are not needed: the VM has
 # files-only passwd/group, which glibc 2.34+ reads without libnss_files.
 
@@ -144,17 +186,29 @@ fi
 # Modules: every listed one plus its dependencies, in load order, flat in /lib/modules.
 : >"$stage/lib/modules/load.order"
 declare -A seen=()
-while read -r mod _; do
+while read -r mod flag _; do
   [[ -z $mod || $mod == \#* ]] && continue
-  deps=$(modprobe -d "$kroot" -S "$kver" --show-depends "$mod" 2>&1) ||
+  if ! deps=$(modprobe -d "$kroot" -S "$kver" --show-depends "$mod" 2>&1); then
+    if [[ $flag == optional && $deps == *"not found"* ]]; then
+      say "module $mod: not in $kver (optional)"
+      continue
+    fi
     die "module $mod: $deps"
+  fi
   while read -r kind path _; do
     case $kind in
       insmod)
         name=$(basename "$path")
         if [[ -z ${seen[$name]:-} ]]; then
           seen[$name]=1
-          cp "$path" "$stage/lib/modules/$name"
+          # busybox insmod loads plain ELF only.
+          case $name in
+            *.ko.xz) name=${name%.xz}; xz -dc "$path" >"$stage/lib/modules/$name" ;;
+            *.ko.zst) name=${name%.zst}; zstd -qdc "$path" >"$stage/lib/modules/$name" ;;
+            *.ko.gz) name=${name%.gz}; gzip -dc "$path" >"$stage/lib/modules/$name" ;;
+            *) cp "$path" "$stage/lib/modules/$name" ;;
+          esac ||
+            die "module $path: cannot decompress"
           echo "$name" >>"$stage/lib/modules/load.order"
         fi
         ;;
@@ -199,7 +253,7 @@ say "initramfs $(du -h "$initrd" | cut -f1) with $(wc -l <"$stage/lib/modules/lo
 
 # --- 4. Boot -----------------------------------------------------------------------------------
 t0=$(now_ms)
-timeout_s=${FTPALG_QEMU_TIMEOUT:-300}
+timeout_s=${FTPALG_QEMU_TIMEOUT:-1000}
 mem=${FTPALG_QEMU_MEM:-1024}
 smp=${FTPALG_QEMU_SMP:-$(($(nproc) > 2 ? 2 : $(nproc)))}
 log=$lane/console.log
@@ -219,7 +273,10 @@ say "VM ran $(elapsed "$t0"), qemu exit $rc, total $(elapsed "$t_all"), log $log
 # /init writes 0 (all scenarios passed) or 1 to the isa-debug-exit port: qemu exits with
 # (value << 1) | 1. 0 means the VM powered off or panicked without reporting; 124 a timeout.
 # Result lines of the scenarios (docs/interop.md, scripts/interop-table.py format).
-sed -n 's/^LANE-RESULT //p' "$log" >"$lane/results.jsonl"
+# The mode names the kernel: one column per kernel in docs/interop.md.
+sed -n 's/^LANE-RESULT //p' "$log" |
+  sed "s/\"mode\": \"ftpalgd-expect\"/\"mode\": \"ftpalgd-expect:$kver\"/" >"$lane/results.jsonl"
+say "kernel $kver: $(grep -c '"result": "pass"' "$lane/results.jsonl") case(s) passed, $(grep -vc '"result": "pass"' "$lane/results.jsonl") not; results $lane/results.jsonl"
 case $rc in
   1) grep -q '^LANE RESULT PASS' "$log" || die "exit code says pass but no PASS line in $log"
      say "PASS" ;;

@@ -20,13 +20,15 @@ constexpr std::string_view kHelperName = defaults::kHelperName;
 std::string statusLine(const WorkerStats& st) {
   return fmt::format(
       "{} packets, {} sessions, {} admitted, {} refused, {} expectation failures, {} "
-      "expectations removed at session end ({} removal failures), {} held",
+      "expectations removed at session end ({} removal failures), {} held, {} data-connection "
+      "packets queued",
       st.packets.load(std::memory_order_relaxed), st.sessions.load(std::memory_order_relaxed),
       st.admitted.load(std::memory_order_relaxed), st.refused.load(std::memory_order_relaxed),
       st.pinholeFailures.load(std::memory_order_relaxed),
       st.expectationsRemoved.load(std::memory_order_relaxed),
       st.expectationRemoveFailures.load(std::memory_order_relaxed),
-      st.held.load(std::memory_order_relaxed));
+      st.held.load(std::memory_order_relaxed),
+      st.nonControlExpected.load(std::memory_order_relaxed));
 }
 
 // Removes, in this order, the rules (when installed) and the helper. Unregistering the helper

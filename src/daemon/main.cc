@@ -98,6 +98,8 @@ int main(int argc, char** argv) {
     return kExitSetup;
   }
   logf(LogLevel::Info, "kernel mode {}", mode.why);
+  if (!mode.defect.empty())
+    logf(LogLevel::Warning, "known expectation-mode defect: {}", mode.defect);
 
   // Who the daemon becomes after setup (applied by the serve loop): resolved now, so that an
   // unknown user is a configuration error before anything is touched.

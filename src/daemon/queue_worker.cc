@@ -8,6 +8,7 @@
 
 #include "daemon/clock.h"
 #include "daemon/expectation_admitter.h"
+#include "daemon/non_control.h"
 #include "daemon/pinhole_admitter.h"
 #include "daemon/text.h"
 #include "ftpalg/core/packet.h"
@@ -207,6 +208,7 @@ void QueueWorker::onPacket(const kernel::QueuedPacket& packet) {
   }
   if (!engine_.isControl(pp.view)) {
     bump(stats_.nonControl);
+    noteNonControl(packet, pp.view, stats_, log_.queueNum());
     verdict(packet.id, kernel::NfVerdict::Accept);
     return;
   }

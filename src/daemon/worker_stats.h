@@ -46,6 +46,9 @@ struct WorkerStats {
   // of window), and restores that failed.
   std::atomic<uint64_t> rstRestored{0};
   std::atomic<uint64_t> restoreFailures{0};
+  // Of nonControl: packets of expected connections (expectation mode: a data connection that
+  // carries a queued helper; 0 while the data helper works).
+  std::atomic<uint64_t> nonControlExpected{0};
 };
 
 // Adds `n` to a counter only its own thread writes (no read-modify-write instruction needed).

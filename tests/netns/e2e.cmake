@@ -3,7 +3,7 @@
 # (always) or ftpalgd (once the target exists). One test per matrix block and mode; see
 # tests/netns/e2e/run-block.sh. Results (JSON lines) go to ${FTPALG_E2E_RESULTS}/<mode>.jsonl;
 # the last test writes ${FTPALG_E2E_RESULTS}/interop.md with scripts/interop-table.py, adding
-# the qemu lane's expectation-mode results (tests/qemu/results/expectation-mode.jsonl);
+# the qemu lane's expectation-mode results (tests/qemu/results/<kernel>.jsonl, one column each);
 # regenerate docs/interop.md with the same script and inputs after a full run.
 set(FTPALG_E2E_DIR ${CMAKE_CURRENT_SOURCE_DIR}/e2e)
 set(FTPALG_E2E_RESULTS ${CMAKE_BINARY_DIR}/netns-e2e)
@@ -33,6 +33,6 @@ endforeach()
 add_test(NAME netns_e2e_interop_table
          COMMAND python3 ${PROJECT_SOURCE_DIR}/scripts/interop-table.py
                  --out ${FTPALG_E2E_RESULTS}/interop.md ${FTPALG_E2E_RESULTS}
-                 ${PROJECT_SOURCE_DIR}/tests/qemu/results/expectation-mode.jsonl)
+                 ${PROJECT_SOURCE_DIR}/tests/qemu/results)
 set_tests_properties(netns_e2e_interop_table PROPERTIES LABELS netns TIMEOUT 60
                      FIXTURES_CLEANUP ftpalg_e2e)

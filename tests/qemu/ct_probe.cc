@@ -11,6 +11,7 @@
 //   ct_probe expect-del SRC DST
 //   ct_probe expect-list
 //   ct_probe alg --queue N [--seconds S] [--hold-ms MS] [--marker FILE] [--rewrite [--no-ct]]
+//                [--data-helper NAME]   (named in every expectation: the data connection's helper)
 //
 // Endpoints are written 198.18.1.2:1234 or [2001:db8::1]:21. The alg mode reads whole FTP
 // lines from single segments only (a test tool, not the product): 227/229 from the server and
@@ -265,7 +266,8 @@ struct AlgConfig {
   uint32_t holdMs = 0;
   std::string marker;
   bool rewrite = false;
-  bool verdictCt = true;  // send NFQA_CT with a rewritten packet (--no-ct: leave it out)
+  bool verdictCt = true;   // send NFQA_CT with a rewritten packet (--no-ct: leave it out)
+  std::string dataHelper;  // CTA_EXPECT_HELP_NAME of every expectation (empty: none)
 };
 
 using CtPair = ftpalg::kernel::CtEntry;
@@ -297,7 +299,7 @@ bool readCt(const nlattr* attr, int family, CtPair& out) {
 
 class Alg {
  public:
-  explicit Alg(AlgConfig cfg) : cfg_(std::move(cfg)) {}
+  explicit Alg(AlgConfig cfg) : cfg_(std::move(cfg)) { table_.setDataHelper(cfg_.dataHelper); }
 
   int run() {
     nl_ = mnl_socket_open(NETLINK_NETFILTER);
@@ -552,6 +554,9 @@ int cmdAlg(const Options& o) {
   }
   cfg.rewrite = o.has("--rewrite");
   cfg.verdictCt = !o.has("--no-ct");
+  if (const std::string* d = o.get("--data-helper")) {
+    cfg.dataHelper = *d;
+  }
   std::signal(SIGTERM, onSignal);
   std::signal(SIGINT, onSignal);
   return Alg(cfg).run();

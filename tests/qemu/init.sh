@@ -53,8 +53,8 @@ while read -r s; do
   start=$(uptime_s)
   echo "=== SCENARIO $s"
   # Each scenario runs in its own shell; its background jobs must write to files, or the
-  # console stays open. 240 s is a guard well above any scenario's expected time.
-  timeout -s KILL 240 sh -c ". /lane/lib.sh; . /lane/$s.sh" </dev/null
+  # console stays open. 400 s is a guard (a loaded TCG guest is slow) well above any scenario's expected time.
+  timeout -s KILL 400 sh -c ". /lane/lib.sh; . /lane/$s.sh" </dev/null
   rc=$?
   end=$(uptime_s)
   secs=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')

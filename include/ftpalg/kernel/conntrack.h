@@ -47,6 +47,11 @@ struct PacketCt {
 // session, not per packet.
 bool parsePacketCt(std::span<const uint8_t> nest, core::Family family, PacketCt& out);
 
+// Whether a queued packet's NFQA_CT nest describes an expected connection (CTA_STATUS has
+// IPS_EXPECTED, or the nest names a master tuple): a data connection created from an
+// expectation. No allocation: cheap enough for every packet.
+bool packetCtExpected(std::span<const uint8_t> nest);
+
 // The NAT binding of control connection entry `e`: clientInside = orig src, serverInside = orig
 // dst, serverOutside = reply src, clientOutside = reply dst. True when NAT changed an address.
 bool ctEntryBinding(const CtEntry& e, core::NatBinding& out);

@@ -11,9 +11,10 @@
 //  - the lifetime is the helper policy's timeout (see cthelper.h), not a per-expectation value;
 //  - an expectation is used once: it disappears when the data connection arrives, when it
 //    times out, or with its master;
-//  - no helper name is sent: the kernel would attach that helper to the data connection and
-//    queue its packets too. For the same reason the expectation class is always 0 (the kernel
-//    reads a class only together with a helper name).
+//  - no helper name is sent (the expectation class is therefore always 0: the kernel reads a
+//    class only together with a helper name). The data connection then gets no helper on
+//    6.1.192 and 6.12; 6.1.170 gives it the master's, whatever the expectation names
+//    (measured in the qemu lane), so there its packets are queued too.
 #pragma once
 
 #include <cstdint>
@@ -122,6 +123,11 @@ class ExpectationTable {
   Status remove(const core::Expectation& x);
   // Every expectation of the caller's network namespace, IPv4 and IPv6.
   Status list(std::vector<ExpectEntry>& out);
+  // Names `helper` (CTA_EXPECT_HELP_NAME, a registered helper) in every expectation add()
+  // creates from now on; empty (the default, what ftpalgd uses): no name. For the qemu lane's
+  // measurements: neither 6.1.170 nor 6.1.192 attaches a named disabled userspace helper to the
+  // data connection instead of the master's / none.
+  void setDataHelper(std::string helper);
 
  private:
   std::unique_ptr<ExpectationTableImpl> impl_;

@@ -14,6 +14,8 @@
 #include <cstring>
 #include <ctime>
 #include <span>
+#include <string>
+#include <utility>
 
 #include "ftpalg/kernel/expectation.h"
 #include "kernel/conntrack/ct_object.h"
@@ -173,6 +175,7 @@ ExpectNatPlan planExpectNat(const CtEntry& master, const core::Expectation& x) {
 
 class ExpectationTableImpl {
  public:
+  void setDataHelper(std::string helper) { dataHelper_ = std::move(helper); }
   ~ExpectationTableImpl() {
     if (sock_.nl != nullptr) {
       mnl_socket_close(sock_.nl);
@@ -242,6 +245,9 @@ class ExpectationTableImpl {
       putTuple(nlh, CTA_EXPECT_NAT_TUPLE, x.natTo, x.dst);
       mnl_attr_nest_end(nlh, nat);
       mnl_attr_put_strz(nlh, CTA_EXPECT_FN, kFollowMaster);
+    }
+    if (!dataHelper_.empty()) {
+      mnl_attr_put_strz(nlh, CTA_EXPECT_HELP_NAME, dataHelper_.c_str());
     }
     return transact(nlh, nullptr, "expect: create");
   }
@@ -338,6 +344,7 @@ class ExpectationTableImpl {
   }
 
   NetfilterSocket sock_;
+  std::string dataHelper_;
   uint32_t seq_ = 0;
 };
 
@@ -349,5 +356,8 @@ Status ExpectationTable::add(const CtEntry& master, const core::Expectation& x) 
 }
 Status ExpectationTable::remove(const core::Expectation& x) { return impl_->remove(x); }
 Status ExpectationTable::list(std::vector<ExpectEntry>& out) { return impl_->list(out); }
+void ExpectationTable::setDataHelper(std::string helper) {
+  impl_->setDataHelper(std::move(helper));
+}
 
 }  // namespace ftpalg::kernel

@@ -81,13 +81,14 @@ ctl_open() {
 }
 # ctl_send N LINE
 ctl_send() { eval "printf '%s\r\n' \"\$2\" >&$((2 + $1))"; }
-# ctl_reply N CODE [TENTHS]: waits for session N's next final reply (complete lines only); true
+# ctl_reply N CODE [TENTHS]: waits (default 30 s) for session N's next final reply (complete lines only); true
 # when it has CODE. The line is in $reply.
 ctl_reply() {
   i=0
   s=0
   reply=
-  while [ $i -lt "${3:-100}" ]; do
+  # 30 s by default: only a bound (a loaded TCG guest has taken over 10 s for a reply).
+  while [ $i -lt "${3:-300}" ]; do
     eval "s=\$seen_$1"
     if [ "$(wc -l <"/tmp/ctl.$1.out")" -gt "$s" ]; then
       line=$(sed -n "$((s + 1))p" "/tmp/ctl.$1.out" | tr -d '\r')
@@ -146,7 +147,12 @@ port_retr() {
   rm -f "/tmp/data.$1"
   $IP netns exec client nc -l -p "$2" </dev/null >"/tmp/data.$1" 2>/dev/null &
   nc_pid=$!
-  sleep 0.2
+  # Listening before the PORT (a loaded TCG guest may take a while to start nc).
+  i=0
+  while ! in_ns client netstat -ltn 2>/dev/null | grep -q ":$2 " && [ $i -lt 50 ]; do
+    i=$((i + 1))
+    sleep 0.1
+  done
   if ctl_cmd "$1" "PORT 198,18,1,2,$(($2 / 256)),$(($2 % 256))" 200 &&
     ctl_cmd "$1" "RETR ${4:-big.bin}" 150 && ctl_reply "$1" 226 150 && wait $nc_pid &&
     [ "$(sha256sum <"/tmp/data.$1")" = "$(sha256sum <"/srv/ftp/${4:-big.bin}")" ]; then
