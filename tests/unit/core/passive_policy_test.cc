@@ -145,6 +145,20 @@ TEST(PassivePolicy, RewriteToPeerBehindDnatAdmitsTheServersPrivateAddress) {
             "220 ready\r\n227 Entering Passive Mode (198,19,0,2,156,65)\r\n");
 }
 
+TEST(PassivePolicy, RewriteToPeerHoldsAReplySplitIntoSegmentsWithoutNat) {
+  EngineConfig cfg;
+  cfg.pasvAddressMismatch = PasvMismatch::RewriteToPeer;
+  EngineHarness h(cfg);
+  h.handshake();
+  h.send(Dir::S2C, "220 ready\r\n");
+  h.send(Dir::C2S, "PASV\r\n");
+  h.send(Dir::S2C, "227 Entering Passive Mode (172,17,0,2,156,65)\r\n", {1});  // byte by byte
+  ASSERT_EQ(h.events.size(), 1u);
+  EXPECT_EQ(h.events[0].reason, Reason::RewrittenToPeer);
+  EXPECT_EQ(h.delivered(Dir::S2C),
+            "220 ready\r\n227 Entering Passive Mode (198,19,0,2,156,65)\r\n");
+}
+
 TEST(PassivePolicy, MismatchPolicyFollowsAReload) {
   EngineHarness h(EngineConfig{});
   h.handshake();
