@@ -60,7 +60,10 @@ TEST(Reload, EveryFieldChangeIsSeen) {
                                "session_mark = 9",
                                "user = \"x\"",
                                "group = \"x\"",
-                               "seccomp = false"};
+                               "seccomp = false",
+                               "pasv_address_mismatch = \"rewrite_to_peer\"",
+                               "policy = { override = [ { networks = [\"198.18.5.0/24\"] } ] }",
+                               "log_target = \"journal\""};
   ASSERT_EQ(std::size(edits), configKeys().size());
   for (const char* edit : edits) {
     DaemonConfig next;

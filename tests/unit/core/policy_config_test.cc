@@ -1,7 +1,8 @@
-// Passive replies real servers send: a 227 answering EPSV and a 229 answering PASV are
-// solicited; a 227 naming another address than its server's follows pasv_address_mismatch
-// (refused with its own reason, or rewritten to the server's own address); per-network
-// overrides allow bounces among configured server networks. Driven through the whole engine.
+// The passive-reply policy (ftpalg/core/policy_config.h) through the whole engine: a 227
+// answering EPSV and a 229 answering PASV are solicited (real servers send them); a 227 naming
+// another address than its server's follows pasvAddressMismatch (refused with its own reason,
+// or rewritten to the server's own address); per-network overrides allow bounces among
+// configured server networks.
 #include <gtest/gtest.h>
 
 #include <string>
