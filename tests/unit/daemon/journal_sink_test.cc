@@ -28,7 +28,7 @@ struct Recorder {
     std::lock_guard<std::mutex> lock(mu);
     size_t n = 0;
     for (const auto& e : sent) {
-      for (const std::string& f : e) n += f == field ? 1 : 0;
+      for (const std::string& f : e) n += f == field ? 1u : 0u;
     }
     return n;
   }
