@@ -82,6 +82,9 @@ bool Announcer::announce(Session& s, const Announcement& a, Actions& out) {
     return false;
   }
   PolicyDecision dec = decide(s, a);
+  if (dec.reason == Reason::PasvAddressMismatch || dec.reason == Reason::RewrittenToPeer) {
+    counters_.add(Counter::PasvAddressMismatch);
+  }
   if (dec.verdict == Verdict::Admit) {
     if (const Reason r = reserve(s, a, dec); r != Reason::Ok) {
       dec.verdict = Verdict::Refuse;

@@ -93,6 +93,10 @@ void ControlLines::onReply(const LineContext& c, std::string_view line, uint32_t
                            : r.code == 234 ? Pending::AuthTls
                                            : Pending::Unknown;
       ds.replyTo = want == Pending::Unknown ? Pending::Unknown : c.s.pairing.relearn(want);
+      const Pending also = form != nullptr ? alsoAnswers(*form) : Pending::Unknown;
+      if (ds.replyTo == Pending::Unknown && also != Pending::Unknown) {
+        ds.replyTo = c.s.pairing.relearn(also);
+      }
     }
   }
   onReplyAddress(c, r, line, lineSeq);
@@ -113,7 +117,7 @@ void ControlLines::onReplyAddress(const LineContext& c, const ReplyLine& r, std:
   const AddrParse p = form->parse(line);
   if (p.status == ParseStatus::Ok) {
     ds.replyFound = true;
-    announce(c, *form, p, ds.replyTo == form->answers, line, lineSeq);
+    announce(c, *form, p, answersCommand(*form, ds.replyTo), line, lineSeq);
   } else if (r.last) {
     announce(c, *form, p, false, line, lineSeq);
   }

@@ -278,7 +278,9 @@ void EngineImpl::holdOrForward(Session& s, const SegmentIn& in, Actions& out) {
   DirState& ds = s.at(in.d);
   const uint32_t segEnd = in.end();
   uint32_t holdAt = 0;
-  if (!in.fin && pool_.get(ds) != nullptr && mustHold(s, in.d, pool_, counters_, holdAt, out) &&
+  const bool toPeer = cfg_.pasvAddressMismatch == PasvMismatch::RewriteToPeer;
+  if (!in.fin && pool_.get(ds) != nullptr &&
+      mustHold(s, in.d, pool_, counters_, holdAt, out, toPeer) &&
       seqLt(holdAt, segEnd)) {
     hold(s, in, out);
     return;

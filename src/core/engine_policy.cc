@@ -14,6 +14,8 @@ void EngineImpl::applyPolicy(const EngineConfig& next) {
   cfg_.halfOpenTimeoutNs = next.halfOpenTimeoutNs;
   cfg_.holdTimeoutNs = next.holdTimeoutNs;
   cfg_.gapDropLimit = next.gapDropLimit;
+  cfg_.pasvAddressMismatch = next.pasvAddressMismatch;
+  cfg_.overrides = next.overrides;
 }
 
 void Engine::applyPolicy(const EngineConfig& next) { impl_->applyPolicy(next); }

@@ -20,9 +20,9 @@ HoldDecision holdFrom(uint32_t at) {
 }
 
 // A reply may carry its address anywhere: hold the whole line, but only when the server's
-// announcement would be rewritten at all.
+// announcement would be rewritten at all (behind DNAT, or a wrong address to the peer's).
 HoldDecision decideReply(const HoldInput& in) {
-  if (in.nat->serverInside == in.nat->serverOutside) return pass();
+  if (!in.holdReplies && in.nat->serverInside == in.nat->serverOutside) return pass();
   if (!mayBeAnnouncingReply(in.prefix, in.reply->inMulti, in.reply->code)) return pass();
   return holdFrom(in.lineStart);
 }

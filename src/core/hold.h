@@ -20,6 +20,7 @@ struct HoldInput {
   uint32_t lineStart = 0;               // original seq of prefix[0]
   uint32_t released = 0;                // original bytes before this have been forwarded
   bool earlySpliced = false;            // this line's address is already rewritten
+  bool holdReplies = false;  // passive replies may be rewritten without NAT (rewrite_to_peer)
 };
 
 // Pass: forward everything. HoldFrom: hold from original byte `at` on. SpliceNow: the

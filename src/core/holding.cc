@@ -9,7 +9,7 @@
 namespace ftpalg::core {
 
 bool mustHold(Session& s, Dir d, DirBufferPool& pool, Counters& counters, uint32_t& at,
-              Actions& out) {
+              Actions& out, bool holdReplies) {
   DirState& ds = s.at(d);
   DirBuffer* b = pool.get(ds);
   if (ds.opaque || ds.discard || b == nullptr || b->lineLen == 0) return false;
@@ -23,6 +23,7 @@ bool mustHold(Session& s, Dir d, DirBufferPool& pool, Counters& counters, uint32
   in.lineStart = ds.lineStart;
   in.released = ds.released;
   in.earlySpliced = ds.earlySpliced;
+  in.holdReplies = holdReplies;
   const HoldDecision h = decideHold(in);
   switch (h.kind) {
     case HoldDecision::Kind::Pass:

@@ -55,6 +55,8 @@ constexpr NameRow<Reason> kReasons[] = {
     {Reason::SessionEnded, "session_ended"},
     {Reason::NoFreePort, "no_free_port"},
     {Reason::DataKeysFull, "data_keys_full"},
+    {Reason::PasvAddressMismatch, "pasv_address_mismatch"},
+    {Reason::RewrittenToPeer, "rewritten_to_peer"},
 };
 static_assert(completeNameTable(kReasons, static_cast<size_t>(Reason::Count)));
 
@@ -105,6 +107,7 @@ constexpr NameRow<Counter> kCounters[] = {
     {Counter::PortReassigned, "port_reassigned"},
     {Counter::NoFreePort, "no_free_port"},
     {Counter::DataKeysFull, "data_keys_full"},
+    {Counter::PasvAddressMismatch, "pasv_address_mismatch"},
 };
 static_assert(completeNameTable(kCounters, static_cast<size_t>(Counter::Count)));
 

@@ -149,4 +149,14 @@ const WireForm* replyFormOfLine(std::string_view line) {
   return nullptr;
 }
 
+Pending alsoAnswers(const WireForm& form) {
+  if (form.kind == EventKind::Pasv227) return Pending::Epsv;
+  if (form.kind == EventKind::Epsv229) return Pending::Pasv;
+  return Pending::Unknown;
+}
+
+bool answersCommand(const WireForm& form, Pending p) {
+  return p == form.answers || (p != Pending::Unknown && p == alsoAnswers(form));
+}
+
 }  // namespace ftpalg::core

@@ -50,4 +50,11 @@ const WireForm* commandFormOfPrefix(std::string_view prefix);
 // The reply row whose code and one space start `line`; nullptr if none.
 const WireForm* replyFormOfLine(std::string_view line);
 
+// The second command a reply form answers: real servers answer EPSV with 227 and PASV with 229
+// (the kernel's helper accepts both), so each passive form answers the other's command too.
+// Pending::Unknown for every other form.
+Pending alsoAnswers(const WireForm& form);
+// True when a reply of `form` is solicited by the pending command `p`.
+bool answersCommand(const WireForm& form, Pending p);
+
 }  // namespace ftpalg::core

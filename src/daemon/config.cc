@@ -15,6 +15,7 @@
 #include <limits>
 #include <sstream>
 
+#include "daemon/policy_keys.h"
 #include "ftpalg/core/number.h"
 #include "ftpalg/core/types.h"
 #include "ftpalg/defaults.h"
@@ -52,6 +53,15 @@ constexpr NameRow<LogLevel> kLogLevels[] = {FTPALG_LOG_LEVELS(FTPALG_ROW)};
 #undef FTPALG_ROW
 static_assert(completeNameTable(kKernelModes, std::size(kKernelModes)));
 static_assert(completeNameTable(kLogLevels, std::size(kLogLevels)));
+#define FTPALG_ROW(value, name) {LogTarget::value, name},
+constexpr NameRow<LogTarget> kLogTargets[] = {FTPALG_LOG_TARGETS(FTPALG_ROW)};
+#undef FTPALG_ROW
+static_assert(completeNameTable(kLogTargets, std::size(kLogTargets)));
+std::string_view logTargetName(LogTarget t) { return nameOf(kLogTargets, t); }
+Status parseLogTarget(std::string_view text, LogTarget& out) {
+  if (valueOf(kLogTargets, text, out)) return {};
+  return Status::error(fmt::format("bad log target '{}' ({})", text, namesList(kLogTargets)));
+}
 
 std::string_view kernelModeName(KernelMode m) { return nameOf(kKernelModes, m); }
 std::string_view logLevelName(LogLevel l) { return nameOf(kLogLevels, l); }
@@ -428,6 +438,9 @@ Status applyKey(std::string_view name, std::string_view key, const toml::node& n
   if (key == "ports") return applyPorts(r, cfg);
   if (isStateKey(key)) return applyStateKey(r, cfg);
   if (isQueueRuleKey(key)) return r.wantBool(cfg.queueEverything);
+  // Policy beyond the switches (policy_keys.cc) and where events go (journal or not).
+  if (isPolicyKey(key)) return applyPolicyKey(name, key, node, cfg);
+  if (key == "log_target") return r.wantParsed(parseLogTarget, cfg.logTarget);
   for (std::string_view k : kPrivilegeKeys) {
     if (key == k) return applyPrivilegeKey(r, cfg);
   }
@@ -468,6 +481,7 @@ Status applyConfigText(std::string_view text, std::string_view name, DaemonConfi
     for (std::string_view k : kPrivilegeKeys) known = known || key.str() == k;
     for (std::string_view k : kEngineKeys) known = known || key.str() == k;
     known = known || isMetricsKey(key.str());
+    known = known || isPolicyKey(key.str()) || key.str() == "log_target";
     if (!known) {
       return Status::error(
           fmt::format("{}: unknown key '{}'", where(name, key.source()), key.str()));
@@ -487,6 +501,8 @@ std::vector<std::string_view> configKeys() {
   keys.insert(keys.end(), std::begin(kPrivilegeKeys), std::end(kPrivilegeKeys));
   keys.insert(keys.end(), std::begin(kMetricsKeys), std::end(kMetricsKeys));
   keys.insert(keys.end(), std::begin(kQueueRuleKeys), std::end(kQueueRuleKeys));
+  keys.insert(keys.end(), std::begin(kPolicyKeys), std::end(kPolicyKeys));
+  keys.emplace_back("log_target");
   return keys;
 }
 

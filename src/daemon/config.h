@@ -6,10 +6,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "ftpalg/core/policy_config.h"
 #include "ftpalg/defaults.h"
 #include "ftpalg/name_table.h"
 #include "ftpalg/status.h"
@@ -31,6 +33,22 @@ std::string_view logLevelName(LogLevel l);
 
 // Where the metrics endpoint listens unless `metrics_socket` says otherwise.
 inline constexpr const char* kDefaultMetricsSocket = "/run/ftpalg/metrics.sock";
+// Where events and log lines go: Journal writes events as structured journal entries
+// (sd_journal_send), Stderr as text only; Auto is Journal when stderr is the journal's stream
+// (systemd sets JOURNAL_STREAM), else Stderr.
+#define FTPALG_LOG_TARGETS(X) X(Auto, "auto") X(Journal, "journal") X(Stderr, "stderr")
+enum class LogTarget : uint8_t { FTPALG_LOG_TARGETS(FTPALG_ENUM_VALUE) };
+std::string_view logTargetName(LogTarget t);
+Status parseLogTarget(std::string_view text, LogTarget& out);
+
+// One [[policy.override]] table: the networks, and the switches it replaces (unset: the global
+// value). Networks are kept as written after validation ("198.18.5.0/24").
+struct PolicyOverrideConfig {
+  std::vector<std::string> networks;
+  std::optional<bool> allowBounce;
+  std::optional<bool> allowLowPorts;
+  bool operator==(const PolicyOverrideConfig&) const = default;
+};
 
 // Everything ftpalgd can be told.
 struct DaemonConfig {
@@ -78,6 +96,10 @@ struct DaemonConfig {
   std::string metricsTextfile;                       // node_exporter textfile, rewritten every 5 s
   // Queue rules (docs/daemon.md, "ACK bypass"): also queue the pure ACKs of unshifted sessions.
   bool queueEverything = false;
+  // Announcement policy beyond the switches (ftpalgd.toml(5), "POLICY").
+  core::PasvMismatch pasvAddressMismatch = core::PasvMismatch::Refuse;
+  std::vector<PolicyOverrideConfig> overrides;  // [[policy.override]], at most 8
+  LogTarget logTarget = LogTarget::Auto;        // events as journal entries or not
 
   bool operator==(const DaemonConfig&) const = default;
 };

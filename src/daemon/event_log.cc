@@ -4,6 +4,7 @@
 #include <string>
 
 #include "daemon/clock.h"
+#include "daemon/journal_fields.h"
 #include "daemon/text.h"
 #include "ftpalg/report/event_json.h"
 
@@ -26,6 +27,13 @@ void EventLog::record(const core::Event& ev, uint64_t nowNs) {
     wall.tsNs = static_cast<uint64_t>(static_cast<int64_t>(ev.tsNs) + realtimeOffsetNs_);
     report::appendEventJson(wall, json_);
     json_.push_back('\n');
+  }
+  if (journal_ != nullptr) {
+    // One entry per event, budgeted like the file; info-level classes follow log_level.
+    if (priorityOf(classify(ev)) < 6 || logEnabled(LogLevel::Info)) {
+      entries_.push_back(journalFields(ev, admitWord_, log_.queueNum()));
+    }
+    return;
   }
   const std::string_view kind = core::eventKindName(ev.kind);
   const std::string announced = ev.hasAnnounced ? endpointText(ev.announced) : "-";
@@ -76,12 +84,20 @@ void EventLog::expire(uint64_t nowNs) {
                    us / 1'000'000, us % 1'000'000, s.total(), s.bySession, s.byGlobal,
                    log_.queueNum());
   }
+  if (journal_ != nullptr) {
+    entries_.push_back(suppressedFields(s.bySession, s.byGlobal, log_.queueNum()));
+    return;
+  }
   log_.limited(LogSite::Refuse, LogLevel::Warning, nowNs,
                "{} events suppressed ({} over a session's budget, {} over the queue's)", s.total(),
                s.bySession, s.byGlobal);
 }
 
 void EventLog::flush() {
+  if (!entries_.empty()) {
+    journal_->write(std::move(entries_));
+    entries_.clear();
+  }
   if (json_.size() != 0) {
     sink_.write(std::string_view(json_.data(), json_.size()));
     json_.clear();

@@ -1,7 +1,8 @@
 // The events of one queue worker: each engine Event becomes a JSON line (the schema of
 // `ftpalg replay --events`, with wall-clock timestamps) collected per receive batch and handed
 // to the EventSink at once, and a log line (admit at info, refuse and anomalies at warning,
-// rate-limited through the worker's log). Events over their session's or the worker's budget
+// rate-limited through the worker's log), or with a journal sink a structured journal entry
+// instead of the log line (journal_fields.h). Events over their session's or the worker's budget
 // (EventBudget) are neither written nor logged; once a second one "suppressed" line counts them.
 #pragma once
 
@@ -9,9 +10,11 @@
 
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "daemon/event_budget.h"
 #include "daemon/event_sink.h"
+#include "daemon/journal_sink.h"
 #include "daemon/worker_log.h"
 #include "ftpalg/core/engine.h"
 
@@ -38,6 +41,9 @@ class EventLog {
   EventBudget budget_;
   fmt::memory_buffer json_;       // event lines of the current batch
   int64_t realtimeOffsetNs_ = 0;  // CLOCK_REALTIME - CLOCK_MONOTONIC, for event timestamps
+  // Events as journal entries instead of log lines (log_target; journal_sink.h), per batch.
+  JournalSink* journal_ = eventJournal();
+  std::vector<JournalSink::Entry> entries_;
 };
 
 }  // namespace ftpalg::daemon

@@ -16,6 +16,7 @@
 #include "daemon/config.h"
 #include "daemon/cthelper_mode.h"
 #include "daemon/event_sink.h"
+#include "daemon/journal_sink.h"
 #include "daemon/kernel_mode.h"
 #include "daemon/log.h"
 #include "daemon/metrics_server.h"
@@ -116,6 +117,8 @@ int main(int argc, char** argv) {
 
   d::EventSink events;
   if (ftpalg::Status s = events.open(cfg.eventsPath); !s.ok()) return configError(s.message());
+  d::JournalSink journal;  // events as structured journal entries (log_target)
+  d::startEventJournal(cfg.logTarget, journal);
   if (mode.mode == d::KernelMode::Cthelper) {
     const int rc = d::runCthelperMode(cfg, workerSettings(cfg, cfg.queues.front()), events, sigs);
     events.close();

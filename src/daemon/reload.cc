@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "daemon/log.h"
+#include "daemon/policy_keys.h"
 #include "daemon/queue_worker.h"
 #include "daemon/worker_settings.h"
 
@@ -15,9 +16,11 @@ namespace {
 
 // Policy and timeouts: the engine of each queue takes them between two batches
 // (Engine::applyPolicy). Everything else sizes or binds the kernel side.
-constexpr std::string_view kLiveKeys[] = {
-    "log_level",    "allow_bounce", "allow_low_ports", "allow_long_forms", "half_open_timeout",
-    "hold_timeout", "idle_timeout", "close_timeout",   "gap_drop_limit"};
+constexpr std::string_view kLiveKeys[] = {"log_level", "allow_bounce", "allow_low_ports",
+                                          "allow_long_forms", "half_open_timeout", "hold_timeout",
+                                          "idle_timeout", "close_timeout", "gap_drop_limit",
+                                          // Policy beyond the switches (policy_keys.cc).
+                                          "pasv_address_mismatch", "policy"};
 
 std::string text(bool b) { return b ? "true" : "false"; }
 std::string text(uint32_t v) { return std::to_string(v); }
@@ -64,6 +67,9 @@ std::vector<std::pair<std::string_view, std::string>> keyValues(const DaemonConf
       {"metrics_listen", text(c.metricsListen)},
       {"metrics_textfile", text(c.metricsTextfile)},
       {"queue_everything", text(c.queueEverything)},
+      {"pasv_address_mismatch", std::string(pasvMismatchName(c.pasvAddressMismatch))},
+      {"policy", overridesText(c.overrides)},
+      {"log_target", std::string(logTargetName(c.logTarget))},
   };
   return kv;
 }

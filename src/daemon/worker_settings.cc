@@ -5,6 +5,7 @@
 #include <string>
 
 #include "daemon/engine_limits.h"
+#include "daemon/policy_keys.h"
 
 namespace ftpalg::daemon {
 
@@ -16,6 +17,8 @@ WorkerSettings workerSettings(const DaemonConfig& cfg, uint16_t queue) {
   s.engine.allowBounce = cfg.allowBounce;
   s.engine.allowLowPorts = cfg.allowLowPorts;
   s.engine.allowLongForms = cfg.allowLongForms;
+  s.engine.pasvAddressMismatch = cfg.pasvAddressMismatch;
+  s.engine.overrides = engineOverrides(cfg);
   s.engine.expectTimeoutNs = uint64_t{cfg.pinholeTimeoutS} * 1'000'000'000u;
   s.engine.ackSpace = ftpalg::core::AckSpace::Rewritten;
   applyEngineLimits(cfg, s.engine);

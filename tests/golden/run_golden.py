@@ -76,9 +76,9 @@ EXPECTED_VERDICTS = {
         "refuse", "bounce_address",
         "the 500 PORTs from 10.0.0.1 announce 10.0.0.200, a third host (bounce, RFC 2577)"),
     ("zeek-cwd-navigation", "pasv227"): (
-        "refuse", "bounce_address",
+        "refuse", "pasv_address_mismatch",
         "every 227 names 205.167.25.101, not the server 10.167.25.101 (a NATed server or an "
-        "anonymised capture); a third host under the default policy"),
+        "anonymised capture); refused under the default pasv_address_mismatch = refuse"),
     ("zeek-cwd-navigation", 3206): (
         "refuse", "unsolicited",
         "its PASV (frame 3205) directly follows a c2s capture hole and is skipped, so the 227 "

@@ -19,6 +19,7 @@
 
 #include "ftpalg/core/ftp_parser.h"
 #include "ftpalg/core/packet.h"
+#include "ftpalg/core/policy_config.h"
 #include "ftpalg/core/types.h"
 
 namespace ftpalg::core {
@@ -110,6 +111,8 @@ enum class Reason : uint8_t {
   SessionEnded,         // withdraw: the control connection ended (FIN, RST, expiry, eviction)
   NoFreePort,           // the data key is taken and none of the next 127 public ports is free
   DataKeysFull,         // no room to record one more outstanding announcement
+  PasvAddressMismatch,  // 227/228 naming an address not its server's (pasv_address_mismatch)
+  RewrittenToPeer,      // the same, rewritten to the server's own address (rewrite_to_peer)
   Count
 };
 std::string_view reasonName(Reason r);
@@ -273,6 +276,7 @@ enum class Counter : uint8_t {
   PortReassigned,          // data key taken: the announcement rewritten to another public port
   NoFreePort,              // data key taken and no free public port: refused
   DataKeysFull,            // outstanding announcement table full: refused
+  PasvAddressMismatch,     // 227/228 naming another address than the server's: refused/rewritten
   Count
 };
 std::string_view counterName(Counter c);
@@ -346,6 +350,8 @@ struct EngineConfig {
   // announced to the far side, port). Two never share a key: a taken key with NAT is moved to
   // the next free public port (like nf_nat_ftp), else refused (data_keys_full when full).
   size_t maxDataKeys = 16384;
+  PasvMismatch pasvAddressMismatch = PasvMismatch::Refuse;  // see ftpalg/core/policy_config.h
+  PolicyOverrides overrides{};  // per-network allowBounce/allowLowPorts, first match wins
 };
 
 class EngineImpl;
@@ -391,9 +397,9 @@ class Engine {
   // validated; refused with a reason, never partially installed.
   SnapshotError adoptSession(std::span<const uint8_t> snapshot, uint64_t nowNs);
   // Takes the policy and the timeouts of `next` (allowBounce, allowLowPorts, allowLongForms,
-  // expectTimeoutNs, idle, close, half-open and hold timeouts, gapDropLimit) for everything
-  // from now on; sessions and their state stay, and so do the sizes, ports and modes fixed at
-  // construction (configuration reload).
+  // pasvAddressMismatch, overrides, expectTimeoutNs, idle, close, half-open and hold timeouts,
+  // gapDropLimit) from now on; sessions and their state stay, and so do the sizes, ports and
+  // modes fixed at construction (configuration reload).
   void applyPolicy(const EngineConfig& next);
 
  private:

@@ -142,6 +142,30 @@ check "journal: a broken file is rejected with file:line:col" sh -c "journalctl 
 check "still serving the reloaded policy after the rejected reload" get bounce small.bin
 sed -i '/^max_sessions = 0/d' "$cfg"
 
+# --- journal entries: started by systemd, each event is an entry with FTPALG_* fields ------
+# (log_target "auto"). The refused EPRT/PORT above (bounce) and the admitted transfers.
+# entries FILE FIELD=VALUE...: quiet; ok when an entry of FILE (journalctl -o json, one object a
+# line) has every FIELD with a value starting with VALUE.
+entries() {
+  local out kv
+  out=$(cat "$1")
+  shift
+  for kv in "$@"; do
+    out=$(grep -F "\"${kv%%=*}\":\"${kv#*=}" <<<"$out") || return 1
+  done
+}
+J=/tmp/journal-refuse.json
+journalctl -u ftpalgd FTPALG_VERDICT=refuse -o json --no-pager >"$J" 2>/dev/null || true
+check "journalctl -u ftpalgd FTPALG_VERDICT=refuse: the bounce refusal with its fields" \
+  entries "$J" FTPALG_VERDICT=refuse FTPALG_REASON=bounce_address \
+  MESSAGE_ID=be36de0065e840d0a9d90e39b45e5e45 PRIORITY=4 FTPALG_KIND= FTPALG_FLOW= \
+  FTPALG_CLIENT= FTPALG_SERVER= "FTPALG_ANNOUNCED=$CLI2:" FTPALG_QUEUE=0 \
+  "MESSAGE=ftpalgd: warning: queue 0: refuse "
+check "journalctl FTPALG_VERDICT=refuse selects refusals only" sh -c "! grep -q '\"FTPALG_VERDICT\":\"admit' $J"
+journalctl -u ftpalgd FTPALG_VERDICT=admit -o json --no-pager >"$J" 2>/dev/null || true
+check "journalctl FTPALG_VERDICT=admit: the admit MESSAGE_ID and the expectation" \
+  entries "$J" MESSAGE_ID=e899b98ac17b432a942b883085c47425 FTPALG_EXPECT_DST= FTPALG_QUEUE=0
+
 # --- restart in the middle of a transfer ---------------------------------------------------
 rm -f /tmp/big
 ip netns exec lcli curl -sS --max-time 120 --limit-rate 8M -o /tmp/big "ftp://$SRV/big.bin" &

@@ -434,7 +434,8 @@ TEST(Policy, BounceRefusedUnlessAllowed) {
 
   Case pasv = passive(Nat::None);
   pasv.parse = parsed(endpoint("203.0.113.99", 40000));
-  expectRefused(pasv.run(), Reason::BounceAddress);
+  // A passive reply's third host has its own reason (pasv_address_mismatch).
+  expectRefused(pasv.run(), Reason::PasvAddressMismatch);
   pasv.cfg.allowBounce = true;
   EXPECT_EQ(pasv.run().verdict, Verdict::Admit);
 }

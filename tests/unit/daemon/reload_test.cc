@@ -64,7 +64,10 @@ TEST(Reload, EveryFieldChangeIsSeen) {
                                "metrics_socket = \"/x\"",
                                "metrics_listen = \"127.0.0.1:9\"",
                                "metrics_textfile = \"/x\"",
-                               "queue_everything = true"};
+                               "queue_everything = true",
+                               "pasv_address_mismatch = \"rewrite_to_peer\"",
+                               "policy = { override = [ { networks = [\"198.18.5.0/24\"] } ] }",
+                               "log_target = \"journal\""};
   ASSERT_EQ(std::size(edits), configKeys().size());
   for (const char* edit : edits) {
     DaemonConfig next;
