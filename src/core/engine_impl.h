@@ -78,6 +78,9 @@ class EngineImpl {
   void setGatewayAddresses(const std::array<IpAddr, 8>& a) { cfg_.gatewayAddresses = a; }
   size_t sessionCount() const { return sessions_.size(); }
   void applyPolicy(const EngineConfig& next);  // engine_policy.cc
+  // Status views (session_view.cc).
+  void viewSessions(SessionVisitor& visitor, uint64_t now);
+  bool viewSession(const FlowKey& flow, uint64_t now, SessionView& out);
 
  private:
   bool isControlPort(uint16_t p) const {
@@ -113,6 +116,7 @@ class EngineImpl {
   bool reclaimBuffer(const Session& requester, uint64_t now, Actions& out);
   void limitHolds(const Session& holder, Actions& out);
   void abandonHold(Session& s, Dir d, Actions& out);
+  void fillView(Session& s, uint64_t now, SessionView& out);
   void drop(const SegmentIn& in, Counter c, Actions& out) {
     counters_.add(c);
     addPacket(out, in.handle, PacketVerdict::Drop);

@@ -7,6 +7,7 @@
 #include <toml++/toml.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -339,6 +340,30 @@ Status applyPrivilegeKey(const KeyReader& r, DaemonConfig& cfg) {
   return {};
 }
 
+// The control socket keys (docs/daemon.md, "Status").
+constexpr std::string_view kControlKeys[] = {"control_socket", "control_group"};
+
+bool isControlKey(std::string_view key) {
+  return std::find(std::begin(kControlKeys), std::end(kControlKeys), key) != std::end(kControlKeys);
+}
+
+// "control_socket": an absolute path of at most 107 bytes, or "" (none); "control_group": a
+// group name of at most 32 characters, or "".
+Status applyControlKey(const KeyReader& r, DaemonConfig& cfg) {
+  if (r.key() == "control_group") {
+    if (Status s = r.wantString(cfg.controlGroup); !s.ok()) return s;
+    if (cfg.controlGroup.size() > 32)
+      return r.error("'control_group' must be at most 32 characters");
+    return {};
+  }
+  if (Status s = r.wantString(cfg.controlSocket); !s.ok()) return s;
+  if (!cfg.controlSocket.empty() &&
+      (cfg.controlSocket.front() != '/' || cfg.controlSocket.size() > 107)) {
+    return r.error("'control_socket' must be an absolute path of at most 107 bytes or \"\"");
+  }
+  return {};
+}
+
 // Applies one key. `key` has been checked to be known.
 Status applyKey(std::string_view name, std::string_view key, const toml::node& node,
                 DaemonConfig& cfg) {
@@ -358,6 +383,7 @@ Status applyKey(std::string_view name, std::string_view key, const toml::node& n
   if (key == "table") return applyTable(r, cfg);
   if (key == "ports") return applyPorts(r, cfg);
   if (isStateKey(key)) return applyStateKey(r, cfg);
+  if (isControlKey(key)) return applyControlKey(r, cfg);
   for (std::string_view k : kPrivilegeKeys) {
     if (key == k) return applyPrivilegeKey(r, cfg);
   }
@@ -394,6 +420,7 @@ Status applyConfigText(std::string_view text, std::string_view name, DaemonConfi
     for (std::string_view k : kKnownKeys) known = known || key.str() == k;
     for (std::string_view k : kLimitKeys) known = known || key.str() == k;
     known = known || isStateKey(key.str());
+    known = known || isControlKey(key.str());
     for (std::string_view k : kPrivilegeKeys) known = known || key.str() == k;
     for (std::string_view k : kEngineKeys) known = known || key.str() == k;
     if (!known) {
@@ -413,6 +440,7 @@ std::vector<std::string_view> configKeys() {
   keys.insert(keys.end(), std::begin(kEngineKeys), std::end(kEngineKeys));
   keys.insert(keys.end(), std::begin(kStateKeys), std::end(kStateKeys));
   keys.insert(keys.end(), std::begin(kPrivilegeKeys), std::end(kPrivilegeKeys));
+  keys.insert(keys.end(), std::begin(kControlKeys), std::end(kControlKeys));
   return keys;
 }
 
@@ -455,6 +483,7 @@ struct Flags {
   bool removeHelper = false, disableHelper = false;
   std::string user, group;
   bool noSeccomp = false;
+  std::string controlSocket;
 };
 
 void addOptions(CLI::App& app, Flags& f) {
@@ -505,6 +534,10 @@ void addOptions(CLI::App& app, Flags& f) {
   app.add_option("--group", f.group, "Run with this group (default: the user's)")
       ->type_name("GROUP");
   app.add_flag("--no-seccomp", f.noSeccomp, "No system call allow-list (debugging)");
+  app.add_option("--control-socket", f.controlSocket,
+                 "Admin control socket for `ftpalg status` (default /run/ftpalg/control.sock; "
+                 "'' serves none)")
+      ->type_name("PATH");
 }
 
 // The flags of sessions that outlive the process.
@@ -573,6 +606,13 @@ Status applyFlags(const CLI::App& app, const Flags& f, DaemonConfig& cfg) {
   if (given("--user")) cfg.user = f.user;
   if (given("--group")) cfg.group = f.group;
   if (f.noSeccomp) cfg.seccomp = false;
+  if (given("--control-socket")) {
+    if (!f.controlSocket.empty() &&
+        (f.controlSocket.front() != '/' || f.controlSocket.size() > 107)) {
+      return Status::error("--control-socket: must be an absolute path of at most 107 bytes or ''");
+    }
+    cfg.controlSocket = f.controlSocket;
+  }
   return applyStateFlags(app, f, cfg);
 }
 

@@ -69,6 +69,9 @@ struct DaemonConfig {
   uint32_t maxHeldPerDirection = defaults::kMaxHeldPerDirection;
   uint32_t gapDropLimit = defaults::kGapDropLimit;
   uint32_t maxDataKeys = defaults::kMaxDataKeys;  // outstanding announcements per queue
+  // The admin control socket (docs/daemon.md, "Status"): "" serves none.
+  std::string controlSocket{defaults::kControlSocket};
+  std::string controlGroup;  // may ask besides root and the daemon's user; "": nobody else
 
   bool operator==(const DaemonConfig&) const = default;
 };

@@ -28,7 +28,9 @@
 #include "daemon/limit_report.h"
 #include "daemon/packet_queue.h"
 #include "daemon/policy_mailbox.h"
+#include "daemon/recent_events.h"
 #include "daemon/session_store.h"
+#include "daemon/status_mailbox.h"
 #include "daemon/worker_log.h"
 #include "daemon/worker_stats.h"
 #include "ftpalg/core/engine.h"
@@ -94,6 +96,11 @@ class QueueWorker : public kernel::PacketHandler {
   // Configuration reload, from another thread: the engine takes the policy and timeouts of
   // `engine` (Engine::applyPolicy) at the start of the next serve round.
   void requestPolicy(const core::EngineConfig& engine) { policy_.post(engine); }
+  // The control socket's questions (control_server.h), answered at the start of each serve
+  // round (status_answer.cc).
+  StatusMailbox& statusMailbox() { return status_; }
+  // Answers a pending status question now (serveOnce() does; tests call it directly).
+  void answerStatus(uint64_t nowNs);
 
  private:
   // An admit that could not be installed. Until it is, packets of that flow and direction
@@ -163,6 +170,8 @@ class QueueWorker : public kernel::PacketHandler {
   std::unique_ptr<kernel::LocalAddresses> local_;  // with watchLocalAddresses
   BurstLog overrunBurst_;                          // ENOBUFS receives
   PolicyMailbox policy_;                           // a reloaded policy not yet taken by the engine
+  StatusMailbox status_;                           // the control socket's pending question
+  RecentEvents recent_;                            // last events per session, for status
 };
 
 }  // namespace ftpalg::daemon

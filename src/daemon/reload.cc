@@ -60,6 +60,8 @@ std::vector<std::pair<std::string_view, std::string>> keyValues(const DaemonConf
       {"user", text(c.user)},
       {"group", text(c.group)},
       {"seccomp", text(c.seccomp)},
+      {"control_socket", text(c.controlSocket)},
+      {"control_group", text(c.controlGroup)},
   };
   return kv;
 }
