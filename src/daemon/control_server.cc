@@ -176,6 +176,10 @@ bool ControlServer::allowed(uid_t uid, gid_t gid, const std::vector<gid_t>& grou
 }
 
 void ControlServer::serveClient(int fd) {
+  // The line is read first, also from a peer that will be refused: closing a Unix socket with
+  // unread data resets the connection, and the peer would not see the refusal.
+  std::string line;
+  const bool haveLine = readLine(fd, std::chrono::steady_clock::now() + kReadTimeout, line);
   ucred cred{};
   socklen_t len = sizeof cred;
   std::array<gid_t, 64> groups{};
@@ -184,22 +188,22 @@ void ControlServer::serveClient(int fd) {
   if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups.data(), &glen) == 0) {
     peerGroups.assign(groups.begin(), groups.begin() + glen / sizeof(gid_t));
   }
-  const auto writeDeadline = std::chrono::steady_clock::now() + kWriteTimeout;
+  const auto deadline = std::chrono::steady_clock::now() + kWriteTimeout;
   if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
       !allowed(cred.uid, cred.gid, peerGroups)) {
     logf(LogLevel::Warning, "control socket: uid {} refused (not root, not in group '{}')",
          cred.uid, settings_.group);
     writeAll(fd,
              errorResponse("forbidden", "permission denied: root or the control group only") + "\n",
-             writeDeadline);
+             deadline);
     return;
   }
-  std::string line;
-  if (!readLine(fd, std::chrono::steady_clock::now() + kReadTimeout, line)) {
-    writeAll(fd, errorResponse("timeout", "no request line in time") + "\n", writeDeadline);
+  if (!haveLine) {
+    writeAll(fd, errorResponse("timeout", "no request line in time") + "\n", deadline);
     return;
   }
-  writeAll(fd, answer(line) + "\n", std::chrono::steady_clock::now() + kWriteTimeout);
+  const std::string response = answer(line);
+  writeAll(fd, response + "\n", std::chrono::steady_clock::now() + kWriteTimeout);
 }
 
 DaemonInfo ControlServer::info() const {
