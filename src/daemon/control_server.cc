@@ -71,6 +71,14 @@ bool readLine(int fd, std::chrono::steady_clock::time_point deadline, std::strin
   return true;
 }
 
+// Reads what the peer sent beyond its line (a bounded amount, without waiting): a Unix socket
+// closed with unread data resets the connection before the peer read the answer.
+void drain(int fd) {
+  std::array<char, 4096> buf{};
+  for (int i = 0; i < 16 && read(fd, buf.data(), buf.size()) > 0; ++i) {
+  }
+}
+
 void writeAll(int fd, std::string_view text, std::chrono::steady_clock::time_point deadline) {
   while (!text.empty()) {
     pollfd p{fd, POLLOUT, 0};
@@ -165,6 +173,7 @@ void ControlServer::serve() {
     const int fd = accept4(listenFd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) continue;
     serveClient(fd);
+    drain(fd);
     close(fd);
   }
 }

@@ -47,7 +47,7 @@ struct SessionView {
   static constexpr size_t kMaxAnnouncements = 16;  // more are counted, not listed
   FlowKey flow;
   NatBinding nat;
-  bool natResolved = false;  // the binding came from the adapter (else: no NAT seen)
+  bool natResolved = false;  // the adapter was asked for the binding (else: not yet)
   LoginState login = LoginState::AwaitGreeting;
   bool established = false;
   bool closing = false;  // FIN both ways: kept for closeTimeout

@@ -60,7 +60,9 @@ TEST(Reload, EveryFieldChangeIsSeen) {
                                "session_mark = 9",
                                "user = \"x\"",
                                "group = \"x\"",
-                               "seccomp = false"};
+                               "seccomp = false",
+                               "control_socket = \"/x\"",
+                               "control_group = \"x\""};
   ASSERT_EQ(std::size(edits), configKeys().size());
   for (const char* edit : edits) {
     DaemonConfig next;
