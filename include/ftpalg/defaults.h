@@ -63,5 +63,7 @@ inline constexpr uint32_t kMaxGapDropLimit = 1024;
 inline constexpr uint32_t kMaxDataKeys = 16384;
 inline constexpr uint32_t kMinMaxDataKeys = 16;
 inline constexpr uint32_t kMaxMaxDataKeys = 262144;
+// The daemon's admin control socket (`ftpalg status`).
+inline constexpr std::string_view kControlSocket = "/run/ftpalg/control.sock";
 
 }  // namespace ftpalg::defaults

@@ -1,5 +1,4 @@
-// ftpalg: command-line entry point. Subcommands: `replay`, `rules`, `check` (more to come:
-// `status`).
+// ftpalg: command-line entry point. Subcommands: `replay`, `rules`, `check`, `status`.
 // Exit status: 0 success, 2 bad arguments or an input/output that cannot be used; every
 // failure is one line "ftpalg: error: ..." on stderr.
 // g++ 12 at -O2 reports a false -Wnull-dereference inside CLI11's inlined std::string code
@@ -16,6 +15,7 @@
 #include "cli/replay.h"
 #include "cli/replay_options.h"
 #include "cli/rules_cmd.h"
+#include "cli/status_cmd.h"
 #include "ftpalg/report/replay_summary.h"
 #include "ftpalg/status.h"
 
@@ -138,6 +138,31 @@ int runCheck(const ftpalg::cli::CheckOptions& options) {
   return rc;
 }
 
+constexpr const char* kStatusFooter =
+    R"(Asks ftpalgd's control socket (root, the daemon's user or a member of its control_group).
+One line per live session, like conntrack -L: flow, state, login, kernel mode, NAT binding
+(client inside->outside / server inside->outside), bytes, rewrites, sequence offsets and live
+splices (client->server/server->client), idle time and timeout, outstanding announcements with
+their pinhole or expectation and its timeout; then each queue's load and counters. FLOW is
+CLIENT-SERVER as the events write it, e.g. 198.18.0.2:40000-198.19.0.2:21. Exit status 1 when a
+queue did not answer in time (its thread is stuck), 2 on errors.)";
+
+void addStatus(CLI::App& app, ftpalg::cli::StatusOptions& o) {
+  CLI::App* status = app.add_subcommand("status", "Show ftpalgd's live sessions and counters");
+  status->footer(kStatusFooter);
+  status->add_option("--socket", o.socket, "ftpalgd's control socket (/run/ftpalg/control.sock)")
+      ->type_name("PATH");
+  status->add_flag("--json", o.json, "The daemon's JSON document (one per line with --watch)");
+  status->add_option("--session", o.session, "One session and its recent events")
+      ->type_name("FLOW");
+  status->add_option("--watch", o.watchS, "Refresh every SECONDS (default 2)")
+      ->type_name("SECONDS")
+      ->expected(0, 1)
+      ->default_str("2")
+      ->check(CLI::Range(1, 3600));
+  status->add_option("--count", o.count, "With --watch: stop after N refreshes")->type_name("N");
+}
+
 int runRules(const ftpalg::cli::RulesOptions& options) {
   ftpalg::cli::RulesRequest request;
   if (ftpalg::Status s = ftpalg::cli::makeRulesRequest(options, request); !s.ok()) {
@@ -172,6 +197,8 @@ int main(int argc, char** argv) {
   addRules(app, rulesOptions);
   ftpalg::cli::CheckOptions checkOptions;
   addCheck(app, checkOptions);
+  ftpalg::cli::StatusOptions statusOptions;
+  addStatus(app, statusOptions);
 
   try {
     app.parse(argc, argv);
@@ -182,5 +209,11 @@ int main(int argc, char** argv) {
   if (app.got_subcommand("replay")) return runReplay(replayOptions);
   if (app.got_subcommand("rules")) return runRules(rulesOptions);
   if (app.got_subcommand("check")) return runCheck(checkOptions);
+  if (app.got_subcommand("status")) {
+    if (app.get_subcommand("status")->count("--watch") > 0 && statusOptions.watchS == 0) {
+      statusOptions.watchS = 2;
+    }
+    return ftpalg::cli::runStatus(statusOptions);
+  }
   return fail("no subcommand");
 }

@@ -117,6 +117,7 @@ bool Announcer::announce(Session& s, const Announcement& a, Actions& out) {
   }
   e->hasExpect = true;
   e->expect = dec.expect;
+  if (e->hasRewritten) ++s.rewrites;
   recordExpectation(s.expectUntil, cfg_.maxExpectationsPerSession, a.nowNs + cfg_.expectTimeoutNs);
   const bool awaits = a.dir == Dir::C2S && a.form->from == Dir::C2S;
   // Reserved a little longer than the kernel keeps its elements (installed after now).

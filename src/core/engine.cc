@@ -257,6 +257,7 @@ bool EngineImpl::takeNewBytes(Session& s, const SegmentIn& in, Actions& out) {
     ds.maxSeen =
         static_cast<uint16_t>(std::max<uint32_t>(ds.maxSeen, std::min<uint32_t>(in.len, 65535)));
     ds.next = in.end();
+    s.bytes[static_cast<size_t>(in.d)] += newLen;
     pool_.own(ds, s, in.d);
     DirBuffer& b = *pool_.get(ds);
     const LineContext ctx{s, in.d, in.handle, in.now, out};

@@ -79,6 +79,9 @@ class EngineImpl {
   size_t sessionCount() const { return sessions_.size(); }
   size_t outstandingAnnouncements() const { return dataKeys_.size(); }
   void applyPolicy(const EngineConfig& next);  // engine_policy.cc
+  // Status views (session_view.cc).
+  void viewSessions(SessionVisitor& visitor, uint64_t now);
+  bool viewSession(const FlowKey& flow, uint64_t now, SessionView& out);
 
  private:
   bool isControlPort(uint16_t p) const {
@@ -115,6 +118,7 @@ class EngineImpl {
   bool forgetQuietFlight(const Session& requester);
   void limitHolds(const Session& holder, Actions& out);
   void abandonHold(Session& s, Dir d, Actions& out);
+  void fillView(Session& s, uint64_t now, SessionView& out);
   void drop(const SegmentIn& in, Counter c, Actions& out) {
     counters_.add(c);
     addPacket(out, in.handle, PacketVerdict::Drop);

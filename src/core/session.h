@@ -84,6 +84,10 @@ struct Session {
   uint8_t stage = 0;          // FtpStage (ftp_stage.h): AwaitGreeting until open() says otherwise
   bool persisted = false;     // reported in Actions::states and not erased since
   uint32_t dataKeys = kNone;  // newest of the session's outstanding announcements (data_keys.h)
+  // For the status view only (session_view.h): payload bytes taken per direction, and
+  // announcements admitted with a rewritten address. Not in snapshots.
+  std::array<uint64_t, 2> bytes{};
+  uint32_t rewrites = 0;
 
   DirState& at(Dir d) { return dir[static_cast<size_t>(d)]; }
   [[nodiscard]] bool finSeen(Dir d) const {

@@ -399,6 +399,30 @@ Status checkMetricsPath(std::string_view key, std::string_view path) {
   return {};
 }
 
+// The control socket keys (docs/daemon.md, "Status").
+constexpr std::string_view kControlKeys[] = {"control_socket", "control_group"};
+
+bool isControlKey(std::string_view key) {
+  return std::find(std::begin(kControlKeys), std::end(kControlKeys), key) != std::end(kControlKeys);
+}
+
+// "control_socket": an absolute path of at most 107 bytes, or "" (none); "control_group": a
+// group name of at most 32 characters, or "".
+Status applyControlKey(const KeyReader& r, DaemonConfig& cfg) {
+  if (r.key() == "control_group") {
+    if (Status s = r.wantString(cfg.controlGroup); !s.ok()) return s;
+    if (cfg.controlGroup.size() > 32)
+      return r.error("'control_group' must be at most 32 characters");
+    return {};
+  }
+  if (Status s = r.wantString(cfg.controlSocket); !s.ok()) return s;
+  if (!cfg.controlSocket.empty() &&
+      (cfg.controlSocket.front() != '/' || cfg.controlSocket.size() > 107)) {
+    return r.error("'control_socket' must be an absolute path of at most 107 bytes or \"\"");
+  }
+  return {};
+}
+
 Status applyMetricsKey(const KeyReader& r, DaemonConfig& cfg) {
   std::string& dst = r.key() == "metrics_socket"   ? cfg.metricsSocket
                      : r.key() == "metrics_listen" ? cfg.metricsListen
@@ -441,6 +465,7 @@ Status applyKey(std::string_view name, std::string_view key, const toml::node& n
   // Policy beyond the switches (policy_keys.cc) and where events go (journal or not).
   if (isPolicyKey(key)) return applyPolicyKey(name, key, node, cfg);
   if (key == "log_target") return r.wantParsed(parseLogTarget, cfg.logTarget);
+  if (isControlKey(key)) return applyControlKey(r, cfg);
   for (std::string_view k : kPrivilegeKeys) {
     if (key == k) return applyPrivilegeKey(r, cfg);
   }
@@ -478,6 +503,8 @@ Status applyConfigText(std::string_view text, std::string_view name, DaemonConfi
     for (std::string_view k : kKnownKeys) known = known || key.str() == k;
     for (std::string_view k : kLimitKeys) known = known || key.str() == k;
     known = known || isStateKey(key.str()) || isQueueRuleKey(key.str());
+    known = known || isStateKey(key.str());
+    known = known || isControlKey(key.str());
     for (std::string_view k : kPrivilegeKeys) known = known || key.str() == k;
     for (std::string_view k : kEngineKeys) known = known || key.str() == k;
     known = known || isMetricsKey(key.str());
@@ -503,6 +530,7 @@ std::vector<std::string_view> configKeys() {
   keys.insert(keys.end(), std::begin(kQueueRuleKeys), std::end(kQueueRuleKeys));
   keys.insert(keys.end(), std::begin(kPolicyKeys), std::end(kPolicyKeys));
   keys.emplace_back("log_target");
+  keys.insert(keys.end(), std::begin(kControlKeys), std::end(kControlKeys));
   return keys;
 }
 
@@ -547,6 +575,7 @@ struct Flags {
   bool noSeccomp = false;
   std::string metricsSocket, metricsListen, metricsTextfile;
   bool queueEverything = false;
+  std::string controlSocket;
 };
 
 void addOptions(CLI::App& app, Flags& f) {
@@ -608,6 +637,10 @@ void addOptions(CLI::App& app, Flags& f) {
       ->type_name("FILE");
   app.add_flag("--queue-everything", f.queueEverything,
                "Installed rules queue pure ACKs too (default: those of unshifted sessions pass)");
+  app.add_option("--control-socket", f.controlSocket,
+                 "Admin control socket for `ftpalg status` (default /run/ftpalg/control.sock; "
+                 "'' serves none)")
+      ->type_name("PATH");
 }
 
 // The metrics flags.
@@ -699,6 +732,13 @@ Status applyFlags(const CLI::App& app, const Flags& f, DaemonConfig& cfg) {
   if (f.noSeccomp) cfg.seccomp = false;
   if (Status s = applyMetricsFlags(app, f, cfg); !s.ok()) return s;
   if (f.queueEverything) cfg.queueEverything = true;
+  if (given("--control-socket")) {
+    if (!f.controlSocket.empty() &&
+        (f.controlSocket.front() != '/' || f.controlSocket.size() > 107)) {
+      return Status::error("--control-socket: must be an absolute path of at most 107 bytes or ''");
+    }
+    cfg.controlSocket = f.controlSocket;
+  }
   return applyStateFlags(app, f, cfg);
 }
 

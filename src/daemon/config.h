@@ -100,6 +100,9 @@ struct DaemonConfig {
   core::PasvMismatch pasvAddressMismatch = core::PasvMismatch::Refuse;
   std::vector<PolicyOverrideConfig> overrides;  // [[policy.override]], at most 8
   LogTarget logTarget = LogTarget::Auto;        // events as journal entries or not
+  // The admin control socket (docs/daemon.md, "Status"): "" serves none.
+  std::string controlSocket{defaults::kControlSocket};
+  std::string controlGroup;  // may ask besides root and the daemon's user; "": nobody else
 
   bool operator==(const DaemonConfig&) const = default;
 };

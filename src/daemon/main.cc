@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "daemon/config.h"
+#include "daemon/control_server.h"
 #include "daemon/cthelper_mode.h"
 #include "daemon/event_sink.h"
 #include "daemon/journal_sink.h"
@@ -114,6 +115,8 @@ int main(int argc, char** argv) {
   metrics.listen = cfg.metricsListen;
   metrics.textfile = cfg.metricsTextfile;
   d::registerMetricsSettings(metrics);
+  d::registerControlSettings({cfg.controlSocket, cfg.controlGroup,
+                              mode.mode == d::KernelMode::Cthelper ? "expectation" : "pinhole"});
 
   d::EventSink events;
   if (ftpalg::Status s = events.open(cfg.eventsPath); !s.ok()) return configError(s.message());

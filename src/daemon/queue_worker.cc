@@ -247,6 +247,7 @@ void QueueWorker::apply(uint64_t nowNs, const kernel::QueuedPacket* current,
     if (!applyEvent(ev, nowNs)) failed.handles[failed.count++] = ev.handle;
     metrics_.events.count(ev);
     events_.record(ev, nowNs);
+    recent_.record(ev);
   }
   // An admit that failed earlier: its line may come back as a retransmission, which the engine
   // rewrites from its history without a new event. Retry the admit; while it still fails,
@@ -441,6 +442,7 @@ void QueueWorker::expire(uint64_t nowNs) {
 
 void QueueWorker::serveOnce() {
   if (std::optional<core::EngineConfig> next = policy_.take()) engine_.applyPolicy(*next);
+  answerStatus(monotonicNs());
   // A blocking receive (up to the socket's receive timeout), then drain what else is queued
   // without blocking, so one sendmsg carries the verdicts of the whole batch.
   // ENOBUFS (Overrun) loses nothing already queued: the kernel never queues a packet whose

@@ -28,8 +28,10 @@
 #include "daemon/limit_report.h"
 #include "daemon/packet_queue.h"
 #include "daemon/policy_mailbox.h"
+#include "daemon/recent_events.h"
 #include "daemon/session_store.h"
 #include "daemon/stats_snapshot.h"
+#include "daemon/status_mailbox.h"
 #include "daemon/worker_log.h"
 #include "daemon/worker_metrics.h"
 #include "daemon/worker_stats.h"
@@ -100,6 +102,11 @@ class QueueWorker : public kernel::PacketHandler {
   // verdict latency (atomics), and the engine's counters as last published (once per round).
   [[nodiscard]] const WorkerMetrics& metrics() const { return metrics_; }
   [[nodiscard]] const StatsSnapshot& published() const { return published_; }
+  // The control socket's questions (control_server.h), answered at the start of each serve
+  // round (status_answer.cc).
+  StatusMailbox& statusMailbox() { return status_; }
+  // Answers a pending status question now (serveOnce() does; tests call it directly).
+  void answerStatus(uint64_t nowNs);
 
  private:
   // An admit that could not be installed. Until it is, packets of that flow and direction
@@ -175,6 +182,8 @@ class QueueWorker : public kernel::PacketHandler {
   VerdictTimer verdictTimer_{metrics_.latency};    // this round's verdicts, until sent
   uint64_t receivedNs_ = 0;                        // when the packet being served was received
   StatsSnapshot published_;                        // the engine's counters, once per round
+  StatusMailbox status_;                           // the control socket's pending question
+  RecentEvents recent_;                            // last events per session, for status
 };
 
 }  // namespace ftpalg::daemon

@@ -70,6 +70,8 @@ std::vector<std::pair<std::string_view, std::string>> keyValues(const DaemonConf
       {"pasv_address_mismatch", std::string(pasvMismatchName(c.pasvAddressMismatch))},
       {"policy", overridesText(c.overrides)},
       {"log_target", std::string(logTargetName(c.logTarget))},
+      {"control_socket", text(c.controlSocket)},
+      {"control_group", text(c.controlGroup)},
   };
   return kv;
 }

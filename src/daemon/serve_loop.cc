@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "daemon/clock.h"
+#include "daemon/control_server.h"
 #include "daemon/log.h"
 #include "daemon/metrics_server.h"
 #include "daemon/notify.h"
@@ -41,6 +42,20 @@ std::unique_ptr<Watchdog> startWatchdog(const std::vector<QueueWorker*>& workers
                                     });
 }
 
+// The admin control socket (control_server.h), bound while the daemon may still chgrp it; a
+// failure costs the status display only, never the forwarding.
+std::unique_ptr<ControlServer> openControl(const std::vector<QueueWorker*>& workers) {
+  const ControlSettings& s = registeredControlSettings();
+  if (s.path.empty()) return nullptr;
+  auto server = std::make_unique<ControlServer>(s, workers);
+  if (Status st = server->open(); !st.ok()) {
+    logf(LogLevel::Warning, "control socket {}: {}; `ftpalg status` will not answer", s.path,
+         st.message());
+    return nullptr;
+  }
+  return server;
+}
+
 }  // namespace
 
 void serveUntilSignal(const std::vector<QueueWorker*>& workers, const sigset_t& sigs,
@@ -51,6 +66,7 @@ void serveUntilSignal(const std::vector<QueueWorker*>& workers, const sigset_t& 
   // Its sockets are bound (and the same root-only statistics opened) before privileges go too.
   MetricsServer metrics(registeredMetricsSettings(), metricsSources(workers));
   metrics.open();
+  std::unique_ptr<ControlServer> control = openControl(workers);
   if (Status s = applyRegisteredPrivileges(); !s.ok()) {
     logf(LogLevel::Error, "dropping privileges: {}; not serving", s.message());
     return;
@@ -66,6 +82,7 @@ void serveUntilSignal(const std::vector<QueueWorker*>& workers, const sigset_t& 
   logf(LogLevel::Info, "{}", texts.serving);
   notifyReady(texts.ready);
   std::unique_ptr<Watchdog> watchdog = startWatchdog(workers);
+  if (control != nullptr) control->start();
 
   // One second per round: the overload counters; STATUS= every kStatusIntervalS.
   int sig = 0;
@@ -89,6 +106,7 @@ void serveUntilSignal(const std::vector<QueueWorker*>& workers, const sigset_t& 
   watchdog.reset();
   notifyStopping();
   logf(LogLevel::Info, "signal {}: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  if (control != nullptr) control->stop();  // before the workers it asks go
   stop.store(true);
   for (std::thread& t : threads) t.join();
   metrics.stop();  // the textfile's last write sees every verdict

@@ -46,6 +46,11 @@ void JsonWriter::endArray() {
   out_.push_back(']');
 }
 
+void JsonWriter::rawValue(std::string_view json) {
+  separate();
+  raw(json);
+}
+
 void JsonWriter::key(std::string_view k) {
   separate();
   escaped(k);

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The options in `ftpalgd --help` and `ftpalg [replay|rules|check] --help` are exactly those the man
+"""The options in `ftpalgd --help` and `ftpalg [replay|rules|check|status] --help` are exactly those the man
 pages (docs/man/*.scd) document, and the bash completion offers exactly ftpalg's.
 
     man_flags_test.py BUILD_DIR SOURCE_DIR
@@ -73,6 +73,10 @@ def main():
          man_options(f"{man}/ftpalg.1.scd", "RULES OPTIONS") | {"-h", "--help"}),
         ("ftpalg check --help vs ftpalg(1) CHECK OPTIONS", help_options([ftpalg, "check"]),
          man_options(f"{man}/ftpalg.1.scd", "CHECK OPTIONS") | {"-h", "--help"}),
+        ("ftpalg status --help vs ftpalg(1) STATUS OPTIONS", help_options([ftpalg, "status"]),
+         man_options(f"{man}/ftpalg.1.scd", "STATUS OPTIONS") | {"-h", "--help"}),
+        ("ftpalg status --help vs bash completion", help_options([ftpalg, "status"]),
+         completion_options(comp, "status_opts")),
         ("ftpalg replay --help vs bash completion", help_options([ftpalg, "replay"]),
          completion_options(comp, "replay_opts")),
         ("ftpalg rules --help vs bash completion", help_options([ftpalg, "rules"]),

@@ -334,6 +334,8 @@ struct EngineConfig {
 };
 
 class EngineImpl;
+class SessionVisitor;
+struct SessionView;
 
 // The engine. Not thread-safe: one per queue thread.
 class Engine {
@@ -380,6 +382,10 @@ class Engine {
   // gapDropLimit) from now on; sessions and their state stay, and so do the sizes, ports and
   // modes fixed at construction (configuration reload).
   void applyPolicy(const EngineConfig& next);
+  // Read-only views of the live sessions as of nowNs (session_view.h), in table order; stops
+  // when the visitor returns false. viewSession fills `out` for one flow; false when unknown.
+  void viewSessions(SessionVisitor& visitor, uint64_t nowNs) const;
+  bool viewSession(const FlowKey& flow, uint64_t nowNs, SessionView& out) const;
 
  private:
   std::unique_ptr<EngineImpl> impl_;

@@ -38,6 +38,8 @@ class JsonWriter {
   void fixed(uint64_t scaled, unsigned decimals);
   void boolean(bool b);
   void null();
+  // A value already encoded as JSON by another writer (e.g. appendEventJson), copied as is.
+  void rawValue(std::string_view json);
 
  private:
   void raw(std::string_view s);

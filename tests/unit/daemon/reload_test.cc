@@ -67,7 +67,9 @@ TEST(Reload, EveryFieldChangeIsSeen) {
                                "queue_everything = true",
                                "pasv_address_mismatch = \"rewrite_to_peer\"",
                                "policy = { override = [ { networks = [\"198.18.5.0/24\"] } ] }",
-                               "log_target = \"journal\""};
+                               "log_target = \"journal\"",
+                               "control_socket = \"/x\"",
+                               "control_group = \"x\""};
   ASSERT_EQ(std::size(edits), configKeys().size());
   for (const char* edit : edits) {
     DaemonConfig next;
