@@ -227,7 +227,8 @@ std::vector<QueueAnswer> ControlServer::ask(const StatusQuestion& q) {
   const auto deadline = std::chrono::steady_clock::now() + kWorkerTimeout;
   std::vector<QueueAnswer> answers;
   for (size_t i = 0; i < workers_.size(); ++i) {
-    QueueAnswer a{workers_[i]->queueNum(), &workers_[i]->stats(), false, {}};
+    QueueAnswer a{
+        workers_[i]->queueNum(), &workers_[i]->stats(), false, {}, &workers_[i]->published()};
     if (std::optional<std::string> text = workers_[i]->statusMailbox().wait(tickets[i], deadline)) {
       a.answered = true;
       a.members = std::move(*text);

@@ -263,6 +263,18 @@ void appendQueueHead(report::JsonWriter& w, const QueueAnswer& a, const DaemonIn
   }
 }
 
+// The engine's counters as an object {"segments":N,...} (every core::Counter, by its name).
+void appendEngineCounters(report::JsonWriter& w, const EngineStats& e) {
+  w.beginObject();
+  for (size_t i = 0; i < e.counters.size(); ++i) {
+    w.key(core::counterName(static_cast<core::Counter>(i)));
+    w.number(e.counters[i]);
+  }
+  w.key("announcements_outstanding");
+  w.number(e.announcements);
+  w.endObject();
+}
+
 // The answer's members appended to the open object.
 void appendMembers(fmt::memory_buffer& out, const std::string& members) {
   if (members.empty()) return;
@@ -291,6 +303,10 @@ std::string statusResponse(const DaemonInfo& info, const std::vector<QueueAnswer
     w.beginObject();
     w.key("worker");
     appendWorkerCounters(w, *a.stats);
+    if (a.engine != nullptr) {
+      w.key("engine");
+      appendEngineCounters(w, a.engine->read());
+    }
     w.endObject();
     if (a.answered) appendMembers(out, a.members);
     w.endObject();

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "daemon/recent_events.h"
+#include "daemon/stats_snapshot.h"
 #include "daemon/worker_stats.h"
 #include "ftpalg/core/engine.h"
 #include "ftpalg/core/session_view.h"
@@ -50,6 +51,8 @@ struct QueueAnswer {
   const WorkerStats* stats = nullptr;
   bool answered = false;  // false: no answer before the deadline (the worker seems stuck)
   std::string members;    // the worker's answer (sessionsAnswer / sessionAnswer)
+  // The engine's counters as last published (stats_snapshot.h); nullptr: no "engine" group.
+  const StatsSnapshot* engine = nullptr;
 };
 
 // The daemon as a whole.

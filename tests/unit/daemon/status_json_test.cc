@@ -74,9 +74,14 @@ TEST(StatusJson, StatusResponseQueues) {
   stats.held = 2;
   stats.overruns = 1;
   const daemon::DaemonInfo info{123, "pinhole", 2'500'000'000, 2000};
+  daemon::StatsSnapshot engine;
+  daemon::EngineStats published;
+  published.counters[static_cast<size_t>(core::Counter::Segments)] = 11;
+  published.announcements = 2;
+  engine.publish(published);
   std::vector<daemon::QueueAnswer> answers = {
-      {3, &stats, true, R"("sessions_total":0,"sessions":[])"},
-      {4, &stats, false, "ignored"},
+      {3, &stats, true, R"("sessions_total":0,"sessions":[])", &engine},
+      {4, &stats, false, "ignored", &engine},
   };
   const Json j = Json::parse(daemon::statusResponse(info, answers), nullptr, false);
   ASSERT_FALSE(j.is_discarded());
@@ -93,13 +98,17 @@ TEST(StatusJson, StatusResponseQueues) {
   EXPECT_EQ(q["load"]["sessions"], 0);
   EXPECT_EQ(q["counters"]["worker"]["packets"], 7);
   EXPECT_EQ(q["counters"]["worker"].size(), 27u);  // every WorkerStats member
+  EXPECT_EQ(q["counters"]["engine"]["segments"], 11);
+  EXPECT_EQ(q["counters"]["engine"]["announcements_outstanding"], 2);
+  EXPECT_EQ(q["counters"]["engine"].size(), static_cast<size_t>(core::Counter::Count) + 1);
   EXPECT_EQ(q["sessions"].size(), 0u);
   const Json& stuck = j["queues"][1];
   EXPECT_EQ(stuck["answered"], false);
   EXPECT_FALSE(stuck.contains("sessions"));
   EXPECT_NE(stuck["error"].get<std::string>().find("did not answer within 2000 ms"),
             std::string::npos);
-  EXPECT_EQ(stuck["counters"]["worker"]["packets"], 7);  // read without the worker
+  EXPECT_EQ(stuck["counters"]["worker"]["packets"], 7);    // read without the worker
+  EXPECT_EQ(stuck["counters"]["engine"]["segments"], 11);  // the last published copy
 }
 
 TEST(StatusJson, SessionAnswerWithEvents) {
