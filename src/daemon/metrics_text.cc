@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cmath>
+#include <iterator>
 #include <vector>
 
 namespace ftpalg::daemon {
@@ -67,8 +68,13 @@ constexpr StatsRow kStatsRows[] = {
      "Pinhole mode: liberal entries put back to ESTABLISHED after an ignored RST."},
     {&WorkerStats::restoreFailures, "ftpalg_rst_restore_failures_total", MetricType::Counter,
      "Pinhole mode: such restores that failed."},
+    {&WorkerStats::nonControlExpected, "ftpalg_queue_expected_connection_packets_total",
+     MetricType::Counter,
+     "Of the non-control packets: packets of expected (data) connections that reached the queue."},
 };
 // clang-format on
+static_assert(std::size(kStatsRows) * sizeof(std::atomic<uint64_t>) == sizeof(WorkerStats),
+              "one row per WorkerStats counter");
 
 std::string_view typeName(MetricType t) {
   switch (t) {

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <atomic>
+#include <iterator>
 
 #include "daemon/text.h"
 
@@ -41,7 +42,10 @@ constexpr StatRow kStatRows[] = {
     {"rounds", &WorkerStats::rounds},
     {"rst_restored", &WorkerStats::rstRestored},
     {"restore_failures", &WorkerStats::restoreFailures},
+    {"non_control_expected", &WorkerStats::nonControlExpected},
 };
+static_assert(std::size(kStatRows) * sizeof(std::atomic<uint64_t>) == sizeof(WorkerStats),
+              "one row per WorkerStats counter");
 
 uint64_t load(const std::atomic<uint64_t>& c) { return c.load(std::memory_order_relaxed); }
 
