@@ -374,6 +374,8 @@ def cmd_spoof(a):
     c_out = in_netns(a.client_forger, raw)
     s_out = in_netns(a.server_forger, raw)
     watch = SeqWatch(a.watch_ns)
+    if a.ready:
+        open(a.ready, "w").close()  # the watch is open: what the session sends now is seen
     n = {"rst_c2s": 0, "rst_s2c": 0, "syn": 0, "errors": 0, "rounds": 0}
     targets = set()
 
@@ -478,6 +480,7 @@ def main():
     s.add_argument("--legit", required=True, help="comma-separated client addresses")
     s.add_argument("--interval", type=float, default=0.3)
     s.add_argument("--kinds", default="rst,syn", help="what to forge: rst, syn or both")
+    s.add_argument("--ready", help="a file made once the sequence watch is open")
     s.add_argument("--duration", type=float, default=30)
     s = sub.add_parser("probe")
     s.add_argument("--host", required=True)
