@@ -105,6 +105,8 @@ constexpr NameRow<Counter> kCounters[] = {
     {Counter::PortReassigned, "port_reassigned"},
     {Counter::NoFreePort, "no_free_port"},
     {Counter::DataKeysFull, "data_keys_full"},
+    {Counter::RstChallenged, "rst_challenged"},
+    {Counter::RstPendingEnded, "rst_pending_ended"},
 };
 static_assert(completeNameTable(kCounters, static_cast<size_t>(Counter::Count)));
 

@@ -84,6 +84,11 @@ struct Session {
   uint8_t stage = 0;          // FtpStage (ftp_stage.h): AwaitGreeting until open() says otherwise
   bool persisted = false;     // reported in Actions::states and not erased since
   uint32_t dataKeys = kNone;  // newest of the session's outstanding announcements (data_keys.h)
+  // An in-window RST that was not exact arrived at resetPendingNs from resetPendingDir (Dir):
+  // the session ends at resetPendingTimeout unless the connection shows it lives on.
+  bool resetPending = false;
+  uint8_t resetPendingDir = 0;
+  uint64_t resetPendingNs = 0;
 
   DirState& at(Dir d) { return dir[static_cast<size_t>(d)]; }
   [[nodiscard]] bool finSeen(Dir d) const {

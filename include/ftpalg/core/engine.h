@@ -267,6 +267,8 @@ enum class Counter : uint8_t {
   PortReassigned,          // data key taken: the announcement rewritten to another public port
   NoFreePort,              // data key taken and no free public port: refused
   DataKeysFull,            // outstanding announcement table full: refused
+  RstChallenged,           // RST in window but not exact: forwarded, session kept (reset pending)
+  RstPendingEnded,         // a pending reset followed by nothing for resetPendingTimeout: ended
   Count
 };
 std::string_view counterName(Counter c);
@@ -340,6 +342,12 @@ struct EngineConfig {
   // announced to the far side, port). Two never share a key: a taken key with NAT is moved to
   // the next free public port (like nf_nat_ftp), else refused (data_keys_full when full).
   size_t maxDataKeys = 16384;
+  // An RST in window but not at its sender's next byte (nor at what the receiver acknowledged)
+  // is forwarded and only marks the session: the endpoint answers it with a challenge ACK and
+  // keeps its connection (RFC 5961). Data or an advancing acknowledgement from either side,
+  // or the receiver's challenge ACK, clears the mark; with nothing for this long the session
+  // ends (conntrack's CLOSE timeout).
+  uint64_t resetPendingTimeoutNs = 10'000'000'000;
 };
 
 class EngineImpl;

@@ -53,11 +53,33 @@ TEST(TcpWindow, RstInWindowEndsTheSession) {
   EXPECT_EQ(h.engine().counter(Counter::RstOutOfWindow), 0u);
 }
 
-TEST(TcpWindow, RstFromTheServerInWindowEndsTheSession) {
+// An RST at the server's next byte ends the session at once.
+TEST(TcpWindow, RstFromTheServerAtItsNextByteEndsTheSession) {
   EngineHarness h(EngineConfig{});
   rewrittenSession(h);
-  h.sendAt(Dir::S2C, h.sndNext(Dir::S2C) + 10, "", TcpRst);
+  h.sendAt(Dir::S2C, h.sndNext(Dir::S2C), "", TcpRst);
   EXPECT_EQ(h.engine().sessionCount(), 0u);
+  EXPECT_EQ(h.engine().counter(Counter::RstChallenged), 0u);
+}
+
+// One in window but not exact (RFC 5961: the client answers with a challenge ACK and keeps its
+// connection) ends the session only when nothing follows it for resetPendingTimeout.
+TEST(TcpWindow, RstFromTheServerInWindowEndsTheSessionOnlyIfNothingFollows) {
+  EngineHarness::Options o;
+  o.autoAck = false;  // no challenge ACK: the client is silent
+  EngineHarness h(EngineConfig{}, o);
+  rewrittenSession(h);
+  h.ackFrom(Dir::C2S);
+  h.ackFrom(Dir::S2C);
+  h.sendAt(Dir::S2C, h.sndNext(Dir::S2C) + 10, "", TcpRst);
+  EXPECT_EQ(h.engine().sessionCount(), 1u);
+  EXPECT_EQ(h.engine().counter(Counter::RstChallenged), 1u);
+  Actions acts;
+  h.engine().expire(h.nowNs + EngineConfig{}.resetPendingTimeoutNs - 1, acts);
+  EXPECT_EQ(h.engine().sessionCount(), 1u);
+  h.engine().expire(h.nowNs + EngineConfig{}.resetPendingTimeoutNs, acts);
+  EXPECT_EQ(h.engine().sessionCount(), 0u);
+  EXPECT_EQ(h.engine().counter(Counter::RstPendingEnded), 1u);
 }
 
 // Before the server's SYN-ACK only the RST's acknowledgement of the client's SYN can be checked.
