@@ -342,12 +342,7 @@ struct EngineConfig {
   // announced to the far side, port). Two never share a key: a taken key with NAT is moved to
   // the next free public port (like nf_nat_ftp), else refused (data_keys_full when full).
   size_t maxDataKeys = 16384;
-  // An RST in window but not at its sender's next byte (nor at what the receiver acknowledged)
-  // is forwarded and only marks the session: the endpoint answers it with a challenge ACK and
-  // keeps its connection (RFC 5961). Data or an advancing acknowledgement from either side,
-  // or the receiver's challenge ACK, clears the mark; with nothing for this long the session
-  // ends (conntrack's CLOSE timeout).
-  uint64_t resetPendingTimeoutNs = 10'000'000'000;
+  uint64_t resetPendingTimeoutNs = 10'000'000'000;  // RST in window, not exact: ends if idle
 };
 
 class EngineImpl;
