@@ -40,7 +40,9 @@ void EngineImpl::steps(Session& s, SegmentIn& in, Actions& out) {
   if (noteProgress(s, in.d, in.v.flags, in.len)) sessions_.promote(s);
   resolveNat(s, in);
   startStream(s, in);
+  const uint32_t peerAcked = s.at(opposite(in.d)).acked;
   mapPeerNumbers(s, in);
+  if (s.resetPending) clearResetPending(s, in, peerAcked);
   if (onControlOnly(s, in, out)) return;
   if (!screen(s, in, out)) return;
   if (!takeNewBytes(s, in, out)) return;
@@ -154,8 +156,7 @@ bool EngineImpl::onControlOnly(Session& s, const SegmentIn& in, Actions& out) {
     ds.next = ds.released = ds.acked = ds.lineStart = in.v.seq;
   }
   if (in.rst) {
-    emitter_.forwardAsIs(ds, in.o, in.v.seq, out);
-    endSession(s, out, true);
+    onRst(s, in, out);
     return true;
   }
   if (in.len == 0 && !in.fin) {

@@ -103,6 +103,8 @@ class EngineImpl {
   bool onControlOnly(Session& s, const SegmentIn& in, Actions& out);
   bool screen(Session& s, SegmentIn& in, Actions& out);
   bool acceptStale(const DirState& ds, SegmentIn& in, const Classified& c, Actions& out);
+  void onRst(Session& s, const SegmentIn& in, Actions& out);
+  static void clearResetPending(Session& s, const SegmentIn& in, uint32_t peerAckedBefore);
   void onDuplicate(Session& s, const SegmentIn& in, Actions& out);
   bool takeNewBytes(Session& s, const SegmentIn& in, Actions& out);
   void holdOrForward(Session& s, const SegmentIn& in, Actions& out);

@@ -158,6 +158,12 @@ bool EngineImpl::expire(uint64_t now, Actions& out) {
       endSession(s, out, true);
       return true;
     }
+    if (s.resetPending && now >= s.resetPendingNs &&
+        now - s.resetPendingNs >= cfg_.resetPendingTimeoutNs) {
+      counters_.add(Counter::RstPendingEnded);
+      endSession(s, out, true);
+      return true;
+    }
     if (s.persisted && !needsStoring(s, pool_, now)) {
       s.persisted = false;  // its last outstanding announcement expired
       addState(out, s.key, true);

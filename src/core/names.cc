@@ -108,6 +108,8 @@ constexpr NameRow<Counter> kCounters[] = {
     {Counter::NoFreePort, "no_free_port"},
     {Counter::DataKeysFull, "data_keys_full"},
     {Counter::PasvAddressMismatch, "pasv_address_mismatch"},
+    {Counter::RstChallenged, "rst_challenged"},
+    {Counter::RstPendingEnded, "rst_pending_ended"},
 };
 static_assert(completeNameTable(kCounters, static_cast<size_t>(Counter::Count)));
 

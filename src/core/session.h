@@ -88,6 +88,11 @@ struct Session {
   // announcements admitted with a rewritten address. Not in snapshots.
   std::array<uint64_t, 2> bytes{};
   uint32_t rewrites = 0;
+  // An in-window RST that was not exact arrived at resetPendingNs from resetPendingDir (Dir):
+  // the session ends at resetPendingTimeout unless the connection shows it lives on.
+  bool resetPending = false;
+  uint8_t resetPendingDir = 0;
+  uint64_t resetPendingNs = 0;
 
   DirState& at(Dir d) { return dir[static_cast<size_t>(d)]; }
   [[nodiscard]] bool finSeen(Dir d) const {

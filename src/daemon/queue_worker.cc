@@ -227,9 +227,15 @@ void QueueWorker::onPacket(const kernel::QueuedPacket& packet) {
   const core::FlowKey flow =
       dir == core::Dir::C2S ? core::FlowKey{src, dst} : core::FlowKey{dst, src};
   actions_.clear();
-  const uint64_t rstIgnored = engine_.counter(core::Counter::RstOutOfWindow);
+  // RSTs the engine did not act on: out of window, or in window but not exact (its session
+  // kept, reset pending): conntrack's CLOSE cut is undone for both.
+  const auto rstKept = [this] {
+    return engine_.counter(core::Counter::RstOutOfWindow) +
+           engine_.counter(core::Counter::RstChallenged);
+  };
+  const uint64_t rstIgnored = rstKept();
   engine_.onSegment(core::Segment{&v, packet.id}, now, actions_);
-  if (engine_.counter(core::Counter::RstOutOfWindow) != rstIgnored) {
+  if (rstKept() != rstIgnored) {
     admitter_.rstIgnored(flow, now);
   }
   apply(now, &packet, &v, flow, dir);

@@ -199,6 +199,18 @@ expect_resolve() {  # name client cport server sport expected-output [expected-r
     bad "$1 (rc $rc, got '$got', want '$6')"; fi
 }
 
+# wait_ct FAM SPORT: until the gateway's conntrack shows the TCP connection from source port
+# SPORT established (bounded: 5 s in 0.1 s steps; a loaded machine starts the client late).
+wait_ct() {
+  local _
+  for _ in $(seq 50); do
+    if in_ns gw conntrack -L -f "ipv$1" -p tcp --sport "$2" 2>/dev/null | grep -q ESTABLISHED
+    then return 0; fi
+    sleep 0.1
+  done
+  return 1
+}
+
 test_conntrack() {
   local fam cli srv pub sport=41000
   for fam in 4 6; do
@@ -208,7 +220,7 @@ test_conntrack() {
     # Masquerade: client -> server:2121, leaves as the gateway's public address.
     connect client "$srv" 2121 "$sport" 4 >/dev/null &
     NETNS_PIDS+=($!)
-    sleep 0.5
+    wait_ct "$fam" "$sport" || bad "ipv$fam: conntrack entry from port $sport within 5 s"
     expect_resolve "ipv$fam: resolve through masquerade" "$cli" "$sport" "$srv" 2121 \
       "nat=1 clientInside=$cli clientOutside=$pub serverInside=$srv serverOutside=$srv"
     local out
@@ -220,7 +232,7 @@ test_conntrack() {
     sport=$((sport + 1))
     connect server "$pub" 8021 "$sport" 4 >/dev/null &
     NETNS_PIDS+=($!)
-    sleep 0.5
+    wait_ct "$fam" "$sport" || bad "ipv$fam: conntrack entry from port $sport within 5 s"
     expect_resolve "ipv$fam: resolve through a DNAT port forward" "$srv" "$sport" "$cli" 2121 \
       "nat=1 clientInside=$srv clientOutside=$srv serverInside=$pub serverOutside=$cli"
 
@@ -228,7 +240,7 @@ test_conntrack() {
     sport=$((sport + 1))
     connect server "$cli" 2121 "$sport" 4 >/dev/null &
     NETNS_PIDS+=($!)
-    sleep 0.5
+    wait_ct "$fam" "$sport" || bad "ipv$fam: conntrack entry from port $sport within 5 s"
     expect_resolve "ipv$fam: resolve without NAT is false" "$srv" "$sport" "$cli" 2121 "nat=0" 3
     expect_resolve "ipv$fam: resolve of an unknown flow is false" "$srv" 1 "$cli" 2121 "nat=0" 3
   done

@@ -8,8 +8,8 @@
 # 198.19.100.100, so PORT and 227 grow by 4 and ftpalgd marks the entry liberal. Conntrack
 # accepts any RST on a liberal entry at PREROUTING and moves it to CLOSE (10 s), before the
 # queue sees it; the engine judges such a forged RST out of window, and ftpalgd must put the
-# entry back to ESTABLISHED. Checked: the entry is ESTABLISHED 1 s after forged RSTs from both
-# sides (hostile/attack.py spoof, wrong sequence numbers), and 12 s later (past the CLOSE
+# entry back to ESTABLISHED. Checked: the entry is ESTABLISHED within 5 s after forged RSTs from
+# both sides (hostile/attack.py spoof, wrong sequence numbers), and 12 s later (past the CLOSE
 # timeout) the old session's NOOP, SIZE and PWD get exact replies and a PASV and a PORT
 # download are sha256-checked.
 #
@@ -160,13 +160,18 @@ log "entry before: $(ct_state)"
 
 # Forged RSTs from both sides, at sequence numbers a quarter of the space off (ahead: conntrack
 # accepts them on a liberal entry). The forger learns both sides' sequence numbers from the
-# client link, so the session sends one NOOP while it runs.
+# client link, so the session sends one NOOP while it runs: only once the forger says its
+# watch is open (a fixed pause lost the race on a loaded machine, and nothing was forged).
 timeout 30 python3 "$here/hostile/attack.py" spoof --gw-ns "$(netns_name gw)" \
   --watch-ns "$(netns_name client)" --client-forger "$(netns_name client)" \
   --server-forger "$(netns_name server)" --legit "$NETNS_CLIENT4" --kinds rst \
-  --interval 0.3 --duration 3 >"$E2E_TMP/spoof.json" &
+  --interval 0.3 --duration 4 --ready "$E2E_TMP/spoof.ready" >"$E2E_TMP/spoof.json" &
 SPOOF_PID=$!
-sleep 0.5
+for _ in $(seq 200); do
+  [[ -e $E2E_TMP/spoof.ready ]] && break
+  sleep 0.05
+done
+[[ -e $E2E_TMP/spoof.ready ]] || fail "the forger did not start within 10 s"
 touch "$RUN/A.go-1"
 for _ in $(seq 200); do
   [[ -e $RUN/A.wait-2 ]] && break
@@ -177,9 +182,15 @@ spoof=$(cat "$E2E_TMP/spoof.json")
 log "forged: $spoof"
 [[ $spoof == *'"rst_c2s": 0,'* || $spoof == *'"rst_s2c": 0,'* || -z $spoof ]] &&
   fail "RSTs not forged in both directions"
-sleep 1
-if ct_alive; then ok "entry $(ct_state) s 1 s after the forged RSTs"; else
-  fail "entry $(ct_state) 1 s after the forged RSTs (want ESTABLISHED, over 20 s left)"; fi
+# The restore is one ctnetlink UPDATE in the queue thread before the RST's verdict: on a loaded
+# machine the queue may still be busy 1 s after the last RST was sent, so wait up to 5 s (well
+# inside the 10 s CLOSE timeout: an entry never restored is still caught, and gone later).
+for _ in $(seq 10); do
+  sleep 0.5
+  ct_alive && break
+done
+if ct_alive; then ok "entry $(ct_state) s after the forged RSTs"; else
+  fail "entry $(ct_state) 5 s after the forged RSTs (want ESTABLISHED, over 20 s left)"; fi
 sleep 12
 if ct_alive; then ok "entry $(ct_state) s 12 s later (past the CLOSE timeout)"; else
   fail "entry $(ct_state) 12 s later (want the same one, ESTABLISHED)"; fi

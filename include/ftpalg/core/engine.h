@@ -256,6 +256,8 @@ enum class Counter : uint8_t {
   NoFreePort,              // data key taken and no free public port: refused
   DataKeysFull,            // outstanding announcement table full: refused
   PasvAddressMismatch,     // 227/228 naming another address than the server's: refused/rewritten
+  RstChallenged,           // RST in window but not exact: forwarded, session kept (reset pending)
+  RstPendingEnded,         // a pending reset followed by nothing for resetPendingTimeout: ended
   Count
 };
 std::string_view counterName(Counter c);
@@ -331,6 +333,7 @@ struct EngineConfig {
   size_t maxDataKeys = 16384;
   PasvMismatch pasvAddressMismatch = PasvMismatch::Refuse;  // see ftpalg/core/policy_config.h
   PolicyOverrides overrides{};  // per-network allowBounce/allowLowPorts, first match wins
+  uint64_t resetPendingTimeoutNs = 10'000'000'000;  // RST in window, not exact: ends if idle
 };
 
 class EngineImpl;

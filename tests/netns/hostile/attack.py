@@ -298,7 +298,14 @@ class SeqWatch:
     """Watches the client link (AF_PACKET in the client's namespace) for the next sequence
     number of both directions of each control connection, so the forged packets can be made
     surely wrong: a blind attacker's guess, minus the rare lucky one that would make the test
-    depend on chance."""
+    depend on chance.
+
+    Only the endpoints' own segments count: RSTs and SYNs are skipped. The link also carries
+    this forger's packets (the server-side RSTs the gateway forwards to the client, and every
+    client-side one when the client's namespace forges them), and learning "next" from a forged
+    RST 2**30 ahead put the following round's "2**30 behind" within 2**20 of the real sequence
+    number: in the receiver's window about one time in sixteen, an RST the gateway rightly takes
+    and one no off-path attacker could aim."""
 
     def __init__(self, ns):
         self.s = in_netns(ns, lambda: socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM,
@@ -317,6 +324,8 @@ class SeqWatch:
             ihl = (pkt[0] & 15) * 4
             src, dst = socket.inet_ntoa(pkt[12:16]), socket.inet_ntoa(pkt[16:20])
             sport, dport, seq = struct.unpack("!HHI", pkt[ihl:ihl + 8])
+            if pkt[ihl + 13] & (RST | SYN):
+                continue  # forged here, or not of the established stream
             doff = (pkt[ihl + 12] >> 4) * 4
             plen = struct.unpack("!H", pkt[2:4])[0] - ihl - doff
             end = (seq + max(plen, 0)) & 0xFFFFFFFF
@@ -365,6 +374,8 @@ def cmd_spoof(a):
     c_out = in_netns(a.client_forger, raw)
     s_out = in_netns(a.server_forger, raw)
     watch = SeqWatch(a.watch_ns)
+    if a.ready:
+        open(a.ready, "w").close()  # the watch is open: what the session sends now is seen
     n = {"rst_c2s": 0, "rst_s2c": 0, "syn": 0, "errors": 0, "rounds": 0}
     targets = set()
 
@@ -469,6 +480,7 @@ def main():
     s.add_argument("--legit", required=True, help="comma-separated client addresses")
     s.add_argument("--interval", type=float, default=0.3)
     s.add_argument("--kinds", default="rst,syn", help="what to forge: rst, syn or both")
+    s.add_argument("--ready", help="a file made once the sequence watch is open")
     s.add_argument("--duration", type=float, default=30)
     s = sub.add_parser("probe")
     s.add_argument("--host", required=True)

@@ -8,8 +8,8 @@
 # a 227 naming 198,19,1,2 -> 198,18,1,10 one byte longer), the other hosts run at once: a SYN
 # flood to port 21, unanswered payload to port 21 (no handshake), logged-in sessions holding a
 # partial LPRT sent one byte per segment, junk PORT/EPRT floods after and before login, and
-# forged SYNs (another ISN; with HOSTILE_SPOOF_KINDS=rst,syn also RSTs with wrong sequence
-# numbers, both directions) at the legitimate control connections (tests/netns/hostile/attack.py). The daemon runs with the old defaults'
+# forged RSTs with wrong sequence numbers (both directions) and SYNs with another ISN at the
+# legitimate control connections (tests/netns/hostile/attack.py). The daemon runs with the old defaults'
 # sizes (4096 sessions, 512 buffers) so the floods exceed them, and a 1024-packet queue. The
 # active clients announce data ports from ranges of their own: a port two clients behind one
 # SNAT address both announce, or one announced twice within a pinhole's lifetime, clashes in the
@@ -87,6 +87,14 @@ sampler() {
 }
 sampler &
 NETNS_PIDS+=($!)
+# HOSTILE_TRACE=1 (with KEEP_TMP=1): conntrack's port-21 events and the gateway's port-21
+# packets on both links, for a failure's post-mortem.
+if [[ -n ${HOSTILE_TRACE:-} ]]; then
+  netns_spawn gw conntrack -E -p tcp -o timestamp >"$T/ct-events.txt" 2>/dev/null
+  for dev in cli0 srv0; do
+    netns_spawn gw tcpdump -i "$dev" -nn -s 96 -w "$T/$dev.pcap" tcp port 21 2>/dev/null
+  done
+fi
 
 # --- legitimate clients, then the attackers ---------------------------------------------------------
 legit_pids=()
@@ -101,11 +109,11 @@ sleep 2
 e2e_log "legitimate clients running; attacks start (${ATTACK_SECONDS} s)"
 A=$ATTACK_SECONDS
 ATTACKS=${HOSTILE_ATTACKS:-synflood junkdata holders junkport junkpre spoof}
-# Forged RSTs are left out by default: ftpalgd marks a rewritten control connection's conntrack
-# entry liberal, and on such an entry a blind RST moves conntrack to CLOSE, so 10 s later the
-# server's packets no longer match it and the session stalls (docs/hardening.md, F7). The
-# engine itself keeps the session (rst_out_of_window). HOSTILE_SPOOF_KINDS=rst,syn shows it.
-SPOOF_KINDS=${HOSTILE_SPOOF_KINDS:-syn}
+# Forged RSTs (2**30 off the real sequence number, both directions) and SYNs (another ISN).
+# Conntrack takes such an RST on the liberal entry of a rewritten session and cuts it to the
+# CLOSE timeout; the engine refuses it (rst_out_of_window) and ftpalgd puts the entry back
+# (docs/hardening.md, F7). HOSTILE_SPOOF_KINDS=syn or rst narrows the attack.
+SPOOF_KINDS=${HOSTILE_SPOOF_KINDS:-rst,syn}
 atk() {
   [[ " $ATTACKS " == *" $1 "* ]] || return 0
   hostile_attack "$@"

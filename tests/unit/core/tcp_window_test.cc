@@ -53,11 +53,33 @@ TEST(TcpWindow, RstInWindowEndsTheSession) {
   EXPECT_EQ(h.engine().counter(Counter::RstOutOfWindow), 0u);
 }
 
-TEST(TcpWindow, RstFromTheServerInWindowEndsTheSession) {
+// An RST at the server's next byte ends the session at once.
+TEST(TcpWindow, RstFromTheServerAtItsNextByteEndsTheSession) {
   EngineHarness h(EngineConfig{});
   rewrittenSession(h);
-  h.sendAt(Dir::S2C, h.sndNext(Dir::S2C) + 10, "", TcpRst);
+  h.sendAt(Dir::S2C, h.sndNext(Dir::S2C), "", TcpRst);
   EXPECT_EQ(h.engine().sessionCount(), 0u);
+  EXPECT_EQ(h.engine().counter(Counter::RstChallenged), 0u);
+}
+
+// One in window but not exact (RFC 5961: the client answers with a challenge ACK and keeps its
+// connection) ends the session only when nothing follows it for resetPendingTimeout.
+TEST(TcpWindow, RstFromTheServerInWindowEndsTheSessionOnlyIfNothingFollows) {
+  EngineHarness::Options o;
+  o.autoAck = false;  // no challenge ACK: the client is silent
+  EngineHarness h(EngineConfig{}, o);
+  rewrittenSession(h);
+  h.ackFrom(Dir::C2S);
+  h.ackFrom(Dir::S2C);
+  h.sendAt(Dir::S2C, h.sndNext(Dir::S2C) + 10, "", TcpRst);
+  EXPECT_EQ(h.engine().sessionCount(), 1u);
+  EXPECT_EQ(h.engine().counter(Counter::RstChallenged), 1u);
+  Actions acts;
+  h.engine().expire(h.nowNs + EngineConfig{}.resetPendingTimeoutNs - 1, acts);
+  EXPECT_EQ(h.engine().sessionCount(), 1u);
+  h.engine().expire(h.nowNs + EngineConfig{}.resetPendingTimeoutNs, acts);
+  EXPECT_EQ(h.engine().sessionCount(), 0u);
+  EXPECT_EQ(h.engine().counter(Counter::RstPendingEnded), 1u);
 }
 
 // Before the server's SYN-ACK only the RST's acknowledgement of the client's SYN can be checked.
@@ -180,6 +202,112 @@ TEST(TcpWindow, BeyondWindowIsRelativeToTheNextByte) {
   ds.next = 0xFFFFFF00u;  // wraps
   EXPECT_FALSE(beyondWindow(ds, ds.next + kWindowSlack));
   EXPECT_TRUE(beyondWindow(ds, ds.next + kWindowSlack + 1));
+}
+
+// An RST in window but not exact (engine_screen.cc, onRst): forwarded, the session kept with its
+// sequence shift while the connection shows it lives on (RFC 5961: the endpoint answers with a
+// challenge ACK), ended only when nothing follows for resetPendingTimeout.
+constexpr uint64_t kSecond = 1'000'000'000;
+
+EngineHarness::Options silent() {
+  EngineHarness::Options o;
+  o.autoAck = false;
+  return o;
+}
+
+// rewrittenSession with every segment acknowledged (for harnesses without autoAck).
+void ackedRewrittenSession(EngineHarness& h) {
+  h.setNat(
+      NatBinding{h.client().addr, ipFromText("198.51.100.77"), h.server().addr, h.server().addr});
+  h.handshake();
+  h.send(Dir::S2C, "220 ready\r\n");
+  h.ackFrom(Dir::S2C);
+  h.send(Dir::C2S, "PORT 198,18,0,2,195,80\r\n");
+  h.ackFrom(Dir::C2S);
+  h.send(Dir::S2C, "200 ok\r\n");
+  h.ackFrom(Dir::S2C);
+}
+
+size_t expireAt(EngineHarness& h, uint64_t now) {
+  Actions acts;
+  h.engine().expire(now, acts);
+  return h.engine().sessionCount();
+}
+
+TEST(RstPending, ChallengeAckKeepsTheSessionAndItsShift) {
+  EngineHarness h(EngineConfig{});  // the server acknowledges at once: its challenge ACK
+  ackedRewrittenSession(h);
+  const size_t before = h.actions.size();
+  const uint32_t next = h.sndNext(Dir::C2S);
+  h.sendAt(Dir::C2S, next + 1000, "", kRstAck);
+  ASSERT_GT(h.actions.size(), before);
+  EXPECT_NE(h.actions[before].verdict, PacketVerdict::Drop);  // the endpoint must see it
+  EXPECT_EQ(h.engine().counter(Counter::RstChallenged), 1u);
+  EXPECT_EQ(expireAt(h, h.nowNs + 60 * kSecond), 1u);
+  EXPECT_EQ(h.engine().counter(Counter::RstPendingEnded), 0u);
+  h.sendAt(Dir::C2S, next, "PORT 198,18,0,2,195,81\r\n");
+  EXPECT_EQ(h.delivered(Dir::C2S), "PORT 198,51,100,77,195,80\r\nPORT 198,51,100,77,195,81\r\n");
+  EXPECT_EQ(h.inconsistentOverlaps, 0u);
+}
+
+TEST(RstPending, RstAtWhatTheReceiverAcknowledgedEndsAtOnce) {
+  EngineHarness h(EngineConfig{}, silent());
+  ackedRewrittenSession(h);
+  const uint32_t acked = h.sndNext(Dir::S2C);
+  h.send(Dir::S2C, "150 here it comes\r\n");  // not acknowledged
+  h.sendAt(Dir::S2C, acked, "", TcpRst);
+  EXPECT_EQ(h.engine().sessionCount(), 0u);
+  EXPECT_EQ(h.engine().counter(Counter::RstChallenged), 0u);
+}
+
+TEST(RstPending, DataFromTheOtherSideClearsIt) {
+  EngineHarness h(EngineConfig{}, silent());
+  ackedRewrittenSession(h);
+  h.sendAt(Dir::S2C, h.sndNext(Dir::S2C) + 10, "", TcpRst);
+  h.send(Dir::C2S, "NOOP\r\n");
+  EXPECT_EQ(expireAt(h, h.nowNs + 60 * kSecond), 1u);
+}
+
+TEST(RstPending, AnAdvancingAckFromTheRstSenderClearsIt) {
+  EngineHarness h(EngineConfig{}, silent());
+  ackedRewrittenSession(h);
+  h.send(Dir::S2C, "150 here it comes\r\n");
+  h.sendAt(Dir::C2S, h.sndNext(Dir::C2S) + 10, "", TcpRst);  // acknowledges nothing itself
+  EXPECT_EQ(h.engine().counter(Counter::RstChallenged), 1u);
+  h.ackFrom(Dir::S2C);  // the client acknowledges the 150
+  EXPECT_EQ(expireAt(h, h.nowNs + 60 * kSecond), 1u);
+}
+
+// A bare ACK of the RST's sender that acknowledges nothing new is no sign of life (a blind
+// sender could have sent it as well as the RST).
+TEST(RstPending, AStaleAckFromTheRstSenderDoesNotClearIt) {
+  EngineConfig cfg;
+  cfg.resetPendingTimeoutNs = 2 * kSecond;
+  EngineHarness h(cfg, silent());
+  ackedRewrittenSession(h);
+  h.sendAt(Dir::C2S, h.sndNext(Dir::C2S) + 10, "", kRstAck);
+  const uint64_t rstAt = h.nowNs;  // the harness's clock moves 1 us a packet
+  h.ackFrom(Dir::S2C);             // nothing new from the server to acknowledge
+  h.sendAt(Dir::C2S, h.sndNext(Dir::C2S) + 20, "", kRstAck);  // a second one: deadline kept
+  EXPECT_EQ(h.engine().counter(Counter::RstChallenged), 2u);
+  EXPECT_EQ(expireAt(h, rstAt + 2 * kSecond - 1), 1u);
+  EXPECT_EQ(expireAt(h, rstAt + 2 * kSecond), 0u);
+  EXPECT_EQ(h.engine().counter(Counter::RstPendingEnded), 1u);
+}
+
+TEST(RstPending, AnExactRstWhilePendingEndsAtOnce) {
+  EngineHarness h(EngineConfig{}, silent());
+  ackedRewrittenSession(h);
+  const uint32_t next = h.sndNext(Dir::S2C);
+  h.sendAt(Dir::S2C, next + 10, "", TcpRst);
+  EXPECT_EQ(h.engine().sessionCount(), 1u);
+  h.sendAt(Dir::S2C, next, "", TcpRst);
+  EXPECT_EQ(h.engine().sessionCount(), 0u);
+}
+
+TEST(RstPending, CounterHasAName) {
+  EXPECT_EQ(counterName(Counter::RstChallenged), "rst_challenged");
+  EXPECT_EQ(counterName(Counter::RstPendingEnded), "rst_pending_ended");
 }
 
 }  // namespace
