@@ -73,8 +73,13 @@ constexpr StatsRow kStatsRows[] = {
      "Of the non-control packets: packets of expected (data) connections that reached the queue."},
 };
 // clang-format on
-static_assert(std::size(kStatsRows) * sizeof(std::atomic<uint64_t>) == sizeof(WorkerStats),
-              "one row per WorkerStats counter");
+// Every WorkerStats counter has a row except three the exposition carries otherwise: refused
+// (ftpalg_events_total{verdict="refuse"}), sessions (ftpalg_sessions, from the engine's
+// snapshot) and limitsHit (the ftpalg_engine_*_total counters it sums).
+inline constexpr size_t kStatsNotRows = 3;
+static_assert((std::size(kStatsRows) + kStatsNotRows) * sizeof(std::atomic<uint64_t>) ==
+                  sizeof(WorkerStats),
+              "one row per WorkerStats counter (or say above why not)");
 
 std::string_view typeName(MetricType t) {
   switch (t) {
