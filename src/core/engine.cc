@@ -282,8 +282,7 @@ void EngineImpl::holdOrForward(Session& s, const SegmentIn& in, Actions& out) {
   uint32_t holdAt = 0;
   const bool toPeer = cfg_.pasvAddressMismatch == PasvMismatch::RewriteToPeer;
   if (!in.fin && pool_.get(ds) != nullptr &&
-      mustHold(s, in.d, pool_, counters_, holdAt, out, toPeer) &&
-      seqLt(holdAt, segEnd)) {
+      mustHold(s, in.d, pool_, counters_, holdAt, out, toPeer) && seqLt(holdAt, segEnd)) {
     hold(s, in, out);
     return;
   }
@@ -394,9 +393,5 @@ void Engine::onSegment(const Segment& seg, uint64_t nowNs, Actions& out) {
   impl_->onSegment(seg, nowNs, out);
 }
 bool Engine::expire(uint64_t nowNs, Actions& out) { return impl_->expire(nowNs, out); }
-uint64_t Engine::counter(Counter c) const { return impl_->counter(c); }
-size_t Engine::sessionCount() const { return impl_->sessionCount(); }
-size_t Engine::outstandingAnnouncements() const { return impl_->outstandingAnnouncements(); }
-size_t Engine::sessionStateBytes() { return sizeof(Session); }
 
 }  // namespace ftpalg::core

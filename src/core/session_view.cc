@@ -1,5 +1,5 @@
 // The engine's read-only status views (session_view.h): copied out of the session table, the
-// direction buffers and the data keys; nothing is changed.
+// direction buffers and the data keys; nothing is changed. Also the engine's counters and sizes.
 #include "ftpalg/core/session_view.h"
 
 #include "engine_impl.h"
@@ -93,5 +93,10 @@ void Engine::viewSessions(SessionVisitor& visitor, uint64_t nowNs) const {
 bool Engine::viewSession(const FlowKey& flow, uint64_t nowNs, SessionView& out) const {
   return impl_->viewSession(flow, nowNs, out);
 }
+
+uint64_t Engine::counter(Counter c) const { return impl_->counter(c); }
+size_t Engine::sessionCount() const { return impl_->sessionCount(); }
+size_t Engine::outstandingAnnouncements() const { return impl_->outstandingAnnouncements(); }
+size_t Engine::sessionStateBytes() { return sizeof(Session); }
 
 }  // namespace ftpalg::core

@@ -3,6 +3,8 @@
 // keeps every event, the payload of every rewritten packet and which packets are held.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -11,8 +13,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "ftpalg/core/engine.h"
 #include "ftpalg/core/packet.h"

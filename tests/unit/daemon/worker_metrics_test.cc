@@ -49,14 +49,15 @@ TEST_F(WorkerMetricsTest, EventsAreCountedByKindVerdictAndReason) {
   conn_.handshake();
   conn_.send(Dir::C2S, "PASV\r\n");
   conn_.send(Dir::S2C, "227 Entering Passive Mode (198,19,0,2,156,64)\r\n");
-  // A bounce: the server announces a third host.
+  // The server announces a third host (refused: pasv_address_mismatch, the default policy).
   conn_.send(Dir::C2S, "PASV\r\n");
   conn_.send(Dir::S2C, "227 Entering Passive Mode (198,19,0,99,156,65)\r\n");
   (void)::testing::internal::GetCapturedStderr();
   const daemon::EventCounts& e = worker_->metrics().events;
   EXPECT_EQ(e.get(core::EventKind::Pasv227, core::Verdict::Admit, core::Reason::Ok), 1u);
-  EXPECT_EQ(e.get(core::EventKind::Pasv227, core::Verdict::Refuse, core::Reason::BounceAddress),
-            1u);
+  EXPECT_EQ(
+      e.get(core::EventKind::Pasv227, core::Verdict::Refuse, core::Reason::PasvAddressMismatch),
+      1u);
   EXPECT_EQ(e.get(core::EventKind::Port, core::Verdict::Admit, core::Reason::Ok), 0u);
 }
 
