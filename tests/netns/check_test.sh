@@ -239,8 +239,8 @@ f.login("anonymous", "check@ftpalg.test")
 print(f.sendcmd("PASV"))
 f.quit()
 PY
-grep -q '"kind":"pasv227".*"reason":"bounce_address"' "$E2E_TMP/events.jsonl" ||
-  fail "no bounce_address refusal in the events: $(tail -3 "$E2E_TMP/events.jsonl")"
+grep -q '"kind":"pasv227".*"reason":"pasv_address_mismatch"' "$E2E_TMP/events.jsonl" ||
+  fail "no pasv_address_mismatch refusal in the events: $(tail -3 "$E2E_TMP/events.jsonl")"
 expect "server announces a foreign address" server_foreign_address error --interval 0
 
 log "seconds: $(awk -v a="$START" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')"

@@ -417,7 +417,8 @@ TEST(CheckDiagnose, ServerForeignAddressFromRefusals) {
   f.events.readable = true;
   f.events.refusals = {
       {"198.18.1.2:40000-198.19.1.2:21", "s2c", "pasv227", "bounce_address", "198.19.2.3:40001"},
-      {"198.18.1.2:40002-198.19.1.2:21", "s2c", "pasv227", "bounce_address", "198.19.2.3:40001"},
+      {"198.18.1.2:40002-198.19.1.2:21", "s2c", "pasv227", "pasv_address_mismatch",
+       "198.19.2.3:40001"},
       {"198.18.1.2:40000-198.19.1.2:21", "c2s", "port", "bounce_address", "198.19.2.3:40001"},
       {"198.18.1.2:40000-198.19.1.2:21", "s2c", "epsv229", "family_mismatch", "[::1]:1"},
   };
