@@ -18,5 +18,5 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 echo
 echo "== ftpalg replay tests/data/sample-ftp.pcap, client 198.18.0.2 behind SNAT as 198.51.100.7"
-"$root/release/ftpalg" replay --in tests/data/sample-ftp.pcap --out "$out/rewritten.pcap" \
+"$root/release/src/cli/ftpalg" replay --in tests/data/sample-ftp.pcap --out "$out/rewritten.pcap" \
   --events - --snat 198.18.0.2=198.51.100.7
