@@ -36,7 +36,7 @@ step "fuzz build (clang, libFuzzer)"
 CXX=clang++ cmake -S . -B "$root/fuzz" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFTPALG_FUZZ=ON \
   -DFTPALG_BENCH=OFF -DFTPALG_FUZZ_SECONDS="$fuzz_seconds" >/dev/null
 ninja -C "$root/fuzz"
-step "fuzzers, ${fuzz_seconds}s each"
-(cd "$root/fuzz" && ctest --output-on-failure -L fuzz)
+step "fuzzers, ${fuzz_seconds}s each, $jobs at a time"
+(cd "$root/fuzz" && ctest --output-on-failure -j "$jobs" -L fuzz)
 
 step "all test stages passed"
