@@ -26,13 +26,23 @@ const DataKey* DataKeys::find(const IpAddr& src, const Endpoint& dst, uint64_t n
   return nullptr;
 }
 
-bool DataKeys::add(Session& s, const Expectation& x, Dir d, bool awaitingReply, uint64_t untilNs) {
+DataKey* DataKeys::findOwn(const Session& s, const IpAddr& src, const Endpoint& dst,
+                           uint64_t nowNs) {
+  for (uint32_t i = buckets_[bucket(src, dst)]; i != kNone; i = entries_[i].chain) {
+    DataKey& e = entries_[i];
+    if (e.owner == &s && e.untilNs > nowNs && e.x.src.addr == src && e.x.dst == dst) return &e;
+  }
+  return nullptr;
+}
+
+bool DataKeys::add(Session& s, const Expectation& x, Dir d, bool awaitingReply, uint64_t untilNs,
+                   bool confirmed) {
   if (freeHead_ == kNone) return false;
   const uint32_t i = freeHead_;
   DataKey& e = entries_[i];
   freeHead_ = e.chain;
   const size_t b = bucket(x.src.addr, x.dst);
-  e = DataKey{x, untilNs, buckets_[b], s.dataKeys, &s, d, awaitingReply, true};
+  e = DataKey{x, untilNs, buckets_[b], s.dataKeys, &s, d, awaitingReply, true, confirmed};
   buckets_[b] = i;
   s.dataKeys = i;
   ++live_;

@@ -1,8 +1,10 @@
 // Outstanding admitted announcements, engine wide: what the kernel may still hold elements of
 // (pin, NAT map element, expectation) until their timeout. Each is found by its data key (data
 // source address, destination as announced to the far side, port: the NAT map's key), so two
-// announcements never share one (behind one SNAT address, a clash moves the second to another
-// public port, as nf_nat_ftp does), and by its session, so that a refused command or an ended
+// announcements of different mappings never share one (behind one SNAT address, a clash with
+// another session moves the second to another public port, as nf_nat_ftp does; the same
+// session announcing the same mapping again supersedes its entry, as the kernel replaces an
+// expectation of the same master), and by its session, so that a refused command or an ended
 // session withdraws what it opened.
 #pragma once
 
@@ -25,6 +27,7 @@ struct DataKey {
   Dir dir = Dir::C2S;            // who announced it
   bool awaitingReply = false;    // PORT/EPRT/LPRT whose reply has not come yet
   bool used = false;
+  bool confirmed = false;  // the server accepted it, or an identical one it superseded
 };
 
 // Fixed-capacity table (allocated once); each session links its entries from
@@ -35,8 +38,11 @@ class DataKeys {
 
   // A live entry at nowNs with the data key of `src` -> `dst`, or nullptr.
   [[nodiscard]] const DataKey* find(const IpAddr& src, const Endpoint& dst, uint64_t nowNs) const;
+  // The live entry of `s` with that data key, or nullptr.
+  DataKey* findOwn(const Session& s, const IpAddr& src, const Endpoint& dst, uint64_t nowNs);
   // Records `x` for session `s`; false when the table is full.
-  bool add(Session& s, const Expectation& x, Dir d, bool awaitingReply, uint64_t untilNs);
+  bool add(Session& s, const Expectation& x, Dir d, bool awaitingReply, uint64_t untilNs,
+           bool confirmed = false);
   [[nodiscard]] bool full() const { return freeHead_ == kNone; }
   // The oldest entry of `s` still awaiting its reply, or nullptr.
   DataKey* oldestAwaiting(Session& s);
