@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "ftpalg/core/engine.h"
@@ -30,8 +31,9 @@ struct DataKey {
   bool confirmed = false;  // the server accepted it, or an identical one it superseded
 };
 
-// Fixed-capacity table (allocated once); each session links its entries from
-// Session::dataKeys, newest first.
+// Fixed-capacity table (reserved once, an entry constructed when first needed, freed ones
+// reused first: the memory touched follows the most announcements outstanding at once); each
+// session links its entries from Session::dataKeys, newest first.
 class DataKeys {
  public:
   explicit DataKeys(size_t capacity);
@@ -43,7 +45,7 @@ class DataKeys {
   // Records `x` for session `s`; false when the table is full.
   bool add(Session& s, const Expectation& x, Dir d, bool awaitingReply, uint64_t untilNs,
            bool confirmed = false);
-  [[nodiscard]] bool full() const { return freeHead_ == kNone; }
+  [[nodiscard]] bool full() const { return freeHead_ == kNone && constructed_ == capacity_; }
   // The oldest entry of `s` still awaiting its reply, or nullptr.
   DataKey* oldestAwaiting(Session& s);
   // Frees `e` (an entry of `s`).
@@ -59,16 +61,26 @@ class DataKeys {
   // Calls f(DataKey&) for each entry of `s`, newest first (f must not erase).
   template <typename F>
   void forSession(Session& s, F&& f) {
-    for (uint32_t i = s.dataKeys; i != kNone; i = entries_[i].sessionNext) f(entries_[i]);
+    for (uint32_t i = s.dataKeys; i != kNone; i = at(i).sessionNext) f(at(i));
   }
 
   [[nodiscard]] size_t size() const { return live_; }
 
  private:
   [[nodiscard]] size_t bucket(const IpAddr& src, const Endpoint& dst) const;
-  uint32_t indexOf(const DataKey& e) const { return static_cast<uint32_t>(&e - entries_.data()); }
+  DataKey& at(uint32_t i) { return reinterpret_cast<DataKey*>(entries_.get())[i]; }
+  [[nodiscard]] const DataKey& at(uint32_t i) const {
+    return reinterpret_cast<const DataKey*>(entries_.get())[i];
+  }
+  uint32_t indexOf(const DataKey& e) const {
+    return static_cast<uint32_t>(&e - reinterpret_cast<const DataKey*>(entries_.get()));
+  }
 
-  std::vector<DataKey> entries_;
+  // Raw bytes for capacity_ entries (default-initialised: no page written before use); entries
+  // [0, constructed_) are DataKey objects.
+  std::unique_ptr<std::byte[]> entries_;
+  size_t capacity_;
+  uint32_t constructed_ = 0;
   std::vector<uint32_t> buckets_;  // power of two, at least the entries; kNone = empty
   uint32_t freeHead_ = kNone;      // free entries linked through `chain`
   size_t live_ = 0;
