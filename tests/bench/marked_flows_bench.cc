@@ -24,16 +24,24 @@ FlowKey flow(uint32_t i) {
   return k;
 }
 
+// The flows looked up, built before the timed loop: the marked ones, or as many never marked.
+std::vector<FlowKey> probes(uint32_t n, bool miss) {
+  std::vector<FlowKey> keys;
+  for (uint32_t i = 0; i < n; ++i) keys.push_back(flow(miss ? n + i : i));
+  return keys;
+}
+
 // Lookups of marked flows in a scattered order, and (miss) of flows never marked.
 void BM_MarkedFlowsHashSet(benchmark::State& state) {
   const auto n = static_cast<uint32_t>(state.range(0));
   const bool miss = state.range(1) != 0;
   MarkedFlows set(16384, 7);
   for (uint32_t i = 0; i < n; ++i) set.add(MarkedFlow{flow(i), i, {}});
+  const std::vector<FlowKey> keys = probes(n, miss);
   uint32_t i = 0;
   for (auto _ : state) {
     i = (i + 7919) % n;
-    benchmark::DoNotOptimize(set.find(flow(miss ? n + i : i)));
+    benchmark::DoNotOptimize(set.find(keys[i]));
   }
   state.SetItemsProcessed(state.iterations());
 }
@@ -45,10 +53,11 @@ void BM_MarkedFlowsLinearScan(benchmark::State& state) {
   const bool miss = state.range(1) != 0;
   std::vector<MarkedFlow> v;
   for (uint32_t i = 0; i < n; ++i) v.push_back(MarkedFlow{flow(i), i, {}});
+  const std::vector<FlowKey> keys = probes(n, miss);
   uint32_t i = 0;
   for (auto _ : state) {
     i = (i + 7919) % n;
-    const FlowKey k = flow(miss ? n + i : i);
+    const FlowKey& k = keys[i];
     const MarkedFlow* found = nullptr;
     for (const MarkedFlow& m : v) {
       if (m.flow == k) {
