@@ -8,11 +8,6 @@
 #include "seq_math.h"
 
 namespace ftpalg::core {
-namespace {
-
-constexpr uint64_t kDataKeySlackNs = 2'000'000'000;
-
-}  // namespace
 
 size_t outstandingExpectations(const std::array<uint64_t, kMaxExpect>& until, uint64_t nowNs) {
   size_t n = 0;
@@ -118,10 +113,8 @@ bool Announcer::announce(Session& s, const Announcement& a, Actions& out) {
   e->hasExpect = true;
   e->expect = dec.expect;
   if (e->hasRewritten) ++s.rewrites;
-  recordExpectation(s.expectUntil, cfg_.maxExpectationsPerSession, a.nowNs + cfg_.expectTimeoutNs);
   const bool awaits = a.dir == Dir::C2S && a.form->from == Dir::C2S;
-  // Reserved a little longer than the kernel keeps its elements (installed after now).
-  (void)keys_.add(s, dec.expect, a.dir, awaits, a.nowNs + cfg_.expectTimeoutNs + kDataKeySlackNs);
+  record(s, dec.expect, a.dir, awaits, a.nowNs);
   return awaits;
 }
 

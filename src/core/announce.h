@@ -55,6 +55,10 @@ class Announcer {
   // The admitted decision's data key must be free: keeps it, moves it to the next free public
   // port (rewriting the announcement), or says why not (announce_keys.cc).
   Reason reserve(Session& s, const Announcement& a, PolicyDecision& dec);
+  // Records the admitted expectation and its data key; an answered entry of `s` with the same
+  // mapping is superseded, with its expectation slot (the kernel elements are the same: the
+  // admit re-installs them).
+  void record(Session& s, const Expectation& x, Dir d, bool awaits, uint64_t nowNs);
   void withdraw(Session& s, DataKey& k, Reason why, uint64_t nowNs, Actions& out);
   // Splices the rewritten address text; returns Ok, or why the announcement is refused.
   Reason splice(DirState& ds, const Announcement& a, const Endpoint& rewritten, Actions& out);

@@ -1,17 +1,22 @@
 #include "data_keys.h"
 
+#include <new>
+#include <type_traits>
+
 #include "session_table.h"
 
 namespace ftpalg::core {
 
-DataKeys::DataKeys(size_t capacity) : entries_(capacity == 0 ? 1 : capacity) {
+// Entries are never destroyed one by one (a freed entry is reused as it is).
+static_assert(std::is_trivially_destructible_v<DataKey>);
+static_assert(alignof(DataKey) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
+
+DataKeys::DataKeys(size_t capacity)
+    : entries_(new std::byte[(capacity == 0 ? 1 : capacity) * sizeof(DataKey)]),
+      capacity_(capacity == 0 ? 1 : capacity) {
   size_t n = 1;
-  while (n < entries_.size()) n <<= 1;
+  while (n < capacity_) n <<= 1;
   buckets_.assign(n, kNone);
-  for (size_t i = entries_.size(); i-- > 0;) {
-    entries_[i].chain = freeHead_;
-    freeHead_ = static_cast<uint32_t>(i);
-  }
 }
 
 size_t DataKeys::bucket(const IpAddr& src, const Endpoint& dst) const {
@@ -19,20 +24,35 @@ size_t DataKeys::bucket(const IpAddr& src, const Endpoint& dst) const {
 }
 
 const DataKey* DataKeys::find(const IpAddr& src, const Endpoint& dst, uint64_t nowNs) const {
-  for (uint32_t i = buckets_[bucket(src, dst)]; i != kNone; i = entries_[i].chain) {
-    const DataKey& e = entries_[i];
+  for (uint32_t i = buckets_[bucket(src, dst)]; i != kNone; i = at(i).chain) {
+    const DataKey& e = at(i);
     if (e.untilNs > nowNs && e.x.src.addr == src && e.x.dst == dst) return &e;
   }
   return nullptr;
 }
 
-bool DataKeys::add(Session& s, const Expectation& x, Dir d, bool awaitingReply, uint64_t untilNs) {
-  if (freeHead_ == kNone) return false;
+DataKey* DataKeys::findOwn(const Session& s, const IpAddr& src, const Endpoint& dst,
+                           uint64_t nowNs) {
+  for (uint32_t i = buckets_[bucket(src, dst)]; i != kNone; i = at(i).chain) {
+    DataKey& e = at(i);
+    if (e.owner == &s && e.untilNs > nowNs && e.x.src.addr == src && e.x.dst == dst) return &e;
+  }
+  return nullptr;
+}
+
+bool DataKeys::add(Session& s, const Expectation& x, Dir d, bool awaitingReply, uint64_t untilNs,
+                   bool confirmed) {
+  if (freeHead_ == kNone) {
+    if (constructed_ == capacity_) return false;
+    new (&at(constructed_)) DataKey{};
+    at(constructed_).chain = kNone;
+    freeHead_ = constructed_++;
+  }
   const uint32_t i = freeHead_;
-  DataKey& e = entries_[i];
+  DataKey& e = at(i);
   freeHead_ = e.chain;
   const size_t b = bucket(x.src.addr, x.dst);
-  e = DataKey{x, untilNs, buckets_[b], s.dataKeys, &s, d, awaitingReply, true};
+  e = DataKey{x, untilNs, buckets_[b], s.dataKeys, &s, d, awaitingReply, true, confirmed};
   buckets_[b] = i;
   s.dataKeys = i;
   ++live_;
@@ -49,14 +69,13 @@ DataKey* DataKeys::oldestAwaiting(Session& s) {
 
 void DataKeys::erase(Session& s, DataKey& e) {
   const uint32_t i = indexOf(e);
-  for (uint32_t* p = &buckets_[bucket(e.x.src.addr, e.x.dst)]; *p != kNone;
-       p = &entries_[*p].chain) {
+  for (uint32_t* p = &buckets_[bucket(e.x.src.addr, e.x.dst)]; *p != kNone; p = &at(*p).chain) {
     if (*p == i) {
       *p = e.chain;
       break;
     }
   }
-  for (uint32_t* p = &s.dataKeys; *p != kNone; p = &entries_[*p].sessionNext) {
+  for (uint32_t* p = &s.dataKeys; *p != kNone; p = &at(*p).sessionNext) {
     if (*p == i) {
       *p = e.sessionNext;
       break;
@@ -71,7 +90,7 @@ void DataKeys::erase(Session& s, DataKey& e) {
 void DataKeys::prune(Session& s, uint64_t nowNs) {
   uint32_t i = s.dataKeys;
   while (i != kNone) {
-    DataKey& e = entries_[i];
+    DataKey& e = at(i);
     i = e.sessionNext;
     if (e.untilNs <= nowNs) erase(s, e);
   }
@@ -79,7 +98,8 @@ void DataKeys::prune(Session& s, uint64_t nowNs) {
 
 size_t DataKeys::sweep(uint64_t nowNs) {
   size_t n = 0;
-  for (DataKey& e : entries_) {
+  for (uint32_t i = 0; i < constructed_; ++i) {
+    DataKey& e = at(i);
     if (e.used && e.untilNs <= nowNs) {
       erase(*e.owner, e);
       ++n;
@@ -89,8 +109,8 @@ size_t DataKeys::sweep(uint64_t nowNs) {
 }
 
 bool DataKeys::shared(const DataKey& e, uint64_t nowNs) const {
-  for (uint32_t i = buckets_[bucket(e.x.src.addr, e.x.dst)]; i != kNone; i = entries_[i].chain) {
-    const DataKey& o = entries_[i];
+  for (uint32_t i = buckets_[bucket(e.x.src.addr, e.x.dst)]; i != kNone; i = at(i).chain) {
+    const DataKey& o = at(i);
     if (&o != &e && o.untilNs > nowNs && o.x.src.addr == e.x.src.addr && o.x.dst == e.x.dst &&
         o.x.natTo == e.x.natTo) {
       return true;

@@ -1,13 +1,16 @@
 // Outstanding admitted announcements, engine wide: what the kernel may still hold elements of
 // (pin, NAT map element, expectation) until their timeout. Each is found by its data key (data
 // source address, destination as announced to the far side, port: the NAT map's key), so two
-// announcements never share one (behind one SNAT address, a clash moves the second to another
-// public port, as nf_nat_ftp does), and by its session, so that a refused command or an ended
+// announcements of different mappings never share one (behind one SNAT address, a clash with
+// another session moves the second to another public port, as nf_nat_ftp does; the same
+// session announcing the same mapping again supersedes its entry, as the kernel replaces an
+// expectation of the same master), and by its session, so that a refused command or an ended
 // session withdraws what it opened.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "ftpalg/core/engine.h"
@@ -25,19 +28,24 @@ struct DataKey {
   Dir dir = Dir::C2S;            // who announced it
   bool awaitingReply = false;    // PORT/EPRT/LPRT whose reply has not come yet
   bool used = false;
+  bool confirmed = false;  // the server accepted it, or an identical one it superseded
 };
 
-// Fixed-capacity table (allocated once); each session links its entries from
-// Session::dataKeys, newest first.
+// Fixed-capacity table (reserved once, an entry constructed when first needed, freed ones
+// reused first: the memory touched follows the most announcements outstanding at once); each
+// session links its entries from Session::dataKeys, newest first.
 class DataKeys {
  public:
   explicit DataKeys(size_t capacity);
 
   // A live entry at nowNs with the data key of `src` -> `dst`, or nullptr.
   [[nodiscard]] const DataKey* find(const IpAddr& src, const Endpoint& dst, uint64_t nowNs) const;
+  // The live entry of `s` with that data key, or nullptr.
+  DataKey* findOwn(const Session& s, const IpAddr& src, const Endpoint& dst, uint64_t nowNs);
   // Records `x` for session `s`; false when the table is full.
-  bool add(Session& s, const Expectation& x, Dir d, bool awaitingReply, uint64_t untilNs);
-  [[nodiscard]] bool full() const { return freeHead_ == kNone; }
+  bool add(Session& s, const Expectation& x, Dir d, bool awaitingReply, uint64_t untilNs,
+           bool confirmed = false);
+  [[nodiscard]] bool full() const { return freeHead_ == kNone && constructed_ == capacity_; }
   // The oldest entry of `s` still awaiting its reply, or nullptr.
   DataKey* oldestAwaiting(Session& s);
   // Frees `e` (an entry of `s`).
@@ -53,16 +61,26 @@ class DataKeys {
   // Calls f(DataKey&) for each entry of `s`, newest first (f must not erase).
   template <typename F>
   void forSession(Session& s, F&& f) {
-    for (uint32_t i = s.dataKeys; i != kNone; i = entries_[i].sessionNext) f(entries_[i]);
+    for (uint32_t i = s.dataKeys; i != kNone; i = at(i).sessionNext) f(at(i));
   }
 
   [[nodiscard]] size_t size() const { return live_; }
 
  private:
   [[nodiscard]] size_t bucket(const IpAddr& src, const Endpoint& dst) const;
-  uint32_t indexOf(const DataKey& e) const { return static_cast<uint32_t>(&e - entries_.data()); }
+  DataKey& at(uint32_t i) { return reinterpret_cast<DataKey*>(entries_.get())[i]; }
+  [[nodiscard]] const DataKey& at(uint32_t i) const {
+    return reinterpret_cast<const DataKey*>(entries_.get())[i];
+  }
+  uint32_t indexOf(const DataKey& e) const {
+    return static_cast<uint32_t>(&e - reinterpret_cast<const DataKey*>(entries_.get()));
+  }
 
-  std::vector<DataKey> entries_;
+  // Raw bytes for capacity_ entries (default-initialised: no page written before use); entries
+  // [0, constructed_) are DataKey objects.
+  std::unique_ptr<std::byte[]> entries_;
+  size_t capacity_;
+  uint32_t constructed_ = 0;
   std::vector<uint32_t> buckets_;  // power of two, at least the entries; kNone = empty
   uint32_t freeHead_ = kNone;      // free entries linked through `chain`
   size_t live_ = 0;

@@ -1,17 +1,28 @@
 #include "dir_buffers.h"
 
+#include <new>
+#include <type_traits>
+
 namespace ftpalg::core {
+
+// Buffers are never destroyed one by one (a returned buffer is reused as it is).
+static_assert(std::is_trivially_destructible_v<DirBuffer>);
+static_assert(alignof(DirBuffer) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
 
 DirBufferPool::DirBufferPool(size_t count, size_t maxInFlight, size_t maxLine)
     : maxInFlight_(maxInFlight),
       maxLine_(maxLine),
-      bufs_(count),
-      flight_(count * maxInFlight),
-      lines_(count * (maxLine + 2)) {
-  for (size_t i = 0; i < bufs_.size(); ++i) {
-    bufs_[i].nextFree = i + 1 < bufs_.size() ? static_cast<uint32_t>(i + 1) : kNone;
-  }
-  freeBuf_ = bufs_.empty() ? kNone : 0;
+      capacity_(count),
+      bufs_(new std::byte[count * sizeof(DirBuffer)]),
+      flight_(new uint8_t[count * maxInFlight]),
+      lines_(new char[count * (maxLine + 2)]) {}
+
+bool DirBufferPool::construct() {
+  if (constructed_ == capacity_) return false;
+  DirBuffer* b = new (&at(constructed_)) DirBuffer{};
+  b->nextFree = freeBuf_;
+  freeBuf_ = static_cast<uint32_t>(constructed_++);
+  return true;
 }
 
 void DirBufferPool::free(DirState& d) {
@@ -25,15 +36,17 @@ void DirBufferPool::free(DirState& d) {
 }
 
 void DirBufferPool::pushFree(DirState& d) {
-  bufs_[d.buf].owner = nullptr;
-  bufs_[d.buf].nextFree = freeBuf_;
+  at(d.buf).owner = nullptr;
+  at(d.buf).nextFree = freeBuf_;
   freeBuf_ = d.buf;
   d.buf = kNone;
 }
 
 size_t DirBufferPool::available() const {
-  size_t n = 0;
-  for (uint32_t i = freeBuf_; i != kNone; i = bufs_[i].nextFree) ++n;
+  size_t n = capacity_ - constructed_;
+  for (uint32_t i = freeBuf_; i != kNone;
+       i = reinterpret_cast<const DirBuffer*>(bufs_.get())[i].nextFree)
+    ++n;
   return n;
 }
 

@@ -46,16 +46,16 @@ struct DirState {
   bool replyFound = false;     // the current multi-line reply already announced
   bool earlySpliced = false;   // the address of the PORT/EPRT in progress is already rewritten
   bool holdAbandoned = false;  // the line starting at abandonedLine is no longer held
-  uint32_t abandonedLine = 0;
-  ReplyTracker reply;
-  Pending replyTo = Pending::Unknown;
   // Splices folded into the base delta once acknowledged end before forgottenEnd: the original
   // bytes before it are gone, so a retransmission reaching back there cannot be rewritten.
   bool forgotten = false;
-  uint32_t forgottenEnd = 0;
   // Installed from a snapshot and no new byte seen since: a gap ahead is resynchronised at
   // once (the predecessor may have released bytes it could not record any more).
   bool adopted = false;
+  Pending replyTo = Pending::Unknown;
+  uint32_t abandonedLine = 0;
+  ReplyTracker reply;
+  uint32_t forgottenEnd = 0;  // see `forgotten`
 };
 
 // How far a session got (Session::progress): only an established one is kept under pressure.
@@ -78,20 +78,20 @@ struct Session {
   uint8_t finMask = 0;
   uint8_t progress = 0;     // kClientSyn | kServerSynAck | kEstablished
   uint8_t payloadMask = 0;  // directions that carried payload (bit per Dir)
-  // Links of the table's probation list (sessions not established yet, oldest first).
-  uint32_t probPrev = kNone;
-  uint32_t probNext = kNone;
-  uint8_t stage = 0;          // FtpStage (ftp_stage.h): AwaitGreeting until open() says otherwise
-  bool persisted = false;     // reported in Actions::states and not erased since
-  uint32_t dataKeys = kNone;  // newest of the session's outstanding announcements (data_keys.h)
-  // For the status view only (session_view.h): payload bytes taken per direction, and
-  // announcements admitted with a rewritten address. Not in snapshots.
-  std::array<uint64_t, 2> bytes{};
-  uint32_t rewrites = 0;
+  uint8_t stage = 0;        // FtpStage (ftp_stage.h): AwaitGreeting until open() says otherwise
+  bool persisted = false;   // reported in Actions::states and not erased since
   // An in-window RST that was not exact arrived at resetPendingNs from resetPendingDir (Dir):
   // the session ends at resetPendingTimeout unless the connection shows it lives on.
   bool resetPending = false;
   uint8_t resetPendingDir = 0;
+  // Links of the table's probation list (sessions not established yet, oldest first).
+  uint32_t probPrev = kNone;
+  uint32_t probNext = kNone;
+  uint32_t dataKeys = kNone;  // newest of the session's outstanding announcements (data_keys.h)
+  // For the status view only (session_view.h): announcements admitted with a rewritten
+  // address, and payload bytes taken per direction. Not in snapshots.
+  uint32_t rewrites = 0;
+  std::array<uint64_t, 2> bytes{};
   uint64_t resetPendingNs = 0;
 
   DirState& at(Dir d) { return dir[static_cast<size_t>(d)]; }

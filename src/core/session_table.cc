@@ -1,5 +1,8 @@
 #include "session_table.h"
 
+#include <new>
+#include <type_traits>
+
 namespace ftpalg::core {
 
 namespace {
@@ -12,16 +15,26 @@ size_t roundPow2(size_t n) {
 
 }  // namespace
 
+// Slots are never destroyed one by one (a freed slot is reused as it is).
+static_assert(std::is_trivially_destructible_v<Session>);
+static_assert(alignof(Session) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
+
 SessionTable::SessionTable(size_t capacity)
-    : slots_(capacity), index_(roundPow2(capacity * 2), kNone) {}
+    : storage_(new std::byte[capacity * sizeof(Session)]),
+      capacity_(capacity),
+      index_(roundPow2(capacity * 2), kNone) {}
 
 Session* SessionTable::create(const FlowKey& key, uint64_t nowNs) {
-  if (live_ == slots_.size()) return nullptr;
-  size_t slot = nextFree_;
-  while (slots_[slot].used) slot = (slot + 1) % slots_.size();
-  nextFree_ = (slot + 1) % slots_.size();
-  Session& s = slots_[slot];
-  s = Session{};
+  if (live_ == capacity_) return nullptr;
+  uint32_t slot = freeTop_;
+  if (slot != kNone) {
+    freeTop_ = at(slot).probNext;
+    at(slot) = Session{};
+  } else {
+    slot = constructed_++;
+    new (&at(slot)) Session{};
+  }
+  Session& s = at(slot);
   s.used = true;
   s.key = key;
   s.lastSeenNs = nowNs;
@@ -29,7 +42,7 @@ Session* SessionTable::create(const FlowKey& key, uint64_t nowNs) {
   const size_t mask = index_.size() - 1;
   size_t i = home(key);
   while (index_[i] != kNone) i = (i + 1) & mask;
-  index_[i] = static_cast<uint32_t>(slot);
+  index_[i] = slot;
   ++live_;
   linkTail(s);
   return &s;
@@ -42,7 +55,7 @@ void SessionTable::linkTail(Session& s) {
   if (probTail_ == kNone) {
     probHead_ = slot;
   } else {
-    slots_[probTail_].probNext = slot;
+    at(probTail_).probNext = slot;
   }
   probTail_ = slot;
   ++probCount_;
@@ -54,12 +67,12 @@ void SessionTable::unlink(Session& s) {
   if (s.probPrev == kNone) {
     probHead_ = s.probNext;
   } else {
-    slots_[s.probPrev].probNext = s.probNext;
+    at(s.probPrev).probNext = s.probNext;
   }
   if (s.probNext == kNone) {
     probTail_ = s.probPrev;
   } else {
-    slots_[s.probNext].probPrev = s.probPrev;
+    at(s.probNext).probPrev = s.probPrev;
   }
   s.probPrev = s.probNext = kNone;
   --probCount_;
@@ -79,10 +92,12 @@ void SessionTable::erase(Session& s) {
       j = (j + 1) & mask;
       if (index_[j] == kNone) {
         s.used = false;
+        s.probNext = freeTop_;
+        freeTop_ = slot;
         --live_;
         return;
       }
-      const size_t h = home(slots_[index_[j]].key);
+      const size_t h = home(at(index_[j]).key);
       const bool between = i <= j ? (i < h && h <= j) : (i < h || h <= j);
       if (!between) break;
     }

@@ -1,6 +1,7 @@
 #include "daemon/pinhole_admitter.h"
 
 #include <cerrno>
+#include <random>
 #include <utility>
 
 #include "daemon/text.h"
@@ -22,9 +23,8 @@ PinholeAdmitter::PinholeAdmitter(std::unique_ptr<PinholeBackend> pinholes,
       idleTimeoutNs_(idleTimeoutNs),
       pinholes_(std::move(pinholes)),
       conntrack_(std::move(conntrack)),
-      resolver_(*conntrack_, log, ConntrackResolver::gatewayAddresses) {
-  marked_.reserve(1024);
-}
+      resolver_(*conntrack_, log, ConntrackResolver::gatewayAddresses),
+      marked_(kMaxMarked, uint64_t{std::random_device{}()} << 32 | std::random_device{}()) {}
 
 bool PinholeAdmitter::begin(const kernel::QueuedPacket& packet, const core::PacketView& raw,
                             core::PacketView& view) {
@@ -50,11 +50,9 @@ void PinholeAdmitter::rewritten(const core::FlowKey& flow, uint64_t nowNs) {
 }
 
 bool PinholeAdmitter::shifted(const core::FlowKey& flow, uint64_t nowNs) {
-  for (MarkedFlow& m : marked_) {
-    if (m.flow == flow) {
-      m.lastNs = nowNs;
-      return true;
-    }
+  if (MarkedFlow* m = marked_.find(flow)) {
+    m->lastNs = nowNs;
+    return true;
   }
   const kernel::CtTuple orig = resolver_.originalTuple(flow);
   if (Status s = conntrack_->setLiberal(orig); !s.ok()) {
@@ -64,19 +62,17 @@ bool PinholeAdmitter::shifted(const core::FlowKey& flow, uint64_t nowNs) {
     markFailed_ = true;
     return false;
   }
-  if (marked_.size() == kMaxMarked) marked_.erase(marked_.begin());
-  marked_.push_back(MarkedFlow{flow, nowNs, orig});
+  marked_.add(MarkedFlow{flow, nowNs, orig});
   return true;
 }
 
 void PinholeAdmitter::rstIgnored(const core::FlowKey& flow, uint64_t nowNs) {
-  for (MarkedFlow& m : marked_) {
-    if (!(m.flow == flow)) continue;
+  if (const MarkedFlow* m = marked_.find(flow)) {
     rstIgnored_ = true;
     // Conntrack accepted the RST on the liberal entry before the queue saw it and moved the
     // entry to CLOSE: after 10 s a fresh, non-liberal entry would pick up the shifted stream
     // mid-way and count it INVALID.
-    if (Status s = conntrack_->restoreEstablished(m.orig, kRestoredTimeoutS); !s.ok()) {
+    if (Status s = conntrack_->restoreEstablished(m->orig, kRestoredTimeoutS); !s.ok()) {
       (void)log_.fail(Failure::RestoreFailed, nowNs, "ESTABLISHED again for {}: {}", flowText(flow),
                       s.message());
       return;
@@ -91,13 +87,13 @@ void PinholeAdmitter::end(const core::PacketView& view, const core::FlowKey& flo
   resolver_.clearPacket();
   const bool ignored = std::exchange(rstIgnored_, false);
   if ((view.flags & (core::TcpFin | core::TcpRst)) == 0 || ignored) return;
-  std::erase_if(marked_, [&](const MarkedFlow& m) { return m.flow == flow; });
+  marked_.erase(flow);
 }
 
 void PinholeAdmitter::expire(uint64_t nowNs) {
   // Sessions end on FIN/RST (see end()) or by expiry inside the engine; forget liberal marks
   // of connections idle longer than the engine keeps sessions.
-  std::erase_if(marked_, [&](const MarkedFlow& m) { return nowNs - m.lastNs > idleTimeoutNs_; });
+  marked_.expire(nowNs, idleTimeoutNs_);
 }
 
 bool PinholeAdmitter::sessionAlive(const core::FlowKey& flow, const core::NatBinding& nat) {

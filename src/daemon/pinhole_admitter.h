@@ -11,6 +11,7 @@
 #include "daemon/admit_backends.h"
 #include "daemon/admitter.h"
 #include "daemon/conntrack_resolver.h"
+#include "daemon/marked_flows.h"
 #include "daemon/worker_log.h"
 
 namespace ftpalg::daemon {
@@ -48,13 +49,6 @@ class PinholeAdmitter final : public Admitter {
   bool sessionAlive(const core::FlowKey& flow, const core::NatBinding& nat) override;
 
  private:
-  // A control connection already set to liberal TCP tracking.
-  struct MarkedFlow {
-    core::FlowKey flow;
-    uint64_t lastNs = 0;
-    kernel::CtTuple orig;  // the entry's original tuple, as marked (restores need no lookup)
-  };
-
   bool rstIgnored_ = false;  // rstIgnored() during the current packet: end() keeps the mark
   bool markFailed_ = false;  // a mark failed during the current packet: not tried twice
 
@@ -63,7 +57,7 @@ class PinholeAdmitter final : public Admitter {
   std::unique_ptr<PinholeBackend> pinholes_;
   std::unique_ptr<ConntrackBackend> conntrack_;
   ConntrackResolver resolver_;
-  std::vector<MarkedFlow> marked_;
+  MarkedFlows marked_;
 };
 
 }  // namespace ftpalg::daemon

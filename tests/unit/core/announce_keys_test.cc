@@ -292,5 +292,80 @@ TEST(AnnounceKeys, GatewayAddressesCanBeSetLater) {
   EXPECT_EQ(d.of(EventKind::Port)[0].reason, Reason::SpecialAddress);
 }
 
+// A session that repeats the same PORT supersedes its own earlier announcement (as the kernel
+// replaces an expectation of the same master): one key and one expectation slot, never a clash
+// with itself. No NAT here, so that nothing is rewritten (the driver's acks stay unshifted).
+TEST(AnnounceKeys, RepeatingTheSamePortKeepsOneKey) {
+  EngineConfig cfg = withdrawing();
+  cfg.maxDataKeys = 8;  // repeats that each took a key would fill it after 8
+  ConnDriver d(cfg);
+  Conn a = conn("10.1.0.2:40100");
+  d.login(a);
+  for (int i = 0; i < 1000; ++i) {
+    d.say(a, Dir::C2S, "PORT 10,1,0,2,156,64\r\n");
+    d.say(a, Dir::S2C, "200 ok\r\n");
+  }
+  const std::vector<Event> p = d.of(EventKind::Port);
+  ASSERT_EQ(p.size(), 1000u);
+  size_t admittedOnThePort = 0;
+  for (const Event& e : p) {
+    admittedOnThePort +=
+        e.verdict == Verdict::Admit && e.expect.dst == endpoint("10.1.0.2:40000") ? 1u : 0u;
+  }
+  EXPECT_EQ(admittedOnThePort, 1000u);
+  EXPECT_EQ(d.engine.counter(Counter::Admitted), 1000u);
+  EXPECT_EQ(d.engine.counter(Counter::PortReassigned), 0u);
+  EXPECT_EQ(d.engine.counter(Counter::NoFreePort), 0u);
+  EXPECT_EQ(d.engine.counter(Counter::DataKeysFull), 0u);
+  EXPECT_TRUE(d.of(EventKind::Withdraw).empty());
+  // One key left: the session's end withdraws it once.
+  d.send(a, Dir::C2S, TcpRst | TcpAck, "");
+  EXPECT_EQ(d.of(EventKind::Withdraw).size(), 1u);
+}
+
+// Moved once because another session holds the port, the repeats keep the moved port (each
+// is rewritten: 40 stay within the driver's unacknowledged rewrites).
+TEST(AnnounceKeys, RepeatingAMovedPortKeepsTheMovedPort) {
+  Driver d(withdrawing());
+  Conn a = conn("10.1.0.2:40100");
+  Conn b = conn("10.1.0.3:40200");
+  d.login(a);
+  d.login(b);
+  d.say(b, Dir::C2S, "PORT 10,1,0,3,156,64\r\n");
+  d.say(b, Dir::S2C, "200 ok\r\n");
+  constexpr size_t kRepeats = 40;
+  for (size_t i = 0; i < kRepeats; ++i) {
+    d.say(a, Dir::C2S, "PORT 10,1,0,2,156,64\r\n");
+    d.say(a, Dir::S2C, "200 ok\r\n");
+  }
+  const std::vector<Event> p = d.of(EventKind::Port);
+  ASSERT_EQ(p.size(), kRepeats + 1);
+  for (size_t i = 1; i < p.size(); ++i) {
+    ASSERT_EQ(p[i].verdict, Verdict::Admit) << "repeat " << i << " " << reasonName(p[i].reason);
+    ASSERT_EQ(p[i].expect.dst, endpoint("198.51.100.7:40001")) << "repeat " << i;
+  }
+  EXPECT_EQ(d.engine.counter(Counter::PortReassigned), kRepeats);  // each moved off b's port
+  EXPECT_EQ(d.engine.counter(Counter::NoFreePort), 0u);
+  d.send(a, Dir::C2S, TcpRst | TcpAck, "");
+  ASSERT_EQ(d.of(EventKind::Withdraw).size(), 1u);
+  EXPECT_EQ(d.of(EventKind::Withdraw)[0].expect.dst, endpoint("198.51.100.7:40001"));
+}
+
+// Superseding keeps what the earlier, accepted PORT opened when the server refuses the repeat.
+TEST(AnnounceKeys, ARefusedRepeatKeepsTheAcceptedOnesElements) {
+  Driver d(withdrawing());
+  Conn a = conn("10.1.0.2:40100");
+  d.login(a);
+  d.say(a, Dir::C2S, "PORT 10,1,0,2,156,64\r\n");
+  d.say(a, Dir::S2C, "200 ok\r\n");
+  d.say(a, Dir::C2S, "PORT 10,1,0,2,156,64\r\n");
+  d.say(a, Dir::S2C, "200 ok\r\n");
+  d.say(a, Dir::C2S, "PORT 10,1,0,2,156,64\r\n");
+  d.say(a, Dir::S2C, "500 no\r\n");
+  EXPECT_TRUE(d.of(EventKind::Withdraw).empty());
+  d.send(a, Dir::C2S, TcpRst | TcpAck, "");
+  EXPECT_EQ(d.of(EventKind::Withdraw).size(), 1u);
+}
+
 }  // namespace
 }  // namespace ftpalg::test

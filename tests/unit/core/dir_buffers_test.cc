@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <ostream>
 #include <string>
+#include <vector>
 
 namespace ftpalg::test {
 namespace {
@@ -122,6 +123,40 @@ TEST(DirBufferPool, BuffersDoNotOverlap) {
   ASSERT_NE(pool.acquire(b), nullptr);
   EXPECT_GE(pool.flight(b.buf) - pool.flight(a.buf), 64);
   EXPECT_GE(pool.line(b.buf) - pool.line(a.buf), 66);
+}
+
+// Buffers are constructed when first lent: a large pool touches only what it lends, counts the
+// rest as available, and a buffer comes back fresh (flight at d.next, no line, no splices).
+TEST(DirBufferPool, BuffersAreConstructedOnFirstUse) {
+  DirBufferPool pool(4096, 4096, 512);
+  EXPECT_EQ(pool.count(), 0u);
+  EXPECT_EQ(pool.capacity(), 4096u);
+  EXPECT_EQ(pool.available(), 4096u);
+  DirState a;
+  DirBuffer* b = pool.acquire(a);
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(pool.count(), 1u);
+  b->lineLen = 3;
+  b->heldCount = 2;
+  pool.free(a);
+  for (uint32_t i = 0; i < 100; ++i) {
+    DirState d;
+    d.next = i;
+    DirBuffer* again = pool.acquire(d);
+    ASSERT_EQ(again, b);
+    EXPECT_EQ(again->flightStart, i);
+    EXPECT_EQ(again->lineLen, 0u);
+    EXPECT_EQ(again->heldCount, 0u);
+    pool.free(d);
+  }
+  EXPECT_EQ(pool.count(), 1u);
+  EXPECT_EQ(pool.available(), 4096u);
+  std::vector<DirState> all(4096);
+  for (DirState& d : all) ASSERT_NE(pool.acquire(d), nullptr);
+  DirState extra;
+  EXPECT_EQ(pool.acquire(extra), nullptr);
+  EXPECT_EQ(pool.count(), 4096u);
+  EXPECT_EQ(pool.available(), 0u);
 }
 
 }  // namespace

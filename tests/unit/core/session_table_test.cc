@@ -124,5 +124,52 @@ TEST(SessionTable, HashOfFieldsEqualsHashOfKey) {
   EXPECT_EQ(t.find(k6), s);
 }
 
+// Slots are constructed as sessions first need them and freed ones are reused first, so the
+// memory a large table touches follows the most sessions live at once, never its capacity; a
+// reused slot starts as a fresh session.
+TEST(SessionTable, SlotsAreConstructedOnFirstUseAndReusedFirst) {
+  SessionTable t(100000);
+  EXPECT_EQ(t.constructed(), 0u);
+  Session* a = t.create(key(1), 0);
+  Session* b = t.create(key(2), 0);
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(t.constructed(), 2u);
+  a->closing = true;
+  a->rewrites = 9;
+  t.erase(*a);
+  for (uint16_t round = 0; round < 1000; ++round) {
+    Session* c = t.create(key(static_cast<uint16_t>(10 + round)), round);
+    ASSERT_EQ(c, a) << "a freed slot is reused before a new one is constructed";
+    EXPECT_FALSE(c->closing);
+    EXPECT_EQ(c->rewrites, 0u);
+    EXPECT_EQ(c->lastSeenNs, round);
+    t.erase(*c);
+  }
+  EXPECT_EQ(t.constructed(), 2u);
+  EXPECT_EQ(t.find(key(2)), b);
+  size_t seen = 0;
+  t.forEach([&](Session& s) {
+    EXPECT_EQ(&s, b);
+    return ++seen != 0;
+  });
+  EXPECT_EQ(seen, 1u);
+}
+
+// A full table built lazily still says full, and frees make room again.
+TEST(SessionTable, LazyTableFillsToCapacity) {
+  SessionTable t(3);
+  std::vector<Session*> s;
+  for (uint16_t i = 0; i < 3; ++i) s.push_back(t.create(key(i), 0));
+  EXPECT_EQ(t.create(key(7), 0), nullptr);
+  EXPECT_EQ(t.constructed(), 3u);
+  t.erase(*s[1]);
+  t.erase(*s[0]);
+  EXPECT_EQ(t.create(key(8), 0), s[0]);
+  EXPECT_EQ(t.create(key(9), 0), s[1]);
+  EXPECT_EQ(t.create(key(10), 0), nullptr);
+  EXPECT_EQ(t.find(key(2)), s[2]);
+}
+
 }  // namespace
 }  // namespace ftpalg::test
