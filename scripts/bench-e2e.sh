@@ -6,23 +6,26 @@
 # two queues, a sustained run, idle-connection RSS and the engine microbenchmarks. Prints the
 # table, writes one JSON file and the generated page (tests/bench/e2e/report.py).
 #
-#   scripts/bench-e2e.sh [--smoke] [--docs] [--no-build] [--build-dir DIR] [--out DIR]
+#   scripts/bench-e2e.sh [--smoke] [--docs] [--profile] [--no-build] [--build-dir DIR] [--out DIR]
 #     --smoke      one short round of everything, small counts (the CTest bench_e2e_smoke)
 #     --docs       write docs/performance.md, .png and .json (the run) from this run
+#     --profile    also record ftpalgd with perf under the NOOP and the session load (its top
+#                  entries: a section of the page and performance-profile.txt)
 #     --build-dir  the CMake build tree (default build/); --no-build uses it as it is
 #     --out        where run.json, performance.md and performance.png go (default DIR/bench-e2e)
 # Needs root (exit 77 without). A full run takes about 10-13 minutes on 2 cores.
 set -euo pipefail
 repo=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
-smoke='' docs='' build=1 bdir=$repo/build out=''
+smoke='' docs='' profile='' build=1 bdir=$repo/build out=''
 while (($#)); do
   case $1 in
     --smoke) smoke=1 ;;
     --docs) docs=1 ;;
+    --profile) profile=1 ;;
     --no-build) build='' ;;
     --build-dir) bdir=$(readlink -f "$2"); shift ;;
     --out) out=$2; shift ;;
-    *) echo "usage: $0 [--smoke] [--docs] [--no-build] [--build-dir DIR] [--out DIR]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--smoke] [--docs] [--profile] [--no-build] [--build-dir DIR] [--out DIR]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -34,7 +37,7 @@ fi
 bash "$repo/scripts/install-deps.sh" bench >&2
 if [[ -n $build ]]; then
   [[ -f $bdir/build.ninja ]] || cmake -S "$repo" -B "$bdir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
-  ninja -C "$bdir" ftpalgd ftpalg_null_queue engine_bench
+  ninja -C "$bdir" ftpalgd ftpalg_null_queue engine_bench engine_memory_bench
 fi
 ftpalgd=$bdir/src/daemon/ftpalgd
 null=$bdir/tests/bench/e2e/ftpalg_null_queue
@@ -95,17 +98,18 @@ json=$out/run.json
 py=/usr/bin/python3
 [[ -x $py ]] || py=python3
 rc=0
-"$py" "$repo/tests/bench/e2e/bench.py" ${smoke:+--smoke} --prefix "$NETNS_PREFIX" \
+"$py" "$repo/tests/bench/e2e/bench.py" ${smoke:+--smoke} ${profile:+--profile} --prefix "$NETNS_PREFIX" \
   --tmp "$E2E_TMP" --ftpalgd "$ftpalgd" --null "$null" --bench-dir "$bdir/tests/bench" \
   --vsftpd-conf "$E2E_TMP/vsftpd.conf" --server "$NETNS_SERVER4" --sources "$sources" \
   --queue "${BENCH_QUEUE:-160}" --out "$json" || rc=$?
 [[ -f $json ]] || exit "$((rc ? rc : 1))"
 "$py" "$repo/tests/bench/e2e/report.py" "$json" --md "$out/performance.md" \
-  --png "$out/performance.png"
+  --png "$out/performance.png" --profile-txt "$out/performance-profile.txt"
 if [[ -n $docs ]]; then
   cp "$out/performance.md" "$repo/docs/performance.md"
   cp "$out/performance.png" "$repo/docs/performance.png"
   cp "$json" "$repo/docs/performance.json"
+  [[ ! -s $out/performance-profile.txt ]] || cp "$out/performance-profile.txt" "$repo/docs/"
   echo "wrote docs/performance.md, docs/performance.png and docs/performance.json"
 fi
 exit "$rc"

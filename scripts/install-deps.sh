@@ -9,7 +9,7 @@
 #   e2e      netns + the end-to-end suite's proftpd, unpacked (not installed) under
 #            $E2E_CACHE (default /var/cache/ftpalg-e2e) with the libraries it links installed:
 #            vsftpd, proftpd and pure-ftpd all conflict with the virtual package ftp-server
-#   bench    netns + matplotlib (scripts/bench-e2e.sh and its report: docs/performance.png)
+#   bench    netns + matplotlib, perf (scripts/bench-e2e.sh, --profile, and its report)
 #   golden   netns + tshark (scripts/record-golden.sh, the golden tests)
 #   qemu     the qemu lane's host tools (ctest -L qemu; the lane downloads the kernel package
 #            itself, into the build tree's cache: a test artifact, not an installation)
@@ -28,7 +28,7 @@ declare -A pkgs_of=(
   [netns]="vsftpd lftp curl python3 nftables iptables conntrack tcpdump iproute2 ethtool
     coreutils procps psmisc python3-prometheus-client prometheus"
   [golden]="tshark"
-  [bench]="python3-matplotlib"
+  [bench]="python3-matplotlib linux-perf"
   [qemu]="qemu-system-x86 cpio kmod nftables conntrack vsftpd curl iproute2 busybox-static
     netbase apt dpkg xz-utils zstd"
   [lint]="shellcheck clang-format universal-ctags"

@@ -96,6 +96,9 @@ void addRules(CLI::App& app, ftpalg::cli::RulesOptions& o) {
       ->type_name("MARK");
   rules->add_flag("--queue-everything", o.queueEverything,
                   "Queue pure ACKs too (default: those of sessions without the mark pass)");
+  rules->add_flag("--spread-connections", o.spreadConnections,
+                  "With several queues, spread connections by a symmetric 5-tuple hash "
+                  "(default: the kernel's balance over the address pair)");
 }
 
 constexpr const char* kCheckFooter =

@@ -78,6 +78,7 @@ Status makeRulesRequest(const RulesOptions& options, RulesRequest& out) {
 
   r.spec.bypass = options.failOpen;
   r.spec.ackBypass = !options.queueEverything;
+  r.spec.spreadConnections = options.spreadConnections;
   if (options.sessionMark != "0" &&
       !core::parseDecimalOrHex<uint32_t>(options.sessionMark, r.spec.sessionMark, 1, UINT32_MAX)) {
     return Status::error(

@@ -29,6 +29,7 @@ struct RulesOptions {
   // Queue the pure ACKs of every control connection too (default: those of connections without
   // the session mark pass unqueued; needs a session mark).
   bool queueEverything = false;
+  bool spreadConnections = false;  // --spread-connections (queue_rules_text.h)
 };
 
 // auto: probe the running kernel for the nft `queue` expression.

@@ -442,6 +442,14 @@ bool isQueueRuleKey(std::string_view key) {
          std::end(kQueueRuleKeys);
 }
 
+// Queue spreading key (docs/daemon.md, "Scaling over queues"): "spread_connections" spreads
+// connections, not address pairs, over a queue range.
+constexpr std::string_view kSpreadKeys[] = {"spread_connections"};
+
+bool isSpreadKey(std::string_view key) {
+  return std::find(std::begin(kSpreadKeys), std::end(kSpreadKeys), key) != std::end(kSpreadKeys);
+}
+
 // Applies one key. `key` has been checked to be known.
 Status applyKey(std::string_view name, std::string_view key, const toml::node& node,
                 DaemonConfig& cfg) {
@@ -462,6 +470,7 @@ Status applyKey(std::string_view name, std::string_view key, const toml::node& n
   if (key == "ports") return applyPorts(r, cfg);
   if (isStateKey(key)) return applyStateKey(r, cfg);
   if (isQueueRuleKey(key)) return r.wantBool(cfg.queueEverything);
+  if (isSpreadKey(key)) return r.wantBool(cfg.spreadConnections);
   // Policy beyond the switches (policy_keys.cc) and where events go (journal or not).
   if (isPolicyKey(key)) return applyPolicyKey(name, key, node, cfg);
   if (key == "log_target") return r.wantParsed(parseLogTarget, cfg.logTarget);
@@ -502,7 +511,7 @@ Status applyConfigText(std::string_view text, std::string_view name, DaemonConfi
     bool known = false;
     for (std::string_view k : kKnownKeys) known = known || key.str() == k;
     for (std::string_view k : kLimitKeys) known = known || key.str() == k;
-    known = known || isStateKey(key.str()) || isQueueRuleKey(key.str());
+    known = known || isStateKey(key.str()) || isQueueRuleKey(key.str()) || isSpreadKey(key.str());
     known = known || isStateKey(key.str());
     known = known || isControlKey(key.str());
     for (std::string_view k : kPrivilegeKeys) known = known || key.str() == k;
@@ -531,6 +540,7 @@ std::vector<std::string_view> configKeys() {
   keys.insert(keys.end(), std::begin(kPolicyKeys), std::end(kPolicyKeys));
   keys.emplace_back("log_target");
   keys.insert(keys.end(), std::begin(kControlKeys), std::end(kControlKeys));
+  keys.insert(keys.end(), std::begin(kSpreadKeys), std::end(kSpreadKeys));
   return keys;
 }
 
@@ -576,6 +586,7 @@ struct Flags {
   std::string metricsSocket, metricsListen, metricsTextfile;
   bool queueEverything = false;
   std::string controlSocket;
+  bool spreadConnections = false;
 };
 
 void addOptions(CLI::App& app, Flags& f) {
@@ -637,6 +648,9 @@ void addOptions(CLI::App& app, Flags& f) {
       ->type_name("FILE");
   app.add_flag("--queue-everything", f.queueEverything,
                "Installed rules queue pure ACKs too (default: those of unshifted sessions pass)");
+  app.add_flag("--spread-connections", f.spreadConnections,
+               "Installed rules spread connections over the queues by a symmetric 5-tuple hash "
+               "(default: the kernel's balance over the address pair)");
   app.add_option("--control-socket", f.controlSocket,
                  "Admin control socket for `ftpalg status` (default /run/ftpalg/control.sock; "
                  "'' serves none)")
@@ -732,6 +746,7 @@ Status applyFlags(const CLI::App& app, const Flags& f, DaemonConfig& cfg) {
   if (f.noSeccomp) cfg.seccomp = false;
   if (Status s = applyMetricsFlags(app, f, cfg); !s.ok()) return s;
   if (f.queueEverything) cfg.queueEverything = true;
+  if (f.spreadConnections) cfg.spreadConnections = true;
   if (given("--control-socket")) {
     if (!f.controlSocket.empty() &&
         (f.controlSocket.front() != '/' || f.controlSocket.size() > 107)) {

@@ -105,6 +105,9 @@ struct DaemonConfig {
   std::string controlGroup;  // may ask besides root and the daemon's user; "": nobody else
 
   bool operator==(const DaemonConfig&) const = default;
+  // Queue rules (docs/daemon.md, "Scaling over queues"): with more than one queue, spread
+  // connections (a symmetric 5-tuple hash) rather than address pairs over them.
+  bool spreadConnections = false;
 };
 
 // "0", "0-3", "0,2,5-6": queue numbers 0..65535, ascending ranges, no duplicates, at most 64.

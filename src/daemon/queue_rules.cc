@@ -14,6 +14,7 @@ RuleSpec ruleSpec(const DaemonConfig& cfg) {
   s.bypass = cfg.failOpen;
   s.sessionMark = cfg.sessionMark;
   s.ackBypass = !cfg.queueEverything;
+  s.spreadConnections = cfg.spreadConnections;
   return s;
 }
 

@@ -72,6 +72,7 @@ std::vector<std::pair<std::string_view, std::string>> keyValues(const DaemonConf
       {"log_target", std::string(logTargetName(c.logTarget))},
       {"control_socket", text(c.controlSocket)},
       {"control_group", text(c.controlGroup)},
+      {"spread_connections", text(c.spreadConnections)},
   };
   return kv;
 }

@@ -25,6 +25,18 @@
 //            -j ACCEPT                                                      (ip6tables: 60, 72)
 // (40 bytes of IPv4 and TCP leave no room for payload; with the timestamp option a TCP header
 // has at least 32 bytes, so 52 leave none either.)
+// Spreading connections (QueueRuleSpec::spreadConnections, queues 160-161): the balance above
+// hashes only the address pair, so all connections of one client address to one server meet on
+// one queue. Spread, each queueing rule becomes one rule per queue, picked by a symmetric hash
+// of addresses and ports (the same for both directions of a connection):
+//   nft       tcp dport 21 queue to symhash mod 2 offset 160            (nft `queue` kernels)
+//   iptables  iptables ... --dport 21 -j HMARK --hmark-tuple src,dst,sport,dport,proto
+//               --hmark-mod 2 --hmark-offset 160 --hmark-rnd 0xf7a1     (first, once per port)
+//             iptables ... --dport 21 -m mark --mark 0xa0 -j NFQUEUE --queue-num 160
+//             iptables ... --dport 21 -m mark --mark 0xa1 -j NFQUEUE --queue-num 161
+// The iptables text writes the packet mark (HMARK has no mask); the rules ftpalgd installs in
+// that form (QueueRules) compare the nft `symhash` expression instead and write no mark:
+//   tcp dport 21 symhash mod 2 == 0 <xt NFQUEUE --queue-num 160>  (and == 1: 161)
 // Pure text: no I/O.
 #pragma once
 
@@ -63,6 +75,11 @@ struct QueueRuleSpec {
   // Pure ACKs of connections without sessionMark pass unqueued (see above). Needs a
   // sessionMark; false, or sessionMark 0: every packet of the control ports is queued.
   bool ackBypass = false;
+  // With queueCount > 1: connections, not address pairs, are spread over the queues (many
+  // clients behind one NAT address), both directions of a connection on one queue, by a
+  // symmetric hash of the 5-tuple (see "Spreading connections" above). False: the kernel's
+  // balance over the address pair.
+  bool spreadConnections = false;
 };
 
 // True when `spec` lets pure ACKs bypass the queue (ackBypass with a session mark).

@@ -29,8 +29,15 @@ std::string nftPorts(const QueueRuleSpec& spec) {
   return fmt::format("{{ {} }}", fmt::join(spec.ports, ", "));
 }
 
-// "queue num 0", "queue num 0-3 bypass".
+// Connections spread over a queue range by a symmetric 5-tuple hash (queue_rules_text.h).
+bool spreads(const QueueRuleSpec& spec) { return spec.spreadConnections && spec.queueCount > 1; }
+
+// "queue num 0", "queue num 0-3 bypass", spread: "queue flags bypass to symhash mod 4 offset 0".
 std::string nftQueue(const QueueRuleSpec& spec) {
+  if (spreads(spec)) {
+    return fmt::format("queue {}to symhash mod {} offset {}", spec.bypass ? "flags bypass " : "",
+                       spec.queueCount, spec.firstQueue);
+  }
   std::string out = fmt::format("queue num {}", spec.firstQueue);
   if (spec.queueCount > 1) out += fmt::format("-{}", spec.firstQueue + spec.queueCount - 1);
   if (spec.bypass) out += " bypass";
@@ -108,15 +115,35 @@ std::string iptablesAckRules(const QueueRuleSpec& spec, QueueFamily family) {
   return out;
 }
 
+// The queueing rules of `spec` after `match`: one rule per direction, or spread, one per
+// direction and queue, each matching the mark HMARK gave the packet (its queue number).
+std::string iptablesQueueRules(const QueueRuleSpec& spec, QueueFamily family,
+                               const std::string& match) {
+  if (!spreads(spec)) return iptablesRules(spec, family, match, nfqueueTarget(spec));
+  std::string out;
+  for (uint32_t i = 0; i < spec.queueCount; ++i) {
+    const uint32_t q = spec.firstQueue + i;
+    out += iptablesRules(
+        spec, family, fmt::format("{} -m mark --mark {:#x}", match, q),
+        fmt::format("-j NFQUEUE --queue-num {}{}", q, spec.bypass ? " --queue-bypass" : ""));
+  }
+  return out;
+}
+
 std::string iptablesText(const QueueRuleSpec& spec, QueueFamily family) {
   std::string out;
+  if (spreads(spec)) {
+    out = iptablesRules(spec, family, "",
+                        fmt::format("-j HMARK --hmark-tuple src,dst,sport,dport,proto --hmark-mod "
+                                    "{} --hmark-offset {} --hmark-rnd 0xf7a1",
+                                    spec.queueCount, spec.firstQueue));
+  }
   if (hasSessionRules(spec)) {
-    out = iptablesRules(withoutBypass(spec), family,
-                        fmt::format(" -m connmark --mark {:#x}", spec.sessionMark),
-                        nfqueueTarget(withoutBypass(spec)));
+    out += iptablesQueueRules(withoutBypass(spec), family,
+                              fmt::format(" -m connmark --mark {:#x}", spec.sessionMark));
   }
   if (bypassesAcks(spec)) out += iptablesAckRules(spec, family);
-  return out + iptablesRules(spec, family, "", nfqueueTarget(spec));
+  return out + iptablesQueueRules(spec, family, "");
 }
 
 // "-j NFQUEUE --queue-num 0", "-j NFQUEUE --queue-balance 0:1 --queue-bypass".

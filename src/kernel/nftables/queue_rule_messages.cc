@@ -11,6 +11,7 @@
 #include <linux/netlink.h>
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 
@@ -81,10 +82,43 @@ void addCtMarkMatch(nftnl_rule* r, uint32_t mark) {
   nftnl_rule_add_expr(r, cmpExpr(NFT_CMP_EQ, &mark, sizeof mark));
 }
 
+// symhash mod `modulus` offset `base` into register 1: the same value for both directions of a
+// connection (addresses and ports, ordered), so both reach one queue.
+nftnl_expr* symhashExpr(uint32_t modulus, uint32_t base) {
+  nftnl_expr* e = nftnl_expr_alloc("hash");
+  nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_TYPE, NFT_HASH_SYM);
+  nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_DREG, NFT_REG_1);
+  nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_MODULUS, modulus);
+  nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_OFFSET, base);
+  return e;
+}
+
+// Spread (queue_rules_text.h, "Spreading connections"): nft `queue to symhash mod N offset
+// FIRST`, or for the xtables form rule `slot` of N: symhash mod N == slot, then NFQUEUE to queue
+// FIRST + slot alone.
+void addSpreadVerdict(nftnl_rule* r, const QueueRuleSpec& q, QueueForm form, uint32_t slot) {
+  if (form == QueueForm::Nft) {
+    nftnl_rule_add_expr(r, symhashExpr(q.queueCount, q.firstQueue));
+    nftnl_expr* e = nftnl_expr_alloc("queue");
+    nftnl_expr_set_u32(e, NFTNL_EXPR_QUEUE_SREG_QNUM, NFT_REG_1);
+    nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_FLAGS, q.bypass ? NFT_QUEUE_FLAG_BYPASS : 0);
+    nftnl_rule_add_expr(r, e);
+    return;
+  }
+  nftnl_rule_add_expr(r, symhashExpr(q.queueCount, 0));
+  nftnl_rule_add_expr(r, cmpExpr(NFT_CMP_EQ, &slot, sizeof slot));
+  QueueRuleSpec one = q;
+  one.firstQueue = static_cast<uint16_t>(q.firstQueue + slot);
+  one.queueCount = 1;
+  nftnl_rule_add_expr(r, nfqueueTarget(one));
+}
+
 // tcp dport|sport PORT [ct mark MARK], then the queueing verdict of `form`. `mark` nonzero: the
-// rule of rewritten sessions, queued without bypass.
+// rule of rewritten sessions, queued without bypass. Spread xtables form: rule `slot` of the
+// queue count (see addSpreadVerdict).
 bool appendRule(NftBatch& b, const QueueRuleSpec& spec, QueueForm form, uint16_t family,
-                uint16_t port, uint32_t offset, uint32_t mark, std::string_view label) {
+                uint16_t port, uint32_t offset, uint32_t mark, std::string_view label,
+                uint32_t slot = 0) {
   RulePtr r(nftnl_rule_alloc());
   nftnl_rule_set_str(r.get(), NFTNL_RULE_TABLE, kQueueTable);
   nftnl_rule_set_str(r.get(), NFTNL_RULE_CHAIN, kChain);
@@ -99,7 +133,11 @@ bool appendRule(NftBatch& b, const QueueRuleSpec& spec, QueueForm form, uint16_t
     addCtMarkMatch(r.get(), mark);
     q.bypass = false;
   }
-  nftnl_rule_add_expr(r.get(), form == QueueForm::Nft ? nftQueue(q) : nfqueueTarget(q));
+  if (q.spreadConnections && q.queueCount > 1) {
+    addSpreadVerdict(r.get(), q, form, slot);
+  } else {
+    nftnl_rule_add_expr(r.get(), form == QueueForm::Nft ? nftQueue(q) : nfqueueTarget(q));
+  }
   nlmsghdr* nlh = b.begin(NFT_MSG_NEWRULE, family, NLM_F_APPEND | NLM_F_CREATE, label);
   if (nlh == nullptr) return false;
   nftnl_rule_nlmsg_build_payload(nlh, r.get());
@@ -218,7 +256,15 @@ bool appendQueueRules(NftBatch& batch, const QueueRuleSpec& spec, QueueForm form
       }
       for (uint16_t port : spec.ports) {
         for (uint32_t offset : {2u, 0u}) {  // tcp dport, tcp sport
-          if (!appendRule(batch, spec, form, family, port, offset, mark, label)) return false;
+          // Spread in the xtables form: one rule per queue (see addSpreadVerdict).
+          const uint32_t slots = spec.spreadConnections && form == QueueForm::Iptables
+                                     ? std::max<uint32_t>(spec.queueCount, 1)
+                                     : 1;
+          for (uint32_t slot = 0; slot < slots; ++slot) {
+            if (!appendRule(batch, spec, form, family, port, offset, mark, label, slot)) {
+              return false;
+            }
+          }
         }
       }
     }

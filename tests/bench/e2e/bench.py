@@ -28,6 +28,15 @@ MAIN_CONFIGS = ["ftpalgd", "null", "helper", "noqueue"]
 QUEUE_CONFIGS = ["ftpalgd-2q", "null-2q"]
 REFS = ["null", "helper", "noqueue"]
 PER_PROC = 15000  # idle connections per process (the open-file limit may be 20 000)
+# CPU pinning (taskset; BENCH_PIN=1): the load client and the FTP server on the first CPU, the
+# queue consumer on the others, so the consumer's threads (one per queue) do not compete with
+# the load. Off by default: on 2 CPUs it leaves one CPU to the load, server and softirq work,
+# and every measure takes about three times as long (the full run then exceeds 15 minutes).
+NCPU = os.cpu_count() or 1
+PIN = os.environ.get("BENCH_PIN") == "1" and NCPU >= 2
+LOAD_PIN = ["taskset", "-c", "0"] if PIN else []
+DAEMON_CPUS = "1" if NCPU == 2 else f"1-{NCPU - 1}"
+DAEMON_PIN = ["taskset", "-c", DAEMON_CPUS] if PIN else []
 
 
 def log(msg):
@@ -69,8 +78,9 @@ class Bench:
         """One measure by the load client serving in the client namespace (started once)."""
         if self.loader is None:
             self.loader = subprocess.Popen(
-                ["ip", "netns", "exec", self.ns["client"], sys.executable,
-                 os.path.join(HERE, "load_client.py"), "serve"], stdin=subprocess.PIPE,
+                ["ip", "netns", "exec", self.ns["client"]] + LOAD_PIN +
+                [sys.executable, os.path.join(HERE, "load_client.py"), "serve"],
+                stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE, text=True)
             json.loads(self.loader.stdout.readline())
         self.loader.stdin.write(json.dumps(list(args) + ["--server", self.server_addr]) + "\n")
@@ -110,6 +120,48 @@ class Bench:
                     return int(line.split()[1]) * 1024
         return 0
 
+    def task_ticks(self):
+        """utime + stime of each thread of the consumer (tid -> ticks)."""
+        out = {}
+        if not self.proc:
+            return out
+        base = f"/proc/{self.proc.pid}/task"
+        for tid in os.listdir(base):
+            try:
+                with open(f"{base}/{tid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                out[tid] = int(fields[11]) + int(fields[12])
+            except OSError:
+                pass
+        return out
+
+    def queued_by_queue(self):
+        out = {}
+        if not self.proc:
+            return out
+        with open(f"/proc/{self.proc.pid}/net/netfilter/nfnetlink_queue") as f:
+            for line in f.read().splitlines():
+                f = line.split()
+                if len(f) >= 8 and int(f[0]) in (self.a.queue, self.a.queue + 1):
+                    out[int(f[0])] = int(f[7])
+        return out
+
+    def per_queue(self, cfg, before, after, measure):
+        """Two queues: each queue's share of the queued packets and CPU per queued packet, the
+        busiest consumer thread paired with the busiest queue (threads are not named)."""
+        qs = sorted(((after["qs"].get(q, 0) - before["qs"].get(q, 0), q) for q in after["qs"]),
+                    reverse=True)
+        total = sum(n for n, _ in qs)
+        ts = sorted((after["tasks"].get(t, 0) - before["tasks"].get(t, 0)
+                     for t in after["tasks"]), reverse=True)
+        for k, (n, _q) in enumerate(qs[:2]):
+            if total:
+                self.add(f"queued packet share {measure}, busier queue {k + 1} of 2", cfg,
+                         round(100.0 * n / total, 1), "%")
+            if n and k < len(ts):
+                self.add(f"cpu_per_queued_packet {measure}, queue {k + 1} of 2", cfg,
+                         round(ts[k] * 1e6 / CLK_TCK / n, 2), "µs")
+
     def queued(self):
         if not self.proc:
             return 0
@@ -130,7 +182,8 @@ class Bench:
 
     def snap(self, ctl=False):
         return {"t": time.monotonic(), "cpu": self.cpu_ticks(), "q": self.queued(),
-                "ctl": self.ctl_packets() if ctl else 0}
+                "ctl": self.ctl_packets() if ctl else 0, "tasks": self.task_ticks(),
+                "qs": self.queued_by_queue()}
 
     # --- configurations ----------------------------------------------------------------------
     def start(self, cfg):
@@ -149,7 +202,8 @@ class Bench:
                                      f"{cfg}.log")
         logf = open(self.proc_log, "w")
         # ip netns exec execs the program: the pid is the consumer's own.
-        self.proc = subprocess.Popen(["ip", "netns", "exec", self.ns["gw"]] + cmd, stdout=logf,
+        self.proc = subprocess.Popen(["ip", "netns", "exec", self.ns["gw"]] + DAEMON_PIN + cmd,
+                                     stdout=logf,
                                      stderr=subprocess.STDOUT)
         for _ in range(100):
             with open(self.proc_log) as f:
@@ -212,6 +266,8 @@ class Bench:
             self.add("queued packets/s (noop)", cfg, round((e["q"] - b["q"]) * per_cmd * rate, 1),
                      "1/s")
             self.per_cpu(cfg, b, e, "noop", e["q"] - b["q"], "queued_packet")
+            if cfg.endswith("-2q"):
+                self.per_queue(cfg, b, e, "noop")
         if r["errors"]:
             self.notes.setdefault(cfg, []).append(f"noop: {r['errors']} connections failed")
 
@@ -442,10 +498,109 @@ class Bench:
                     self.add(names[bm["name"]], "ftpalgd", round(bm["cpu_time"] * scale, 1), "ns")
                     self.extra.setdefault("engine_iterations", {})[bm["name"]] = bm["iterations"]
 
+    def profile(self):
+        """ftpalgd under the NOOP-loop load and under PASV sessions (4 workers), each phase
+        recorded by `perf record -g` on the daemon's process; keeps the top of
+        `perf report --no-children` (by shared object, and by symbol) in extra.profile."""
+        cfg = "ftpalgd"
+        secs = self.a.p["profile_seconds"]
+        outdir = os.path.dirname(os.path.abspath(self.a.out))
+        loads = [("NOOP loops", ["noop", "--conns", str(self.a.p["noop_conns"]), "--procs", "2",
+                                 "--seconds", str(secs)]),
+                 ("PASV sessions, 4 workers", ["sessions", "--mode", "pasv", "--workers", "4",
+                                               "--seconds", str(secs), "--path", "pub/1k.bin"])]
+        prof = []
+        self.start(cfg)
+        try:
+            for i, (name, args) in enumerate(loads):
+                data = os.path.join(outdir, f"perf-{i}.data")
+                b = self.snap()
+                rec = subprocess.Popen(["perf", "record", "-q", "-g", "-F", "1999", "-p",
+                                        str(self.proc.pid), "-o", data],
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                time.sleep(0.5)  # perf attached before the load starts
+                r = self.client(*args, timeout=secs + 120)
+                rec.send_signal(signal.SIGINT)
+                rec.wait(timeout=120)
+                e = self.snap()
+                q = e["q"] - b["q"]
+                cpu_us = (e["cpu"] - b["cpu"]) * 1e6 / CLK_TCK
+                rep = {}
+                for key, sort, limit in (("by_dso", "dso", "0.5"), ("by_symbol", "dso,sym", "1")):
+                    out = subprocess.run(["perf", "report", "-i", data, "--no-children",
+                                          "--stdio", "-g", "none", "--sort", sort,
+                                          "--percent-limit", limit],
+                                         capture_output=True, text=True, timeout=300).stdout
+                    rep[key] = [ln.rstrip() for ln in out.splitlines()
+                                if ln.strip() and not ln.startswith("#")][:40]
+                out = subprocess.run(["perf", "report", "-i", data, "--no-children", "--stdio",
+                                      "--sort", "sym", "-g", "caller,5,callee,function,percent",
+                                      "--percent-limit", "10"],
+                                     capture_output=True, text=True, timeout=300).stdout
+                rep["callers"] = [ln.rstrip() for ln in out.splitlines()
+                                  if ln.strip() and not ln.startswith("#")
+                                  and ln.strip() != "|"][:70]
+                # Then the same load again under `perf trace` (not together: tracing every
+                # system call distorts the sampled profile): the calls that took 1 ms or more,
+                # off-CPU waits that sampling cannot show.
+                trace_out = os.path.join(outdir, f"perf-trace-{i}.txt")
+                tr = subprocess.Popen(["perf", "trace", "--duration", "1", "-p",
+                                       str(self.proc.pid), "-o", trace_out],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                time.sleep(0.5)
+                targs = list(args)
+                targs[targs.index("--seconds") + 1] = str(max(1, secs // 2))
+                self.client(*targs, timeout=secs + 120)
+                tr.send_signal(signal.SIGINT)
+                tr.wait(timeout=120)
+                slow = {}
+                if os.path.exists(trace_out):
+                    for line in open(trace_out, errors="replace"):
+                        mt = re.search(r"\(\s*([0-9.]+) ms\): \S+ (\w+)\((?:fd: )?(\d+)?", line)
+                        if not mt:
+                            continue
+                        k = f"{mt.group(2)}(fd {mt.group(3)})" if mt.group(3) else mt.group(2)
+                        c = slow.setdefault(k, [0, 0.0, 0.0])
+                        ms = float(mt.group(1))
+                        c[0] += 1
+                        c[1] += ms
+                        c[2] = max(c[2], ms)
+                slow_rows = [f"{k:28} {c[0]:6d} calls {c[1]:9.1f} ms total {c[2]:8.1f} ms max"
+                             for k, c in sorted(slow.items(), key=lambda kv: -kv[1][1])][:12]
+                prof.append({"load": name, "seconds": secs, "queued_packets": q,
+                             "slow_syscalls": slow_rows, "trace_seconds": max(1, secs // 2),
+                             "slow": [{"call": k, "calls": c[0], "total_ms": round(c[1], 1),
+                                       "max_ms": round(c[2], 1)} for k, c in slow.items()],
+                             "daemon_cpu_us": round(cpu_us),
+                             "cpu_us_per_queued_packet": round(cpu_us / q, 2) if q else None,
+                             "result": {k: v for k, v in r.items() if not isinstance(v, list)},
+                             **rep})
+        finally:
+            self.stop()
+        self.extra["profile"] = prof
+
+    def engine_resident(self):
+        """tests/bench/engine_memory_bench: what a daemon-sized engine touches idle and per idle
+        session (pages reserved but never written are not resident)."""
+        b = os.path.join(self.a.bench_dir, "engine_memory_bench")
+        if not os.path.exists(b):
+            self.notes.setdefault("ftpalgd", []).append("engine_memory_bench not built")
+            return
+        r = subprocess.run([b, "--benchmark_format=json"], capture_output=True, text=True,
+                           timeout=300)
+        for bm in json.loads(r.stdout)["benchmarks"]:
+            n = bm["name"].split("/")[1]
+            if n == "0":
+                self.add("engine resident, daemon-sized, idle", "ftpalgd",
+                         round(bm["engine_resident_MiB"], 2), "MiB")
+            else:
+                self.add(f"engine resident per idle session, {n}", "ftpalgd",
+                         round(bm["resident_per_idle_session_B"], 1), "B")
+
     # --- servers -----------------------------------------------------------------------------
     def start_vsftpd(self):
-        self.vsftpd = subprocess.Popen(["ip", "netns", "exec", self.ns["server"], "vsftpd",
-                                        self.a.vsftpd_conf])
+        self.vsftpd = subprocess.Popen(["ip", "netns", "exec", self.ns["server"]] + LOAD_PIN +
+                                       ["vsftpd", self.a.vsftpd_conf])
         for _ in range(50):
             if ":21 " in self.nsrun("server", ["ss", "-Hltn"]):
                 return
@@ -472,10 +627,19 @@ class Bench:
                 "loadavg_start": list(os.getloadavg()), "cpus": os.cpu_count(),
                 "kernel": platform.release(), "topology": "client - gateway - server, "
                 "no NAT (routes nonat), vsftpd, IPv4",
+                "pinning": (f"load client and server on CPU 0, the queue consumer on CPU "
+                            f"{DAEMON_CPUS} (taskset)" if PIN else
+                            "none (BENCH_PIN=1 pins the load client and server to CPU 0, the "
+                            "consumer to the others)"),
+                "queue_spread": "two queues: HMARK symmetric 5-tuple hash into the packet "
+                                "mark, one NFQUEUE rule per mark (tests/bench/e2e/gw.sh)",
                 "not_run": ["expectation mode (needs the qemu lane; not part of this harness)"]}
         self.start_vsftpd()
-        # BENCH_PHASES (comma-separated: rounds, sustained, idle, engine) runs a subset.
-        phases = os.environ.get("BENCH_PHASES", "rounds,sustained,idle,engine").split(",")
+        # BENCH_PHASES (comma-separated: rounds, sustained, profile, idle, engine) runs a
+        # subset; profile only with --profile.
+        phases = os.environ.get("BENCH_PHASES", "rounds,sustained,profile,idle,engine").split(",")
+        if not a.profile:
+            phases = [ph for ph in phases if ph != "profile"]
         for rnd in range(a.p["rounds"] if "rounds" in phases else 0):
             order = MAIN_CONFIGS[rnd % 4:] + MAIN_CONFIGS[:rnd % 4]
             for cfg in order:
@@ -488,6 +652,9 @@ class Bench:
         if "sustained" in phases:
             log("sustained")
             self.sustained()
+        if "profile" in phases:
+            log("profile (perf record -g on ftpalgd)")
+            self.profile()
         if "idle" in phases:
             log("idle connections and RSS")
             self.idle_rss()
@@ -495,6 +662,7 @@ class Bench:
         if "engine" in phases:
             log("engine microbenchmarks")
             self.engine()
+            self.engine_resident()
         meta["loadavg_end"] = list(os.getloadavg())
         meta["seconds"] = round(time.monotonic() - t0, 1)
         return self.report(meta)
@@ -566,9 +734,9 @@ def print_table(doc):
 
 PARAMS = {
     "full": {"rounds": 3, "seconds": 5, "noop_conns": 64, "rtt_count": 2000, "sustained": 60,
-             "idle": [0, 10000, 100000], "engine_min": 1.0},
+             "idle": [0, 10000, 100000], "engine_min": 1.0, "profile_seconds": 8},
     "smoke": {"rounds": 1, "seconds": 0.4, "noop_conns": 8, "rtt_count": 60, "sustained": 1.5,
-              "idle": [0, 300], "engine_min": 0.1},
+              "idle": [0, 300], "engine_min": 0.1, "profile_seconds": 1},
 }
 
 
@@ -585,6 +753,7 @@ def main():
     p.add_argument("--queue", type=int, default=160)
     p.add_argument("--out", required=True)
     p.add_argument("--smoke", action="store_true")
+    p.add_argument("--profile", action="store_true")
     a = p.parse_args()
     a.p = PARAMS["smoke" if a.smoke else "full"]
     b = Bench(a)

@@ -69,7 +69,8 @@ TEST(Reload, EveryFieldChangeIsSeen) {
                                "policy = { override = [ { networks = [\"198.18.5.0/24\"] } ] }",
                                "log_target = \"journal\"",
                                "control_socket = \"/x\"",
-                               "control_group = \"x\""};
+                               "control_group = \"x\"",
+                               "spread_connections = true"};
   ASSERT_EQ(std::size(edits), configKeys().size());
   for (const char* edit : edits) {
     DaemonConfig next;

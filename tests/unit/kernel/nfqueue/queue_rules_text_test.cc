@@ -210,4 +210,48 @@ TEST(QueueRulesSessionMark, OnlyWithBypassAndAMark) {
 }
 
 }  // namespace
+// Spread connections, iptables text: HMARK first (the symmetric 5-tuple hash into the mark),
+// then one NFQUEUE rule per queue matching its mark; marked sessions' rules spread alike.
+TEST(QueueRulesSpread, IptablesHmarkThenOneRulePerQueue) {
+  QueueRuleSpec s = queueRuleSpec(160, 2, {21}, false);
+  s.spreadConnections = true;
+  EXPECT_EQ(queueRulesText(s, QueueForm::Iptables, QueueFamily::Ip),
+            "# FTP control traffic to ftpalgd (fail-closed: with no daemon, control traffic is "
+            "dropped).\n"
+            "iptables -t mangle -A FORWARD -p tcp --dport 21 -j HMARK --hmark-tuple "
+            "src,dst,sport,dport,proto --hmark-mod 2 --hmark-offset 160 --hmark-rnd 0xf7a1\n"
+            "iptables -t mangle -A FORWARD -p tcp --sport 21 -j HMARK --hmark-tuple "
+            "src,dst,sport,dport,proto --hmark-mod 2 --hmark-offset 160 --hmark-rnd 0xf7a1\n"
+            "iptables -t mangle -A FORWARD -p tcp --dport 21 -m mark --mark 0xa0 -j NFQUEUE "
+            "--queue-num 160\n"
+            "iptables -t mangle -A FORWARD -p tcp --sport 21 -m mark --mark 0xa0 -j NFQUEUE "
+            "--queue-num 160\n"
+            "iptables -t mangle -A FORWARD -p tcp --dport 21 -m mark --mark 0xa1 -j NFQUEUE "
+            "--queue-num 161\n"
+            "iptables -t mangle -A FORWARD -p tcp --sport 21 -m mark --mark 0xa1 -j NFQUEUE "
+            "--queue-num 161\n");
+  s.bypass = true;
+  s.sessionMark = 0xf7a2;
+  const std::string t = queueRulesText(s, QueueForm::Iptables, QueueFamily::Inet);
+  EXPECT_NE(t.find("ip6tables -t mangle -A FORWARD -p tcp --dport 21 -m connmark --mark 0xf7a2 "
+                   "-m mark --mark 0xa1 -j NFQUEUE --queue-num 161\n"),
+            std::string::npos);
+  EXPECT_NE(t.find("-m mark --mark 0xa0 -j NFQUEUE --queue-num 160 --queue-bypass\n"),
+            std::string::npos);
+  EXPECT_LT(t.find("HMARK"), t.find("connmark"));
+  EXPECT_EQ(t.find("--queue-balance"), std::string::npos);
+}
+
+TEST(QueueRulesSpread, NftQueueToSymhash) {
+  QueueRuleSpec s = queueRuleSpec(2, 3, {21}, true);
+  s.spreadConnections = true;
+  const std::string t = queueRulesText(s, QueueForm::Nft, QueueFamily::Inet);
+  EXPECT_NE(t.find("\t\ttcp dport 21 queue flags bypass to symhash mod 3 offset 2\n"),
+            std::string::npos);
+  // One queue: nothing to spread.
+  s.queueCount = 1;
+  EXPECT_NE(queueRulesText(s, QueueForm::Nft, QueueFamily::Inet).find("queue num 2 bypass"),
+            std::string::npos);
+}
+
 }  // namespace ftpalg::test

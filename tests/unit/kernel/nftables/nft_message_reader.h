@@ -138,10 +138,18 @@ inline std::vector<std::string> ruleExprs(const nlmsghdr* nlh) {
       line += std::to_string(nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET)) + "/" +
               std::to_string(nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_LEN)) + " -> " +
               reg(e, NFTNL_EXPR_PAYLOAD_DREG);
+    } else if (name == "queue" && nftnl_expr_is_set(e, NFTNL_EXPR_QUEUE_SREG_QNUM)) {
+      line += " to " + reg(e, NFTNL_EXPR_QUEUE_SREG_QNUM) + " flags " +
+              std::to_string(nftnl_expr_get_u16(e, NFTNL_EXPR_QUEUE_FLAGS));
     } else if (name == "queue") {
       line += " " + std::to_string(nftnl_expr_get_u16(e, NFTNL_EXPR_QUEUE_NUM)) + "+" +
               std::to_string(nftnl_expr_get_u16(e, NFTNL_EXPR_QUEUE_TOTAL)) + " flags " +
               std::to_string(nftnl_expr_get_u16(e, NFTNL_EXPR_QUEUE_FLAGS));
+    } else if (name == "hash") {
+      line += nftnl_expr_get_u32(e, NFTNL_EXPR_HASH_TYPE) == NFT_HASH_SYM ? " sym" : " jhash";
+      line += " mod " + std::to_string(nftnl_expr_get_u32(e, NFTNL_EXPR_HASH_MODULUS)) +
+              " offset " + std::to_string(nftnl_expr_get_u32(e, NFTNL_EXPR_HASH_OFFSET)) + " -> " +
+              reg(e, NFTNL_EXPR_HASH_DREG);
     } else if (name == "target") {
       line += std::string(" ") + nftnl_expr_get_str(e, NFTNL_EXPR_TG_NAME) + " rev " +
               std::to_string(nftnl_expr_get_u32(e, NFTNL_EXPR_TG_REV)) + " info " +

@@ -241,4 +241,67 @@ TEST(QueueRuleMessagesSessionMark, FailClosedHasNoMarkedRules) {
 }
 
 }  // namespace
+// Spread connections (queue_rules_text.h, "Spreading connections"), xtables form: one rule per
+// queue, `symhash mod 2 == slot`, then NFQUEUE to that one queue; no packet mark is written.
+TEST(QueueRuleMessagesSpread, IptablesFormOneRulePerQueueBySymhash) {
+  std::vector<char> buf(64 * 1024);
+  NftBatch batch(buf, 100);
+  QueueRuleSpec s = queueRuleSpec(3, 2, {21}, true);
+  s.spreadConnections = true;
+  ASSERT_TRUE(appendQueueRules(batch, s, QueueForm::Iptables, "nft: q"));
+  ASSERT_TRUE(batch.finish());
+  const auto msgs = batchMessages(batch);
+  ASSERT_EQ(msgs.size(), 14u);  // BEGIN, (table, chain, dport x 2, sport x 2) x 2, END
+  // xt_NFQ_info_v3: queuenum 3 or 4, queues_total 1, flags NFQ_FLAG_BYPASS.
+  const std::string q3 = "target NFQUEUE rev 3 info 0300010001000000";
+  const std::string q4 = "target NFQUEUE rev 3 info 0400010001000000";
+  const auto spread = [](const std::string& offset, const std::string& slot,
+                         const std::string& target) {
+    std::vector<std::string> r = rule(offset, "0015", "hash sym mod 2 offset 0 -> r1");
+    r.push_back("cmp eq r1 " + slot);
+    r.push_back(target);
+    return r;
+  };
+  for (size_t at : {size_t{1}, size_t{7}}) {
+    EXPECT_EQ(ruleExprs(msgs[at + 2]), spread("2", "00000000", q3));
+    EXPECT_EQ(ruleExprs(msgs[at + 3]), spread("2", "01000000", q4));
+    EXPECT_EQ(ruleExprs(msgs[at + 4]), spread("0", "00000000", q3));
+    EXPECT_EQ(ruleExprs(msgs[at + 5]), spread("0", "01000000", q4));
+  }
+}
+
+// nft form: `queue to symhash mod N offset FIRST` (one rule per direction, as without spread).
+TEST(QueueRuleMessagesSpread, NftFormQueuesToSymhash) {
+  std::vector<char> buf(64 * 1024);
+  NftBatch batch(buf, 100);
+  QueueRuleSpec s = queueRuleSpec(160, 2, {21}, false);
+  s.spreadConnections = true;
+  ASSERT_TRUE(appendQueueRules(batch, s, QueueForm::Nft, "nft: q"));
+  ASSERT_TRUE(batch.finish());
+  const auto msgs = batchMessages(batch);
+  ASSERT_EQ(msgs.size(), 6u);  // BEGIN, table, chain, dport, sport, END
+  std::vector<std::string> want = rule("2", "0015", "hash sym mod 2 offset 160 -> r1");
+  want.push_back("queue to r1 flags 0");
+  EXPECT_EQ(ruleExprs(msgs[3]), want);
+}
+
+// One queue: spreading changes nothing.
+TEST(QueueRuleMessagesSpread, OneQueueIsUnchanged) {
+  std::vector<char> a(64 * 1024);
+  std::vector<char> b(64 * 1024);
+  NftBatch plain(a, 100);
+  NftBatch spread(b, 100);
+  QueueRuleSpec s = queueRuleSpec(3, 1, {21}, true);
+  ASSERT_TRUE(appendQueueRules(plain, s, QueueForm::Iptables, "nft: q"));
+  s.spreadConnections = true;
+  ASSERT_TRUE(appendQueueRules(spread, s, QueueForm::Iptables, "nft: q"));
+  ASSERT_TRUE(plain.finish());
+  ASSERT_TRUE(spread.finish());
+  const auto x = batchMessages(plain);
+  const auto y = batchMessages(spread);
+  ASSERT_EQ(x.size(), y.size());
+  ASSERT_EQ(x.size(), 10u);  // BEGIN, (table, chain, dport, sport) x 2, END
+  for (size_t i : {3u, 4u, 7u, 8u}) EXPECT_EQ(ruleExprs(x[i]), ruleExprs(y[i])) << i;
+}
+
 }  // namespace ftpalg::test
