@@ -8,21 +8,23 @@
 # checks every file by SHA-256, and prints what ftpalgd did: its events, its nft table and the
 # conntrack entries of the data connections it admitted.
 #
-# Usage: sudo scripts/demo-gateway.sh [--ftpalgd PATH] [--kernel-helper] [--keep]
+# Usage: sudo scripts/demo-gateway.sh [--ftpalgd PATH] [--kernel-helper] [--keep] [--no-install]
 #   --ftpalgd PATH   the daemon (default: the first of build-e2e/, build/release/, build/)
 #   --kernel-helper  the same demo with the in-kernel nf_conntrack_ftp/nf_nat_ftp instead
 #   --keep           keep the scratch directory (configs, logs, events)
+#   --no-install     do not run scripts/install-deps.sh netns (the tools are there already)
 # Everything it creates (namespaces, processes, scratch files) is removed on exit, also on
 # failure or Ctrl-C. Exit status 0 when every transfer was right.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-ftpalgd='' mode=ftpalgd
+ftpalgd='' mode=ftpalgd install=1
 while (($#)); do
   case $1 in
     --ftpalgd) ftpalgd=$2; shift ;;
     --kernel-helper) mode=kernel-helper ;;
     --keep) export KEEP_TMP=1 ;;
+    --no-install) install='' ;;
     -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -51,7 +53,7 @@ E2E_MODE=$mode
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-bash "$repo/scripts/install-deps.sh" netns
+if [[ -n $install ]]; then bash "$repo/scripts/install-deps.sh" netns; fi
 E2E_TMP=$(mktemp -d /tmp/ftpalg-demo.XXXXXX)
 daemon_pid=''
 # shellcheck disable=SC2317 # run by the exit trap

@@ -7,6 +7,8 @@
 #include <set>
 #include <string_view>
 
+#include "cli/check_foreign_reasons.h"
+
 namespace ftpalg::cli {
 namespace {
 
@@ -523,9 +525,7 @@ void diagnoseForeignAddress(const GatewayFacts& f, Findings& out) {
   std::map<std::pair<std::string, std::string>, size_t> seen;  // (flow's server, announced)
   for (const RefusalEvent& e : f.events.refusals) {
     const bool passive = e.kind == "pasv227" || e.kind == "epsv229" || e.kind == "lpsv228";
-    const bool foreign = e.reason == "bounce_address" || e.reason == "special_address" ||
-                         e.reason.find("mismatch") != std::string::npos;
-    if (!passive || e.dir != "s2c" || !foreign || e.reason == "family_mismatch") continue;
+    if (!passive || e.dir != "s2c" || !isForeignAddressReason(e.reason)) continue;
     const size_t dash = e.flow.find('-');
     const std::string server = dash == std::string::npos ? e.flow : e.flow.substr(dash + 1);
     ++seen[{server, e.announced}];

@@ -28,27 +28,13 @@ MARK=0xf7c1
 SESSION_MARK=0xf7c2
 SESSIONS=${ACK_BYPASS_SESSIONS:-1}
 NOOPS=10
-FAILED=0
-
-log() { printf '[ack_bypass %s] %s\n' "$(date +%T)" "$*"; }
-ok() { log "ok   - $*"; }
-fail() {
-  log "FAIL - $*"
-  FAILED=1
-}
-if [[ $(id -u) -ne 0 ]]; then
-  log "SKIP: needs root"
-  exit 77
-fi
+T=60
 
 export NETNS_PREFIX="ftab-$$-"
-# shellcheck source=scripts/lib/netns.sh
-. "$repo/scripts/lib/netns.sh"
-# shellcheck source=tests/netns/lib/e2e.sh
-. "$repo/tests/netns/lib/e2e.sh"
-E2E_TMP=$(mktemp -d /tmp/ftpalg-ack-bypass.XXXXXX)
-chmod 755 "$E2E_TMP"
-RUN=$E2E_TMP/run
+GW_TEST_TAG=ack_bypass
+# shellcheck source=tests/netns/lib/gw_test.sh
+. "$repo/tests/netns/lib/gw_test.sh"
+gw_test_require_root
 DAEMON_LOG=
 DAEMON_PID=
 # shellcheck disable=SC2317 # called from the trap
@@ -60,39 +46,11 @@ cleanup_all() {
     tail -n 30 "$DAEMON_LOG" 2>/dev/null || true
     cat "$RUN"/*.jsonl 2>/dev/null || true
   fi
-  [[ -n ${ACK_BYPASS_KEEP:-} ]] || rm -rf "$E2E_TMP"
 }
-netns_install_trap cleanup_all
+gw_test_tmp ack-bypass cleanup_all
+RUN=$E2E_TMP/run
 
-in_ns() {
-  local role=$1
-  shift
-  timeout 60 ip netns exec "$(netns_name "$role")" "$@"
-}
-
-# --- topology (as tests/netns/spoofed_rst_test.sh) ----------------------------------------------
-netns_topology_gw dnat
-in_ns client ip route add 198.18.100.100/32 via "$NETNS_GW_CLI4"
-in_ns server ip route add 198.19.100.100/32 via "$NETNS_GW_SRV4"
-in_ns gw nft -f - <<NFT
-table inet fw {
-  chain forward {
-    type filter hook forward priority filter; policy drop;
-    ct state invalid drop
-    ct state established,related accept
-    ct mark $MARK accept
-    ct state new tcp dport 21 accept
-  }
-  chain pre {
-    type nat hook prerouting priority dstnat; policy accept;
-    ip daddr 198.18.100.100 tcp dport 21 dnat ip to $NETNS_SERVER4
-  }
-  chain post {
-    type nat hook postrouting priority srcnat; policy accept;
-    oifname "srv0" ip saddr $NETNS_CLIENT4 snat ip to 198.19.100.100
-  }
-}
-NFT
+gw_test_shift_topology "$MARK"
 # (c): rewritten announcements leaving the gateway (filter FORWARD runs after the queue),
 # counted by whether their connection carries the session mark.
 for m in "!" ""; do
@@ -110,15 +68,12 @@ announced() {
                      if (marked == want) n += $1 } END { print n + 0 }'
 }
 
-e2e_files
+gw_test_serve
 # A directory whose STAT listing (a control-connection reply of about 32 KiB, many segments)
 # needs the client's ACKs to reach the server in its own numbers once the 227 shifted them.
 mkdir -p "$E2E_TMP/srv/pub/many"
 for i in $(seq 300); do : >"$E2E_TMP/srv/pub/many/file-$i-with-a-rather-long-name-to-fill-the-reply"; done
 chmod -R a+rX "$E2E_TMP/srv/pub/many"
-BIG_SIZE=$(stat -c %s "$E2E_TMP/srv/pub/big.bin")
-touch "$E2E_TMP/vsftpd.log"
-e2e_server_start vsftpd
 mkdir -p "$RUN"
 
 # queued: packets the gateway's kernel has queued to $QUEUE so far (its id sequence).
@@ -136,12 +91,7 @@ daemon_start() {
     --mark "$MARK" --session-mark "$SESSION_MARK" --state-dir '' \
     --events "$E2E_TMP/events.jsonl" "$@" 2>>"$DAEMON_LOG"
   DAEMON_PID=$NETNS_LAST_PID
-  for _ in $(seq 100); do
-    grep -q 'serving queue' "$DAEMON_LOG" 2>/dev/null && return 0
-    kill -0 "$DAEMON_PID" 2>/dev/null || e2e_die "ftpalgd exited: $(tail -n 5 "$DAEMON_LOG")"
-    sleep 0.05
-  done
-  e2e_die "ftpalgd did not start"
+  gw_test_wait_serving "$DAEMON_LOG" "$DAEMON_PID"
 }
 # daemon_stop: SIGTERM; prints the engine's segment counter from the last log lines.
 daemon_stop() {

@@ -30,15 +30,16 @@ repo=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd)
 T=30
 WRONG=198.19.2.99
 
-log() { printf '%s\n' "$*"; }
-if [[ $(id -u) -ne 0 ]]; then
-  log "SKIP: needs root"
-  exit 77
-fi
-command -v vsftpd >/dev/null || [[ -x /usr/sbin/vsftpd ]] || {
-  log "SKIP: vsftpd missing (scripts/install-deps.sh e2e)"
-  exit 77
-}
+export NETNS_PREFIX="ftpm-$CASE-$$-"
+GW_TEST_TAG=pasv_mismatch
+# shellcheck disable=SC2034 # read by tests/netns/lib/e2e.sh
+E2E_QUEUE=61
+# shellcheck disable=SC2034 # read by tests/netns/lib/e2e.sh
+E2E_CT_MARK=0xf7a1
+# shellcheck source=tests/netns/lib/gw_test.sh
+. "$repo/tests/netns/lib/gw_test.sh"
+gw_test_require_root
+gw_test_require_vsftpd
 case $CASE in
   refuse | rewrite) NAT=nonat ;;
   rewrite_dnat) NAT=dnat ;;
@@ -47,39 +48,7 @@ case $CASE in
     exit 2
     ;;
 esac
-
-export NETNS_PREFIX="ftpm-$CASE-$$-"
-# shellcheck disable=SC2034 # read by tests/netns/lib/e2e.sh
-E2E_QUEUE=61
-# shellcheck disable=SC2034 # read by tests/netns/lib/e2e.sh
-E2E_CT_MARK=0xf7a1
-# shellcheck source=scripts/lib/netns.sh
-. "$repo/scripts/lib/netns.sh"
-# shellcheck source=tests/netns/lib/e2e.sh
-. "$repo/tests/netns/lib/e2e.sh"
-E2E_TMP=$(mktemp -d /tmp/ftpalg-pasvmm.XXXXXX)
-# shellcheck disable=SC2034 # read by e2e_vsftpd_conf
-E2E_PASV_RANGE=40000-40100
-# shellcheck disable=SC2317 # run by the exit trap
-on_exit() {
-  [[ -n ${KEEP_TMP:-} ]] || rm -rf "$E2E_TMP"
-}
-netns_install_trap on_exit
-
-in_ns() {
-  local role=$1
-  shift
-  timeout "$T" ip netns exec "$(netns_name "$role")" "$@"
-}
-failed=0
-check() { # check NAME CONDITION...
-  local name=$1
-  shift
-  if "$@"; then log "PASS - $name"; else
-    log "FAIL - $name"
-    failed=1
-  fi
-}
+gw_test_tmp pasvmm
 
 netns_topology_gw "$NAT"
 e2e_gw_setup ftpalgd "$NAT"
@@ -88,11 +57,7 @@ e2e_files
 e2e_vsftpd_conf | sed 's/^listen=NO$/listen=YES/; s/^listen_ipv6=YES$/listen_ipv6=NO/' \
   >"$E2E_TMP/vsftpd.conf"
 printf 'pasv_address=%s\npasv_addr_resolve=NO\n' "$WRONG" >>"$E2E_TMP/vsftpd.conf"
-netns_spawn server "$(command -v vsftpd || echo /usr/sbin/vsftpd)" "$E2E_TMP/vsftpd.conf"
-for _ in $(seq 50); do
-  in_ns server ss -Hltn 'sport = :21' | grep -q LISTEN && break
-  sleep 0.1
-done
+gw_test_vsftpd "$E2E_TMP/vsftpd.conf"
 
 : >"$E2E_TMP/ftpalgd.toml"
 [[ $CASE == rewrite* ]] && echo 'pasv_address_mismatch = "rewrite_to_peer"' >"$E2E_TMP/ftpalgd.toml"
@@ -129,18 +94,11 @@ wait $fp
 SH
   netns_spawn gw unshare -m --propagation private bash "$E2E_TMP/gw-journal.sh" "$JOURNAL" \
     "$FTPALGD" "${args[@]}"
+  GW_PID=$NETNS_LAST_PID
+  gw_test_wait_table "$E2E_QUEUE" "$E2E_TMP/ftpalgd.log"
 else
-  netns_spawn gw "$FTPALGD" "${args[@]}" 2>"$E2E_TMP/ftpalgd.log"
+  gw_test_daemon "$E2E_QUEUE" "$E2E_TMP/ftpalgd.log" "${args[@]}"
 fi
-GW_PID=$NETNS_LAST_PID
-for _ in $(seq 50); do
-  in_ns gw nft list table inet "ftpalg_q$E2E_QUEUE" >/dev/null 2>&1 && break
-  sleep 0.1
-done
-in_ns gw nft list table inet "ftpalg_q$E2E_QUEUE" >/dev/null || {
-  cat "$E2E_TMP/ftpalgd.log"
-  exit 1
-}
 
 HOST=$(e2e_server_addr "$NAT" 4)
 cat >"$E2E_TMP/client.py" <<'PY'
@@ -234,7 +192,7 @@ if [[ -n $JOURNAL ]]; then
   once() { [[ $(grep -c ": queue $E2E_QUEUE: [a-z]* pasv227 " "$E2E_TMP/ftpalgd.log") -eq 1 ]]; }
   check "journal: the event is one entry, not also a stderr line" once
 fi
-if ((failed)); then
+if ((FAILED)); then
   log "events: $events"
   tail -n 20 "$E2E_TMP/ftpalgd.log"
   exit 1

@@ -20,52 +20,21 @@ repo=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd)
 T=30
 DATA_PORT=47001
 
-log() { printf '%s\n' "$*"; }
-if [[ $(id -u) -ne 0 ]]; then
-  log "SKIP: needs root"
-  exit 77
-fi
-command -v vsftpd >/dev/null || [[ -x /usr/sbin/vsftpd ]] || {
-  log "SKIP: vsftpd missing (scripts/install-deps.sh e2e)"
-  exit 77
-}
-[[ $CASE == bounce || $CASE == override ]] || {
-  log "usage: $0 <ftpalgd> bounce|override"
-  exit 2
-}
-
 export NETNS_PREFIX="ftpo-$CASE-$$-"
+GW_TEST_TAG=policy_override
 # shellcheck disable=SC2034 # read by tests/netns/lib/e2e.sh
 E2E_QUEUE=62
 # shellcheck disable=SC2034 # read by tests/netns/lib/e2e.sh
 E2E_CT_MARK=0xf7a1
-# shellcheck source=scripts/lib/netns.sh
-. "$repo/scripts/lib/netns.sh"
-# shellcheck source=tests/netns/lib/e2e.sh
-. "$repo/tests/netns/lib/e2e.sh"
-E2E_TMP=$(mktemp -d /tmp/ftpalg-override.XXXXXX)
-# shellcheck disable=SC2034 # read by e2e_vsftpd_conf
-E2E_PASV_RANGE=40000-40100
-# shellcheck disable=SC2317 # run by the exit trap
-on_exit() {
-  [[ -n ${KEEP_TMP:-} ]] || rm -rf "$E2E_TMP"
+# shellcheck source=tests/netns/lib/gw_test.sh
+. "$repo/tests/netns/lib/gw_test.sh"
+gw_test_require_root
+gw_test_require_vsftpd
+[[ $CASE == bounce || $CASE == override ]] || {
+  log "usage: $0 <ftpalgd> bounce|override"
+  exit 2
 }
-netns_install_trap on_exit
-
-in_ns() {
-  local role=$1
-  shift
-  timeout "$T" ip netns exec "$(netns_name "$role")" "$@"
-}
-failed=0
-check() { # check NAME CONDITION...
-  local name=$1
-  shift
-  if "$@"; then log "PASS - $name"; else
-    log "FAIL - $name"
-    failed=1
-  fi
-}
+gw_test_tmp override
 
 netns_topology_gw nonat
 e2e_gw_setup ftpalgd nonat
@@ -76,11 +45,7 @@ e2e_files
   echo port_promiscuous=YES
   echo connect_timeout=3 # a refused PORT: the 425 comes after 3 s
 } >"$E2E_TMP/vsftpd.conf"
-netns_spawn server "$(command -v vsftpd || echo /usr/sbin/vsftpd)" "$E2E_TMP/vsftpd.conf"
-for _ in $(seq 50); do
-  in_ns server ss -Hltn 'sport = :21' | grep -q LISTEN && break
-  sleep 0.1
-done
+gw_test_vsftpd "$E2E_TMP/vsftpd.conf"
 
 : >"$E2E_TMP/ftpalgd.toml"
 if [[ $CASE == override ]]; then
@@ -90,18 +55,9 @@ networks = ["$NETNS_SERVER_SIDE4"]
 allow_bounce = true
 TOML
 fi
-netns_spawn gw "$FTPALGD" --config "$E2E_TMP/ftpalgd.toml" --queues "$E2E_QUEUE" \
-  --kernel-mode pinhole --mark "$E2E_CT_MARK" --events "$E2E_TMP/events.jsonl" \
-  2>"$E2E_TMP/ftpalgd.log"
-GW_PID=$NETNS_LAST_PID
-for _ in $(seq 50); do
-  in_ns gw nft list table inet "ftpalg_q$E2E_QUEUE" >/dev/null 2>&1 && break
-  sleep 0.1
-done
-in_ns gw nft list table inet "ftpalg_q$E2E_QUEUE" >/dev/null || {
-  cat "$E2E_TMP/ftpalgd.log"
-  exit 1
-}
+gw_test_daemon "$E2E_QUEUE" "$E2E_TMP/ftpalgd.log" --config "$E2E_TMP/ftpalgd.toml" \
+  --queues "$E2E_QUEUE" --kernel-mode pinhole --mark "$E2E_CT_MARK" \
+  --events "$E2E_TMP/events.jsonl"
 
 # The second server: one connection on DATA_PORT, prints the SHA-256 of what it received.
 cat >"$E2E_TMP/sink.py" <<'PY'
@@ -178,7 +134,7 @@ else
     <<<"$events"
   check "a PORT naming a host outside the networks is still refused" refused 198.18.1.99
 fi
-if ((failed)); then
+if ((FAILED)); then
   log "events: $events"
   tail -n 20 "$E2E_TMP/ftpalgd.log"
   exit 1

@@ -35,31 +35,14 @@ repo=$(cd "$here/../.." && pwd)
 QUEUE=47
 MARK=0xf7a1
 SESSION_MARK=0xf7a2
-FAILED=0
-
-log() { printf '[restart %s] %s\n' "$(date +%T)" "$*"; }
-ok() { log "ok   - $*"; }
-fail() {
-  log "FAIL - $*"
-  FAILED=1
-}
-if [[ $(id -u) -ne 0 ]]; then
-  log "SKIP: needs root"
-  exit 77
-fi
 
 export NETNS_PREFIX="ftrs-$$-"
-# shellcheck source=scripts/lib/netns.sh
-. "$repo/scripts/lib/netns.sh"
-# shellcheck source=tests/netns/lib/e2e.sh
-. "$repo/tests/netns/lib/e2e.sh"
-E2E_TMP=$(mktemp -d /tmp/ftpalg-restart.XXXXXX)
-chmod 755 "$E2E_TMP"
-STATE=$E2E_TMP/state
-RUN=$E2E_TMP/run
-DAEMON_LOG=$E2E_TMP/ftpalgd.log
+GW_TEST_TAG=restart
+# shellcheck source=tests/netns/lib/gw_test.sh
+. "$repo/tests/netns/lib/gw_test.sh"
+gw_test_require_root
 DAEMON_PID=
-# Run by netns_install_trap before the namespaces go (also on failure or a signal).
+# Run by the exit trap before the namespaces go (also on failure or a signal).
 # shellcheck disable=SC2317 # called from the trap
 cleanup_all() {
   if [[ -n $DAEMON_PID ]]; then kill -9 "$DAEMON_PID" 2>/dev/null || true; fi
@@ -68,52 +51,23 @@ cleanup_all() {
     log "ftpalgd log (tail):"
     tail -n 40 "$DAEMON_LOG" 2>/dev/null || true
   fi
-  rm -rf "$E2E_TMP"
 }
-netns_install_trap cleanup_all
+gw_test_tmp restart cleanup_all
+STATE=$E2E_TMP/state
+RUN=$E2E_TMP/run
+DAEMON_LOG=$E2E_TMP/ftpalgd.log
 
-in_ns() {
-  local role=$1
-  shift
-  timeout 20 ip netns exec "$(netns_name "$role")" "$@"
-}
-
-# --- topology --------------------------------------------------------------------------------
-netns_topology_gw dnat
+# --- topology: session A as gw_test_shift_topology; session B (-4) beside it -----------------
+gw_test_shift_topology "$MARK"
 in_ns client ip addr add 198.18.100.102/32 dev veth0
-in_ns client ip route add 198.18.100.100/32 via "$NETNS_GW_CLI4"
 in_ns client ip route add 198.18.1.9/32 via "$NETNS_GW_CLI4"
 in_ns gw ip route add 198.18.100.102/32 via "$NETNS_CLIENT4"
 in_ns server ip addr add 198.19.100.102/32 dev veth0
-in_ns server ip route add 198.19.100.100/32 via "$NETNS_GW_SRV4"
 in_ns gw ip route add 198.19.100.102/32 via "$NETNS_SERVER4"
-in_ns gw nft -f - <<NFT
-table inet fw {
-  counter invalid { }
-  chain forward {
-    type filter hook forward priority filter; policy drop;
-    ct state invalid counter name invalid drop
-    ct state established,related accept
-    ct mark $MARK accept
-    ct state new tcp dport 21 accept
-  }
-  chain pre {
-    type nat hook prerouting priority dstnat; policy accept;
-    ip daddr 198.18.100.100 tcp dport 21 dnat ip to $NETNS_SERVER4
-    ip daddr 198.18.1.9 tcp dport 21 dnat ip to 198.19.100.102
-  }
-  chain post {
-    type nat hook postrouting priority srcnat; policy accept;
-    oifname "srv0" ip saddr $NETNS_CLIENT4 snat ip to 198.19.100.100
-    oifname "srv0" ip saddr 198.18.100.102 snat ip to $NETNS_GW_SRV4
-  }
-}
-NFT
+in_ns gw nft add rule inet fw pre ip daddr 198.18.1.9 tcp dport 21 dnat ip to 198.19.100.102
+in_ns gw nft add rule inet fw post oifname '"srv0"' ip saddr 198.18.100.102 snat ip to "$NETNS_GW_SRV4"
 
-e2e_files
-BIG_SIZE=$(stat -c %s "$E2E_TMP/srv/pub/big.bin")
-touch "$E2E_TMP/vsftpd.log"
-e2e_server_start vsftpd
+gw_test_serve
 VSFTPD_LOG=$E2E_TMP/vsftpd.log
 
 # queue_rules [--fail-open]: replace the gateway's queueing rules with what `ftpalg rules` says.
@@ -132,13 +86,7 @@ daemon_start() {
     --session-mark "$SESSION_MARK" --state-dir "$STATE" --events "$E2E_TMP/events.jsonl" \
     --log-level debug 2>>"$DAEMON_LOG"
   DAEMON_PID=$NETNS_LAST_PID
-  for _ in $(seq 100); do
-    [[ $(grep -c 'serving queue' "$DAEMON_LOG" 2>/dev/null || true) -gt ${before:-0} ]] && return 0
-    kill -0 "$DAEMON_PID" 2>/dev/null || break
-    sleep 0.05
-  done
-  tail -n 20 "$DAEMON_LOG"
-  e2e_die "ftpalgd did not start"
+  gw_test_wait_serving "$DAEMON_LOG" "$DAEMON_PID" "${before:-0}"
 }
 
 # daemon_stop SIGNAL: signal the daemon and wait until it is gone.
@@ -182,22 +130,7 @@ client_done() {
   [[ $rc -eq 0 ]]
 }
 # step_result NAME STEP [N]: "true"/"false" of the Nth (default last) result of STEP, or "none".
-step_result() {
-  python3 - "$RUN/$1.jsonl" "$2" "${3:-0}" <<'PY'
-import json, sys
-rows = []
-try:
-    rows = [json.loads(l) for l in open(sys.argv[1])]
-except OSError:
-    pass
-hits = [r for r in rows if r["step"] == sys.argv[2]]
-n = int(sys.argv[3])
-if not hits or (n and len(hits) < n):
-    print("none")
-else:
-    print("true" if hits[n - 1 if n else -1]["ok"] else "false")
-PY
-}
+step_result() { gw_test_step "$RUN/$1.jsonl" "$2" "${3:-0}"; }
 # server_commands ADDR FROM_LINE: the commands vsftpd logged from ADDR since line FROM_LINE.
 server_commands() {
   tail -n +"$(($2 + 1))" "$VSFTPD_LOG" | grep -F "FTP command: Client \"::ffff:$1\"" |

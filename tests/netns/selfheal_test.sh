@@ -144,6 +144,20 @@ netns_exec gw nft -f "$E2E_TMP/e2e.nft"
   cat "$E2E_TMP/e2e.nft"
 } >"$E2E_TMP/nftables.conf"
 
+# logged_incidents WANT: the daemon's incident lines so far, once there are WANT of them or 10 s
+# have passed. The keeper logs an incident after its whole look at the kernel: after the table
+# the test waits for, it still lists (and may reinstall) the queueing tables, which on a loaded
+# machine takes longer than any fixed pause.
+logged_incidents() {
+  local n=0
+  for _ in $(seq 1 200); do
+    n=$(grep -c 'kernel objects: .*restored in' "$E2E_TMP/ftpalgd-0.log" || true)
+    ((n >= $1)) && break
+    sleep 0.05
+  done
+  echo "$n"
+}
+
 # incident NAME WAIT_TABLES... -- COMMAND...: runs COMMAND in the gateway, measures the time
 # until the tables are back, reloads the admin's table if COMMAND took it, and checks that
 # ftpalgd logged exactly one more incident.
@@ -166,8 +180,7 @@ incident() {
   else
     e2e_log "RESTORE $name: tables back after $ms ms (measured by the test)"
   fi
-  sleep 0.3
-  n=$(grep -c 'kernel objects: .*restored in' "$E2E_TMP/ftpalgd-0.log" || true)
+  n=$(logged_incidents "$incidents")
   ((n == incidents)) || fail "$name: $n incident lines logged, want $incidents"
   grep 'kernel objects: .*restored in' "$E2E_TMP/ftpalgd-0.log" | tail -n 1 >&2 || true
 }
@@ -183,7 +196,14 @@ case $case in
     netns_exec client timeout 120 python3 "$client" --host "$NETNS_SERVER4" --sha "$E2E_BIG_SHA" \
       --sync "$sync_dir" --wait-before go-long >"$E2E_TMP/long.out" 2>&1 &
     long=$!
-    sleep 1
+    # Logged in before the first incident: the client says so (a fixed pause lost that race on
+    # a loaded machine, and the session then logged in after the incidents).
+    for _ in $(seq 1 400); do
+      [[ -e $sync_dir/go-long.ready ]] && break
+      kill -0 "$long" 2>/dev/null || break
+      sleep 0.05
+    done
+    [[ -e $sync_dir/go-long.ready ]] || fail "the long session did not log in within 20 s"
     incident "nft flush ruleset" "${all[@]}" -- nft flush ruleset
     transfer "after flush ruleset, v4" "$NETNS_SERVER4"
     transfer "after flush ruleset, v6" "$NETNS_SERVER6"
@@ -199,8 +219,7 @@ case $case in
       sleep 0.02
     done
     incidents=$((incidents + 1))
-    sleep 0.3
-    n=$(grep -c 'kernel objects: .*restored in' "$E2E_TMP/ftpalgd-0.log" || true)
+    n=$(logged_incidents "$incidents")
     ((n == incidents)) || fail "flush chain: $n incident lines, want $incidents"
     transfer "after nft flush chain pin, v4" "$NETNS_SERVER4"
     touch "$sync_dir/go-long"

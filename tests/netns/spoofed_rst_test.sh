@@ -23,31 +23,15 @@ repo=$(cd "$here/../.." && pwd)
 QUEUE=53
 MARK=0xf7b1
 SESSION_MARK=0xf7b2
-FAILED=0
-
-log() { printf '[spoofed_rst %s] %s\n' "$(date +%T)" "$*"; }
-ok() { log "ok   - $*"; }
-fail() {
-  log "FAIL - $*"
-  FAILED=1
-}
-if [[ $(id -u) -ne 0 ]]; then
-  log "SKIP: needs root"
-  exit 77
-fi
 
 export NETNS_PREFIX="ftsr-$$-"
-# shellcheck source=scripts/lib/netns.sh
-. "$repo/scripts/lib/netns.sh"
-# shellcheck source=tests/netns/lib/e2e.sh
-. "$repo/tests/netns/lib/e2e.sh"
-E2E_TMP=$(mktemp -d /tmp/ftpalg-spoofed-rst.XXXXXX)
-chmod 755 "$E2E_TMP"
-RUN=$E2E_TMP/run
-DAEMON_LOG=$E2E_TMP/ftpalgd.log
+GW_TEST_TAG=spoofed_rst
+# shellcheck source=tests/netns/lib/gw_test.sh
+. "$repo/tests/netns/lib/gw_test.sh"
+gw_test_require_root
 DAEMON_PID=
 CLIENT_PID=
-# Run by netns_install_trap before the namespaces go (also on failure or a signal).
+# Run by the exit trap before the namespaces go (also on failure or a signal).
 # shellcheck disable=SC2317 # called from the trap
 cleanup_all() {
   if [[ -n $CLIENT_PID ]]; then kill -9 "$CLIENT_PID" 2>/dev/null || true; fi
@@ -59,45 +43,13 @@ cleanup_all() {
     log "client steps:"
     cat "$RUN/A.jsonl" 2>/dev/null || true
   fi
-  rm -rf "$E2E_TMP"
 }
-netns_install_trap cleanup_all
+gw_test_tmp spoofed-rst cleanup_all
+RUN=$E2E_TMP/run
+DAEMON_LOG=$E2E_TMP/ftpalgd.log
 
-in_ns() {
-  local role=$1
-  shift
-  timeout 20 ip netns exec "$(netns_name "$role")" "$@"
-}
-
-# --- topology (as tests/netns/restart_test.sh, session A) ---------------------------------------
-netns_topology_gw dnat
-in_ns client ip route add 198.18.100.100/32 via "$NETNS_GW_CLI4"
-in_ns server ip route add 198.19.100.100/32 via "$NETNS_GW_SRV4"
-in_ns gw nft -f - <<NFT
-table inet fw {
-  counter invalid { }
-  chain forward {
-    type filter hook forward priority filter; policy drop;
-    ct state invalid counter name invalid drop
-    ct state established,related accept
-    ct mark $MARK accept
-    ct state new tcp dport 21 accept
-  }
-  chain pre {
-    type nat hook prerouting priority dstnat; policy accept;
-    ip daddr 198.18.100.100 tcp dport 21 dnat ip to $NETNS_SERVER4
-  }
-  chain post {
-    type nat hook postrouting priority srcnat; policy accept;
-    oifname "srv0" ip saddr $NETNS_CLIENT4 snat ip to 198.19.100.100
-  }
-}
-NFT
-
-e2e_files
-BIG_SIZE=$(stat -c %s "$E2E_TMP/srv/pub/big.bin")
-touch "$E2E_TMP/vsftpd.log"
-e2e_server_start vsftpd
+gw_test_shift_topology "$MARK"
+gw_test_serve
 
 "$FTPALG" rules --queue-form iptables --queues "$QUEUE" --session-mark "$SESSION_MARK" |
   grep -E '^ip6?tables ' >"$E2E_TMP/rules.sh"
@@ -107,12 +59,7 @@ netns_spawn gw "$FTPALGD" --queues "$QUEUE" --kernel-mode pinhole --mark "$MARK"
   --session-mark "$SESSION_MARK" --events "$E2E_TMP/events.jsonl" --log-level debug \
   2>>"$DAEMON_LOG"
 DAEMON_PID=$NETNS_LAST_PID
-for _ in $(seq 100); do
-  grep -q 'serving queue' "$DAEMON_LOG" 2>/dev/null && break
-  kill -0 "$DAEMON_PID" 2>/dev/null || e2e_die "ftpalgd exited: $(tail -n 5 "$DAEMON_LOG")"
-  sleep 0.05
-done
-grep -q 'serving queue' "$DAEMON_LOG" || e2e_die "ftpalgd did not start"
+gw_test_wait_serving "$DAEMON_LOG" "$DAEMON_PID"
 
 # ct_state: "STATE TIMEOUT" of the control connection's entry ("none" when it has none).
 ct_state() {
@@ -129,19 +76,7 @@ ct_alive() {
   [[ ${st[0]} == ESTABLISHED && ${st[1]:-0} -gt 20 ]]
 }
 # step_ok STEP [N]: true when the Nth (default last) result of STEP passed.
-step_ok() {
-  python3 - "$RUN/A.jsonl" "$1" "${2:-0}" <<'PY'
-import json, sys
-rows = []
-try:
-    rows = [json.loads(l) for l in open(sys.argv[1])]
-except OSError:
-    pass
-hits = [r for r in rows if r["step"] == sys.argv[2]]
-n = int(sys.argv[3])
-sys.exit(0 if hits and (not n or len(hits) >= n) and hits[n - 1 if n else -1]["ok"] else 1)
-PY
-}
+step_ok() { [[ $(gw_test_step "$RUN/A.jsonl" "$1" "${2:-0}") == true ]]; }
 
 mkdir -p "$RUN"
 netns_spawn client python3 "$here/restart_client.py" --host 198.18.100.100 \

@@ -28,32 +28,14 @@ QUEUE=47
 T=20
 CLIENT2=198.18.1.3
 
-log() { printf '%s\n' "$*"; }
-if [[ $(id -u) -ne 0 ]]; then
-  log "SKIP: needs root"
-  exit 77
-fi
-command -v vsftpd >/dev/null || [[ -x /usr/sbin/vsftpd ]] || {
-  log "SKIP: vsftpd missing (scripts/install-deps.sh e2e)"
-  exit 77
-}
-PYTHON=$(command -v python3)
-
 export NETNS_PREFIX="ftwd-$CASE-$$-"
-# shellcheck source=scripts/lib/netns.sh
-. "$repo/scripts/lib/netns.sh"
-# shellcheck source=tests/netns/lib/e2e.sh
-. "$repo/tests/netns/lib/e2e.sh"
-E2E_TMP=$(mktemp -d /tmp/ftpalg-withdraw.XXXXXX)
-# shellcheck disable=SC2034 # read by e2e_vsftpd_conf
-E2E_PASV_RANGE=40000-40100
-# shellcheck disable=SC2317 # run by the exit trap
-on_exit() {
-  [[ -n ${KEEP_TMP:-} ]] || rm -rf "$E2E_TMP"
-}
-netns_install_trap on_exit
-
-in_ns() { local role=$1; shift; timeout "$T" ip netns exec "$(netns_name "$role")" "$@"; }
+GW_TEST_TAG=withdraw
+# shellcheck source=tests/netns/lib/gw_test.sh
+. "$repo/tests/netns/lib/gw_test.sh"
+gw_test_require_root
+gw_test_require_vsftpd
+PYTHON=$(command -v python3)
+gw_test_tmp withdraw
 
 netns_topology_gw masq
 netns_addr client veth0 "$CLIENT2/$NETNS_LINK_LEN4"
@@ -93,25 +75,13 @@ vsftpd_start() {
     wait "$SERVER_PID" 2>/dev/null || true
   fi
   e2e_vsftpd_conf | sed "s/^port_enable=.*/port_enable=$1/" >"$E2E_TMP/vsftpd.conf"
-  netns_spawn server "$(command -v vsftpd || echo /usr/sbin/vsftpd)" "$E2E_TMP/vsftpd.conf"
-  SERVER_PID=$NETNS_LAST_PID
-  for _ in $(seq 50); do
-    in_ns server ss -Hltn 'sport = :21' | grep -q LISTEN && return 0
-    sleep 0.1
-  done
-  log "FAIL - vsftpd does not listen"
-  exit 1
+  gw_test_vsftpd "$E2E_TMP/vsftpd.conf"
 }
 
 extra=()
 [[ $CASE == gateway ]] && extra=(--allow-bounce)
-netns_spawn gw "$FTPALGD" --queues "$QUEUE" --kernel-mode pinhole --mark "$MARK" \
-  --events "$E2E_TMP/events.jsonl" --log-level debug "${extra[@]}" 2>"$E2E_TMP/ftpalgd.log"
-for _ in $(seq 50); do
-  in_ns gw nft list table inet "ftpalg_q$QUEUE" >/dev/null 2>&1 && break
-  sleep 0.1
-done
-in_ns gw nft list table inet "ftpalg_q$QUEUE" >/dev/null || { cat "$E2E_TMP/ftpalgd.log"; exit 1; }
+gw_test_daemon "$QUEUE" "$E2E_TMP/ftpalgd.log" --queues "$QUEUE" --kernel-mode pinhole \
+  --mark "$MARK" --events "$E2E_TMP/events.jsonl" --log-level debug "${extra[@]}"
 
 # The elements of the pinhole table's sets and maps, one per line ("" when none).
 elements() {
@@ -151,9 +121,7 @@ def listener(src, port):
 def port_cmd(src, port):
     return "PORT %s,%d,%d" % (src.replace(".", ","), port >> 8, port & 255)
 
-def fetch(f, lst, what):
-    f.putcmd("RETR " + what)
-    f.getresp()
+def received(lst):  # the SHA-256 of what the first connection to lst sends
     lst.settimeout(10)
     c, _ = lst.accept()
     h = hashlib.sha256()
@@ -163,8 +131,14 @@ def fetch(f, lst, what):
             break
         h.update(b)
     c.close()
-    f.voidresp()
     return h.hexdigest()
+
+def fetch(f, lst, what):
+    f.putcmd("RETR " + what)
+    f.getresp()
+    digest = received(lst)
+    f.voidresp()
+    return digest
 
 mode = sys.argv[1]
 if mode == "refused":  # refused SRC PORT: prints the reply
@@ -219,23 +193,15 @@ elif mode == "pipeline":  # pipeline SRC N: PORT and RETR in one segment, N time
         f.sock.sendall((port_cmd(src, p) + "\r\nRETR pub/big.bin\r\n").encode())
         f.voidresp()  # 200 to PORT
         f.getresp()   # 150
-        lst.settimeout(10)
-        c, _ = lst.accept()
-        h = hashlib.sha256()
-        while True:
-            b = c.recv(65536)
-            if not b:
-                break
-            h.update(b)
-        c.close()
+        digest = received(lst)
         f.voidresp()
         lst.close()
-        print(h.hexdigest())
+        print(digest)
     f.quit()
 PY
 
-FAILED=0
-check() { if eval "$2"; then log "ok   - $1"; else log "FAIL - $1"; FAILED=1; fi; }
+# check NAME CONDITION: gw_test.sh's check with CONDITION evaluated here.
+check() { if eval "$2"; then ok "$1"; else fail "$1"; fi; }
 
 # shellcheck source=tests/netns/lib/listener.sh
 . "$repo/tests/netns/lib/listener.sh"
@@ -254,7 +220,11 @@ case $CASE in
   withdraw)
     vsftpd_start NO
     listen third 8080 published
-    sleep 0.5
+    # Until the listener answers (its python starts slowly on a loaded machine), at most 10 s.
+    for _ in $(seq 20); do
+      [[ $(greeting server "$NETNS_GW_SRV4" 8080 2>/dev/null) == published ]] && break
+      sleep 0.5
+    done
     [[ $(greeting server "$NETNS_GW_SRV4" 8080) == published ]] || { log "FAIL - published port"; exit 1; }
     # The client behind the gateway announces its own port 8080 (listening, as a data port
     # would), which the NAT map would send the gateway's published 8080 to.

@@ -1,18 +1,14 @@
 #include "kernel/nftables/helper_rule_messages.h"
 
 #include <arpa/inet.h>
-#include <libnftnl/chain.h>
 #include <libnftnl/expr.h>
 #include <libnftnl/object.h>
 #include <libnftnl/rule.h>
-#include <libnftnl/table.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netlink.h>
 #include <netinet/in.h>
-
-#include <memory>
 
 #include "kernel/nftables/nftnl_ptr.h"
 #include "kernel/nftables/rule_parts.h"
@@ -20,16 +16,8 @@
 namespace ftpalg::kernel::nft {
 namespace {
 
-constexpr const char* kChain = "pre";
-
-bool appendTable(NftBatch& b, std::string_view label) {
-  TablePtr t(nftnl_table_alloc());
-  nftnl_table_set_str(t.get(), NFTNL_TABLE_NAME, kHelperTable);
-  nlmsghdr* nlh = b.begin(NFT_MSG_NEWTABLE, NFPROTO_INET, NLM_F_CREATE, label);
-  if (nlh == nullptr) return false;
-  nftnl_table_nlmsg_build_payload(nlh, t.get());
-  return b.end();
-}
+constexpr BaseChain kChain{kHelperTable, "pre", NF_INET_PRE_ROUTING, kHelperChainPriority,
+                           NF_ACCEPT};
 
 // No l3proto in an inet table: the kernel looks the helper up for IPv4 and IPv6.
 bool appendHelperObject(NftBatch& b, const HelperRuleSpec& spec, std::string_view label) {
@@ -46,34 +34,11 @@ bool appendHelperObject(NftBatch& b, const HelperRuleSpec& spec, std::string_vie
   return b.end();
 }
 
-bool appendChain(NftBatch& b, std::string_view label) {
-  ChainPtr c(nftnl_chain_alloc());
-  nftnl_chain_set_str(c.get(), NFTNL_CHAIN_TABLE, kHelperTable);
-  nftnl_chain_set_str(c.get(), NFTNL_CHAIN_NAME, kChain);
-  nftnl_chain_set_str(c.get(), NFTNL_CHAIN_TYPE, "filter");
-  nftnl_chain_set_u32(c.get(), NFTNL_CHAIN_HOOKNUM, NF_INET_PRE_ROUTING);
-  nftnl_chain_set_s32(c.get(), NFTNL_CHAIN_PRIO, kHelperChainPriority);
-  nftnl_chain_set_u32(c.get(), NFTNL_CHAIN_POLICY, NF_ACCEPT);
-  nlmsghdr* nlh = b.begin(NFT_MSG_NEWCHAIN, NFPROTO_INET, NLM_F_CREATE, label);
-  if (nlh == nullptr) return false;
-  nftnl_chain_nlmsg_build_payload(nlh, c.get());
-  return b.end();
-}
-
 // tcp dport PORT ct state new ct helper set "ftpalg-ftp"
 bool appendRule(NftBatch& b, uint16_t port, std::string_view label) {
-  RulePtr r(nftnl_rule_alloc());
-  nftnl_rule_set_str(r.get(), NFTNL_RULE_TABLE, kHelperTable);
-  nftnl_rule_set_str(r.get(), NFTNL_RULE_CHAIN, kChain);
+  RulePtr r = newRule(kHelperTable, kChain.name);
   nftnl_rule_set_u32(r.get(), NFTNL_RULE_FAMILY, NFPROTO_INET);
-
-  nftnl_rule_add_expr(r.get(), metaL4protoExpr());
-  const uint8_t tcp = IPPROTO_TCP;
-  nftnl_rule_add_expr(r.get(), cmpExpr(NFT_CMP_EQ, &tcp, sizeof tcp));
-
-  nftnl_rule_add_expr(r.get(), tcpPortExpr(2));
-  const uint16_t dport = htons(port);
-  nftnl_rule_add_expr(r.get(), cmpExpr(NFT_CMP_EQ, &dport, sizeof dport));
+  addTcpPortMatch(r.get(), 2, port);
 
   nftnl_expr* ct = nftnl_expr_alloc("ct");
   nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
@@ -81,24 +46,14 @@ bool appendRule(NftBatch& b, uint16_t port, std::string_view label) {
   nftnl_rule_add_expr(r.get(), ct);
   const uint32_t newBit = NF_CT_STATE_BIT(IP_CT_NEW);
   const uint32_t zero = 0;
-  nftnl_expr* bw = nftnl_expr_alloc("bitwise");
-  nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
-  nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
-  nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_LEN, sizeof newBit);
-  nftnl_expr_set(bw, NFTNL_EXPR_BITWISE_MASK, &newBit, sizeof newBit);
-  nftnl_expr_set(bw, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof zero);
-  nftnl_rule_add_expr(r.get(), bw);
+  nftnl_rule_add_expr(r.get(), maskExpr(&newBit, sizeof newBit));
   nftnl_rule_add_expr(r.get(), cmpExpr(NFT_CMP_NEQ, &zero, sizeof zero));
 
   nftnl_expr* ref = nftnl_expr_alloc("objref");
   nftnl_expr_set_u32(ref, NFTNL_EXPR_OBJREF_IMM_TYPE, NFT_OBJECT_CT_HELPER);
   nftnl_expr_set_str(ref, NFTNL_EXPR_OBJREF_IMM_NAME, kHelperObject);
   nftnl_rule_add_expr(r.get(), ref);
-
-  nlmsghdr* nlh = b.begin(NFT_MSG_NEWRULE, NFPROTO_INET, NLM_F_APPEND | NLM_F_CREATE, label);
-  if (nlh == nullptr) return false;
-  nftnl_rule_nlmsg_build_payload(nlh, r.get());
-  return b.end();
+  return appendNewRule(b, r.get(), NFPROTO_INET, label);
 }
 
 }  // namespace
@@ -107,13 +62,15 @@ bool appendReplaceHelperRules(NftBatch& batch, const HelperRuleSpec& spec, std::
   // add (a no-op when it exists), delete, add with contents: a stale table of any contents
   // goes without an error that would abort the transaction, and no packet ever sees the
   // hook without the rules.
-  return appendTable(batch, label) && appendDeleteTable(batch, kHelperTable, NFPROTO_INET, label) &&
+  return appendNewTable(batch, kHelperTable, NFPROTO_INET, label) &&
+         appendDeleteTable(batch, kHelperTable, NFPROTO_INET, label) &&
          appendHelperRules(batch, spec, label);
 }
 
 bool appendHelperRules(NftBatch& batch, const HelperRuleSpec& spec, std::string_view label) {
-  if (!appendTable(batch, label) || !appendHelperObject(batch, spec, label) ||
-      !appendChain(batch, label)) {
+  if (!appendNewTable(batch, kHelperTable, NFPROTO_INET, label) ||
+      !appendHelperObject(batch, spec, label) ||
+      !appendBaseChain(batch, kChain, NFPROTO_INET, label)) {
     return false;
   }
   for (uint16_t port : spec.ports) {

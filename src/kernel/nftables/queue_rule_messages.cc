@@ -1,10 +1,8 @@
 #include "kernel/nftables/queue_rule_messages.h"
 
 #include <arpa/inet.h>
-#include <libnftnl/chain.h>
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
-#include <libnftnl/table.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/xt_NFQUEUE.h>
@@ -13,7 +11,6 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <memory>
 
 #include "kernel/nftables/nftnl_ptr.h"
 #include "kernel/nftables/rule_parts.h"
@@ -21,7 +18,7 @@
 namespace ftpalg::kernel::nft {
 namespace {
 
-constexpr const char* kChain = "forward";
+constexpr BaseChain kChain{kQueueTable, "forward", NF_INET_FORWARD, kQueuePriority, std::nullopt};
 
 constexpr uint16_t kNftFamilies[] = {NFPROTO_INET};
 constexpr uint16_t kCompatFamilies[] = {NFPROTO_IPV4, NFPROTO_IPV6};
@@ -49,28 +46,6 @@ nftnl_expr* nftQueue(const QueueRuleSpec& spec) {
   nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_TOTAL, spec.queueCount);
   nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_FLAGS, spec.bypass ? NFT_QUEUE_FLAG_BYPASS : 0);
   return e;
-}
-
-bool appendTable(NftBatch& b, uint16_t family, std::string_view label) {
-  TablePtr t(nftnl_table_alloc());
-  nftnl_table_set_str(t.get(), NFTNL_TABLE_NAME, kQueueTable);
-  nlmsghdr* nlh = b.begin(NFT_MSG_NEWTABLE, family, NLM_F_CREATE, label);
-  if (nlh == nullptr) return false;
-  nftnl_table_nlmsg_build_payload(nlh, t.get());
-  return b.end();
-}
-
-bool appendChain(NftBatch& b, uint16_t family, std::string_view label) {
-  ChainPtr c(nftnl_chain_alloc());
-  nftnl_chain_set_str(c.get(), NFTNL_CHAIN_TABLE, kQueueTable);
-  nftnl_chain_set_str(c.get(), NFTNL_CHAIN_NAME, kChain);
-  nftnl_chain_set_str(c.get(), NFTNL_CHAIN_TYPE, "filter");
-  nftnl_chain_set_u32(c.get(), NFTNL_CHAIN_HOOKNUM, NF_INET_FORWARD);
-  nftnl_chain_set_s32(c.get(), NFTNL_CHAIN_PRIO, kQueuePriority);
-  nlmsghdr* nlh = b.begin(NFT_MSG_NEWCHAIN, family, NLM_F_CREATE, label);
-  if (nlh == nullptr) return false;
-  nftnl_chain_nlmsg_build_payload(nlh, c.get());
-  return b.end();
 }
 
 // ct mark == `mark` (host byte order, as the ct expression loads it).
@@ -119,15 +94,8 @@ void addSpreadVerdict(nftnl_rule* r, const QueueRuleSpec& q, QueueForm form, uin
 bool appendRule(NftBatch& b, const QueueRuleSpec& spec, QueueForm form, uint16_t family,
                 uint16_t port, uint32_t offset, uint32_t mark, std::string_view label,
                 uint32_t slot = 0) {
-  RulePtr r(nftnl_rule_alloc());
-  nftnl_rule_set_str(r.get(), NFTNL_RULE_TABLE, kQueueTable);
-  nftnl_rule_set_str(r.get(), NFTNL_RULE_CHAIN, kChain);
-  const uint8_t tcp = IPPROTO_TCP;
-  const uint16_t portBe = htons(port);
-  nftnl_rule_add_expr(r.get(), metaL4protoExpr());
-  nftnl_rule_add_expr(r.get(), cmpExpr(NFT_CMP_EQ, &tcp, sizeof tcp));
-  nftnl_rule_add_expr(r.get(), tcpPortExpr(offset));
-  nftnl_rule_add_expr(r.get(), cmpExpr(NFT_CMP_EQ, &portBe, sizeof portBe));
+  RulePtr r = newRule(kQueueTable, kChain.name);
+  addTcpPortMatch(r.get(), offset, port);
   QueueRuleSpec q = spec;
   if (mark != 0) {
     addCtMarkMatch(r.get(), mark);
@@ -138,10 +106,7 @@ bool appendRule(NftBatch& b, const QueueRuleSpec& spec, QueueForm form, uint16_t
   } else {
     nftnl_rule_add_expr(r.get(), form == QueueForm::Nft ? nftQueue(q) : nfqueueTarget(q));
   }
-  nlmsghdr* nlh = b.begin(NFT_MSG_NEWRULE, family, NLM_F_APPEND | NLM_F_CREATE, label);
-  if (nlh == nullptr) return false;
-  nftnl_rule_nlmsg_build_payload(nlh, r.get());
-  return b.end();
+  return appendNewRule(b, r.get(), family, label);
 }
 
 // Register 1 = 1 byte at transport offset `offset`, masked with `mask`, must equal `value`.
@@ -152,14 +117,7 @@ void addTcpByteMatch(nftnl_rule* r, uint32_t offset, uint8_t mask, uint8_t value
   nftnl_expr_set_u32(p, NFTNL_EXPR_PAYLOAD_OFFSET, offset);
   nftnl_expr_set_u32(p, NFTNL_EXPR_PAYLOAD_LEN, 1);
   nftnl_rule_add_expr(r, p);
-  const uint8_t zero = 0;
-  nftnl_expr* bw = nftnl_expr_alloc("bitwise");
-  nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
-  nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
-  nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_LEN, 1);
-  nftnl_expr_set(bw, NFTNL_EXPR_BITWISE_MASK, &mask, 1);
-  nftnl_expr_set(bw, NFTNL_EXPR_BITWISE_XOR, &zero, 1);
-  nftnl_rule_add_expr(r, bw);
+  nftnl_rule_add_expr(r, maskExpr(&mask, 1));
   nftnl_rule_add_expr(r, cmpExpr(NFT_CMP_EQ, &value, 1));
 }
 
@@ -168,15 +126,8 @@ void addTcpByteMatch(nftnl_rule* r, uint32_t offset, uint8_t mask, uint8_t value
 // `ipFamily` (NFPROTO_IPV4/IPV6) in a table of `family`.
 bool appendAckRule(NftBatch& b, uint16_t family, uint16_t ipFamily, uint16_t port, uint32_t offset,
                    const PureAckForm& f, std::string_view label) {
-  RulePtr r(nftnl_rule_alloc());
-  nftnl_rule_set_str(r.get(), NFTNL_RULE_TABLE, kQueueTable);
-  nftnl_rule_set_str(r.get(), NFTNL_RULE_CHAIN, kChain);
-  const uint8_t tcp = IPPROTO_TCP;
-  const uint16_t portBe = htons(port);
-  nftnl_rule_add_expr(r.get(), metaL4protoExpr());
-  nftnl_rule_add_expr(r.get(), cmpExpr(NFT_CMP_EQ, &tcp, sizeof tcp));
-  nftnl_rule_add_expr(r.get(), tcpPortExpr(offset));
-  nftnl_rule_add_expr(r.get(), cmpExpr(NFT_CMP_EQ, &portBe, sizeof portBe));
+  RulePtr r = newRule(kQueueTable, kChain.name);
+  addTcpPortMatch(r.get(), offset, port);
   addTcpByteMatch(r.get(), 13, 0x07, 0);  // FIN 0x01, SYN 0x02, RST 0x04: none
   addTcpByteMatch(r.get(), 12, 0xf0, static_cast<uint8_t>(f.doff << 4));
   if (family == NFPROTO_INET) {
@@ -200,10 +151,7 @@ bool appendAckRule(NftBatch& b, uint16_t family, uint16_t ipFamily, uint16_t por
   nftnl_expr_set_u32(v, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
   nftnl_expr_set_u32(v, NFTNL_EXPR_IMM_VERDICT, NF_ACCEPT);
   nftnl_rule_add_expr(r.get(), v);
-  nlmsghdr* nlh = b.begin(NFT_MSG_NEWRULE, family, NLM_F_APPEND | NLM_F_CREATE, label);
-  if (nlh == nullptr) return false;
-  nftnl_rule_nlmsg_build_payload(nlh, r.get());
-  return b.end();
+  return appendNewRule(b, r.get(), family, label);
 }
 
 // The pure-ACK rules of every control port, both directions, for table family `family`.
@@ -245,7 +193,10 @@ const char* familyName(uint16_t family) {
 bool appendQueueRules(NftBatch& batch, const QueueRuleSpec& spec, QueueForm form,
                       std::string_view label) {
   for (uint16_t family : queueFamilies(form)) {
-    if (!appendTable(batch, family, label) || !appendChain(batch, family, label)) return false;
+    if (!appendNewTable(batch, kQueueTable, family, label) ||
+        !appendBaseChain(batch, kChain, family, label)) {
+      return false;
+    }
     // Marked (rewritten, shifted) sessions first, without bypass; then the pure ACKs of the
     // others; then everything else (queue_rules_text.h).
     const uint32_t sessionMark = spec.bypass || bypassesAcks(spec) ? spec.sessionMark : 0;

@@ -4,8 +4,9 @@
 Logs in anonymously, then for each transfer in --modes (pasv: PASV, or EPSV for an IPv6 --host;
 port: PORT, or EPRT) downloads --file and checks
 its SHA-256 against --sha. Sync points, each a file in --sync that the test creates:
-  --wait-before NAME  wait for NAME before the first transfer (a session that is already logged
-                      in when the test deletes the kernel objects)
+  --wait-before NAME  once logged in, create NAME.ready and wait for NAME before the first
+                      transfer (a session that is already logged in when the test deletes the
+                      kernel objects)
   --hold NAME         after the announcement (the 227/229 answer, the 200 to PORT/EPRT) create
                       NAME.announced and wait for NAME before the data connection starts
 Prints one line per transfer ("pasv ok <sha>" / "port FAIL <why>"); exit 0 when all passed.
@@ -107,6 +108,7 @@ def main():
     ftp.login()
     ftp.voidcmd("TYPE I")
     if args.wait_before:
+        open(os.path.join(args.sync, args.wait_before + ".ready"), "w").close()
         wait_for(os.path.join(args.sync, args.wait_before))
     failed = 0
     for mode in args.modes.split(","):

@@ -15,6 +15,7 @@
 
 #include "ftpalg/core/engine.h"
 #include "tests/support/engine_harness.h"
+#include "tests/support/nat_bindings.h"
 #include "tests/support/packet_builder.h"
 
 namespace ftpalg::test {
@@ -29,16 +30,6 @@ EngineHarness::Options withBypass(bool bypass) {
   EngineHarness::Options o;
   o.bypassPureAcks = bypass;
   return o;
-}
-
-// The client 198.18.0.2 leaves as `pub` (SNAT).
-NatBinding snat(const EngineHarness& h, std::string_view pub) {
-  return NatBinding{h.client().addr, ipFromText(pub), h.server().addr, h.server().addr};
-}
-
-// The client dials `pub`, the server 198.19.0.2 behind it (DNAT).
-NatBinding dnat(const EngineHarness& h, std::string_view pub) {
-  return NatBinding{h.client().addr, h.client().addr, h.server().addr, ipFromText(pub)};
 }
 
 // What one run of a script shows from outside the engine.
@@ -136,7 +127,7 @@ TEST(EngineAckBypass, PlainSessionNoopLoopAndPassiveTransfer) {
 
 TEST(EngineAckBypass, LengthChangingReplyRewriteSwitchesBeforeItsPacketLeaves) {
   expectSame([](EngineHarness& h) {
-    h.setNat(dnat(h, "203.0.113.200"));
+    h.setNat(dnatBinding(h, "203.0.113.200"));
     login(h);
     EXPECT_FALSE(h.shifted);
     h.send(Dir::C2S, "PASV\r\n");
@@ -156,7 +147,7 @@ TEST(EngineAckBypass, LengthChangingReplyRewriteSwitchesBeforeItsPacketLeaves) {
 // the switch comes with that splice, not with the event at the end of the line.
 TEST(EngineAckBypass, EarlySplicedPortSwitchesBeforeTheLineCompletes) {
   expectSame([](EngineHarness& h) {
-    h.setNat(snat(h, "198.51.100.7"));
+    h.setNat(snatBinding(h, "198.51.100.7"));
     login(h);
     const std::string line = "PORT 198,18,0,2,195,80\r\n";
     bool shiftedBeforeEvent = false;
@@ -179,7 +170,7 @@ TEST(EngineAckBypass, SameLengthRewriteKeepsTheBypass) {
   std::unique_ptr<EngineHarness> h;
   const Outcome o = run(
       [](EngineHarness& x) {
-        x.setNat(snat(x, "198.18.0.9"));
+        x.setNat(snatBinding(x, "198.18.0.9"));
         login(x);
         x.send(Dir::C2S, "PORT 198,18,0,2,195,80\r\n");
         x.send(Dir::S2C, "200 ok\r\n");
@@ -221,7 +212,7 @@ TEST(EngineAckBypass, RetransmissionsOfAPlainSession) {
 
 TEST(EngineAckBypass, RetransmittedRewrittenReplyIsRewrittenAgain) {
   expectSame([](EngineHarness& h) {
-    h.setNat(dnat(h, "203.0.113.200"));
+    h.setNat(dnatBinding(h, "203.0.113.200"));
     login(h);
     h.send(Dir::C2S, "PASV\r\n");
     const uint32_t at = h.sndNext(Dir::S2C);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "tests/support/engine_harness.h"
+#include "tests/support/nat_bindings.h"
 #include "tests/support/packet_builder.h"
 
 namespace ftpalg::test {
@@ -20,24 +21,6 @@ using namespace ftpalg::core;  // NOLINT(google-build-using-namespace): the unit
 namespace {
 
 EngineConfig defaultConfig() { return EngineConfig{}; }
-
-NatBinding snatClient(const EngineHarness& h, std::string_view pub) {
-  NatBinding b;
-  b.clientInside = h.client().addr;
-  b.clientOutside = ipFromText(pub);
-  b.serverInside = h.server().addr;
-  b.serverOutside = h.server().addr;
-  return b;
-}
-
-NatBinding dnatServer(const EngineHarness& h, std::string_view priv) {
-  NatBinding b;
-  b.clientInside = h.client().addr;
-  b.clientOutside = h.client().addr;
-  b.serverInside = h.server().addr;
-  b.serverOutside = ipFromText(priv);
-  return b;
-}
 
 TEST(Engine, PortWholeSegmentNoNat) {
   EngineHarness h(defaultConfig());
@@ -77,7 +60,7 @@ TEST(Engine, SlipstreamedErrorEchoIsIgnored) {
 
 TEST(Engine, CommandSplitIntoOneByteSegmentsIsHeldAndCoalesced) {
   EngineHarness h(defaultConfig());
-  h.setNat(snatClient(h, "198.51.100.7"));
+  h.setNat(snatBinding(h, "198.51.100.7"));
   h.handshake();
   h.send(Dir::C2S, "PORT 198,18,0,2,195,80\r\n", {1});
   ASSERT_EQ(h.events.size(), 1u);
@@ -104,7 +87,7 @@ TEST(Engine, OneByteSegmentsHoldOnlyTheDifferingAddressBytes) {
   // A sender limited by its congestion window (about 10 segments) must never wait on bytes held
   // here: only the part of the address that differs between inside and outside is held.
   EngineHarness h(defaultConfig(), {.autoAck = true});
-  h.setNat(snatClient(h, "198.51.100.7"));
+  h.setNat(snatBinding(h, "198.51.100.7"));
   h.handshake();
   const std::string line = "PORT 198,18,0,2,195,80\r\n";
   size_t maxHeld = 0;
@@ -122,7 +105,7 @@ TEST(Engine, OneByteSegmentsHoldOnlyTheDifferingAddressBytes) {
 
 TEST(Engine, RetransmissionOfRewrittenSegmentIsRewrittenIdentically) {
   EngineHarness h(defaultConfig(), {.autoAck = false});
-  h.setNat(snatClient(h, "198.51.100.7"));
+  h.setNat(snatBinding(h, "198.51.100.7"));
   h.handshake();
   const uint32_t start = h.sndNext(Dir::C2S);
   h.send(Dir::C2S, "PORT 198,18,0,2,195,80\r\n");
@@ -154,7 +137,7 @@ TEST(Engine, OverlappingRetransmissionWithDifferentBytesIsEvasion) {
 
 TEST(Engine, SackBlocksAfterLengthChangeAreMappedBack) {
   EngineHarness h(defaultConfig(), {.autoAck = false});
-  h.setNat(snatClient(h, "198.51.100.7"));
+  h.setNat(snatBinding(h, "198.51.100.7"));
   h.handshake();
   const uint32_t start = h.sndNext(Dir::C2S);
   h.send(Dir::C2S, "PORT 198,18,0,2,195,80\r\n");  // grows by 2 bytes
@@ -169,7 +152,7 @@ TEST(Engine, SackBlocksAfterLengthChangeAreMappedBack) {
 
 TEST(Engine, RewriteLongerThanPeerMssIsTruncatedThenCompletedByRetransmission) {
   EngineHarness h(defaultConfig(), {.serverMss = 30, .autoAck = false});
-  h.setNat(snatClient(h, "198.51.100.7"));
+  h.setNat(snatBinding(h, "198.51.100.7"));
   h.handshake();
   const uint32_t start = h.sndNext(Dir::C2S);
   const std::string line = "PORT 198,18,0,2,195,80\r\nNOOP\r\n";  // 30 bytes, grows to 32
@@ -297,7 +280,7 @@ TEST(Engine, ExpireEndsIdleSessionsAndDropsHeldPackets) {
   EngineConfig cfg;
   cfg.idleTimeoutNs = 1000;
   EngineHarness h(cfg);
-  h.setNat(snatClient(h, "198.51.100.7"));
+  h.setNat(snatBinding(h, "198.51.100.7"));
   h.handshake();
   h.send(Dir::C2S, "PORT 198,18,0");
   EXPECT_EQ(h.heldNow(), 1u);
@@ -360,8 +343,8 @@ class EngineExchange : public ::testing::TestWithParam<ExchangeCase> {};
 TEST_P(EngineExchange, EventsCountersAndStream) {
   const ExchangeCase& c = GetParam();
   EngineHarness h(c.config, c.options);
-  if (c.nat == NatSide::SnatClient) h.setNat(snatClient(h, c.natAddress));
-  if (c.nat == NatSide::DnatServer) h.setNat(dnatServer(h, c.natAddress));
+  if (c.nat == NatSide::SnatClient) h.setNat(snatBinding(h, c.natAddress));
+  if (c.nat == NatSide::DnatServer) h.setNat(dnatBinding(h, c.natAddress));
   if (c.handshake) h.handshake();
   for (const Send& s : c.sends) h.send(s.dir, s.text, s.sizes);
   ASSERT_EQ(h.events.size(), c.events.size()) << c.name;
@@ -622,7 +605,7 @@ class EnginePasv227Dnat : public ::testing::TestWithParam<Pasv227Form> {};
 TEST_P(EnginePasv227Dnat, RewrittenWithAndWithoutParentheses) {
   const std::string& reply = GetParam().reply;
   EngineHarness h(defaultConfig());
-  h.setNat(dnatServer(h, "10.0.0.9"));
+  h.setNat(dnatBinding(h, "10.0.0.9"));
   h.handshake();
   h.send(Dir::S2C, "220 ready\r\n");
   h.send(Dir::C2S, "PASV\r\n");
@@ -682,7 +665,7 @@ struct RunResult {
 
 RunResult runConversation(size_t splitMsg, size_t cut, bool oneByte) {
   EngineHarness h(EngineConfig{});
-  NatBinding b = snatClient(h, "198.51.100.7");
+  NatBinding b = snatBinding(h, "198.51.100.7");
   b.serverOutside = ipFromText("10.0.0.9");  // and the server behind destination NAT
   h.setNat(b);
   h.handshake();

@@ -6,9 +6,13 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "ftpalg/core/engine.h"
 #include "tests/support/engine_harness.h"
+#include "tests/support/nat_bindings.h"
 #include "tests/support/packet_builder.h"
 
 namespace ftpalg::test {
@@ -16,24 +20,42 @@ namespace ftpalg::test {
 using namespace ftpalg::core;  // NOLINT(google-build-using-namespace): the unit under test
 namespace {
 
-// The server 198.19.0.2 published as itself (no NAT) or behind DNAT at `priv`.
-NatBinding serverAt(const EngineHarness& h, std::string_view priv) {
-  NatBinding b;
-  b.clientInside = h.client().addr;
-  b.clientOutside = h.client().addr;
-  b.serverInside = h.server().addr;
-  b.serverOutside = ipFromText(priv);
-  return b;
+NetPrefix prefix(std::string_view addr, uint8_t length) { return {ipFromText(addr), length}; }
+
+constexpr std::string_view kGreeting = "220 ready\r\n";
+constexpr std::string_view kServer = "198,19,0,2";  // the harness's server, as a 227 names it
+
+// "227 Entering Passive Mode (HOST,PORT)\r\n"; the default port is 40001.
+std::string pasv227(std::string_view host, std::string_view port = "156,65") {
+  return "227 Entering Passive Mode (" + std::string(host) + "," + std::string(port) + ")\r\n";
 }
 
-NetPrefix prefix(std::string_view addr, uint8_t length) { return {ipFromText(addr), length}; }
+// What the client receives when the 227 it is sent names the server itself.
+std::string greetingAndServer227() { return std::string(kGreeting) + pasv227(kServer); }
+
+EngineConfig rewriteToPeer() {
+  EngineConfig cfg;
+  cfg.pasvAddressMismatch = PasvMismatch::RewriteToPeer;
+  return cfg;
+}
+
+// The handshake and the server's greeting.
+void greet(EngineHarness& h) {
+  h.handshake();
+  h.send(Dir::S2C, kGreeting);
+}
+
+// `command` from the client, then `reply` from the server cut at `sizes` (EngineHarness::send).
+void exchange(EngineHarness& h, std::string_view command, std::string_view reply,
+              std::vector<size_t> sizes = {}) {
+  h.send(Dir::C2S, command);
+  h.send(Dir::S2C, reply, std::move(sizes));
+}
 
 TEST(PassivePolicy, Pasv227AnsweringEpsvIsSolicited) {
   EngineHarness h(EngineConfig{});
-  h.handshake();
-  h.send(Dir::S2C, "220 ready\r\n");
-  h.send(Dir::C2S, "EPSV\r\n");
-  h.send(Dir::S2C, "227 Entering Passive Mode (198,19,0,2,156,65)\r\n");
+  greet(h);
+  exchange(h, "EPSV\r\n", pasv227(kServer));
   ASSERT_EQ(h.events.size(), 1u);
   EXPECT_EQ(h.events[0].kind, EventKind::Pasv227);
   EXPECT_EQ(h.events[0].verdict, Verdict::Admit);
@@ -43,10 +65,8 @@ TEST(PassivePolicy, Pasv227AnsweringEpsvIsSolicited) {
 
 TEST(PassivePolicy, Epsv229AnsweringPasvIsSolicited) {
   EngineHarness h(EngineConfig{});
-  h.handshake();
-  h.send(Dir::S2C, "220 ready\r\n");
-  h.send(Dir::C2S, "PASV\r\n");
-  h.send(Dir::S2C, "229 Entering Extended Passive Mode (|||40002|)\r\n");
+  greet(h);
+  exchange(h, "PASV\r\n", "229 Entering Extended Passive Mode (|||40002|)\r\n");
   ASSERT_EQ(h.events.size(), 1u);
   EXPECT_EQ(h.events[0].kind, EventKind::Epsv229);
   EXPECT_EQ(h.events[0].verdict, Verdict::Admit);
@@ -55,27 +75,21 @@ TEST(PassivePolicy, Epsv229AnsweringPasvIsSolicited) {
 
 TEST(PassivePolicy, Pasv227AnsweringEpsvIsRewrittenAsA227) {
   EngineHarness h(EngineConfig{});
-  h.setNat(serverAt(h, "10.0.0.9"));
-  h.handshake();
-  h.send(Dir::S2C, "220 ready\r\n");
-  h.send(Dir::C2S, "EPSV\r\n");
-  h.send(Dir::S2C, "227 Entering Passive Mode (10,0,0,9,156,65)\r\n");
+  h.setNat(dnatBinding(h, "10.0.0.9"));
+  greet(h);
+  exchange(h, "EPSV\r\n", pasv227("10,0,0,9"));
   ASSERT_EQ(h.events.size(), 1u);
   EXPECT_EQ(h.events[0].verdict, Verdict::Admit);
   EXPECT_EQ(h.events[0].reason, Reason::Rewritten);
-  EXPECT_EQ(h.delivered(Dir::S2C),
-            "220 ready\r\n227 Entering Passive Mode (198,19,0,2,156,65)\r\n");
+  EXPECT_EQ(h.delivered(Dir::S2C), greetingAndServer227());
   EXPECT_EQ(h.events[0].expect.natTo, endpoint("10.0.0.9:40001"));
 }
 
 TEST(PassivePolicy, ReplyToAnotherCommandIsStillUnsolicited) {
   EngineHarness h(EngineConfig{});
-  h.handshake();
-  h.send(Dir::S2C, "220 ready\r\n");
-  h.send(Dir::C2S, "NOOP\r\n");
-  h.send(Dir::S2C, "229 Entering Extended Passive Mode (|||40002|)\r\n");
-  h.send(Dir::C2S, "LPSV\r\n");
-  h.send(Dir::S2C, "227 Entering Passive Mode (198,19,0,2,156,65)\r\n");
+  greet(h);
+  exchange(h, "NOOP\r\n", "229 Entering Extended Passive Mode (|||40002|)\r\n");
+  exchange(h, "LPSV\r\n", pasv227(kServer));
   ASSERT_EQ(h.events.size(), 2u);
   EXPECT_EQ(h.events[0].reason, Reason::Unsolicited);
   EXPECT_EQ(h.events[1].reason, Reason::Unsolicited);
@@ -83,38 +97,30 @@ TEST(PassivePolicy, ReplyToAnotherCommandIsStillUnsolicited) {
 
 TEST(PassivePolicy, MismatchRefusedByDefaultWithItsOwnReasonAndCounter) {
   EngineHarness h(EngineConfig{});
-  h.handshake();
-  h.send(Dir::S2C, "220 ready\r\n");
-  h.send(Dir::C2S, "PASV\r\n");
-  const std::string reply = "227 Entering Passive Mode (172,17,0,2,156,65)\r\n";
-  h.send(Dir::S2C, reply);
+  greet(h);
+  const std::string reply = pasv227("172,17,0,2");
+  exchange(h, "PASV\r\n", reply);
   ASSERT_EQ(h.events.size(), 1u);
   EXPECT_EQ(h.events[0].verdict, Verdict::Refuse);
   EXPECT_EQ(h.events[0].reason, Reason::PasvAddressMismatch);
   EXPECT_FALSE(h.events[0].hasExpect);
   EXPECT_EQ(h.events[0].announced, endpoint("172.17.0.2:40001"));
   EXPECT_EQ(h.engine().counter(Counter::PasvAddressMismatch), 1u);
-  EXPECT_EQ(h.delivered(Dir::S2C), "220 ready\r\n" + reply);  // not rewritten
+  EXPECT_EQ(h.delivered(Dir::S2C), std::string(kGreeting) + reply);  // not rewritten
 }
 
 TEST(PassivePolicy, MismatchToASpecialAddressStaysSpecial) {
   EngineHarness h(EngineConfig{});
-  h.handshake();
-  h.send(Dir::S2C, "220 ready\r\n");
-  h.send(Dir::C2S, "PASV\r\n");
-  h.send(Dir::S2C, "227 Entering Passive Mode (127,0,0,1,156,65)\r\n");
+  greet(h);
+  exchange(h, "PASV\r\n", pasv227("127,0,0,1"));
   ASSERT_EQ(h.events.size(), 1u);
   EXPECT_EQ(h.events[0].reason, Reason::SpecialAddress);
 }
 
 TEST(PassivePolicy, RewriteToPeerGivesTheClientTheServersAddress) {
-  EngineConfig cfg;
-  cfg.pasvAddressMismatch = PasvMismatch::RewriteToPeer;
-  EngineHarness h(cfg);
-  h.handshake();
-  h.send(Dir::S2C, "220 ready\r\n");
-  h.send(Dir::C2S, "PASV\r\n");
-  h.send(Dir::S2C, "227 Entering Passive Mode (172,17,0,2,156,65)\r\n");
+  EngineHarness h(rewriteToPeer());
+  greet(h);
+  exchange(h, "PASV\r\n", pasv227("172,17,0,2"));
   ASSERT_EQ(h.events.size(), 1u);
   const Event& e = h.events[0];
   EXPECT_EQ(e.verdict, Verdict::Admit);
@@ -124,53 +130,37 @@ TEST(PassivePolicy, RewriteToPeerGivesTheClientTheServersAddress) {
   // Bounce-safe: the data connection is admitted to the server itself, never to 172.17.0.2.
   EXPECT_EQ(e.expect.dst, endpoint("198.19.0.2:40001"));
   EXPECT_EQ(e.expect.natTo, endpoint("198.19.0.2:40001"));
-  EXPECT_EQ(h.delivered(Dir::S2C),
-            "220 ready\r\n227 Entering Passive Mode (198,19,0,2,156,65)\r\n");
+  EXPECT_EQ(h.delivered(Dir::S2C), greetingAndServer227());
   EXPECT_EQ(h.engine().counter(Counter::PasvAddressMismatch), 1u);
 }
 
 TEST(PassivePolicy, RewriteToPeerBehindDnatAdmitsTheServersPrivateAddress) {
-  EngineConfig cfg;
-  cfg.pasvAddressMismatch = PasvMismatch::RewriteToPeer;
-  EngineHarness h(cfg);
-  h.setNat(serverAt(h, "10.0.0.9"));
-  h.handshake();
-  h.send(Dir::S2C, "220 ready\r\n");
-  h.send(Dir::C2S, "EPSV\r\n");
-  h.send(Dir::S2C, "227 Entering Passive Mode (0,0,0,0,156,65)\r\n");  // some servers do
+  EngineHarness h(rewriteToPeer());
+  h.setNat(dnatBinding(h, "10.0.0.9"));
+  greet(h);
+  exchange(h, "EPSV\r\n", pasv227("0,0,0,0"));  // some servers do
   ASSERT_EQ(h.events.size(), 1u);
   EXPECT_EQ(h.events[0].reason, Reason::RewrittenToPeer);
   EXPECT_EQ(h.events[0].expect.dst, endpoint("198.19.0.2:40001"));
   EXPECT_EQ(h.events[0].expect.natTo, endpoint("10.0.0.9:40001"));
-  EXPECT_EQ(h.delivered(Dir::S2C),
-            "220 ready\r\n227 Entering Passive Mode (198,19,0,2,156,65)\r\n");
+  EXPECT_EQ(h.delivered(Dir::S2C), greetingAndServer227());
 }
 
 TEST(PassivePolicy, RewriteToPeerHoldsAReplySplitIntoSegmentsWithoutNat) {
-  EngineConfig cfg;
-  cfg.pasvAddressMismatch = PasvMismatch::RewriteToPeer;
-  EngineHarness h(cfg);
-  h.handshake();
-  h.send(Dir::S2C, "220 ready\r\n");
-  h.send(Dir::C2S, "PASV\r\n");
-  h.send(Dir::S2C, "227 Entering Passive Mode (172,17,0,2,156,65)\r\n", {1});  // byte by byte
+  EngineHarness h(rewriteToPeer());
+  greet(h);
+  exchange(h, "PASV\r\n", pasv227("172,17,0,2"), {1});  // byte by byte
   ASSERT_EQ(h.events.size(), 1u);
   EXPECT_EQ(h.events[0].reason, Reason::RewrittenToPeer);
-  EXPECT_EQ(h.delivered(Dir::S2C),
-            "220 ready\r\n227 Entering Passive Mode (198,19,0,2,156,65)\r\n");
+  EXPECT_EQ(h.delivered(Dir::S2C), greetingAndServer227());
 }
 
 TEST(PassivePolicy, MismatchPolicyFollowsAReload) {
   EngineHarness h(EngineConfig{});
-  h.handshake();
-  h.send(Dir::S2C, "220 ready\r\n");
-  h.send(Dir::C2S, "PASV\r\n");
-  h.send(Dir::S2C, "227 Entering Passive Mode (172,17,0,2,156,65)\r\n");
-  EngineConfig next;
-  next.pasvAddressMismatch = PasvMismatch::RewriteToPeer;
-  h.engine().applyPolicy(next);
-  h.send(Dir::C2S, "PASV\r\n");
-  h.send(Dir::S2C, "227 Entering Passive Mode (172,17,0,2,156,66)\r\n");
+  greet(h);
+  exchange(h, "PASV\r\n", pasv227("172,17,0,2"));
+  h.engine().applyPolicy(rewriteToPeer());
+  exchange(h, "PASV\r\n", pasv227("172,17,0,2", "156,66"));
   ASSERT_EQ(h.events.size(), 2u);
   EXPECT_EQ(h.events[0].reason, Reason::PasvAddressMismatch);
   EXPECT_EQ(h.events[1].reason, Reason::RewrittenToPeer);
@@ -183,14 +173,10 @@ TEST(PassivePolicy, OverrideAllowsFxpBetweenConfiguredServerNetworks) {
   cfg.overrides[0].networks[1] = prefix("198.18.5.0", 24);
   cfg.overrides[0].allowBounce = true;
   EngineHarness h(cfg);
-  h.handshake();
-  h.send(Dir::S2C, "220 ready\r\n");
-  h.send(Dir::C2S, "PORT 198,18,5,7,195,80\r\n");  // the other server (FXP)
-  h.send(Dir::S2C, "200 ok\r\n");
-  h.send(Dir::C2S, "PORT 198,18,6,7,195,80\r\n");  // a host outside the networks
-  h.send(Dir::S2C, "200 ok\r\n");
-  h.send(Dir::C2S, "PASV\r\n");
-  h.send(Dir::S2C, "227 Entering Passive Mode (198,18,5,7,156,65)\r\n");
+  greet(h);
+  exchange(h, "PORT 198,18,5,7,195,80\r\n", "200 ok\r\n");  // the other server (FXP)
+  exchange(h, "PORT 198,18,6,7,195,80\r\n", "200 ok\r\n");  // a host outside the networks
+  exchange(h, "PASV\r\n", pasv227("198,18,5,7"));
   ASSERT_EQ(h.events.size(), 3u);
   EXPECT_EQ(h.events[0].verdict, Verdict::Admit);
   EXPECT_EQ(h.events[0].expect.dst, endpoint("198.18.5.7:50000"));
@@ -205,8 +191,7 @@ TEST(PassivePolicy, OverrideNeedsTheServerInItsNetworks) {
   cfg.overrides[0].allowBounce = true;
   cfg.overrides[0].allowLowPorts = true;
   EngineHarness h(cfg);  // the server 198.19.0.2 is not in 198.18.5.0/24
-  h.handshake();
-  h.send(Dir::S2C, "220 ready\r\n");
+  greet(h);
   h.send(Dir::C2S, "PORT 198,18,5,7,195,80\r\n");
   ASSERT_EQ(h.events.size(), 1u);
   EXPECT_EQ(h.events[0].reason, Reason::BounceAddress);
