@@ -140,8 +140,10 @@ def main():
                "and cases (`run-block.sh --mode ftpalgd-expect`, scenario 70-e2e-matrix; "
                "the seconds are TCG guest seconds), each also asserting that no packet of a "
                "data connection reached ftpalgd's queue (count in the notes), plus the "
-               "lane's own rows (`masq/ipv4-pasv` ..., scenario 20-nat-matrix); cases a "
-               f"kernel did not run show {NOT_IN_MODE}.")
+               "lane's own rows (`masq/ipv4-pasv` ..., scenario 20-nat-matrix); the current "
+               "kernel runs every block, the other two a subset (which and why: "
+               "`tests/qemu/CMakeLists.txt`); cases a kernel did not run show "
+               f"{NOT_IN_MODE}.")
     out.append("")
     out.append("Results: pass; **FAIL**; xfail = fails as listed in "
                "`tests/netns/e2e/known-<mode>.txt` (with the reason); xpass = listed there but "
