@@ -387,7 +387,7 @@ negative_block() {
   e2e_server_start fake
   netns_spawn third python3 "$here/ftp_driver.py" listen --addr "$NETNS_THIRD4" --port 50021 \
     --log "$E2E_TMP/third.log"
-  netns_exec third timeout 5 bash -c 'until ss -Hltn "sport = :50021" | grep -q .; do sleep 0.1; done'
+  netns_exec third timeout 30 bash -c 'until ss -Hltn "sport = :50021" | grep -q .; do sleep 0.1; done'
   NEG_EVENT='"reason":"bounce_address"' neg bounce neg/v4/bounce --host "$h4" --third "$NETNS_THIRD4"
   if [[ -s $E2E_TMP/third.log ]]; then
     verdict neg/v4/bounce-third-host 0 0 "the third host saw: $(head -c 200 "$E2E_TMP/third.log")"
