@@ -59,6 +59,12 @@ for b in $blocks; do
   rc=$?
   secs=$(awk -v a="$t0" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN { printf "%.1f", b - a }')
   grep '^\[e2e ' /tmp/e2e-block.log | sed 's/^/    /'
+  # The block's result lines at once: a lane that times out later keeps them.
+  if [ -s $root/tmp/e2e-results.jsonl ]; then
+    sed 's/^/LANE-RESULT /' $root/tmp/e2e-results.jsonl
+    cat $root/tmp/e2e-results.jsonl >>/tmp/e2e-all.jsonl
+    rm $root/tmp/e2e-results.jsonl
+  fi
   if [ $rc -eq 0 ]; then
     log "PASS block $b (${secs}s)"
   else
@@ -69,8 +75,7 @@ for b in $blocks; do
 done
 secs=$(awk -v a="$t_all" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN { printf "%.1f", b - a }')
 log "guest seconds for blocks $blocks: $secs"
-[ -s $root/tmp/e2e-results.jsonl ] || fail "no result lines"
-sed 's/^/LANE-RESULT /' $root/tmp/e2e-results.jsonl
+[ -s /tmp/e2e-all.jsonl ] || fail "no result lines"
 for m in run tmp dev/shm dev/pts dev sys proc; do umount $root/$m 2>/dev/null; done
 [ $failures -eq 0 ] || fail "$failures block(s) failed"
 log "ok"
