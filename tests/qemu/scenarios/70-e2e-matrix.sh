@@ -1,5 +1,5 @@
 # shellcheck shell=sh
-# lane-limit: 4000
+# lane-limit: 3800
 # The netns end-to-end suite's own case list in expectation mode: tests/netns/e2e/run-block.sh
 # --mode ftpalgd-expect (ftpalgd --kernel-mode cthelper --install-rules; the forward chain
 # admits `ct state related`), unchanged otherwise: vsftpd and proftpd; lftp, curl, ftplib and
