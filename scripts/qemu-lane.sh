@@ -24,9 +24,13 @@
 # modules under /lib/modules or under a merged /usr/lib/modules, plain or compressed (.ko.xz,
 # .ko.zst, .ko.gz: decompressed for busybox insmod); the image is /boot/vmlinuz-<release>.
 #
+# The host's root file system is shared read-only with the VM over 9p (mount tag hostroot):
+# scenario 70-e2e-matrix runs the netns end-to-end suite from it (chroot into an overlay with a
+# tmpfs upper layer), with the host's programs and this tree at the same paths.
+#
 # Environment: FTPALG_QEMU_TIMEOUT (seconds for the VM, default 1000: TCG on a loaded 2-core
 # host), FTPALG_QEMU_MEM (MiB, default 1024), FTPALG_QEMU_SMP (default: number of host CPUs, at
-# most 2).
+# most 2), FTPALG_QEMU_E2E_BLOCKS (the run-block.sh blocks 70-e2e-matrix runs, default all).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -68,7 +72,8 @@ declare -A need=(
   [nft]=nftables [ss]=iproute2 [conntrack]=conntrack [vsftpd]=vsftpd [curl]=curl
   [apt-get]=apt [dpkg-deb]=dpkg [xz]=xz-utils [zstd]=zstd
 )
-bash "$here/scripts/install-deps.sh" qemu || die "scripts/install-deps.sh qemu failed"
+# e2e: what 70-e2e-matrix runs from the shared host root (lftp, python3, proftpd unpacked, ...).
+bash "$here/scripts/install-deps.sh" qemu e2e || die "scripts/install-deps.sh qemu e2e failed"
 static_busybox() { [[ -x /bin/busybox ]] && ! ldd /bin/busybox >/dev/null 2>&1; }
 [[ -x /usr/bin/ip || -x /bin/ip ]] || die "ip missing after installing iproute2"
 for c in "${!need[@]}"; do
@@ -107,7 +112,10 @@ if [[ -z $deb ]]; then
   deb=$(find "$cache" -maxdepth 1 -name "${kpkg}_*.deb" | sort -V | tail -n1)
 fi
 kroot=$cache/$kpkg
-if [[ ! -f $kroot/.extracted || $kroot/.extracted -ot $deb ]]; then
+# The marker holds the layout version of what is extracted (2: with the 9p, overlay and virtio
+# modules); another version is extracted again.
+layout=2
+if [[ ! -f $kroot/.extracted || $kroot/.extracted -ot $deb || $(cat "$kroot/.extracted") != "$layout" ]]; then
   say "extracting $(basename "$deb")"
   rm -rf "$kroot"
   mkdir -p "$kroot"
@@ -117,19 +125,28 @@ if [[ ! -f $kroot/.extracted || $kroot/.extracted -ot $deb ]]; then
       if (!found) { sub("/modules\\.[^/]*$", "", p); found = p } }
     END { print found }')
   [[ -n $mdir ]] || die "$deb has no modules.* under ./lib/modules/$kver or ./usr/lib/modules/$kver"
-  # Only what the VM can need: the image and the module subtrees netfilter depends on.
+  # Only what the VM can need: the image, the module subtrees netfilter depends on, and the
+  # file systems of the shared host root (9p over virtio, overlay), where the package has them
+  # as modules (6.12 builds virtio_pci and fscache in).
+  extra=()
+  listing=$(dpkg-deb -c "$deb" | awk '{ print $NF }')
+  for d in fs/9p fs/netfs fs/fscache fs/overlayfs drivers/virtio; do
+    if grep -q "^$mdir/kernel/$d/" <<<"$listing"; then
+      extra+=("$mdir/kernel/$d/*")
+    fi
+  done
   dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$kroot" --wildcards \
     "./boot/vmlinuz-$kver" "$mdir/modules.*" \
     "$mdir/kernel/net/*" "$mdir/kernel/lib/*" \
     "$mdir/kernel/crypto/*" "$mdir/kernel/arch/*" \
-    "$mdir/kernel/drivers/net/veth.ko*" ||
+    "$mdir/kernel/drivers/net/veth.ko*" "${extra[@]}" ||
     die "extracting $deb failed"
   # depmod and modprobe look under BASE/lib/modules.
   if [[ $mdir == ./usr/* && ! -e $kroot/lib ]]; then
     ln -s usr/lib "$kroot/lib"
   fi
   depmod -b "$kroot" "$kver" || die "depmod for $kver failed"
-  touch "$kroot/.extracted"
+  echo "$layout" >"$kroot/.extracted"
 fi
 vmlinuz=$kroot/boot/vmlinuz-$kver
 [[ -f $vmlinuz ]] || die "no kernel image in $deb"
@@ -227,6 +244,9 @@ for s in "${scenarios[@]}"; do
   cp "$qdir/scenarios/$s.sh" "$stage/lane/$s.sh"
 done
 printf '%s\n' "${scenarios[@]}" >"$stage/lane/scenarios"
+# Where 70-e2e-matrix finds this tree and the build in the shared host root.
+printf 'E2E_HOST_REPO=%q\nE2E_HOST_BUILD=%q\nE2E_BLOCKS=%q\n' "$here" "$build" \
+  "${FTPALG_QEMU_E2E_BLOCKS:-all}" >"$stage/lane/e2e.env"
 chmod 0755 "$stage/init"
 cat >"$stage/etc/passwd" <<'EOF'
 root:x:0:0:root:/root:/bin/sh
@@ -264,6 +284,7 @@ timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 \
   -kernel "$vmlinuz" -initrd "$initrd" \
   -append "console=ttyS0 panic=-1 oops=panic loglevel=4 rdinit=/init" \
   -nographic -nic none -no-reboot \
+  -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
   -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
   </dev/null 2>&1 | tr -d '\r' | tee "$log"
 rc=${PIPESTATUS[0]}
@@ -275,8 +296,8 @@ say "VM ran $(elapsed "$t0"), qemu exit $rc, total $(elapsed "$t_all"), log $log
 # Result lines of the scenarios (docs/interop.md, scripts/interop-table.py format).
 # The mode names the kernel: one column per kernel in docs/interop.md.
 sed -n 's/^LANE-RESULT //p' "$log" |
-  sed "s/\"mode\": \"ftpalgd-expect\"/\"mode\": \"ftpalgd-expect:$kver\"/" >"$lane/results.jsonl"
-say "kernel $kver: $(grep -c '"result": "pass"' "$lane/results.jsonl") case(s) passed, $(grep -vc '"result": "pass"' "$lane/results.jsonl") not; results $lane/results.jsonl"
+  sed "s/\"mode\": *\"ftpalgd-expect\"/\"mode\": \"ftpalgd-expect:$kver\"/" >"$lane/results.jsonl"
+say "kernel $kver: $(grep -c '"result": *"pass"' "$lane/results.jsonl") case(s) passed, $(grep -vc '"result": *"pass"' "$lane/results.jsonl") not; results $lane/results.jsonl"
 case $rc in
   1) grep -q '^LANE RESULT PASS' "$log" || die "exit code says pass but no PASS line in $log"
      say "PASS" ;;

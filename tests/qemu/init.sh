@@ -53,8 +53,10 @@ while read -r s; do
   start=$(uptime_s)
   echo "=== SCENARIO $s"
   # Each scenario runs in its own shell; its background jobs must write to files, or the
-  # console stays open. 400 s is a guard (a loaded TCG guest is slow) well above any scenario's expected time.
-  timeout -s KILL 400 sh -c ". /lane/lib.sh; . /lane/$s.sh" </dev/null
+  # console stays open. 400 s is a guard (a loaded TCG guest is slow) well above any scenario's expected time;
+  # a scenario may set its own with a line "# lane-limit: SECONDS".
+  limit=$(sed -n 's/^# lane-limit: *\([0-9][0-9]*\).*/\1/p' "/lane/$s.sh" | head -n 1)
+  timeout -s KILL "${limit:-400}" sh -c ". /lane/lib.sh; . /lane/$s.sh" </dev/null
   rc=$?
   end=$(uptime_s)
   secs=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')

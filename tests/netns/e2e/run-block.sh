@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # One block of the ftpalg end-to-end matrix, in its own namespaces (client - gw - server, and
 # a third host for the bounce case; see tests/netns/lib/e2e.sh), with the gateway's ALG being
-# either the in-kernel FTP helper or ftpalgd.
+# the in-kernel FTP helper, ftpalgd in pinhole mode, or ftpalgd in expectation mode.
 #
-# Usage: run-block.sh --mode kernel-helper|ftpalgd --block BLOCK --results FILE
+# Usage: run-block.sh --mode kernel-helper|ftpalgd|ftpalgd-expect --block BLOCK --results FILE
 #                     [--ftpalgd PATH] [--ftpalg PATH]
+#   --mode ftpalgd-expect: ftpalgd --kernel-mode cthelper --install-rules (needs a kernel with
+#          nfnetlink_cthelper and the NFQUEUE conntrack glue: the qemu lane runs it, scenario
+#          70-e2e-matrix); the forward chain admits `ct state related`. Per case the notes say
+#          how many packets of data (and other non-control) connections reached ftpalgd's queue
+#          (its debug lines "non-control packet (...)"); any makes the case fail, or xfail
+#          when E2E_KERNEL_DEFECT names the running kernel's known defect (only data packets).
 #   BLOCK: nonat4 nonat6 masq4 masq6 dnat4 dnat6 both4 (positive: vsftpd and proftpd, lftp,
 #          curl and Python ftplib, active and passive, listing + download + upload checked by
 #          SHA-256), negative (bounce, low port, client 227, unsolicited 227, unannounced port,
@@ -32,11 +38,12 @@ while (($#)); do
   esac
   shift 2
 done
-[[ $mode == kernel-helper || $mode == ftpalgd ]] || { echo "--mode kernel-helper|ftpalgd" >&2; exit 2; }
+[[ $mode == kernel-helper || $mode == ftpalgd || $mode == ftpalgd-expect ]] ||
+  { echo "--mode kernel-helper|ftpalgd|ftpalgd-expect" >&2; exit 2; }
 [[ -n $block && -n $results ]] || { echo "--block and --results are required" >&2; exit 2; }
 [[ $(id -u) == 0 ]] || { echo "needs root" >&2; exit 2; }
-if [[ $mode == ftpalgd ]]; then
-  [[ -x $ftpalgd ]] || { echo "mode ftpalgd needs --ftpalgd PATH (got '$ftpalgd')" >&2; exit 2; }
+if [[ $mode == ftpalgd* ]]; then
+  [[ -x $ftpalgd ]] || { echo "mode $mode needs --ftpalgd PATH (got '$ftpalgd')" >&2; exit 2; }
 fi
 [[ -z $ftpalg || -x $ftpalg ]] || { echo "--ftpalg $ftpalg is not executable" >&2; exit 2; }
 
@@ -69,13 +76,37 @@ while IFS=$'\t' read -r pat why; do
   known[$pat]=$why
 done <"$here/known-$mode.txt"
 
+# queued_since_last: mode ftpalgd-expect, the packets of data connections (QDATA) and of other
+# non-control connections (QOTHER) that reached ftpalgd's queue since the previous call, from
+# its debug lines (one a packet). Call it directly, not in a subshell.
+QDATA=0 QOTHER=0 qdata_seen=0 qother_seen=0
+queued_since_last() {
+  local d o log=$E2E_TMP/ftpalgd.log
+  d=$(grep -c 'non-control packet (data connection)' "$log" 2>/dev/null) || true
+  o=$(grep -c 'non-control packet (other)' "$log" 2>/dev/null) || true
+  QDATA=$((${d:-0} - qdata_seen)) QOTHER=$((${o:-0} - qother_seen))
+  qdata_seen=${d:-0} qother_seen=${o:-0}
+}
+
 # verdict CASE OK(0/1) SECONDS NOTES: pass/fail/xfail/xpass with the known-differences list.
+# Mode ftpalgd-expect: a case whose data packets were queued does not pass (xfail with the
+# kernel's defect named when E2E_KERNEL_DEFECT is set and nothing else was queued).
 verdict() {
   local name=$1 ok=$2 secs=$3 notes=$4 pat why=''
   for pat in "${!known[@]}"; do
     # shellcheck disable=SC2053
     [[ $name == $pat ]] && why=${known[$pat]} && break
   done
+  if [[ $mode == ftpalgd-expect ]]; then
+    queued_since_last
+    notes="$notes; data-connection packets queued $QDATA (other $QOTHER)"
+    if ((ok && QDATA + QOTHER > 0)); then
+      ok=0
+      if ((QOTHER == 0)) && [[ -n ${E2E_KERNEL_DEFECT:-} && -z $why ]]; then
+        why="known defect: $E2E_KERNEL_DEFECT"
+      fi
+    fi
+  fi
   if ((ok)); then
     if [[ -n $why ]]; then
       e2e_result "$name" xpass "$secs" "listed as known difference ($why) but passed; $notes"
@@ -94,9 +125,14 @@ verdict() {
 E2E_DAEMON_PID=''
 E2E_EVENTS=''
 # e2e_daemon_start [EXTRA ARGS...]: ftpalgd in the gateway, events to $E2E_TMP/events.jsonl;
-# returns once its table inet ftpalg_q$E2E_QUEUE exists.
+# returns once its table inet ftpalg_q$E2E_QUEUE exists (mode ftpalgd-expect: once it serves
+# the helper's queue).
 e2e_daemon_start() {
   E2E_EVENTS=$E2E_TMP/events.jsonl
+  if [[ $mode == ftpalgd-expect ]]; then
+    e2e_daemon_start_expect "$@"
+    return
+  fi
   netns_spawn gw "$ftpalgd" --queues "$E2E_QUEUE" --kernel-mode pinhole --mark "$E2E_CT_MARK" \
     --events "$E2E_EVENTS" --log-level debug "$@" 2>>"$E2E_TMP/ftpalgd.log"
   E2E_DAEMON_PID=$NETNS_LAST_PID
@@ -108,9 +144,28 @@ e2e_daemon_start() {
   tail -n 20 "$E2E_TMP/ftpalgd.log" >&2 || true
   e2e_die "ftpalgd did not install table inet ftpalg_q$E2E_QUEUE"
 }
+# Expectation mode: registers the userspace helper, adds table inet ftpalg_helper (ct helper set
+# on new port-21 connections) and serves its queue; debug level, so each queued non-control
+# packet is a log line.
+e2e_daemon_start_expect() {
+  local before=0
+  [[ -f $E2E_TMP/ftpalgd.log ]] && before=$(wc -l <"$E2E_TMP/ftpalgd.log")
+  netns_spawn gw "$ftpalgd" --queues "$E2E_QUEUE" --kernel-mode cthelper --install-rules \
+    --events "$E2E_EVENTS" --log-level debug "$@" 2>>"$E2E_TMP/ftpalgd.log"
+  E2E_DAEMON_PID=$NETNS_LAST_PID
+  for _ in $(seq 1 300); do
+    tail -n +"$((before + 1))" "$E2E_TMP/ftpalgd.log" 2>/dev/null | grep -q 'serving queue' &&
+      netns_exec gw nft list table inet ftpalg_helper >/dev/null 2>&1 && return 0
+    kill -0 "$E2E_DAEMON_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  tail -n 20 "$E2E_TMP/ftpalgd.log" >&2 || true
+  e2e_die "ftpalgd (cthelper) did not start serving the helper's queue"
+}
+# e2e_daemon_stop [SIGNAL]: SIGTERM (default) or the given signal, then SIGKILL after 5 s.
 e2e_daemon_stop() {
   [[ -n $E2E_DAEMON_PID ]] || return 0
-  kill -TERM "$E2E_DAEMON_PID" 2>/dev/null || true
+  kill "-${1:-TERM}" "$E2E_DAEMON_PID" 2>/dev/null || true
   for _ in $(seq 1 50); do
     kill -0 "$E2E_DAEMON_PID" 2>/dev/null || break
     sleep 0.1
@@ -258,12 +313,12 @@ replay_case() {
     >"$E2E_TMP/replay.log" 2>&1; then
     bad="$bad ftpalg replay failed: $(tail -c 200 "$E2E_TMP/replay.log");"
   fi
-  local daemon_ev=/dev/null
-  if [[ $mode == ftpalgd ]]; then
+  local daemon_ev=/dev/null cmp_mode=${mode%-expect}
+  if [[ $mode == ftpalgd* ]]; then
     daemon_ev=$E2E_TMP/daemon-slice.jsonl
     tail -n +"$((before + 1))" "$E2E_EVENTS" >"$daemon_ev" 2>/dev/null || : >"$daemon_ev"
   fi
-  notes=$(python3 "$here/compare_events.py" --mode "$mode" --replay "$ev" --daemon "$daemon_ev" 2>&1) ||
+  notes=$(python3 "$here/compare_events.py" --mode "$cmp_mode" --replay "$ev" --daemon "$daemon_ev" 2>&1) ||
     bad="$bad $notes"
   if [[ -z $bad ]]; then
     verdict "$name" 1 "$(e2e_elapsed "$t0")" "$notes"
@@ -277,7 +332,7 @@ positive_block() {
   local nat=$1 fam=$2 server xmode client
   netns_topology_gw "$nat"
   e2e_gw_setup "$mode" "$nat"
-  [[ $mode == ftpalgd ]] && e2e_daemon_start
+  [[ $mode == ftpalgd* ]] && e2e_daemon_start
   e2e_files
   for server in vsftpd proftpd; do
     e2e_server_start "$server"
@@ -312,7 +367,7 @@ except Exception as e: print("no result")' <<<"$out")
   [[ $notes == "no result" ]] && notes="driver exit $rc: $(tail -c 300 <<<"$out" | tr '\n' ' ')"
   late_note
   notes="$notes; $LATE_NOTE"
-  if [[ $mode == ftpalgd && -n ${NEG_EVENT:-} ]]; then
+  if [[ $mode == ftpalgd* && -n ${NEG_EVENT:-} ]]; then
     # The refusal must be logged with the named reason.
     if ! grep -q "$NEG_EVENT" "$E2E_EVENTS" 2>/dev/null; then
       rc=1
@@ -328,11 +383,11 @@ negative_block() {
   local h4=$NETNS_SERVER4 h6=$NETNS_SERVER6 timeout_s=3
   netns_topology_gw nonat
   e2e_gw_setup "$mode" nonat
-  [[ $mode == ftpalgd ]] && e2e_daemon_start --pinhole-timeout "$timeout_s"
+  [[ $mode == ftpalgd* ]] && e2e_daemon_start --pinhole-timeout "$timeout_s"
   e2e_server_start fake
   netns_spawn third python3 "$here/ftp_driver.py" listen --addr "$NETNS_THIRD4" --port 50021 \
     --log "$E2E_TMP/third.log"
-  netns_exec third timeout 5 bash -c 'until ss -Hltn "sport = :50021" | grep -q .; do sleep 0.1; done'
+  netns_exec third timeout 30 bash -c 'until ss -Hltn "sport = :50021" | grep -q .; do sleep 0.1; done'
   NEG_EVENT='"reason":"bounce_address"' neg bounce neg/v4/bounce --host "$h4" --third "$NETNS_THIRD4"
   if [[ -s $E2E_TMP/third.log ]]; then
     verdict neg/v4/bounce-third-host 0 0 "the third host saw: $(head -c 200 "$E2E_TMP/third.log")"
@@ -344,7 +399,7 @@ negative_block() {
   NEG_EVENT='' neg singleuse neg/v4/single-use --host "$h4"
   NEG_EVENT='' neg split neg/v4/split-1-byte --host "$h4"
   NEG_EVENT='' neg split neg/v6/split-1-byte --host "$h6"
-  if [[ $mode == ftpalgd ]]; then
+  if [[ $mode == ftpalgd* ]]; then
     NEG_EVENT='' neg timeout neg/v4/pinhole-timeout --host "$h4" --wait "$((timeout_s + 2))"
   else
     e2e_result neg/v4/pinhole-timeout skip 0 \
@@ -352,8 +407,17 @@ negative_block() {
   fi
   # Fail-closed: no ALG on the gateway. Mode ftpalgd: the daemon stopped, first with the queue
   # rules as installed (no bypass: control blocked too), then with --queue-bypass (control
-  # passes, data must not). Mode kernel-helper: the helper rules removed.
-  if [[ $mode == ftpalgd ]]; then
+  # passes, data must not). Mode ftpalgd-expect: the daemon stopped with SIGTERM (the helper is
+  # disabled: control passes unqueued, no expectation, so no data), then killed with SIGKILL
+  # (the helper stays enabled with no reader: new control connections are never confirmed).
+  # Mode kernel-helper: the helper rules removed.
+  if [[ $mode == ftpalgd-expect ]]; then
+    e2e_daemon_stop
+    NEG_EVENT='' neg failclosed neg/v4/fail-closed-stopped --host "$h4"
+    e2e_daemon_start --pinhole-timeout "$timeout_s"
+    e2e_daemon_stop KILL
+    NEG_EVENT='' neg failclosed neg/v4/fail-closed-killed --host "$h4"
+  elif [[ $mode == ftpalgd ]]; then
     e2e_daemon_stop
     NEG_EVENT='' neg failclosed neg/v4/fail-closed-no-bypass --host "$h4"
     e2e_gw_queue_rules del

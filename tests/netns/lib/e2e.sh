@@ -9,8 +9,10 @@
 # Gateway firewall: table inet e2e, forward policy drop; drops `ct state invalid` explicitly
 # (counted: a control connection whose sequence numbers ftpalgd shifted must still be carried,
 # so conntrack must not see it as invalid); admits established traffic, new
-# connections to port 21, and data connections the ALG admitted: `ct state related` (mode
-# kernel-helper) or `ct mark $E2E_CT_MARK` (mode ftpalgd). Every new TCP SYN dropped by the
+# connections to port 21, and data connections the ALG admitted: `ct state related` (modes
+# kernel-helper and ftpalgd-expect: the kernel's expectations) or `ct mark $E2E_CT_MARK` (mode
+# ftpalgd). Mode ftpalgd-expect adds no helper and no queue rule here: ftpalgd --install-rules
+# adds its own table (ct helper set on new port-21 connections). Every new TCP SYN dropped by the
 # policy is added to the sets drop4/drop6 (source . sport . destination . dport) and every
 # admitted data SYN to adm4/adm6: a 4-tuple in both is a SYN that came before its pinhole
 # ("late SYN"); e2e_late_syn counts them.
@@ -33,7 +35,12 @@ E2E_CACHE=${E2E_CACHE:-/var/cache/ftpalg-e2e}
 E2E_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 
 # e2e_install_deps: scripts/install-deps.sh e2e (fast when all is present); sets E2E_PROFTPD.
+# E2E_DEPS_PRESENT=1: the caller installed them (the qemu lane, on the host; slow under TCG).
 e2e_install_deps() {
+  if [[ -n ${E2E_DEPS_PRESENT:-} ]]; then
+    E2E_PROFTPD=$(e2e_proftpd_bin)
+    return 0
+  fi
   E2E_CACHE=$E2E_CACHE bash "$E2E_REPO/scripts/install-deps.sh" e2e >&2 ||
     e2e_die "scripts/install-deps.sh e2e failed"
   E2E_PROFTPD=$(e2e_proftpd_bin)
@@ -109,7 +116,7 @@ EOF
     ct state established accept
     ct state related meta l4proto { icmp, ipv6-icmp } accept
 EOF
-  if [[ $mode == kernel-helper ]]; then
+  if [[ $mode == kernel-helper || $mode == ftpalgd-expect ]]; then
     echo "    ct state related meta nfproto ipv4 tcp flags syn add @adm4 { $key4 }"
     echo "    ct state related meta nfproto ipv6 tcp flags syn add @adm6 { $key6 }"
     echo '    ct state related accept'
