@@ -23,9 +23,11 @@
 # Failover: keepalived on gw1 is stopped (it sends priority 0, gw2 takes both VIPs and its
 # notify script commits conntrackd's external cache) during (a) a rate-limited bulk download,
 # with (b) an idle control session, (c) a PASV answered on gw1 but not yet connected and (d)
-# two sessions whose 227 gw1 rewrote to +1 and -1 bytes open. Then keepalived on gw1 starts
-# again and takes the VIPs back (preempt): (a) and (c) with sessions opened on gw2, (b) and (d)
-# with the sessions of the first round.
+# two sessions whose 227 gw1 rewrote to +1 and -1 bytes open. Fail back: the same four cases
+# with sessions opened on gw2, keepalived on gw1 started again (it preempts). Last, a session
+# of the first round back on gw1, whose ftpalgd still holds its old state: a known limit
+# (xfail). One LANE-RESULT line per case and direction, failover and failback times as
+# LANE-FACT lines.
 Q=5
 HA=/tmp/ha
 VIPA=$NETNS_GW_CLI4 VIPB=$NETNS_GW_SRV4 PUBP=$NETNS_PUBLIC4 PUBM=198.18.1.11 S4M=198.19.1.222
@@ -94,6 +96,7 @@ for n in 1 2; do
   in_ns gw$n nft -f - <<EOF || fail "ruleset gw$n"
 table inet lane {
   counter related { }
+  counter established { }
   counter dropped { }
   chain dstnat {
     type nat hook prerouting priority dstnat;
@@ -104,7 +107,7 @@ table inet lane {
   chain forward {
     type filter hook forward priority 0; policy drop;
     ct state related counter name "related" accept
-    ct state established accept
+    ct state established counter name "established" accept
     tcp dport 21 ct state new accept
     meta l4proto icmp accept
     counter name "dropped"
@@ -112,8 +115,9 @@ table inet lane {
 }
 EOF
 done
+log "topology up ($(since "$t_scenario") s into the scenario)"
 ftp_server_start
-dd if=/dev/urandom of=/srv/ftp/bulk.bin bs=1024 count=1024 2>/dev/null
+dd if=/dev/urandom of=/srv/ftp/bulk.bin bs=1024 count=640 2>/dev/null
 chmod 0644 /srv/ftp/bulk.bin
 
 # --- ftpalgd on both gateways --------------------------------------------------------------------
@@ -135,6 +139,7 @@ daemon_start() {
   done
 }
 daemon_start gw1
+log "ftpalgd up on gw1 ($(since "$t_scenario") s into the scenario)"
 daemon_start gw2
 log "ftpalgd up on both gateways ($(since "$t_scenario") s into the scenario)"
 grep "adopting" $HA/gw2/ftpalgd.log | sed 's/^/    ftpalgd gw2: /'
@@ -395,14 +400,17 @@ port_retr() {
   log "  session $1: PORT $2, RETR $3: $(wc -c <"/tmp/data.$1") bytes, reply '$reply'"
   return 1
 }
+# related GW / established GW: packets of the forward chain's counter.
+established() { in_ns "$1" nft list counter inet lane established | awk '/packets/ { for (i = 1; i <= NF; i++) if ($i == "packets") print $(i + 1) }'; }
 related() { in_ns "$1" nft list counter inet lane related | awk '/packets/ { for (i = 1; i <= NF; i++) if ($i == "packets") print $(i + 1) }'; }
 result() {
   echo "LANE-RESULT {\"case\": \"ha/$1\", \"mode\": \"ftpalgd-expect-ha\", \"result\": \"$2\", \"seconds\": $3, \"notes\": \"qemu $(uname -r); $4\"}"
 }
 bytes() { if [ -f "$1" ]; then wc -c <"$1"; else echo 0; fi; }
-# bulk_start: a rate-limited passive download of bulk.bin (1 MiB, about 5 s) through the VIPs.
+# bulk_start TO: a rate-limited passive download of bulk.bin (640 KiB, about 3 s) through the VIPs.
 bulk_start() {
   rm -f /tmp/bulk.out
+  est0=$(established "$1")
   t_bulk=$(uptime_s)
   # shellcheck disable=SC2046 # ftp_opts prints several options
   $IP netns exec client curl -sS --max-time 60 --limit-rate 200k $(ftp_opts pasv) \
@@ -415,17 +423,20 @@ bulk_start() {
     sleep 0.1
   done
 }
-# bulk_check ROUND: waits for the download, checks it.
+# bulk_check ROUND NOTE TO: waits for the download, checks it and that TO forwarded part of it
+# (established packets of TO's forward chain while it ran: at least 20).
 bulk_check() {
   wait $bulk_pid
   rc=$?
   secs=$(since "$t_bulk")
-  if [ $rc -eq 0 ] && [ "$(sha256sum </tmp/bulk.out)" = "$(sha256sum </srv/ftp/bulk.bin)" ]; then
-    ok "(a) $1: bulk download across the failover complete, sha256 ok (${secs} s)"
-    result "a-bulk-$1" pass "$secs" "1 MiB at 200 KB/s, $2; sha256 $(sha256sum </tmp/bulk.out | cut -c1-16)"
+  est=$(($(established "$3") - est0))
+  if [ $rc -eq 0 ] && [ "$(sha256sum </tmp/bulk.out)" = "$(sha256sum </srv/ftp/bulk.bin)" ] &&
+    [ $est -ge 20 ]; then
+    ok "(a) $1: bulk download across the failover complete, sha256 ok (${secs} s, $est packets through $3)"
+    result "a-bulk-$1" pass "$secs" "640 KiB at 200 KB/s, $2; $est packets forwarded by $3; sha256 $(sha256sum </tmp/bulk.out | cut -c1-16)"
   else
-    bad "(a) $1: bulk download: curl $rc, $(bytes /tmp/bulk.out) bytes: $(tail -n 2 /tmp/bulk.log)"
-    result "a-bulk-$1" fail "$secs" "curl $rc, $(bytes /tmp/bulk.out) bytes; $2"
+    bad "(a) $1: bulk download: curl $rc, $(bytes /tmp/bulk.out) bytes, $est packets through $3: $(tail -n 2 /tmp/bulk.log)"
+    result "a-bulk-$1" fail "$secs" "curl $rc, $(bytes /tmp/bulk.out) bytes, $est packets forwarded by $3; $2"
   fi
 }
 
@@ -455,7 +466,7 @@ prepare() {
 }
 # check ROUND TO B C DP DM WHAT: the cases after the failover to gateway TO.
 check() {
-  bulk_check "$1" "$7"
+  bulk_check "$1" "$7" "$2"
   t1=$(uptime_s)
   if pasv_retr "$3" "$S4" hello.txt && port_retr "$3" "$((45000 + $3))" hello.txt; then
     ok "(b) $1: idle session $3: next PASV and PORT through $2"
@@ -487,7 +498,7 @@ check() {
 # PASV through TO; the offsets TO's ftpalgd picked the session up with.
 d_case() {
   t1=$(uptime_s)
-  if ctl_cmd "$1" "SIZE bulk.bin" 213 100 && [ "$reply" = "213 1048576" ] &&
+  if ctl_cmd "$1" "SIZE bulk.bin" 213 100 && [ "$reply" = "213 655360" ] &&
     pasv_retr "$1" "$3" hello.txt && ctl_cmd "$1" NOOP 200 100; then
     res=pass
     ok "(d) $4: session $1 ($2 bytes): next command intact, next PASV rewritten through $5"
@@ -501,7 +512,7 @@ d_case() {
 }
 
 prepare gw1 1 2 3 4 gw2
-bulk_start
+bulk_start gw2
 t0=$(uptime_s)
 kill -TERM "$(cat $HA/gw1/keepalived.pid)"
 wait_primary gw2 "$t0" || bad "gw2 did not become primary"
@@ -519,7 +530,7 @@ ctl_send 2 QUIT
 exec 4>&-
 prepare gw2 5 6 7 2 gw1
 n_primary=$(grep -c '^primary' $HA/gw1/state)
-bulk_start
+bulk_start gw1
 t0=$(uptime_s)
 keepalived_start gw1
 wait_primary gw1 "$t0" "$n_primary" || bad "gw1 did not take the VIPs back"
@@ -530,7 +541,7 @@ check failback gw1 5 6 7 2 "failback gw2 -> gw1 mid-transfer ($failback)"
 # A session gw1 served before the failover comes back to gw1's ftpalgd, which still holds it as
 # it was then (the measured limit of a primary that returns without a restart; docs/ha.md).
 t1=$(uptime_s)
-if ctl_cmd 1 NOOP 200 50; then
+if ctl_cmd 1 NOOP 200 30; then
   result b-old-session-failback pass "$(since "$t1")" "session 1 (served by gw1, then gw2) through gw1 again: NOOP answered"
 else
   log "  known limit: session 1, served by gw1 before the failover, stalls on gw1 after the failback"
