@@ -30,7 +30,7 @@ declare -A pkgs_of=(
   [golden]="tshark"
   [bench]="python3-matplotlib linux-perf"
   [qemu]="qemu-system-x86 cpio kmod nftables conntrack vsftpd curl iproute2 busybox-static
-    netbase apt dpkg xz-utils zstd"
+    netbase apt dpkg xz-utils zstd keepalived conntrackd"
   [lint]="shellcheck clang-format universal-ctags"
   [fuzz]="clang libclang-rt-14-dev"
   [package]="debhelper dpkg-dev devscripts equivs fakeroot lintian scdoc bash-completion

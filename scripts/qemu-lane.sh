@@ -17,7 +17,9 @@
 # BUILD_DIR/qemu-lane/cache, the initramfs, console log and result lines of a kernel go to
 # BUILD_DIR/qemu-lane/<kernel release>/. Our binaries are taken from BUILD_DIR
 # (tests/qemu/ftpalg_ct_probe, src/daemon/ftpalgd when built). SCENARIO names a file
-# tests/qemu/scenarios/NAME.sh; default: every scenario there, in one boot. Missing host tools
+# tests/qemu/scenarios/NAME.sh; default: every scenario there, in one boot, except those with a
+# line "# qemu-lane: own test" (a CTest test of their own names them; their results go to
+# BUILD_DIR/qemu-lane/<kernel release>-<scenarios>/, apart from the default run's). Missing host tools
 # are installed by scripts/install-deps.sh qemu (root); anything that cannot be installed or
 # found fails the lane: it never skips. The kernel package is not installed: apt-get download
 # fetches it into the build tree's cache, a test artifact. Both package layouts are handled:
@@ -50,10 +52,14 @@ fi
 build=$(cd "$1" && pwd) || die "no build directory $1"
 shift
 scenarios=("$@")
+lane_tag=
 if ((${#scenarios[@]} == 0)); then
   for f in "$qdir"/scenarios/*.sh; do
+    grep -q '^# qemu-lane: own test' "$f" && continue
     scenarios+=("$(basename "$f" .sh)")
   done
+else
+  lane_tag=-$(IFS=+; echo "${scenarios[*]}")
 fi
 for s in "${scenarios[@]}"; do
   [[ -f $qdir/scenarios/$s.sh ]] || die "no scenario $qdir/scenarios/$s.sh"
@@ -71,6 +77,7 @@ declare -A need=(
   [qemu-system-x86_64]=qemu-system-x86 [cpio]=cpio [depmod]=kmod [modprobe]=kmod
   [nft]=nftables [ss]=iproute2 [conntrack]=conntrack [vsftpd]=vsftpd [curl]=curl
   [apt-get]=apt [dpkg-deb]=dpkg [xz]=xz-utils [zstd]=zstd
+  [keepalived]=keepalived [conntrackd]=conntrackd
 )
 # e2e: what 70-e2e-matrix runs from the shared host root (lftp, python3, proftpd unpacked, ...).
 bash "$here/scripts/install-deps.sh" qemu e2e || die "scripts/install-deps.sh qemu e2e failed"
@@ -98,7 +105,7 @@ case $kspec in
   *) die "unknown kernel $kspec (current, 6.12 or a linux-image-... package)" ;;
 esac
 kver=${kpkg#linux-image-}
-lane=$lane_root/$kver
+lane=$lane_root/$kver$lane_tag
 mkdir -p "$lane"
 deb=$(find "$cache" -maxdepth 1 -name "${kpkg}_*.deb" | sort -V | tail -n1)
 if [[ -z $deb ]]; then
@@ -188,6 +195,9 @@ copy_elf "$(command -v vsftpd)" /usr/sbin/vsftpd
 copy_elf "$(command -v curl)" /usr/bin/curl
 # ss -K (SOCK_DESTROY) aborts a control connection with an RST (50-close-paths).
 copy_elf "$(command -v ss)" /usr/sbin/ss
+# High availability (60-ha): VRRP and conntrack state replication.
+copy_elf "$(command -v keepalived)" /usr/sbin/keepalived
+copy_elf "$(command -v conntrackd)" /usr/sbin/conntrackd
 # glibc's dlopen()ed pieces some of them want (name service, iconv) are not needed: the VM has
 # files-only passwd/group, which glibc 2.34+ reads without libnss_files.
 
@@ -296,7 +306,7 @@ say "VM ran $(elapsed "$t0"), qemu exit $rc, total $(elapsed "$t_all"), log $log
 # Result lines of the scenarios (docs/interop.md, scripts/interop-table.py format).
 # The mode names the kernel: one column per kernel in docs/interop.md.
 sed -n 's/^LANE-RESULT //p' "$log" |
-  sed "s/\"mode\": *\"ftpalgd-expect\"/\"mode\": \"ftpalgd-expect:$kver\"/" >"$lane/results.jsonl"
+  sed "s/\"mode\": *\"\(ftpalgd-expect[a-z-]*\)\"/\"mode\": \"\1:$kver\"/" >"$lane/results.jsonl"
 say "kernel $kver: $(grep -c '"result": *"pass"' "$lane/results.jsonl") case(s) passed, $(grep -vc '"result": *"pass"' "$lane/results.jsonl") not; results $lane/results.jsonl"
 case $rc in
   1) grep -q '^LANE RESULT PASS' "$log" || die "exit code says pass but no PASS line in $log"

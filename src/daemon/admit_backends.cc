@@ -37,14 +37,19 @@ class KernelConntrack final : public ConntrackBackend {
 
 class KernelExpectations final : public ExpectationBackend {
  public:
-  Status open() override { return table_.open(); }
+  Status open() override {
+    if (Status s = table_.open(); !s.ok()) return s;
+    return ct_.open();
+  }
   Status add(const kernel::CtEntry& master, const core::Expectation& x) override {
     return table_.add(master, x);
   }
   Status remove(const core::Expectation& x) override { return table_.remove(x); }
+  Status announce(const kernel::CtTuple& orig) override { return ct_.announce(orig); }
 
  private:
   kernel::ExpectationTable table_;
+  kernel::Conntrack ct_;
 };
 
 }  // namespace

@@ -42,6 +42,9 @@ class ExpectationBackend {
   virtual Status open() = 0;
   virtual Status add(const kernel::CtEntry& master, const core::Expectation& x) = 0;
   virtual Status remove(const core::Expectation& x) = 0;
+  // Makes the kernel report control connection `orig` with its seqadj in a conntrack update
+  // event (kernel::Conntrack::announce). Implementations without a kernel have nothing to do.
+  virtual Status announce(const kernel::CtTuple& /*orig*/) { return {}; }
 };
 
 // The kernel implementations.

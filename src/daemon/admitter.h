@@ -59,6 +59,9 @@ class Admitter {
   // rules' ACK bypass checks, with liberal tracking). Modes whose kernel adjusts the numbers
   // itself need nothing.
   virtual bool shifted(const core::FlowKey& /*flow*/, uint64_t /*nowNs*/) { return true; }
+  // The verdicts of a batch have left (the kernel applied them). Expectation mode announces
+  // the seqadj of the connections shifted in the batch (ExpectationAdmitter).
+  virtual void verdictsFlushed(uint64_t /*nowNs*/) {}
   // Ends serving the packet begun last; `view` is what the engine saw, `flow` and `dir` its
   // control connection and direction.
   virtual void end(const core::PacketView& view, const core::FlowKey& flow, core::Dir dir,

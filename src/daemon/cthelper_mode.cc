@@ -74,8 +74,9 @@ int handOver(kernel::CtHelper& helper, const std::string& name) {
 }
 
 // Whether the kernel already has the helper (a predecessor's registration, left by a stop or a
-// crash). Logged: install() then updates it in place (queue, policy, status), which keeps its
-// pending expectations and its connections.
+// crash, or that of an instance in another network namespace: nfnetlink_cthelper keeps one
+// list for the whole kernel, while queues are per namespace). Logged: install() then updates it in
+// place (queue, policy, status), which keeps its pending expectations and its connections.
 bool registered(kernel::CtHelper& helper) {
   std::vector<kernel::CtHelperInfo> all;
   if (Status s = helper.list(all); !s.ok()) return false;  // install() reports the error
@@ -85,8 +86,10 @@ bool registered(kernel::CtHelper& helper) {
          "adopting the registration of conntrack helper {} (queue {}, {}, max {}, timeout {} s) "
          "and its pending expectations",
          h.name, h.queueNum,
-         h.enabled ? "enabled: its predecessor did not stop cleanly" : "disabled", h.maxExpected,
-         h.expectTimeoutS);
+         h.enabled ? "enabled: its predecessor did not stop cleanly, or an instance in another "
+                     "network namespace serves it (registrations are global to the kernel)"
+                   : "disabled",
+         h.maxExpected, h.expectTimeoutS);
     return true;
   }
   return false;

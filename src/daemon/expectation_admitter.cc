@@ -37,6 +37,31 @@ ExpectationAdmitter::ExpectationAdmitter(std::unique_ptr<ExpectationBackend> exp
   // the engine never has more sessions than maxSessions.
   expectedFlows_.reserve(std::max<size_t>(engine.maxSessions, 1));
   expectsPerFlow_ = std::clamp<size_t>(engine.maxExpectationsPerSession, 1, kMaxTrackedPerFlow);
+  shiftedCts_.reserve(kMaxShiftedPerBatch);
+}
+
+bool ExpectationAdmitter::shifted(const core::FlowKey& /*flow*/, uint64_t /*nowNs*/) {
+  if (!hasCurrentCt_) return true;  // nothing to name; the kernel still adjusts the numbers
+  if (std::find(shiftedCts_.begin(), shiftedCts_.end(), currentCt_.orig) == shiftedCts_.end() &&
+      shiftedCts_.size() < kMaxShiftedPerBatch) {
+    shiftedCts_.push_back(currentCt_.orig);
+  }
+  return true;
+}
+
+void ExpectationAdmitter::verdictsFlushed(uint64_t /*nowNs*/) {
+  // Only the replication of the offsets depends on this: a failure costs a backup gateway the
+  // session's seqadj, never the session here.
+  for (const kernel::CtTuple& t : shiftedCts_) {
+    if (Status s = expectations_->announce(t); !s.ok()) {
+      logf(LogLevel::Warning, "control connection {} -> {}: announcing its seqadj: {}",
+           endpointText(t.src), endpointText(t.dst), s.message());
+    } else if (logEnabled(LogLevel::Debug)) {
+      logf(LogLevel::Debug, "control connection {} -> {}: seqadj announced in an update event",
+           endpointText(t.src), endpointText(t.dst));
+    }
+  }
+  shiftedCts_.clear();
 }
 
 bool ExpectationAdmitter::begin(const kernel::QueuedPacket& packet, const core::PacketView& raw,

@@ -53,6 +53,12 @@ class ExpectationAdmitter final : public Admitter {
   // Deletes the expectation (gone already, used or timed out: success).
   Status withdraw(const core::FlowKey& flow, const core::Expectation& x, uint64_t nowNs) override;
   void rewritten(const core::FlowKey& /*flow*/, uint64_t /*nowNs*/) override {}
+  // Remembers the current entry: its verdict changes the stream's length, so the kernel's
+  // seqadj of it changes, which no conntrack event reports (docs/ha.md).
+  bool shifted(const core::FlowKey& flow, uint64_t nowNs) override;
+  // Announces each remembered entry (ExpectationBackend::announce) now that its verdict has
+  // been applied: the update event carries the new seqadj to conntrackd.
+  void verdictsFlushed(uint64_t nowNs) override;
   // Notes the packet of the control connection; FIN both ways or RST end it.
   void end(const core::PacketView& view, const core::FlowKey& flow, core::Dir dir,
            uint64_t nowNs) override;
@@ -63,6 +69,8 @@ class ExpectationAdmitter final : public Admitter {
   // newest maxExpectationsPerSession; the kernel evicts older ones itself), deleted when the
   // connection ends. Fixed capacity: no allocation per packet.
   static constexpr size_t kMaxTrackedPerFlow = 16;
+  // Packets of one receive batch (QueueWorker's kMaxBatch): at most one shifted entry each.
+  static constexpr size_t kMaxShiftedPerBatch = 64;
   struct ExpectedFlow {
     core::FlowKey flow;
     uint64_t lastNs = 0;    // last packet of the connection
@@ -88,6 +96,9 @@ class ExpectationAdmitter final : public Admitter {
   bool hasCurrentCt_ = false;
   std::vector<ExpectedFlow> expectedFlows_;  // reserved at construction
   size_t expectsPerFlow_ = 0;
+  // Entries shifted in the current batch, announced after its verdicts (reserved: at most one
+  // a packet of the batch).
+  std::vector<kernel::CtTuple> shiftedCts_;
 };
 
 }  // namespace ftpalg::daemon

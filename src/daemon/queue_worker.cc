@@ -425,6 +425,7 @@ void QueueWorker::flushBatch() {
   if (Status s = queue_.flush(); !s.ok()) {
     (void)log_.fail(Failure::FlushFailed, monotonicNs(), "{}", s.message());
   }
+  admitter_.verdictsFlushed(monotonicNs());
   if (verdictTimer_.pending() != 0) verdictTimer_.flushed(monotonicNs());
   events_.flush();
 }

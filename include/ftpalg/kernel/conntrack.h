@@ -92,6 +92,12 @@ class Conntrack {
   // closing state (FIN seen) is left as it is. ENOENT when there is no entry.
   Status restoreEstablished(const CtTuple& orig, uint32_t mark, uint32_t timeoutS);
 
+  // An UPDATE of the entry whose original tuple is `orig` that changes nothing: ctnetlink then
+  // reports the entry in an update event with its sequence adjustment (CTA_SEQ_ADJ_*), which the
+  // kernel's own seqadj changes never announce, so conntrackd replicates it to a backup gateway
+  // (docs/ha.md). ENOENT when there is no entry.
+  Status announce(const CtTuple& orig);
+
  private:
   std::unique_ptr<ConntrackImpl> impl_;
 };

@@ -176,6 +176,17 @@ class ConntrackImpl {
     return {};
   }
 
+  Status announce(const CtTuple& entry) {
+    CtPtr ct = tcpTupleObject(entry.src, entry.dst);
+    if (!ct) {
+      return Status::error(ENOMEM, "conntrack: allocate entry");
+    }
+    if (nfct_query(h_, NFCT_Q_UPDATE, ct.get()) < 0) {
+      return Status::error(errno, "conntrack: announce entry");
+    }
+    return {};
+  }
+
   Status restoreEstablished(const CtTuple& entry, uint32_t mark, uint32_t timeoutS) {
     CtTuples t;
     if (Status s = get(entry, t); !s.ok()) {
@@ -272,5 +283,7 @@ Status Conntrack::setLiberal(const CtTuple& orig, uint32_t mark) {
 Status Conntrack::restoreEstablished(const CtTuple& orig, uint32_t mark, uint32_t timeoutS) {
   return impl_->restoreEstablished(orig, mark, timeoutS);
 }
+
+Status Conntrack::announce(const CtTuple& orig) { return impl_->announce(orig); }
 
 }  // namespace ftpalg::kernel
