@@ -77,7 +77,7 @@ cleanup_all() {
       cat "$HA_DIR/$gw/transitions.log" 2>/dev/null || true
     done
   fi
-  rm -rf "$E2E_TMP"
+  if [[ -n ${HA_KEEP:-} ]]; then log "kept $E2E_TMP"; else rm -rf "$E2E_TMP"; fi
 }
 netns_install_trap cleanup_all
 
@@ -168,6 +168,9 @@ result() {
   log "$(printf 'RESULT %-5s %-10s %-7s %-5s %s' "$verdict" "$phase" "$case" "" "$detail")"
 }
 
+# ms_or_q T0 T1: milliseconds from T0 to T1, "?" when T1 is unknown.
+ms_or_q() { if [[ -n $2 ]]; then ha_ms "$1" "$2"; else echo '?'; fi; }
+
 # trigger MODE over|back: the switch itself.
 trigger() {
   case $1/$2 in
@@ -180,16 +183,29 @@ trigger() {
 
 STEPS_D=login,pasv,port,wait,noop,size,pwd,pasv,port,quit
 run_phase() {
-  local mode=$1 dir=$2 to from name phase=$1/$2 from_line t0 t_vip t_done t_pkt cap cap_pid
+  local mode=$1 dir=$2 to from name phase=$1/$2 from_line t0 t_vip t_master t_done t_pkt cap cap_pid
   if [[ $dir == over ]]; then from=gw1 to=gw2; else from=gw2 to=gw1; fi
-  rm -rf "$RUN"
-  mkdir -p "$RUN"
+  if [[ $dir == over ]]; then
+    rm -rf "$RUN"
+    mkdir -p "$RUN"
+  fi
+  rm -f "$RUN"/a.* "$RUN"/b.* "$RUN"/c-* "$RUN"/d?4.*
   from_line=$(wc -l <"$VSFTPD_LOG")
   client b "$HA_CLIENT" "$HA_SERVER" login,pasv,wait,noop,pasv,port,quit
+  # b-both: one idle session across both switches of the mode (pauses before each).
+  if [[ $dir == over ]]; then
+    client b-both "$HA_CLIENT" "$HA_SERVER" login,pasv,wait,noop,pasv,port,wait,noop,pasv,port,quit
+  fi
   client c-pasv "$HA_CLIENT" "$HA_SERVER" login,pasvgap,quit
   client c-port "$HA_CLIENT" "$HA_SERVER" login,portgap,quit
   client d+4 "$HA_CLIENT" "$HA_PUBLIC" "$STEPS_D"
   client d-4 "$HA_CLIENT2" "$HA_VIP_A9" "$STEPS_D"
+  local k=1
+  [[ $dir == back ]] && k=2
+  wait_file "$RUN/b-both.wait-$k" 30 || {
+    log "FAIL $phase: session b-both did not reach its pause: $(last_detail b-both)"
+    FAILED=1
+  }
   for name in b c-pasv c-port d+4 d-4; do
     wait_file "$RUN/$name.wait-1" 30 || {
       log "FAIL $phase: session $name did not reach its pause: $(last_detail "$name")"
@@ -219,8 +235,21 @@ run_phase() {
     t_vip=$t0
   }
   [[ $mode/$dir == stop/over ]] && ha_stop_keepalived gw1
+  t_master=$(awk '$2 == "MASTER" && $3 == "" { print $1; exit }' "$HA_DIR/$to/transitions.log")
   t_done=$(awk '$2 == "MASTER" && $3 == "done" { print $1; exit }' "$HA_DIR/$to/transitions.log")
   for name in b c-pasv c-port d+4 d-4; do touch "$RUN/$name.go-1"; done
+  touch "$RUN/b-both.go-$k"
+  if [[ $dir == over ]]; then
+    if wait_file "$RUN/b-both.wait-2" 30; then
+      result "$phase" b-both 1 "NOOP, PASV, PORT after the first switch"
+    else
+      result "$phase" b-both 0 "$(last_detail b-both)"
+    fi
+  elif client_ok b-both; then
+    result "$phase" b-both 1 "NOOP, PASV, PORT after both switches"
+  else
+    result "$phase" b-both 0 "$(last_detail b-both)"
+  fi
   for name in a b c-pasv c-port d+4 d-4; do
     if client_ok "$name"; then
       if [[ $name == d* ]]; then
@@ -239,10 +268,9 @@ run_phase() {
     fi
   done
   t_pkt=$(awk 'NR == 1 { print $1 }' "$cap.out" 2>/dev/null)
-  log "$(printf 'FAILOVER %-10s %s -> %s: addresses %s ms, conntrackd committed %s ms, first forwarded packet %s ms; bulk: %s' \
-    "$phase" "$from" "$to" "$(ha_ms "$t0" "$t_vip")" \
-    "$([[ -n $t_done ]] && ha_ms "$t0" "$t_done" || echo '?')" \
-    "$([[ -n $t_pkt ]] && ha_ms "$t0" "$t_pkt" || echo '?')" \
+  log "$(printf 'FAILOVER %-10s %s -> %s: VRRP master %s ms, conntrackd committed %s ms, first forwarded packet %s ms (addresses polled %s ms); bulk: %s' \
+    "$phase" "$from" "$to" "$(ms_or_q "$t0" "$t_master")" "$(ms_or_q "$t0" "$t_done")" \
+    "$(ms_or_q "$t0" "$t_pkt")" "$(ha_ms "$t0" "$t_vip")" \
     "$(grep -o 'longest gap [0-9]* ms' "$RUN/a.jsonl" | head -n 1 || echo '?')")"
   kill "$cap_pid" 2>/dev/null || true
   for gw in gw1 gw2; do

@@ -40,7 +40,7 @@ declare -A HA_B=([gw1]=198.19.1.11 [gw2]=198.19.1.12)
 declare -A HA_S=([gw1]=198.18.255.1 [gw2]=198.18.255.2)
 declare -A HA_PEER=([gw1]=gw2 [gw2]=gw1)
 declare -A HA_PRIO=([gw1]=200 [gw2]=100)
-declare -A HA_KA_PID=() HA_CTD_PID=() HA_ALG_PID=()
+declare -A HA_KA_PID=() HA_ALG_PID=()
 
 ha_log() { printf '[ha %s] %s\n' "$(date +%T.%3N)" "$*" >&2; }
 ha_now() { date +%s.%N; }
@@ -270,7 +270,6 @@ ha_start_conntrackd() {
   local gw=$1 d=$HA_DIR/$1
   ha_conntrackd_conf "$gw" >"$d/conntrackd.conf"
   netns_spawn "$gw" conntrackd -C "$d/conntrackd.conf" >>"$d/conntrackd.out" 2>&1
-  HA_CTD_PID[$gw]=$NETNS_LAST_PID
   for _ in $(seq 100); do
     [[ -S $d/conntrackd.ctl ]] && return 0
     sleep 0.05
@@ -310,7 +309,10 @@ ha_stop_keepalived() {
 ha_start_ftpalgd() {
   local gw=$1 bin=$2 d=$HA_DIR/$1
   shift 2
-  netns_spawn "$gw" "$bin" --queues "$HA_QUEUE" --kernel-mode pinhole --install-rules \
+  # A session this gateway served before, which went on through the peer and comes back, is
+  # ahead of what this ftpalgd last saw: resync after one dropped segment rather than 32.
+  printf 'gap_drop_limit = %s\n' "${HA_GAP_DROP_LIMIT:-1}" >"$d/ftpalgd.toml"
+  netns_spawn "$gw" "$bin" --config "$d/ftpalgd.toml" --queues "$HA_QUEUE" --kernel-mode pinhole --install-rules \
     --mark "$HA_MARK" --session-mark "$HA_SESSION_MARK" --state-dir "$d/state" \
     --control-socket "$d/control.sock" --metrics-socket "$d/metrics.sock" \
     --events "$d/events.jsonl" --log-level debug "$@" 2>>"$d/ftpalgd.log"
