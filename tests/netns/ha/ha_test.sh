@@ -236,7 +236,7 @@ run_phase() {
   }
   [[ $mode/$dir == stop/over ]] && ha_stop_keepalived gw1
   t_master=$(awk '$2 == "MASTER" && $3 == "" { print $1; exit }' "$HA_DIR/$to/transitions.log")
-  t_done=$(awk '$2 == "MASTER" && $3 == "done" { print $1; exit }' "$HA_DIR/$to/transitions.log")
+  t_done=$(awk '$2 == "MASTER" && $3 == "committed" { print $1; exit }' "$HA_DIR/$to/transitions.log")
   for name in b c-pasv c-port d+4 d-4; do touch "$RUN/$name.go-1"; done
   touch "$RUN/b-both.go-$k"
   if [[ $dir == over ]]; then

@@ -249,7 +249,11 @@ echo "\$(date +%s.%N) \$3" >>$d/transitions.log
 case \$3 in
   MASTER)
     \$c -c   # commit the synced (external) cache into the kernel table
-    \$c -f   # flush the internal and external caches
+    echo "\$(date +%s.%N) MASTER committed" >>$d/transitions.log
+    # flush the internal and external caches (conntrackd 1.4.7 refuses this right after a
+    # commit, "commit still in progress", even when retried for 0.5 s; the external cache keeps
+    # following the peer's events regardless)
+    \$c -f
     \$c -R   # resync the internal cache with the kernel table
     \$c -B   # bulk-send the states to the peer
     ;;
