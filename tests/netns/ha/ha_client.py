@@ -162,8 +162,8 @@ def main():
     p.add_argument("--sha", required=True)
     p.add_argument("--bulk-sha", default="")
     p.add_argument("--size", type=int, required=True)
-    p.add_argument("--timeout", type=float, default=10)
-    p.add_argument("--data-timeout", type=float, default=8)
+    p.add_argument("--timeout", type=float, default=8)
+    p.add_argument("--data-timeout", type=float, default=6)
     a = p.parse_args()
     s = Session(a)
     for name in a.steps.split(","):

@@ -9,7 +9,8 @@
 # is triggered, and they go on:
 #   a    a bulk passive download (6 MiB at 2 MB/s) running across the switch: completes,
 #        sha256 checked (routed, not rewritten)
-#   b    idle between commands across the switch: its next NOOP, PASV and PORT work
+#   b    idle between commands across the switch: its next NOOP, PASV and PORT work; b6: the
+#        same over IPv6 (EPSV, EPRT); b-both: one session idle across both switches of a mode
 #   c-pasv, c-port  the switch falls between the 227 / PORT reply and the data SYN
 #   d+4, d-4  sessions whose 227 and PORT were rewritten 4 bytes longer / shorter before the
 #        switch: their next NOOP, SIZE, PWD arrive intact at vsftpd (its log is checked) and
@@ -156,7 +157,7 @@ commands_intact() {
 
 # result PHASE CASE OK DETAIL: one result line against the expectation.
 result() {
-  local phase=$1 case=$2 ok=$3 detail=$4 key=${2%%[-+]*} verdict
+  local phase=$1 case=$2 ok=$3 detail=$4 key=${2:0:1} verdict
   if [[ " $EXPECT " == *" $key "* ]]; then
     if [[ $ok == 1 ]]; then verdict=PASS; else verdict=FAIL; FAILED=1; fi
   else
@@ -189,9 +190,10 @@ run_phase() {
     rm -rf "$RUN"
     mkdir -p "$RUN"
   fi
-  rm -f "$RUN"/a.* "$RUN"/b.* "$RUN"/c-* "$RUN"/d?4.*
+  rm -f "$RUN"/a.* "$RUN"/b.* "$RUN"/b6.* "$RUN"/c-* "$RUN"/d?4.*
   from_line=$(wc -l <"$VSFTPD_LOG")
   client b "$HA_CLIENT" "$HA_SERVER" login,pasv,wait,noop,pasv,port,quit
+  client b6 "$HA_CLIENT6" "$HA_SERVER6" login,pasv,wait,noop,pasv,port,quit
   # b-both: one idle session across both switches of the mode (pauses before each).
   if [[ $dir == over ]]; then
     client b-both "$HA_CLIENT" "$HA_SERVER" login,pasv,wait,noop,pasv,port,wait,noop,pasv,port,quit
@@ -206,7 +208,7 @@ run_phase() {
     log "FAIL $phase: session b-both did not reach its pause: $(last_detail b-both)"
     FAILED=1
   }
-  for name in b c-pasv c-port d+4 d-4; do
+  for name in b b6 c-pasv c-port d+4 d-4; do
     wait_file "$RUN/$name.wait-1" 30 || {
       log "FAIL $phase: session $name did not reach its pause: $(last_detail "$name")"
       FAILED=1
@@ -237,7 +239,7 @@ run_phase() {
   [[ $mode/$dir == stop/over ]] && ha_stop_keepalived gw1
   t_master=$(awk '$2 == "MASTER" && $3 == "" { print $1; exit }' "$HA_DIR/$to/transitions.log")
   t_done=$(awk '$2 == "MASTER" && $3 == "committed" { print $1; exit }' "$HA_DIR/$to/transitions.log")
-  for name in b c-pasv c-port d+4 d-4; do touch "$RUN/$name.go-1"; done
+  for name in b b6 c-pasv c-port d+4 d-4; do touch "$RUN/$name.go-1"; done
   touch "$RUN/b-both.go-$k"
   if [[ $dir == over ]]; then
     if wait_file "$RUN/b-both.wait-2" 30; then
@@ -250,7 +252,7 @@ run_phase() {
   else
     result "$phase" b-both 0 "$(last_detail b-both)"
   fi
-  for name in a b c-pasv c-port d+4 d-4; do
+  for name in a b b6 c-pasv c-port d+4 d-4; do
     if client_ok "$name"; then
       if [[ $name == d* ]]; then
         local addr=$HA_SNAT

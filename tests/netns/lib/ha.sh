@@ -13,7 +13,10 @@
 #   LAN B 198.19.1.0/24: server .2 (+ 198.19.100.102/32), gw1 .11, gw2 .12
 #     VRRP instance B (vrid 52) owns VIP 198.19.1.1/24 (the server's gateway, also a SNAT
 #     address) and 198.19.100.100/32 (SNAT address)
-#   Instances A and B form one sync group: they move together. gw1 has priority 200, gw2 100;
+#   IPv6: LAN A 2001:db8:1::/64 (client ::2, gw1 ::11, gw2 ::12, VIP ::1, instance A6, vrid
+#   61), LAN B 2001:db8:2::/64 (server ::2, gw1 ::11, gw2 ::12, VIP ::1, instance B6, vrid 62);
+#   routed, not rewritten.
+#   Instances A, B, A6 and B6 form one sync group: they move together. gw1 has priority 200, gw2 100;
 #   both start as BACKUP, so gw1 wins the first election and preempts whenever it is back.
 #
 # The gateways' firewall (table inet fw, the same on both): forward policy drop, `ct state
@@ -32,11 +35,17 @@ HA_CLIENT=198.18.1.2
 HA_CLIENT2=198.18.100.102
 HA_SERVER=198.19.1.2
 HA_SERVER2=198.19.100.102
+HA_VIP_A6=2001:db8:1::1
+HA_VIP_B6=2001:db8:2::1
+HA_CLIENT6=2001:db8:1::2
+HA_SERVER6=2001:db8:2::2
 HA_MARK=0xf7a1
 HA_SESSION_MARK=0xf7a2
 HA_QUEUE=${HA_QUEUE:-53}
 declare -A HA_A=([gw1]=198.18.1.11 [gw2]=198.18.1.12)
 declare -A HA_B=([gw1]=198.19.1.11 [gw2]=198.19.1.12)
+declare -A HA_A6=([gw1]=2001:db8:1::11 [gw2]=2001:db8:1::12)
+declare -A HA_B6=([gw1]=2001:db8:2::11 [gw2]=2001:db8:2::12)
 declare -A HA_S=([gw1]=198.18.255.1 [gw2]=198.18.255.2)
 declare -A HA_PEER=([gw1]=gw2 [gw2]=gw1)
 declare -A HA_PRIO=([gw1]=200 [gw2]=100)
@@ -68,25 +77,27 @@ ha_topology() {
   for gw in gw1 gw2; do
     ha_plug "$gw" a0 swa "${gw}a"
     ha_plug "$gw" b0 swb "${gw}b"
-    netns_addr "$gw" a0 "${HA_A[$gw]}/24"
-    netns_addr "$gw" b0 "${HA_B[$gw]}/24"
+    netns_addr "$gw" a0 "${HA_A[$gw]}/24" "${HA_A6[$gw]}/64"
+    netns_addr "$gw" b0 "${HA_B[$gw]}/24" "${HA_B6[$gw]}/64"
     # Forwarding; loose reverse-path filtering (the systemd default on Debian); the routes to
     # the clients and servers behind extra addresses.
     ha_in "$gw" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=2 \
-      net.ipv4.conf.default.rp_filter=2
+      net.ipv4.conf.default.rp_filter=2 net.ipv6.conf.all.forwarding=1
     ha_in "$gw" ip route add "$HA_CLIENT2/32" via "$HA_CLIENT"
     ha_in "$gw" ip route add "$HA_SERVER2/32" via "$HA_SERVER"
   done
   netns_link gw1 s0 gw2 s0
   netns_addr gw1 s0 "${HA_S[gw1]}/30"
   netns_addr gw2 s0 "${HA_S[gw2]}/30"
-  netns_addr client veth0 "$HA_CLIENT/24" "$HA_CLIENT2/32"
-  netns_addr server veth0 "$HA_SERVER/24" "$HA_SERVER2/32"
+  netns_addr client veth0 "$HA_CLIENT/24" "$HA_CLIENT2/32" "$HA_CLIENT6/64"
+  netns_addr server veth0 "$HA_SERVER/24" "$HA_SERVER2/32" "$HA_SERVER6/64"
   # Only through the virtual addresses: nothing reaches the other side without a master.
   ha_in client ip route add 198.19.0.0/16 via "$HA_VIP_A"
   ha_in client ip route add "$HA_PUBLIC/32" via "$HA_VIP_A"
   ha_in server ip route add 198.18.0.0/16 via "$HA_VIP_B"
   ha_in server ip route add "$HA_SNAT/32" via "$HA_VIP_B"
+  ha_in client ip -6 route add 2001:db8:2::/64 via "$HA_VIP_A6"
+  ha_in server ip -6 route add 2001:db8:1::/64 via "$HA_VIP_B6"
   for role in client server; do netns_csum_off "$role" veth0; done
   netns_wait_reachable gw1 "${HA_S[gw2]}"
 }
@@ -186,6 +197,9 @@ General {
       IPv4_address ${HA_B[$gw]}
       IPv4_address ${HA_S[$gw]}
       IPv4_address ${HA_S[${HA_PEER[$gw]}]}
+      IPv6_address ::1
+      IPv6_address ${HA_A6[$gw]}
+      IPv6_address ${HA_B6[$gw]}
     }
   }
 }
@@ -209,6 +223,8 @@ vrrp_sync_group G {
   group {
     A
     B
+    A6
+    B6
   }
   notify "$d/notify.sh"
 }
@@ -233,6 +249,26 @@ vrrp_instance B {
   virtual_ipaddress {
     $HA_VIP_B/24 dev b0
     $HA_SNAT/32 dev b0
+  }
+}
+vrrp_instance A6 {
+  state BACKUP
+  interface a0
+  virtual_router_id 61
+  priority ${HA_PRIO[$gw]}
+  advert_int 0.2
+  virtual_ipaddress {
+    $HA_VIP_A6/64 dev a0
+  }
+}
+vrrp_instance B6 {
+  state BACKUP
+  interface b0
+  virtual_router_id 62
+  priority ${HA_PRIO[$gw]}
+  advert_int 0.2
+  virtual_ipaddress {
+    $HA_VIP_B6/64 dev b0
   }
 }
 EOF
@@ -343,10 +379,11 @@ ha_wait_ftp() {
   return 1
 }
 
-# ha_has_vip GW: true when GW holds both sides' gateway addresses.
+# ha_has_vip GW: true when GW holds both sides' gateway addresses (one netlink dump, no exec).
 ha_has_vip() {
-  ha_in "$1" ip -4 addr show dev a0 | grep -q "inet $HA_VIP_A/" &&
-    ha_in "$1" ip -4 addr show dev b0 | grep -q "inet $HA_VIP_B/"
+  local a
+  a=$(ip -n "$(netns_name "$1")" -4 -o addr show 2>/dev/null) || return 1
+  [[ $a == *" inet $HA_VIP_A/"* && $a == *" inet $HA_VIP_B/"* ]]
 }
 
 # ha_wait_master GW [SECONDS]: wait until GW holds the addresses and its notify script is done;
@@ -368,7 +405,7 @@ ha_wait_master() {
 ha_wait_not_master() {
   local i
   for ((i = 0; i < ${2:-15} * 100; i++)); do
-    ha_in "$1" ip -4 addr show dev a0 | grep -q "inet $HA_VIP_A/" || return 0
+    [[ $(ip -n "$(netns_name "$1")" -4 -o addr show dev a0) == *" inet $HA_VIP_A/"* ]] || return 0
     sleep 0.01
   done
   return 1
