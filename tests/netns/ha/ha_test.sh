@@ -37,6 +37,13 @@ FAILED=0
 # master's ftpalgd had (its pinholes; the sessions' sequence offsets): without a way for it to
 # reach the backup they fail, for the reasons printed with XFAIL.
 EXPECT="a b"
+# An ftpalgd that publishes its sessions' state in the control connections' conntrack labels
+# (which conntrackd syncs) and adopts it on the backup is configured so, and must pass all.
+HA_FTPALGD_CONF=()
+if "$FTPALGD" --help 2>/dev/null | grep -q -- '--conntrack-state'; then
+  HA_FTPALGD_CONF=('conntrack_state = "labels"')
+  EXPECT="a b c d"
+fi
 declare -A XFAIL_WHY=(
   [c]="the pinhole lives in the old master's nftables set only; the data SYN finds none on the new master and is dropped"
   [d]="the sequence offsets live in the old master's ftpalgd only; the new master passes the session's segments unadjusted, k bytes off"

@@ -50,6 +50,7 @@ declare -A HA_S=([gw1]=198.18.255.1 [gw2]=198.18.255.2)
 declare -A HA_PEER=([gw1]=gw2 [gw2]=gw1)
 declare -A HA_PRIO=([gw1]=200 [gw2]=100)
 declare -A HA_KA_PID=() HA_ALG_PID=()
+[[ -v HA_FTPALGD_CONF ]] || HA_FTPALGD_CONF=()  # more ftpalgd.toml lines (the caller sets them)
 
 ha_log() { printf '[ha %s] %s\n' "$(date +%T.%3N)" "$*" >&2; }
 ha_now() { date +%s.%N; }
@@ -351,7 +352,8 @@ ha_start_ftpalgd() {
   shift 2
   # A session this gateway served before, which went on through the peer and comes back, is
   # ahead of what this ftpalgd last saw: resync after one dropped segment rather than 32.
-  printf 'gap_drop_limit = %s\n' "${HA_GAP_DROP_LIMIT:-1}" >"$d/ftpalgd.toml"
+  # HA_FTPALGD_CONF: more lines for the configuration file (the caller's).
+  printf '%s\n' "gap_drop_limit = ${HA_GAP_DROP_LIMIT:-1}" "${HA_FTPALGD_CONF[@]}" >"$d/ftpalgd.toml"
   netns_spawn "$gw" "$bin" --config "$d/ftpalgd.toml" --queues "$HA_QUEUE" --kernel-mode pinhole --install-rules \
     --mark "$HA_MARK" --session-mark "$HA_SESSION_MARK" --state-dir "$d/state" \
     --control-socket "$d/control.sock" --metrics-socket "$d/metrics.sock" \
