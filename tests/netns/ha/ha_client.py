@@ -48,6 +48,11 @@ class Session:
             if time.monotonic() > end:
                 return False
             time.sleep(0.02)
+        if self.a.late_timeout:
+            # After the switch: give up sooner (a session expected to fail there).
+            self.a.timeout = self.a.data_timeout = self.ftp.timeout = self.a.late_timeout
+            if self.ftp.sock:
+                self.ftp.sock.settimeout(self.a.late_timeout)
         return True
 
     def fetch(self, passive):
@@ -164,6 +169,8 @@ def main():
     p.add_argument("--size", type=int, required=True)
     p.add_argument("--timeout", type=float, default=8)
     p.add_argument("--data-timeout", type=float, default=6)
+    p.add_argument("--late-timeout", type=float, default=0,
+                   help="seconds for every operation after the first pause (0: unchanged)")
     a = p.parse_args()
     s = Session(a)
     for name in a.steps.split(","):

@@ -21,11 +21,12 @@
 # The failover time is printed per phase: trigger -> virtual addresses on the new master,
 # -> its notify script done (conntrackd committed), -> the first packet the new master forwards.
 #
-# usage: ha_test.sh <ftpalgd> [mode...]     (modes: stop cut; default both)
+# usage: ha_test.sh <ftpalgd> <ftpalg> [mode...]     (modes: stop cut; default both)
 set -euo pipefail
 
-FTPALGD=$(readlink -f "${1:?usage: $0 <ftpalgd> [mode...]}")
-shift
+FTPALGD=$(readlink -f "${1:?usage: $0 <ftpalgd> <ftpalg> [mode...]}")
+FTPALG=$(readlink -f "${2:?usage: $0 <ftpalgd> <ftpalg> [mode...]}")
+shift 2
 MODES=("$@")
 [[ ${#MODES[@]} -gt 0 ]] || MODES=(stop cut)
 here=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
@@ -39,10 +40,14 @@ FAILED=0
 EXPECT="a b"
 # An ftpalgd that publishes its sessions' state in the control connections' conntrack labels
 # (which conntrackd syncs) and adopts it on the backup is configured so, and must pass all.
+# At promotion the notify script then asks the new master's ftpalgd to re-create the pinholes
+# recorded there (`ftpalg takeover`), right after conntrackd's commit.
 HA_FTPALGD_CONF=()
+HA_TAKEOVER=
 if "$FTPALGD" --help 2>/dev/null | grep -q -- '--conntrack-state'; then
   HA_FTPALGD_CONF=('conntrack_state = "labels"')
   EXPECT="a b c d"
+  if "$FTPALG" --help 2>/dev/null | grep -q '^ *takeover '; then HA_TAKEOVER="$FTPALG takeover"; fi
 fi
 declare -A XFAIL_WHY=(
   [c]="the pinhole lives in the old master's nftables set only; the data SYN finds none on the new master and is dropped"
@@ -121,19 +126,22 @@ log "gw1 is master; gw2 backup"
 # --- sessions --------------------------------------------------------------------------------
 declare -A CLIENT_PID=()
 # client NAME SOURCE HOST STEPS
-# A session expected to fail gives up sooner (its failure costs CI time, it shows nothing new).
+# A session expected to fail gives up sooner after the switch (its failure costs CI time and
+# shows nothing new); before the switch it has the same time as every session.
 client() {
   local t=()
-  [[ " $EXPECT " == *" ${1:0:1} "* ]] || t=(--timeout 4 --data-timeout 4)
+  [[ " $EXPECT " == *" ${1:0:1} "* ]] || t=(--late-timeout 4)
   netns_spawn client python3 "$here/ha_client.py" --host "$3" --source "$2" --dir "$RUN" \
     --name "$1" --steps "$4" --sha "$E2E_BIG_SHA" --bulk-sha "$BULK_SHA" --size "$BIG_SIZE" \
     "${t[@]}"
   CLIENT_PID[$1]=$NETNS_LAST_PID
 }
-wait_file() {
+# wait_session NAME FILE [SECONDS]: wait for FILE while session NAME still runs.
+wait_session() {
   local i
-  for ((i = 0; i < ${2:-30} * 50; i++)); do
-    [[ -e $1 ]] && return 0
+  for ((i = 0; i < ${3:-30} * 50; i++)); do
+    [[ -e $2 ]] && return 0
+    kill -0 "${CLIENT_PID[$1]}" 2>/dev/null || return 1
     sleep 0.02
   done
   return 1
@@ -213,18 +221,18 @@ run_phase() {
   client d-4 "$HA_CLIENT2" "$HA_VIP_A9" "$STEPS_D"
   local k=1
   [[ $dir == back ]] && k=2
-  wait_file "$RUN/b-both.wait-$k" 30 || {
+  wait_session b-both "$RUN/b-both.wait-$k" 30 || {
     log "FAIL $phase: session b-both did not reach its pause: $(last_detail b-both)"
     FAILED=1
   }
   for name in b b6 c-pasv c-port d+4 d-4; do
-    wait_file "$RUN/$name.wait-1" 30 || {
+    wait_session "$name" "$RUN/$name.wait-1" 30 || {
       log "FAIL $phase: session $name did not reach its pause: $(last_detail "$name")"
       FAILED=1
     }
   done
   client a "$HA_CLIENT" "$HA_SERVER" login,bulk,quit
-  wait_file "$RUN/a.xfer" 30 || {
+  wait_session a "$RUN/a.xfer" 30 || {
     log "FAIL $phase: the bulk transfer did not start: $(last_detail a)"
     FAILED=1
   }
@@ -252,7 +260,7 @@ run_phase() {
   for name in b b6 c-pasv c-port d+4 d-4; do touch "$RUN/$name.go-1"; done
   touch "$RUN/b-both.go-$k"
   if [[ $dir == over ]]; then
-    if wait_file "$RUN/b-both.wait-2" 30; then
+    if wait_session b-both "$RUN/b-both.wait-2" 30; then
       result "$phase" b-both 1 "NOOP, PASV, PORT after the first switch"
     else
       result "$phase" b-both 0 "$(last_detail b-both)"

@@ -116,8 +116,10 @@ ha_cable() {
   ha_in swb ip link set "${1}b" "$2"
 }
 
-# ha_firewall GW: table inet fw (see the head of this file).
+# ha_firewall GW: table inet fw (see the head of this file), and table inet ha_standby (below):
+# a gateway forwards nothing until it is master.
 ha_firewall() {
+  ha_standby_nft | ha_in "$1" nft -f -
   ha_in "$1" nft -f - <<NFT
 table inet fw {
   counter invalid { }
@@ -277,6 +279,7 @@ EOF
 
 # The notify script of the sync group: the primary-backup transitions of conntrackd. keepalived
 # calls it as `notify.sh GROUP G STATE PRIORITY`; it logs "<epoch> STATE" to transitions.log.
+# HA_TAKEOVER (the caller's): a command (`ftpalg takeover`) run with --socket after the commit.
 ha_notify_script() {
   local d=$HA_DIR/$1
   cat <<EOF
@@ -286,7 +289,16 @@ echo "\$(date +%s.%N) \$3" >>$d/transitions.log
 case \$3 in
   MASTER)
     \$c -c   # commit the synced (external) cache into the kernel table
+    # forward again (after the commit: no segment overtakes its entry)
+    nft delete table inet ha_standby 2>/dev/null
     echo "\$(date +%s.%N) MASTER committed" >>$d/transitions.log
+EOF
+  if [[ -n ${HA_TAKEOVER:-} ]]; then
+    # ftpalgd re-creates the pinholes of announcements recorded in the committed entries.
+    echo "    $HA_TAKEOVER --socket $d/control.sock >>$d/takeover.log 2>&1"
+    echo "    echo \"\$(date +%s.%N) MASTER takeover\" >>$d/transitions.log"
+  fi
+  cat <<EOF
     # flush the internal and external caches (conntrackd 1.4.7 refuses this right after a
     # commit, "commit still in progress", even when retried for 0.5 s; the external cache keeps
     # following the peer's events regardless)
@@ -295,14 +307,30 @@ case \$3 in
     \$c -B   # bulk-send the states to the peer
     ;;
   BACKUP)
+    nft -f $d/standby.nft
     \$c -t   # purge the kernel table after PurgeTimeout (zombie entries of the old role)
     \$c -n   # ask the peer for a resync
     ;;
   FAULT | STOP)
+    nft -f $d/standby.nft
     \$c -t
     ;;
 esac
 echo "\$(date +%s.%N) \$3 done" >>$d/transitions.log
+EOF
+}
+
+# ha_standby_nft: table inet ha_standby, loaded whenever the gateway is not master: it forwards
+# nothing. A gateway that lost its addresses still gets what neighbours send to its MAC address
+# until their caches follow the gratuitous ARP; forwarding that would split a connection's
+# packets over both gateways, and each ftpalgd would see gaps in its streams.
+ha_standby_nft() {
+  cat <<'EOF'
+table inet ha_standby {
+  chain forward {
+    type filter hook forward priority -300; policy drop;
+  }
+}
 EOF
 }
 
@@ -325,6 +353,7 @@ ha_start_keepalived() {
   local gw=$1 d=$HA_DIR/$1
   ha_keepalived_conf "$gw" >"$d/keepalived.conf"
   ha_notify_script "$gw" >"$d/notify.sh"
+  ha_standby_nft >"$d/standby.nft"
   chmod 755 "$d/notify.sh"
   netns_spawn "$gw" keepalived --vrrp --dont-fork --log-console --log-detail --no-syslog \
     --use-file "$d/keepalived.conf" --pid "$d/keepalived.pid" --vrrp_pid "$d/vrrp.pid" \
