@@ -93,6 +93,9 @@ struct Session {
   bool resetPending = false;
   uint8_t resetPendingDir = 0;
   uint64_t resetPendingNs = 0;
+  // Live splices (either direction) when Actions::states last looked: a bare acknowledgement
+  // that settles them is reported too (the settled offsets go to the conntrack labels).
+  bool persistLive = false;
 
   DirState& at(Dir d) { return dir[static_cast<size_t>(d)]; }
   [[nodiscard]] bool finSeen(Dir d) const {
