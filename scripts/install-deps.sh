@@ -13,6 +13,8 @@
 #   golden   netns + tshark (scripts/record-golden.sh, the golden tests)
 #   qemu     the qemu lane's host tools (ctest -L qemu; the lane downloads the kernel package
 #            itself, into the build tree's cache: a test artifact, not an installation)
+#   ha       netns + keepalived (VRRP) and conntrackd (conntrack state sync) for the
+#            high-availability test (ctest -L ha)
 #   lint     shellcheck, clang-format and universal-ctags (scripts/lint.sh, tests/lint)
 #   fuzz     clang and its libFuzzer runtime
 #   package  build + the Debian packaging tools (scripts/build-deb.sh: debhelper, lintian) and
@@ -29,6 +31,7 @@ declare -A pkgs_of=(
     coreutils procps psmisc python3-prometheus-client prometheus"
   [golden]="tshark"
   [bench]="python3-matplotlib linux-perf"
+  [ha]="keepalived conntrackd"
   [qemu]="qemu-system-x86 cpio kmod nftables conntrack vsftpd curl iproute2 busybox-static
     netbase apt dpkg xz-utils zstd keepalived conntrackd"
   [lint]="shellcheck clang-format universal-ctags"
@@ -37,7 +40,7 @@ declare -A pkgs_of=(
     mmdebstrap systemd-container qemu-system-x86 qemu-utils e2fsprogs kmod"
 )
 # Groups that include others.
-declare -A includes_of=([e2e]="netns" [golden]="netns" [bench]="netns" [test]="build netns e2e golden bench qemu lint fuzz package" [package]="build")
+declare -A includes_of=([e2e]="netns" [golden]="netns" [bench]="netns" [test]="build netns e2e golden bench qemu lint fuzz package ha" [package]="build" [ha]="netns")
 
 log() { printf 'install-deps: %s\n' "$*"; }
 die() {
@@ -50,7 +53,7 @@ declare -A want=()
 add_group() {
   local g
   [[ -v "pkgs_of[$1]" || -v "includes_of[$1]" || $1 == e2e ]] ||
-    die "unknown group $1 (groups: build netns e2e golden bench qemu lint fuzz package test)"
+    die "unknown group $1 (groups: build netns e2e golden bench qemu lint fuzz package ha test)"
   want[$1]=1
   for g in ${includes_of[$1]:-}; do add_group "$g"; done
 }

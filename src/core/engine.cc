@@ -118,12 +118,13 @@ void EngineImpl::resolveNat(Session& s, const SegmentIn& in) {
   if ((s.progress & kServerSynAck) == 0 && !s.established()) return;
   s.natResolved = true;
   NatBinding b;
-  if (nat_ == nullptr || !nat_->resolve(in.key, b)) return;
-  s.nat = b;
-  // A stream picked up mid-way may already be shifted by the rewrites of a predecessor.
+  if (nat_ == nullptr) return;
+  const bool natted = nat_->resolve(in.key, b);
+  // A stream picked up mid-way may already be shifted by a predecessor's rewrites (NAT or not).
   if (s.stage == static_cast<uint8_t>(FtpStage::PickedUp)) {
     for (size_t d = 0; d < 2; ++d) s.dir[d].baseDelta = b.priorDelta[d];
   }
+  if (natted) s.nat = b;
 }
 
 void EngineImpl::startStream(Session& s, const SegmentIn& in) {

@@ -1,6 +1,8 @@
 // Sessions that outlive the process: which ones a successor needs (reported in Actions::states
 // as segments change them), their snapshots, and adopting them in a successor's engine.
 #include <algorithm>
+#include <iterator>
+#include <utility>
 
 #include "engine_impl.h"
 #include "session_codec.h"
@@ -18,8 +20,14 @@ void EngineImpl::notePersist(const SegmentIn& in, Actions& out) {
   if (s == nullptr) return;  // ended: endSession() reported it
   const bool want = needsStoring(*s, pool_, in.now);
   // Bytes or a FIN move positions, pairing and stage; a bare acknowledgement changes nothing a
-  // successor needs (acknowledged splices fold into the base without changing the mapping).
-  if (want && (in.len > 0 || in.fin || !s->persisted)) {
+  // successor needs (acknowledged splices fold into the base without changing the mapping),
+  // except that one acknowledging the last live splice settles the session's offsets.
+  const bool live = std::any_of(std::begin(s->dir), std::end(s->dir), [&](const DirState& ds) {
+    const DirBuffer* b = pool_.get(ds);
+    return b != nullptr && b->map.size() != 0;
+  });
+  const bool settled = std::exchange(s->persistLive, live) && !live;
+  if (want && (in.len > 0 || in.fin || !s->persisted || settled)) {
     s->persisted = true;
     addState(out, s->key, false);
   } else if (!want && s->persisted) {

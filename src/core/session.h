@@ -93,6 +93,9 @@ struct Session {
   uint32_t rewrites = 0;
   std::array<uint64_t, 2> bytes{};
   uint64_t resetPendingNs = 0;
+  // Live splices (either direction) when Actions::states last looked: a bare acknowledgement
+  // that settles them is reported too (the settled offsets go to the conntrack labels).
+  bool persistLive = false;
 
   DirState& at(Dir d) { return dir[static_cast<size_t>(d)]; }
   [[nodiscard]] bool finSeen(Dir d) const {

@@ -20,6 +20,7 @@ class KernelConntrack final : public ConntrackBackend {
   kernel::NatLookupResult lookupNat(const kernel::CtTuple& orig, core::NatBinding& out) override {
     return ct_.lookupNat(orig, out);
   }
+  [[nodiscard]] kernel::CtLabelBits lastLabels() const override { return ct_.lastLabels(); }
   kernel::NatLookupResult scanNat(const core::FlowKey& flow, core::NatBinding& out) override {
     return ct_.scanNat(flow, out);
   }

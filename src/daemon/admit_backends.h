@@ -33,6 +33,9 @@ class ConntrackBackend {
   virtual Status setLiberal(const kernel::CtTuple& orig) = 0;
   // A liberal entry back to ESTABLISHED after an RST the engine ignored (timeout in seconds).
   virtual Status restoreEstablished(const kernel::CtTuple& orig, uint32_t timeoutS) = 0;
+  // The conntrack labels of the entry the last lookupNat() or scanNat() found (conntrack_state;
+  // zero when none, and in fakes that do not model labels).
+  [[nodiscard]] virtual kernel::CtLabelBits lastLabels() const { return {}; }
 };
 
 // Expectation mode: conntrack expectations (kernel::ExpectationTable).

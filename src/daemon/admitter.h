@@ -14,6 +14,7 @@
 
 #include "ftpalg/core/engine.h"
 #include "ftpalg/core/packet.h"
+#include "ftpalg/kernel/expectation.h"
 #include "ftpalg/kernel/queue_socket.h"
 #include "ftpalg/status.h"
 
@@ -76,6 +77,11 @@ class Admitter {
   // conntrack entry), so the snapshot is not adopted. Modes that cannot tell say true.
   virtual bool sessionAlive(const core::FlowKey& /*flow*/, const core::NatBinding& /*nat*/) {
     return true;
+  }
+  // The original tuple of control connection `flow`'s conntrack entry, as far as the admitter
+  // knows it (conntrack_state writes its labels there).
+  virtual kernel::CtTuple entryTuple(const core::FlowKey& flow) {
+    return kernel::CtTuple{flow.client, flow.server};
   }
 };
 

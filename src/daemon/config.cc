@@ -15,6 +15,7 @@
 #include <limits>
 #include <sstream>
 
+#include "daemon/ct_state_keys.h"
 #include "daemon/policy_keys.h"
 #include "ftpalg/core/number.h"
 #include "ftpalg/core/types.h"
@@ -475,6 +476,7 @@ Status applyKey(std::string_view name, std::string_view key, const toml::node& n
   if (isPolicyKey(key)) return applyPolicyKey(name, key, node, cfg);
   if (key == "log_target") return r.wantParsed(parseLogTarget, cfg.logTarget);
   if (isControlKey(key)) return applyControlKey(r, cfg);
+  if (isCtStateKey(key)) return applyCtStateKey(name, key, node, cfg);
   for (std::string_view k : kPrivilegeKeys) {
     if (key == k) return applyPrivilegeKey(r, cfg);
   }
@@ -514,6 +516,7 @@ Status applyConfigText(std::string_view text, std::string_view name, DaemonConfi
     known = known || isStateKey(key.str()) || isQueueRuleKey(key.str()) || isSpreadKey(key.str());
     known = known || isStateKey(key.str());
     known = known || isControlKey(key.str());
+    known = known || isCtStateKey(key.str());
     for (std::string_view k : kPrivilegeKeys) known = known || key.str() == k;
     for (std::string_view k : kEngineKeys) known = known || key.str() == k;
     known = known || isMetricsKey(key.str());
@@ -541,6 +544,7 @@ std::vector<std::string_view> configKeys() {
   keys.emplace_back("log_target");
   keys.insert(keys.end(), std::begin(kControlKeys), std::end(kControlKeys));
   keys.insert(keys.end(), std::begin(kSpreadKeys), std::end(kSpreadKeys));
+  keys.insert(keys.end(), std::begin(kCtStateKeys), std::end(kCtStateKeys));
   return keys;
 }
 
@@ -587,6 +591,7 @@ struct Flags {
   bool queueEverything = false;
   std::string controlSocket;
   bool spreadConnections = false;
+  CtStateFlags ctState;
 };
 
 void addOptions(CLI::App& app, Flags& f) {
@@ -655,6 +660,7 @@ void addOptions(CLI::App& app, Flags& f) {
                  "Admin control socket for `ftpalg status` (default /run/ftpalg/control.sock; "
                  "'' serves none)")
       ->type_name("PATH");
+  addCtStateOptions(app, f.ctState);
 }
 
 // The metrics flags.
@@ -754,6 +760,7 @@ Status applyFlags(const CLI::App& app, const Flags& f, DaemonConfig& cfg) {
     }
     cfg.controlSocket = f.controlSocket;
   }
+  if (Status s = applyCtStateFlags(app, f.ctState, cfg); !s.ok()) return s;
   return applyStateFlags(app, f, cfg);
 }
 

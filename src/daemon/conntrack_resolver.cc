@@ -9,6 +9,8 @@
 #include <cstring>
 
 #include "daemon/clock.h"
+#include "daemon/ct_state_record.h"
+#include "daemon/log.h"
 #include "daemon/text.h"
 
 namespace ftpalg::daemon {
@@ -113,7 +115,7 @@ kernel::CtTuple ConntrackResolver::originalTuple(const core::FlowKey& flow) {
 bool ConntrackResolver::resolve(const core::FlowKey& flow, core::NatBinding& out) {
   // A confirmed entry has both NATs decided: the answer is in the packet.
   const kernel::PacketCt* p = packetEntry(flow);
-  if (p != nullptr && p->confirmed) return kernel::ctEntryBinding(p->entry, out);
+  if (p != nullptr && p->confirmed && !labels_) return kernel::ctEntryBinding(p->entry, out);
   kernel::NatLookupResult r = conntrack_.lookupNat(originalTuple(flow), out);
   if (r.outcome == kernel::NatLookup::Failed && r.status.err() == ENOENT && ct_.empty()) {
     // No NFQA_CT: the GET knew no DNATed original destination. A port published on one of
@@ -133,12 +135,34 @@ bool ConntrackResolver::resolve(const core::FlowKey& flow, core::NatBinding& out
       r.status = Status::error(EBUSY, "conntrack scan budget spent (no NFQA_CT on this queue)");
     }
   }
+  if (labels_ && r.outcome != kernel::NatLookup::Failed) adoptLabels(flow, r, out);
   if (r.outcome == kernel::NatLookup::Failed) {
     (void)log_.fail(Failure::NatLookupFailed, monotonicNs(),
                     "NAT lookup for flow {} failed: {}; serving it as without NAT", flowText(flow),
                     r.status.message());
   }
   return r.outcome == kernel::NatLookup::Natted;
+}
+
+void ConntrackResolver::adoptLabels(const core::FlowKey& flow, const kernel::NatLookupResult& r,
+                                    core::NatBinding& out) {
+  CtStateRecord rec;
+  if (decodeStateRecord(conntrack_.lastLabels(), labelBit_, rec) != RecordError::None) return;
+  // The engine takes these only for a session it meets mid-stream (a predecessor's or the
+  // other gateway's): a session seen from its SYN starts at zero whatever the labels say.
+  out.priorDelta = rec.delta;
+  if (rec.delta[0] == 0 && rec.delta[1] == 0) return;
+  bump(log_.stats().labelOffsetsRead);
+  // The adopting gateway must queue every packet of a shifted session (the session mark, which
+  // conntrackd syncs too, may be missing) and track it liberally.
+  if (Status s = conntrack_.setLiberal(r.orig); !s.ok()) {
+    (void)log_.fail(Failure::LiberalFailed, monotonicNs(), "liberal tracking for {}: {}",
+                    flowText(flow), s.message());
+  }
+  if (logEnabled(LogLevel::Debug)) {
+    logf(LogLevel::Debug, "control connection {}: offsets {:+} (c2s) {:+} (s2c) from its labels",
+         flowText(flow), rec.delta[0], rec.delta[1]);
+  }
 }
 
 }  // namespace ftpalg::daemon

@@ -49,6 +49,14 @@ class ConntrackResolver : public core::NatResolver {
 
   bool resolve(const core::FlowKey& flow, core::NatBinding& out) override;
 
+  // conntrack_state = "labels": every new session's entry is read by GET (not from the packet)
+  // and a record found at `firstBit` gives a session picked up mid-stream its offsets
+  // (NatBinding::priorDelta); a shifted one is set liberal with the session mark again.
+  void setStateLabels(bool on, unsigned firstBit) {
+    labels_ = on;
+    labelBit_ = firstBit;
+  }
+
   // The original tuple of control connection `flow`: the packet's entry's when it is that
   // connection's, else the one a scan found for it (remembered in kScanSlots slots), else
   // flow.client -> flow.server (the entry whenever there is no DNAT).
@@ -74,6 +82,11 @@ class ConntrackResolver : public core::NatResolver {
   // The GET with each local address as the dialled destination; Failed when none matched.
   kernel::NatLookupResult lookupDialledLocal(const core::FlowKey& flow, core::NatBinding& out);
   void remember(const core::FlowKey& flow, const kernel::CtTuple& orig);
+  // The record in the labels of the entry lookup `r` found, into out.priorDelta.
+  void adoptLabels(const core::FlowKey& flow, const kernel::NatLookupResult& r,
+                   core::NatBinding& out);
+  bool labels_ = false;
+  unsigned labelBit_ = 0;
   LocalAddresses locals_;
   std::vector<core::IpAddr> localCache_;
   uint64_t localAtNs_ = 0;

@@ -76,6 +76,11 @@ RequestError parseControlRequest(std::string_view line, ControlRequest& out) {
     out = ControlRequest{};
     return RequestError::None;
   }
+  if (line == "takeover") {
+    out = ControlRequest{};
+    out.kind = ControlRequest::Kind::Takeover;
+    return RequestError::None;
+  }
   constexpr std::string_view kSession = "session ";
   if (line.substr(0, kSession.size()) != kSession) return RequestError::UnknownCommand;
   ControlRequest r;

@@ -1,5 +1,5 @@
 // The control socket's request line (docs/daemon.md, "Status"): one line of at most
-// kMaxRequestBytes, "status" or "session <client>-<server>", ended by "\n". Pure parsing, no I/O.
+// kMaxRequestBytes, "status", "session <client>-<server>" or "takeover", ended by "\n". Pure parsing, no I/O.
 #pragma once
 
 #include <cstddef>
@@ -13,7 +13,9 @@ inline constexpr size_t kMaxRequestBytes = 256;
 
 // A parsed request.
 struct ControlRequest {
-  enum class Kind : uint8_t { Status, Session };
+  // Takeover: "takeover", re-create the pinholes of announcements found in conntrack labels
+  // (ct_state_takeover.h).
+  enum class Kind : uint8_t { Status, Session, Takeover };
   Kind kind = Kind::Status;
   core::FlowKey flow;  // Kind::Session
 };

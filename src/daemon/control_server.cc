@@ -16,6 +16,7 @@
 
 #include "daemon/clock.h"
 #include "daemon/control_request.h"
+#include "daemon/ct_state_takeover.h"
 #include "daemon/log.h"
 
 namespace ftpalg::daemon {
@@ -246,6 +247,7 @@ std::string ControlServer::answer(std::string_view line) {
   if (r.kind == ControlRequest::Kind::Status) {
     return statusResponse(info(), ask(StatusQuestion{}));
   }
+  if (r.kind == ControlRequest::Kind::Takeover) return takeoverAnswer();
   return sessionResponse(info(), r.flow,
                          ask(StatusQuestion{StatusQuestion::Kind::Session, r.flow}));
 }

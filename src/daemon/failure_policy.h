@@ -40,6 +40,7 @@ enum class Failure : uint8_t {
   WithdrawFailed,           // a withdrawn announcement's pinhole or expectation not deleted
   RestoreFailed,            // pinhole mode: a liberal entry not put back after an ignored RST
   ShiftMarkFailed,          // pinhole mode: a shifted session not marked for queue-everything
+  LabelWriteFailed,         // conntrack_state: a session's record not written into its labels
   Count
 };
 
@@ -137,6 +138,12 @@ inline constexpr FailureRule kFailurePolicy[] = {
     // are adjusted, so a long reply may wait for retransmissions.
     {Failure::ShiftMarkFailed, FailVerdict::Unchanged, LogLevel::Debug, LogSite::None, nullptr, "",
      "the packet leaves as the engine decided; the next length-changing rewrite tries again"},
+    // Chosen: not a drop. The labels serve only a successor or a backup; this gateway's
+    // session is unaffected. The record is written again at the session's next change.
+    {Failure::LabelWriteFailed, FailVerdict::Unchanged, LogLevel::Warning, LogSite::Error,
+     &WorkerStats::labelWriteFailures, "labelWriteFailures",
+     "the packet leaves as the engine decided; a takeover before the next successful write "
+     "finds the previous record (or none)"},
 };
 
 static_assert(std::size(kFailurePolicy) == static_cast<size_t>(Failure::Count),

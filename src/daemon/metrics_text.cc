@@ -71,6 +71,13 @@ constexpr StatsRow kStatsRows[] = {
     {&WorkerStats::nonControlExpected, "ftpalg_queue_expected_connection_packets_total",
      MetricType::Counter,
      "Of the non-control packets: packets of expected (data) connections that reached the queue."},
+    {&WorkerStats::labelWrites, "ftpalg_conntrack_label_writes_total", MetricType::Counter,
+     "conntrack_state: records written into control connections' conntrack labels."},
+    {&WorkerStats::labelWriteFailures, "ftpalg_conntrack_label_write_failures_total",
+     MetricType::Counter, "conntrack_state: label records that could not be written."},
+    {&WorkerStats::labelOffsetsRead, "ftpalg_conntrack_label_offsets_read_total",
+     MetricType::Counter,
+     "conntrack_state: sessions picked up mid-stream with offsets from their labels."},
 };
 // clang-format on
 // Every WorkerStats counter has a row except three the exposition carries otherwise: refused

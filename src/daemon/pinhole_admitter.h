@@ -47,6 +47,11 @@ class PinholeAdmitter final : public Admitter {
   // False only when conntrack has no entry for the connection (ENOENT), tried as the client
   // dialled it and as the engine sees it.
   bool sessionAlive(const core::FlowKey& flow, const core::NatBinding& nat) override;
+  kernel::CtTuple entryTuple(const core::FlowKey& flow) override {
+    return resolver_.originalTuple(flow);
+  }
+  // conntrack_state = "labels": the resolver reads offsets from the entries' labels.
+  void setStateLabels(bool on, unsigned firstBit) { resolver_.setStateLabels(on, firstBit); }
 
  private:
   bool rstIgnored_ = false;  // rstIgnored() during the current packet: end() keeps the mark

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "daemon/counter_report.h"
+#include "daemon/ct_state_takeover.h"
 #include "daemon/log.h"
 #include "daemon/queue_worker.h"
 #include "daemon/reload.h"
@@ -124,6 +125,8 @@ int runPinholeMode(const DaemonConfig& cfg, const RuleSpec& rules, EventSink& ev
     }
     logf(LogLevel::Info, "installed queueing rules ({})", installed.describe());
   }
+  // conntrack_state: pinholes of announcements other daemons recorded in conntrack labels.
+  std::unique_ptr<CtStateTakeover> takeover = startTakeover(cfg, pinhole, events);
   TableKeeper keeper(pinhole, cfg.installRules ? &installed : nullptr);
   if (Status s = keeper.open(); !s.ok()) {
     logf(LogLevel::Error, "watching the nftables objects: {}", s.message());
@@ -150,6 +153,7 @@ int runPinholeMode(const DaemonConfig& cfg, const RuleSpec& rules, EventSink& ev
         events.reopen();
         (void)reloader.reload();
       });
+  registerTakeover(nullptr);
   keeper.stop();  // before the queueing rules go: it would restore them
   int rc = 0;
   if (cfg.installRules) {

@@ -25,8 +25,11 @@ std::unique_ptr<Admitter> makeAdmitter(const WorkerSettings& s, WorkerLog& log) 
   if (s.expectationMode) {
     return std::make_unique<ExpectationAdmitter>(kernelExpectations(), s.engine, log);
   }
-  return std::make_unique<PinholeAdmitter>(
-      kernelPinholes(s.pinhole), kernelConntrack(s.sessionMark), s.engine.idleTimeoutNs, log);
+  auto a = std::make_unique<PinholeAdmitter>(kernelPinholes(s.pinhole),
+                                             kernelConntrack(s.sessionMark),
+                                             s.engine.idleTimeoutNs, log);
+  a->setStateLabels(s.stateLabels, s.stateLabelBit);
+  return a;
 }
 
 // Both modes take each packet's conntrack entry (NFQA_CT): expectation mode hangs expectations
@@ -41,10 +44,11 @@ std::unique_ptr<KernelQueue> kernelQueue(const WorkerSettings& s) {
 // Snapshots are kept in pinhole mode only: in expectation mode the kernel's seqadj holds the
 // offsets.
 bool persists(const WorkerSettings& s) { return !s.expectationMode && !s.stateDir.empty(); }
+bool labels(const WorkerSettings& s) { return !s.expectationMode && s.stateLabels; }
 
 core::EngineConfig engineConfig(const WorkerSettings& s) {
   core::EngineConfig c = s.engine;
-  c.persistSessions = persists(s);
+  c.persistSessions = persists(s) || labels(s);  // both keep what Actions::states reports
   return c;
 }
 
@@ -74,6 +78,11 @@ QueueWorker::QueueWorker(const WorkerSettings& settings, EventSink& events,
       store_(persists(settings) ? settings.stateDir : std::string()),
       snapshot_(store_.enabled() ? core::kMaxSnapshotBytes : 0) {
   pending_.reserve(kMaxPending);
+  if (labels(settings)) {
+    labels_ = std::make_unique<CtStatePublisher>(
+        settings.stateLabelBit, kernelLabelWriter(),
+        [this](const core::FlowKey& f) { return admitter_.entryTuple(f); }, log_);
+  }
 }
 
 QueueWorker::~QueueWorker() = default;
@@ -132,7 +141,8 @@ Status QueueWorker::adoptStored() {
 }
 
 void QueueWorker::persistStates(uint64_t nowNs) {
-  for (size_t i = 0; i < actions_.stateCount; ++i) {
+  if (labels_) labels_->apply(actions_, engine_, nowNs);
+  for (size_t i = 0; i < actions_.stateCount && store_.enabled(); ++i) {
     const core::StateChange& c = actions_.states[i];
     Status s;
     if (c.erase) {

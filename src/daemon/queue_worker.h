@@ -22,6 +22,7 @@
 
 #include "daemon/admitter.h"
 #include "daemon/burst_log.h"
+#include "daemon/ct_state_publisher.h"
 #include "daemon/event_log.h"
 #include "daemon/event_sink.h"
 #include "daemon/held_pool.h"
@@ -57,6 +58,11 @@ struct WorkerSettings {
   // Refuse the gateway's own addresses as announced endpoints: the addresses of this network
   // namespace (kernel::LocalAddresses), added to engine.gatewayAddresses and kept current.
   bool watchLocalAddresses = false;
+  // Pinhole mode, conntrack_state = "labels": each stored session's record in its control
+  // connection's conntrack labels from bit stateLabelBit (CtStatePublisher), and offsets read
+  // from there for sessions met mid-stream.
+  bool stateLabels = false;
+  unsigned stateLabelBit = 48;
 };
 
 // Serves one queue on one thread (see above).
@@ -184,6 +190,7 @@ class QueueWorker : public kernel::PacketHandler {
   StatsSnapshot published_;                        // the engine's counters, once per round
   StatusMailbox status_;                           // the control socket's pending question
   RecentEvents recent_;                            // last events per session, for status
+  std::unique_ptr<CtStatePublisher> labels_;       // conntrack_state = "labels" (pinhole mode)
 };
 
 }  // namespace ftpalg::daemon

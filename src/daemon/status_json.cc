@@ -43,6 +43,9 @@ constexpr StatRow kStatRows[] = {
     {"rst_restored", &WorkerStats::rstRestored},
     {"restore_failures", &WorkerStats::restoreFailures},
     {"non_control_expected", &WorkerStats::nonControlExpected},
+    {"label_writes", &WorkerStats::labelWrites},
+    {"label_write_failures", &WorkerStats::labelWriteFailures},
+    {"label_offsets_read", &WorkerStats::labelOffsetsRead},
 };
 static_assert(std::size(kStatRows) * sizeof(std::atomic<uint64_t>) == sizeof(WorkerStats),
               "one row per WorkerStats counter");

@@ -36,6 +36,9 @@ WorkerSettings workerSettings(const DaemonConfig& cfg, uint16_t queue) {
   s.pinhole.timeoutMs = cfg.pinholeTimeoutS * 1000;
   if (!cfg.stateDir.empty()) s.stateDir = stateDirOf(cfg.stateDir, netnsId(), queue);
   s.sessionMark = cfg.sessionMark;
+  s.stateLabels = cfg.conntrackState;
+  s.stateLabelBit = cfg.conntrackStateBit;
+  s.pinhole.ctLabels = cfg.conntrackState;
   return s;
 }
 

@@ -49,6 +49,11 @@ struct WorkerStats {
   // Of nonControl: packets of expected connections (expectation mode: a data connection that
   // carries a queued helper; 0 while the data helper works).
   std::atomic<uint64_t> nonControlExpected{0};
+  // conntrack_state = "labels": records written into control connections' labels, writes that
+  // failed, and sessions picked up mid-stream with nonzero offsets read from their labels.
+  std::atomic<uint64_t> labelWrites{0};
+  std::atomic<uint64_t> labelWriteFailures{0};
+  std::atomic<uint64_t> labelOffsetsRead{0};
 };
 
 // Adds `n` to a counter only its own thread writes (no read-modify-write instruction needed).

@@ -11,6 +11,7 @@
 #include <span>
 
 #include "ftpalg/core/engine.h"
+#include "ftpalg/kernel/ct_labels.h"
 #include "ftpalg/kernel/expectation.h"
 #include "ftpalg/status.h"
 
@@ -77,6 +78,9 @@ class Conntrack {
   // by a GET of client -> server and then a dump of every entry of the family. O(conntrack
   // table): for tools and tests that know no original tuple, never for the packet path.
   NatLookupResult scanNat(const core::FlowKey& flow, core::NatBinding& out);
+  // The conntrack labels of the entry the last lookupNat() or scanNat() found (zero when it
+  // carries none or none was found).
+  [[nodiscard]] const CtLabelBits& lastLabels() const;
 
   // Sets IP_CT_TCP_FLAG_BE_LIBERAL in both directions of the entry whose original tuple is
   // `orig`, so the kernel does not count the shifted stream as INVALID; reads the entry back and

@@ -44,6 +44,9 @@ struct PinholeConfig {
   std::string table{defaults::kTable};  // inet table name
   uint32_t ctMark = defaults::kMark;    // conntrack mark set on admitted data connections
   uint32_t timeoutMs = defaults::kPinholeTimeoutS * 1000;  // pinhole and NAT map element lifetime
+  // Adds `ct state new meta l4proto tcp ct label set 0` (no bits: it changes nothing) to chain
+  // pin, so the kernel gives new conntrack entries the labels extension (conntrack_state).
+  bool ctLabels = false;
 };
 
 class PinholeTableImpl;
@@ -69,6 +72,9 @@ class PinholeTable {
   // sets fail with ENFILE; mixed families or zero ports with EINVAL. The source port is not
   // part of the key (srcPortAny is always assumed). No allocation.
   Status admit(const core::Expectation& x);
+  // The same with the elements' timeout `timeoutMs` instead of the table's (a pinhole
+  // re-created from a record with its remaining time).
+  Status admit(const core::Expectation& x, uint32_t timeoutMs);
   // Deletes what admit(x) added: the single-use mark, the NAT and source NAT map elements, the
   // pin, each in its own transaction (one that is gone already, used or timed out, is not an
   // error and does not stop the others); returns after the kernel acknowledged each. Returns

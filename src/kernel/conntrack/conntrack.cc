@@ -90,6 +90,7 @@ class ConntrackImpl {
     }
     mode_ = Mode::Any;
     found_.reset();
+    labels_ = {};
     const int rc = nfct_query(h_, NFCT_Q_GET, ct.get());
     mode_ = Mode::Match;
     if (rc < 0 && errno != ENOENT) {
@@ -214,6 +215,9 @@ class ConntrackImpl {
     return {};
   }
 
+ // The labels of the entry the last get() or scan() found.
+  [[nodiscard]] const CtLabelBits& labels() const { return labels_; }
+
  private:
   // Called for the GET reply and for every dumped entry. Always continues: stopping a dump
   // early would leave its remaining messages queued on the socket.
@@ -233,6 +237,7 @@ class ConntrackImpl {
     const std::optional<CtTuples> t = tuplesOf(ct);
     if (t && (self->mode_ == Mode::Any || ctMatchesFlow(*t, self->flow_))) {
       self->found_ = t;
+      self->labels_ = labelsOf(ct);
       self->state_ = nfct_attr_is_set(ct, ATTR_TCP_STATE) ? nfct_get_attr_u8(ct, ATTR_TCP_STATE)
                                                           : uint8_t{TCP_CONNTRACK_MAX};
     }
@@ -251,6 +256,7 @@ class ConntrackImpl {
   uint8_t flagsOrig_ = 0;
   uint8_t flagsRepl_ = 0;
   uint8_t state_ = TCP_CONNTRACK_MAX;  // TCP state of the entry found_ names
+  CtLabelBits labels_;                 // conntrack labels of the entry found_ names
 };
 
 Conntrack::Conntrack() : impl_(std::make_unique<ConntrackImpl>()) {}
@@ -266,6 +272,8 @@ NatLookupResult Conntrack::lookupNat(const CtTuple& orig, core::NatBinding& out)
   return NatLookupResult{
       ctBinding(t, out) ? NatLookup::Natted : NatLookup::NoNat, {}, CtTuple{t.origSrc, t.origDst}};
 }
+
+const CtLabelBits& Conntrack::lastLabels() const { return impl_->labels(); }
 
 NatLookupResult Conntrack::scanNat(const core::FlowKey& flow, core::NatBinding& out) {
   CtTuples t;

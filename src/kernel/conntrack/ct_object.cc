@@ -58,4 +58,16 @@ core::IpAddr ctAddr(const nf_conntrack* ct, int family, nf_conntrack_attr v4,
   return a;
 }
 
+CtLabelBits labelsOf(const nf_conntrack* ct) {
+  CtLabelBits out;
+  if (!nfct_attr_is_set(ct, ATTR_CONNLABELS)) return out;
+  const auto* b = static_cast<const nfct_bitmask*>(nfct_get_attr(ct, ATTR_CONNLABELS));
+  if (b == nullptr) return out;
+  const unsigned maxbit = nfct_bitmask_maxbit(b);
+  for (unsigned i = 0; i < CtLabelBits::kBits && i <= maxbit; ++i) {
+    if (nfct_bitmask_test_bit(b, i) != 0) out.set(i);
+  }
+  return out;
+}
+
 }  // namespace ftpalg::kernel

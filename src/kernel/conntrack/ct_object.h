@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "ftpalg/core/engine.h"
+#include "ftpalg/kernel/ct_labels.h"
 
 namespace ftpalg::kernel {
 
@@ -31,5 +32,8 @@ CtPtr tcpTupleObject(const core::Endpoint& src, const core::Endpoint& dst);
 // The address attribute `v4` (family AF_INET) or `v6` (any other family) of `ct`, which must
 // be set.
 core::IpAddr ctAddr(const nf_conntrack* ct, int family, nf_conntrack_attr v4, nf_conntrack_attr v6);
+
+// The entry's conntrack labels (all zero when it carries none).
+CtLabelBits labelsOf(const nf_conntrack* ct);
 
 }  // namespace ftpalg::kernel

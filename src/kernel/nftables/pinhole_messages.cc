@@ -302,6 +302,18 @@ class RuleWriter {
     nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_KEY, NFT_CT_MARK);
     nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_SREG, NFT_REG_1);
   }
+  // `ct label set` of a 16-byte register holding zero: the kernel ORs it into the entry's
+  // labels (nft_ct_set_eval), so it changes nothing; its presence makes the kernel allocate the
+  // labels extension for new entries (nft_ct_set_init takes nf_connlabels_get).
+  void ctSetLabelsNone() {
+    const std::array<uint8_t, 16> zero{};
+    nftnl_expr* imm = make("immediate");
+    nftnl_expr_set_u32(imm, NFTNL_EXPR_IMM_DREG, NFT_REG_1);
+    nftnl_expr_set_data(imm, NFTNL_EXPR_IMM_DATA, zero.data(), zero.size());
+    nftnl_expr* ct = make("ct");
+    nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_KEY, NFT_CT_LABELS);
+    nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_SREG, NFT_REG_1);
+  }
   void counter() { make("counter"); }
   void accept() {
     nftnl_expr* e = make("immediate");
@@ -402,6 +414,14 @@ void fillPin(RuleWriter& w, const FamilyLayout& f, const PinholeConfig& cfg) {
   w.accept();
 }
 
+// ct state new meta l4proto tcp ct label set 0 (conntrack_state: the labels extension)
+void fillLabels(RuleWriter& w, const FamilyLayout&, const PinholeConfig&) {
+  w.ctStateNew();
+  w.meta(NFT_META_L4PROTO, NFT_REG_1);
+  w.cmpU8(NFT_REG_1, NFT_CMP_EQ, IPPROTO_TCP);
+  w.ctSetLabelsNone();
+}
+
 // One set element (key, optional map value, timeout) with libmnl only: no allocation.
 bool putElement(NftBatch& batch, const PinholeConfig& cfg, const char* set, const PackedKey& key,
                 const PackedKey* data, std::string_view label) {
@@ -489,6 +509,7 @@ bool appendContents(NftBatch& batch, const PinholeConfig& cfg, bool flush) {
     ok = ok && putRule(batch, cfg, kPinChain, fillPin, *f);
     ok = ok && putRule(batch, cfg, kPostChain, fillPost, *f);
   }
+  if (cfg.ctLabels) ok = ok && putRule(batch, cfg, kPinChain, fillLabels, kV4);
   // Last in the batch, first in chain pre: the single-use marks of the NAT map elements. Each
   // rule goes to the head of the chain, so they are sent in reverse.
   for (const FamilyLayout* f : {&kV4, &kV6}) {

@@ -42,13 +42,21 @@ class PinholeTableImpl {
   }
 
   // On the packet path: stack buffer, no allocation.
-  Status admit(const core::Expectation& x) {
+  Status admit(const core::Expectation& x) { return admit(x, cfg_); }
+  // Off the hot path (copies the configuration).
+  Status admit(const core::Expectation& x, uint32_t timeoutMs) {
+    PinholeConfig c = cfg_;
+    c.timeoutMs = timeoutMs;
+    return admit(x, c);
+  }
+
+  Status admit(const core::Expectation& x, const PinholeConfig& cfg) {
     if (Status s = sock_.open(); !s.ok()) {
       return s;
     }
     std::array<char, 4096> buf{};
     nft::NftBatch batch(buf, sock_.reserveSeq(4));
-    if (Status s = nft::appendAdmit(batch, cfg_, x); !s.ok()) {
+    if (Status s = nft::appendAdmit(batch, cfg, x); !s.ok()) {
       return s;
     }
     if (!batch.finish()) {
@@ -91,6 +99,9 @@ PinholeTable::~PinholeTable() = default;
 Status PinholeTable::install() { return impl_->install(); }
 Status PinholeTable::remove() { return impl_->remove(); }
 Status PinholeTable::admit(const core::Expectation& x) { return impl_->admit(x); }
+Status PinholeTable::admit(const core::Expectation& x, uint32_t timeoutMs) {
+  return impl_->admit(x, timeoutMs);
+}
 Status PinholeTable::withdraw(const core::Expectation& x) { return impl_->withdraw(x); }
 std::string PinholeTable::describe() const { return impl_->describe(); }
 

@@ -69,6 +69,8 @@ std::string pinholeTableText(const PinholeConfig& cfg) {
         ". {0} daddr . tcp dport }} ct mark set {2:#010x} counter accept\n",
         f.proto, f.suffix, cfg.ctMark);
   }
+  // conntrack_state: a rule that changes no label but makes the kernel allocate them.
+  if (cfg.ctLabels) out += "\t\tct state new meta l4proto tcp ct label set 0\n";
   out += "\t}\n\n";
   out += "\tchain post {\n\t\ttype nat hook postrouting priority srcnat - 5; policy accept;\n";
   for (const Family& f : kFamilies) {
