@@ -196,7 +196,7 @@ def analysis(run):
                  f"pinning: {m.get('pinning', 'none')}, {m.get('cpus')} CPUs in all"
                  + (" (one CPU for the consumer: two queue threads share it, so a second queue "
                     "cannot add capacity here, only show the per-queue cost)"
-                    if m.get("cpus") == 2 and m.get("pinning", "none") != "none" else "")
+                    if m.get("cpus") == 2 and not m.get("pinning", "none").startswith("none") else "")
                  + ". " + (". ".join(pq) + "." if pq else ""))
     sus = run.doc.get("extra", {}).get("sustained")
     if sus:
