@@ -1,5 +1,6 @@
 # shellcheck shell=sh
 # lane-limit: 3800
+# qemu-lane: own test (qemu_e2e_*, CTest label qemu-e2e; not in the default run)
 # The netns end-to-end suite's own case list in expectation mode: tests/netns/e2e/run-block.sh
 # --mode ftpalgd-expect (ftpalgd --kernel-mode cthelper --install-rules; the forward chain
 # admits `ct state related`), unchanged otherwise: vsftpd and proftpd; lftp, curl, ftplib and
