@@ -43,8 +43,8 @@ EXPECT="a b"
 # (which conntrackd syncs, --conntrack-state) runs with conntrack_state = "labels"; at promotion
 # the notify script then asks the new master's ftpalgd to re-create the pinholes recorded there
 # (`ftpalg takeover`, when the CLI has it), right after conntrackd's commit. That work is not
-# finished (the version merged here still fails c and d): once it passes them, add c and d to
-# EXPECT. Until then a pass of c or d is reported as XPASS without failing the test.
+# finished (the version tried, ha-labels at bd83ddd, still fails c and d): once it passes them,
+# add c and d to EXPECT. Until then a pass of c or d is reported as XPASS, not failing the test.
 HA_FTPALGD_CONF=()
 HA_TAKEOVER=
 if "$FTPALGD" --help 2>/dev/null | grep -q -- '--conntrack-state'; then
