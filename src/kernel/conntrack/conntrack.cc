@@ -204,7 +204,7 @@ class ConntrackImpl {
     return {};
   }
 
- // The labels of the entry the last get() or scan() found.
+  // The labels of the entry the last get() or scan() found.
   [[nodiscard]] const CtLabelBits& labels() const { return labels_; }
 
  private:

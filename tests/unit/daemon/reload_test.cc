@@ -69,7 +69,9 @@ TEST(Reload, EveryFieldChangeIsSeen) {
                                "policy = { override = [ { networks = [\"198.18.5.0/24\"] } ] }",
                                "log_target = \"journal\"",
                                "control_socket = \"/x\"",
-                               "control_group = \"x\""};
+                               "control_group = \"x\"",
+                               "conntrack_state = \"labels\"",
+                               "conntrack_state_bit = 0"};
   ASSERT_EQ(std::size(edits), configKeys().size());
   for (const char* edit : edits) {
     DaemonConfig next;
