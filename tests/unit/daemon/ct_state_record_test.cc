@@ -67,7 +67,9 @@ TEST(CtStateRecord, WritesOnlyTheOwnedBits) {
   r.delta = {-1, -1};  // all sixteen bits of each offset set
   ASSERT_TRUE(daemon::encodeStateRecord(r, 48, bits));
   for (unsigned i = 0; i < kernel::CtLabelBits::kBits; ++i) {
-    if (bits.test(i)) EXPECT_TRUE(mask.test(i)) << i;
+    if (bits.test(i)) {
+      EXPECT_TRUE(mask.test(i)) << i;
+    }
   }
   // An admin's bits below the range do not disturb decoding.
   bits.set(0);
