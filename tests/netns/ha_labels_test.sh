@@ -251,7 +251,7 @@ for addr in 198.19.100.100 "$NETNS_GW_SRV4"; do
   else fail "vsftpd's commands of $addr"; fi
 done
 # On demand: what a keepalived notify script runs after `conntrackd -c`.
-answer=$(in_ns gw python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"takeover\n"); print(s.makefile().read())' "$E2E_TMP/control.sock" || true)
+answer=$(in_ns gw "$FTPALG" takeover --socket "$E2E_TMP/control.sock" || true)
 log "control socket takeover: $answer"
 if [[ ${HA_LABELS_OFF:-0} == 1 || $answer == *'"takeover":{"entries":'* ]]; then
   ok "the control socket answers takeover"
