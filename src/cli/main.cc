@@ -16,6 +16,7 @@
 #include "cli/replay_options.h"
 #include "cli/rules_cmd.h"
 #include "cli/status_cmd.h"
+#include "cli/takeover_cmd.h"
 #include "ftpalg/report/replay_summary.h"
 #include "ftpalg/status.h"
 
@@ -202,6 +203,11 @@ int main(int argc, char** argv) {
   addCheck(app, checkOptions);
   ftpalg::cli::StatusOptions statusOptions;
   addStatus(app, statusOptions);
+  ftpalg::cli::TakeoverOptions takeoverOptions;
+  CLI::App* takeover = app.add_subcommand(
+      "takeover", "Make ftpalgd re-create pinholes recorded in conntrack labels (failover)");
+  takeover->add_option("--socket", takeoverOptions.socket, "ftpalgd's control socket")
+      ->type_name("PATH");
 
   try {
     app.parse(argc, argv);
@@ -212,6 +218,7 @@ int main(int argc, char** argv) {
   if (app.got_subcommand("replay")) return runReplay(replayOptions);
   if (app.got_subcommand("rules")) return runRules(rulesOptions);
   if (app.got_subcommand("check")) return runCheck(checkOptions);
+  if (app.got_subcommand("takeover")) return ftpalg::cli::runTakeover(takeoverOptions);
   if (app.got_subcommand("status")) {
     if (app.get_subcommand("status")->count("--watch") > 0 && statusOptions.watchS == 0) {
       statusOptions.watchS = 2;

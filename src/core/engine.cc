@@ -114,14 +114,16 @@ void EngineImpl::resolveNat(Session& s, const SegmentIn& in) {
   // confirmed the connection and NAT has chosen its addresses. And only once the server
   // answered the SYN or the session is established: payload without a handshake (junk to a
   // control port) never costs a kernel query, nor spends the daemon's rationed scans that
-  // legitimate sessions need.
-  if ((s.progress & kServerSynAck) == 0 && !s.established()) return;
+  // legitimate sessions need. With resolvePickedUp a session met mid-stream asks at once.
+  const bool pickedUp = s.stage == static_cast<uint8_t>(FtpStage::PickedUp);
+  if ((s.progress & kServerSynAck) == 0 && !s.established() && !(pickedUp && cfg_.resolvePickedUp))
+    return;
   s.natResolved = true;
   NatBinding b;
   if (nat_ == nullptr) return;
   const bool natted = nat_->resolve(in.key, b);
   // A stream picked up mid-way may already be shifted by a predecessor's rewrites (NAT or not).
-  if (s.stage == static_cast<uint8_t>(FtpStage::PickedUp)) {
+  if (pickedUp) {
     for (size_t d = 0; d < 2; ++d) s.dir[d].baseDelta = b.priorDelta[d];
   }
   if (natted) s.nat = b;

@@ -21,12 +21,16 @@ void EngineImpl::notePersist(const SegmentIn& in, Actions& out) {
   const bool want = needsStoring(*s, pool_, in.now);
   // Bytes or a FIN move positions, pairing and stage; a bare acknowledgement changes nothing a
   // successor needs (acknowledged splices fold into the base without changing the mapping),
-  // except that one acknowledging the last live splice settles the session's offsets.
-  const bool live = std::any_of(std::begin(s->dir), std::end(s->dir), [&](const DirState& ds) {
-    const DirBuffer* b = pool_.get(ds);
-    return b != nullptr && b->map.size() != 0;
-  });
-  const bool settled = std::exchange(s->persistLive, live) && !live;
+  // except, for conntrack_state (whose EngineConfig::resolvePickedUp also asks for this), one
+  // acknowledging the last live splice: it settles the offsets the labels publish.
+  bool settled = false;
+  if (cfg_.resolvePickedUp) {
+    const bool live = std::any_of(std::begin(s->dir), std::end(s->dir), [&](const DirState& ds) {
+      const DirBuffer* b = pool_.get(ds);
+      return b != nullptr && b->map.size() != 0;
+    });
+    settled = std::exchange(s->persistLive, live) && !live;
+  }
   if (want && (in.len > 0 || in.fin || !s->persisted || settled)) {
     s->persisted = true;
     addState(out, s->key, false);

@@ -104,8 +104,8 @@ struct DaemonConfig {
   std::string controlSocket{defaults::kControlSocket};
   std::string controlGroup;  // may ask besides root and the daemon's user; "": nobody else
   // Pinhole mode's state in conntrack labels (docs/daemon.md, "Conntrack state labels").
-  bool conntrackState = false;       // conntrack_state = "labels"
-  uint32_t conntrackStateBit = 48;   // first of the record's 80 label bits
+  bool conntrackState = false;      // conntrack_state = "labels"
+  uint32_t conntrackStateBit = 48;  // first of the record's 80 label bits
 
   bool operator==(const DaemonConfig&) const = default;
   // Queue rules (docs/daemon.md, "Scaling over queues"): with more than one queue, spread

@@ -10,6 +10,7 @@
 
 #include "daemon/clock.h"
 #include "daemon/ct_state_record.h"
+#include "daemon/ct_state_takeover.h"
 #include "daemon/log.h"
 #include "daemon/text.h"
 
@@ -116,6 +117,8 @@ bool ConntrackResolver::resolve(const core::FlowKey& flow, core::NatBinding& out
   // A confirmed entry has both NATs decided: the answer is in the packet.
   const kernel::PacketCt* p = packetEntry(flow);
   if (p != nullptr && p->confirmed && !labels_) return kernel::ctEntryBinding(p->entry, out);
+  kernel::CtTuple hinted;
+  if (labels_ && takeoverTuple(flow, hinted)) remember(flow, hinted);  // a takeover found it
   kernel::NatLookupResult r = conntrack_.lookupNat(originalTuple(flow), out);
   if (r.outcome == kernel::NatLookup::Failed && r.status.err() == ENOENT && ct_.empty()) {
     // No NFQA_CT: the GET knew no DNATed original destination. A port published on one of

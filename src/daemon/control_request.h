@@ -1,5 +1,6 @@
 // The control socket's request line (docs/daemon.md, "Status"): one line of at most
-// kMaxRequestBytes, "status", "session <client>-<server>" or "takeover", ended by "\n". Pure parsing, no I/O.
+// kMaxRequestBytes, "status", "session <client>-<server>" or "takeover", ended by "\n". Pure
+// parsing, no I/O.
 #pragma once
 
 #include <cstddef>

@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <iterator>
 
-
 namespace ftpalg::daemon {
 namespace {
 
@@ -18,8 +17,7 @@ Status errorAt(std::string_view name, const toml::node& n, std::string_view what
 }  // namespace
 
 bool isCtStateKey(std::string_view key) {
-  return std::find(std::begin(kCtStateKeys), std::end(kCtStateKeys), key) !=
-         std::end(kCtStateKeys);
+  return std::find(std::begin(kCtStateKeys), std::end(kCtStateKeys), key) != std::end(kCtStateKeys);
 }
 
 Status parseCtState(std::string_view text, bool& labels) {
@@ -47,8 +45,9 @@ Status applyCtStateKey(std::string_view name, std::string_view key, const toml::
   }
   const auto* i = node.as_integer();
   if (i == nullptr || i->get() < 0 || i->get() > kMaxCtStateFirstBit) {
-    return errorAt(name, node,
-                   fmt::format("'conntrack_state_bit' must be an integer 0..{}", kMaxCtStateFirstBit));
+    return errorAt(
+        name, node,
+        fmt::format("'conntrack_state_bit' must be an integer 0..{}", kMaxCtStateFirstBit));
   }
   cfg.conntrackStateBit = static_cast<uint32_t>(i->get());
   return {};

@@ -25,8 +25,8 @@ class KernelLabelWriter final : public LabelWriter {
 
 std::unique_ptr<LabelWriter> kernelLabelWriter() { return std::make_unique<KernelLabelWriter>(); }
 
-CtStateRecord recordOf(const core::SessionView& view, const CtStateRecord& settled,
-                       uint64_t nowNs, uint64_t realNowS) {
+CtStateRecord recordOf(const core::SessionView& view, const CtStateRecord& settled, uint64_t nowNs,
+                       uint64_t realNowS) {
   CtStateRecord r;
   r.delta = settled.delta;
   if (view.dir[0].liveSplices == 0 && view.dir[1].liveSplices == 0) {

@@ -32,8 +32,8 @@ std::unique_ptr<LabelWriter> kernelLabelWriter();
 
 // The record `view` stands for at CLOCK_MONOTONIC `nowNs` / CLOCK_REALTIME `realNowS`, on top of
 // `settled` (the offsets last settled; replaced when the view has no live splice).
-CtStateRecord recordOf(const core::SessionView& view, const CtStateRecord& settled,
-                       uint64_t nowNs, uint64_t realNowS);
+CtStateRecord recordOf(const core::SessionView& view, const CtStateRecord& settled, uint64_t nowNs,
+                       uint64_t realNowS);
 
 // One per queue worker; fixed table of kSlots sessions (a collision forgets the older one,
 // which costs at most one more write).

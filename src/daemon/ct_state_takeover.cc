@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <utility>
+#include <vector>
 
 #include "daemon/clock.h"
 #include "daemon/ct_state_record.h"
@@ -17,6 +18,25 @@ namespace ftpalg::daemon {
 namespace {
 
 std::atomic<CtStateTakeover*> gTakeover{nullptr};
+
+// rememberTakeoverTuple's table.
+struct TupleSlot {
+  core::FlowKey flow;
+  kernel::CtTuple orig;
+  bool used = false;
+};
+constexpr size_t kTupleSlots = 16384;
+std::mutex gTuplesMu;
+std::vector<TupleSlot> gTuples;
+
+size_t tupleSlot(const core::FlowKey& flow) {
+  uint64_t h = 1469598103934665603ULL;
+  for (const core::Endpoint* e : {&flow.client, &flow.server}) {
+    for (uint8_t b : e->addr.bytes) h = (h ^ b) * 1099511628211ULL;
+    h = (h ^ e->port) * 1099511628211ULL;
+  }
+  return static_cast<size_t>(h % kTupleSlots);
+}
 
 uint64_t realNowS() {
   timespec ts{};
@@ -86,6 +106,7 @@ TakeoverResult CtStateTakeover::run(std::string_view reason) {
   std::string lines;
   r.status = labels_.dump(stateRecordMask(firstBit_), [&](const kernel::LabeledEntry& e) {
     ++r.entries;
+    rememberTakeoverTuple(core::FlowKey{e.orig.src, e.reply.src}, e.orig);
     CtStateRecord rec;
     if (decodeStateRecord(e.labels, firstBit_, rec) != RecordError::None) {
       ++r.refused;
@@ -132,7 +153,7 @@ std::string takeoverJson(const TakeoverResult& r) {
   w.key("takeover");
   w.beginObject();
   const std::pair<std::string_view, size_t> rows[] = {
-      {"entries", r.entries}, {"refused", r.refused}, {"shifted", r.shifted},
+      {"entries", r.entries},   {"refused", r.refused}, {"shifted", r.shifted},
       {"pinholes", r.pinholes}, {"expired", r.expired}, {"failed", r.failed},
       {"skipped", r.skipped}};
   for (const auto& [k, v] : rows) {
@@ -160,13 +181,29 @@ std::unique_ptr<CtStateTakeover> startTakeover(const DaemonConfig& cfg,
   return t;
 }
 
+void rememberTakeoverTuple(const core::FlowKey& flow, const kernel::CtTuple& orig) {
+  const std::lock_guard<std::mutex> lock(gTuplesMu);
+  if (gTuples.empty()) gTuples.resize(kTupleSlots);
+  gTuples[tupleSlot(flow)] = TupleSlot{flow, orig, true};
+}
+
+bool takeoverTuple(const core::FlowKey& flow, kernel::CtTuple& orig) {
+  const std::lock_guard<std::mutex> lock(gTuplesMu);
+  if (gTuples.empty()) return false;
+  const TupleSlot& s = gTuples[tupleSlot(flow)];
+  if (!s.used || !(s.flow == flow)) return false;
+  orig = s.orig;
+  return true;
+}
+
 void registerTakeover(CtStateTakeover* t) { gTakeover.store(t); }
 CtStateTakeover* registeredTakeover() { return gTakeover.load(); }
 
 std::string takeoverAnswer() {
   CtStateTakeover* t = registeredTakeover();
   if (t == nullptr) {
-    return errorResponse("unavailable", "takeover needs pinhole mode with conntrack_state = labels");
+    return errorResponse("unavailable",
+                         "takeover needs pinhole mode with conntrack_state = labels");
   }
   return takeoverJson(t->run("control"));
 }

@@ -66,6 +66,13 @@ std::unique_ptr<CtStateTakeover> startTakeover(const DaemonConfig& cfg,
 // {"schema":1,"takeover":{"entries":N,...}} for the control socket.
 std::string takeoverJson(const TakeoverResult& r);
 
+// The original tuples of the control connections the last takeovers found (client = orig
+// source, server = reply source), for ConntrackResolver: a session met mid-stream is DNATed
+// more often than not, and without NFQA_CT its entry is otherwise found only by a rationed
+// table scan. Thread-safe; a fixed table (a collision forgets the older entry).
+void rememberTakeoverTuple(const core::FlowKey& flow, const kernel::CtTuple& orig);
+bool takeoverTuple(const core::FlowKey& flow, kernel::CtTuple& orig);
+
 // The daemon's takeover for the control socket (null: none, e.g. expectation mode).
 void registerTakeover(CtStateTakeover* t);
 CtStateTakeover* registeredTakeover();

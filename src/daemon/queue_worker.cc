@@ -25,9 +25,8 @@ std::unique_ptr<Admitter> makeAdmitter(const WorkerSettings& s, WorkerLog& log) 
   if (s.expectationMode) {
     return std::make_unique<ExpectationAdmitter>(kernelExpectations(), s.engine, log);
   }
-  auto a = std::make_unique<PinholeAdmitter>(kernelPinholes(s.pinhole),
-                                             kernelConntrack(s.sessionMark),
-                                             s.engine.idleTimeoutNs, log);
+  auto a = std::make_unique<PinholeAdmitter>(
+      kernelPinholes(s.pinhole), kernelConntrack(s.sessionMark), s.engine.idleTimeoutNs, log);
   a->setStateLabels(s.stateLabels, s.stateLabelBit);
   return a;
 }
@@ -49,6 +48,7 @@ bool labels(const WorkerSettings& s) { return !s.expectationMode && s.stateLabel
 core::EngineConfig engineConfig(const WorkerSettings& s) {
   core::EngineConfig c = s.engine;
   c.persistSessions = persists(s) || labels(s);  // both keep what Actions::states reports
+  c.resolvePickedUp = labels(s);                 // offsets from the labels, first segment on
   return c;
 }
 

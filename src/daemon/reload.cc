@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "daemon/ct_state_keys.h"
 #include "daemon/log.h"
 #include "daemon/policy_keys.h"
 #include "daemon/queue_worker.h"
@@ -73,6 +74,8 @@ std::vector<std::pair<std::string_view, std::string>> keyValues(const DaemonConf
       {"control_socket", text(c.controlSocket)},
       {"control_group", text(c.controlGroup)},
       {"spread_connections", text(c.spreadConnections)},
+      {"conntrack_state", std::string(ctStateName(c.conntrackState))},
+      {"conntrack_state_bit", text(c.conntrackStateBit)},
   };
   return kv;
 }

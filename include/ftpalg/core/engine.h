@@ -334,6 +334,9 @@ struct EngineConfig {
   PasvMismatch pasvAddressMismatch = PasvMismatch::Refuse;  // see ftpalg/core/policy_config.h
   PolicyOverrides overrides{};  // per-network allowBounce/allowLowPorts, first match wins
   uint64_t resetPendingTimeoutNs = 10'000'000'000;  // RST in window, not exact: ends if idle
+  // A session met mid-stream asks the NatResolver at its first segment, not once established:
+  // that segment already needs the priorDelta a predecessor left (conntrack_state).
+  bool resolvePickedUp = false;
 };
 
 class EngineImpl;

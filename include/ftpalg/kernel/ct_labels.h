@@ -20,7 +20,9 @@ namespace ftpalg::kernel {
 struct CtLabelBits {
   static constexpr unsigned kBits = 128;
   std::array<uint64_t, 2> words{};
-  [[nodiscard]] bool test(unsigned bit) const { return ((words[bit / 64] >> (bit % 64)) & 1U) != 0; }
+  [[nodiscard]] bool test(unsigned bit) const {
+    return ((words[bit / 64] >> (bit % 64)) & 1U) != 0;
+  }
   void set(unsigned bit) { words[bit / 64] |= uint64_t{1} << (bit % 64); }
   [[nodiscard]] bool any() const { return words[0] != 0 || words[1] != 0; }
   friend bool operator==(const CtLabelBits&, const CtLabelBits&) = default;

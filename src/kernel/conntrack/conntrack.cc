@@ -215,7 +215,7 @@ class ConntrackImpl {
     return {};
   }
 
- // The labels of the entry the last get() or scan() found.
+  // The labels of the entry the last get() or scan() found.
   [[nodiscard]] const CtLabelBits& labels() const { return labels_; }
 
  private:

@@ -114,12 +114,12 @@ class CtLabelsImpl {
     if (!ours) return NFCT_CB_CONTINUE;
     const int family = nfct_get_attr_u8(ct, ATTR_L3PROTO);
     if (family != AF_INET && family != AF_INET6) return NFCT_CB_CONTINUE;
-    e.orig = CtTuple{
-        endpoint(ct, family, ATTR_ORIG_IPV4_SRC, ATTR_ORIG_IPV6_SRC, ATTR_ORIG_PORT_SRC),
-        endpoint(ct, family, ATTR_ORIG_IPV4_DST, ATTR_ORIG_IPV6_DST, ATTR_ORIG_PORT_DST)};
-    e.reply = CtTuple{
-        endpoint(ct, family, ATTR_REPL_IPV4_SRC, ATTR_REPL_IPV6_SRC, ATTR_REPL_PORT_SRC),
-        endpoint(ct, family, ATTR_REPL_IPV4_DST, ATTR_REPL_IPV6_DST, ATTR_REPL_PORT_DST)};
+    e.orig =
+        CtTuple{endpoint(ct, family, ATTR_ORIG_IPV4_SRC, ATTR_ORIG_IPV6_SRC, ATTR_ORIG_PORT_SRC),
+                endpoint(ct, family, ATTR_ORIG_IPV4_DST, ATTR_ORIG_IPV6_DST, ATTR_ORIG_PORT_DST)};
+    e.reply =
+        CtTuple{endpoint(ct, family, ATTR_REPL_IPV4_SRC, ATTR_REPL_IPV6_SRC, ATTR_REPL_PORT_SRC),
+                endpoint(ct, family, ATTR_REPL_IPV4_DST, ATTR_REPL_IPV6_DST, ATTR_REPL_PORT_DST)};
     e.timeoutS = nfct_attr_is_set(ct, ATTR_TIMEOUT) ? nfct_get_attr_u32(ct, ATTR_TIMEOUT) : 0;
     (*self->visit_)(e);
     return NFCT_CB_CONTINUE;

@@ -70,7 +70,9 @@ TEST(Reload, EveryFieldChangeIsSeen) {
                                "log_target = \"journal\"",
                                "control_socket = \"/x\"",
                                "control_group = \"x\"",
-                               "spread_connections = true"};
+                               "spread_connections = true",
+                               "conntrack_state = \"labels\"",
+                               "conntrack_state_bit = 0"};
   ASSERT_EQ(std::size(edits), configKeys().size());
   for (const char* edit : edits) {
     DaemonConfig next;
