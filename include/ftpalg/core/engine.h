@@ -334,8 +334,8 @@ struct EngineConfig {
   PasvMismatch pasvAddressMismatch = PasvMismatch::Refuse;  // see ftpalg/core/policy_config.h
   PolicyOverrides overrides{};  // per-network allowBounce/allowLowPorts, first match wins
   uint64_t resetPendingTimeoutNs = 10'000'000'000;  // RST in window, not exact: ends if idle
-  // A session met mid-stream asks the NatResolver at its first segment, not once established:
-  // that segment already needs the priorDelta a predecessor left (conntrack_state).
+  // conntrack_state: a mid-stream session asks the NatResolver at its first segment (it needs
+  // its priorDelta at once); persistSessions also reports a bare ACK settling the splices.
   bool resolvePickedUp = false;
 };
 
