@@ -34,32 +34,30 @@ here=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
 repo=$(cd "$here/../../.." && pwd)
 FAILED=0
 
-# Which cases must pass. a, b: the kernel's conntrack entries (synced) and the new master's
-# ftpalgd picking up an unrewritten session mid-stream suffice. c, d: need state only the old
-# master's ftpalgd had (its pinholes; the sessions' sequence offsets): without a way for it to
-# reach the backup they fail, for the reasons printed with XFAIL.
-EXPECT="a b"
-# An ftpalgd that publishes its sessions' state in the control connections' conntrack labels
-# (which conntrackd syncs, --conntrack-state) runs with conntrack_state = "labels"; at promotion
-# the notify script then asks the new master's ftpalgd to re-create the pinholes recorded there
-# (`ftpalg takeover`, when the CLI has it), right after conntrackd's commit. That work is not
-# finished (the version tried, ha-labels at bd83ddd, still fails c and d): once it passes them,
-# add c and d to EXPECT. Until then a pass of c or d is reported as XPASS, not failing the test.
+# Which cases must pass: all. a, b: the kernel's conntrack entries (synced) and the new
+# master's ftpalgd picking up an unrewritten session mid-stream suffice. c, d: need state only
+# the old master's ftpalgd had (its pinholes; the sessions' sequence offsets): ftpalgd publishes
+# it in the control connections' conntrack labels (conntrack_state = "labels"), conntrackd syncs
+# them, and at promotion the notify script asks the new master's ftpalgd to re-create the
+# recorded pinholes (`ftpalg takeover`) right after conntrackd's commit; the new master's engine
+# starts a shifted session picked up mid-stream from the recorded offsets. HA_EXPECT="a b" runs
+# the pair without that (HA_LABELS=0) and shows c and d failing for the reasons below.
+EXPECT=${HA_EXPECT:-a b c d}
 HA_FTPALGD_CONF=()
 HA_TAKEOVER=
-if "$FTPALGD" --help 2>/dev/null | grep -q -- '--conntrack-state'; then
+if [[ ${HA_LABELS:-1} == 1 ]]; then
+  "$FTPALGD" --help 2>/dev/null | grep -q -- '--conntrack-state' ||
+    { echo "ha: $FTPALGD has no --conntrack-state" >&2; exit 1; }
+  "$FTPALG" --help 2>/dev/null | grep -q '^ *takeover ' ||
+    { echo "ha: $FTPALG has no takeover command" >&2; exit 1; }
   HA_FTPALGD_CONF=('conntrack_state = "labels"')
-  if "$FTPALG" --help 2>/dev/null | grep -q '^ *takeover '; then HA_TAKEOVER="$FTPALG takeover"; fi
+  HA_TAKEOVER="$FTPALG takeover"
 fi
 declare -A XFAIL_WHY=(
   [c]="the pinhole lives in the old master's nftables set only; the data SYN finds none on the new master and is dropped"
   [d]="the sequence offsets live in the old master's ftpalgd only; the new master picks the session up mid-stream and passes its segments unadjusted, 4 bytes off: -4 reaches vsftpd shifted (it logs NOOP, then OP), +4's reply reaches the client 4 bytes off; the reply never arrives intact"
 )
 
-if [[ ${#HA_FTPALGD_CONF[@]} -gt 0 ]]; then
-  XFAIL_WHY[c]="the announcement is recorded in the control connection's labels and synced, but nothing re-creates its pinhole on the new master at promotion ($([[ -n $HA_TAKEOVER ]] && echo "ftpalg takeover did not" || echo "this ftpalg has no takeover command; the daemon takes recorded pinholes over only at its start")); the data SYN is dropped"
-  XFAIL_WHY[d]="the new master's ftpalgd adopts the offsets from the synced labels for some sessions only (its debug log: offsets ... from its labels), and the next command's reply still does not arrive intact (label publishing unfinished)"
-fi
 log() { printf '[ha %s] %s\n' "$(date +%T)" "$*"; }
 if [[ $(id -u) -ne 0 ]]; then
   log "SKIP: needs root"
