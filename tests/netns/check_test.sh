@@ -68,16 +68,34 @@ expect_healthy() {
   fi
 }
 
-# A logged-in control session that sends NOOP every 0.2 s (through the queue) until killed.
+# session_flowing: the session answered 3 more NOOPs (it may have reconnected after a rule
+# change): the diagnoses that need traffic during their sample then see some. Bounded: 15 s.
+session_flowing() {
+  local start now
+  start=$(cat "$E2E_TMP/noops" 2>/dev/null || echo 0)
+  for _ in $(seq 150); do
+    now=$(cat "$E2E_TMP/noops" 2>/dev/null || echo 0)
+    ((now >= start + 3)) && return 0
+    sleep 0.1
+  done
+  fail "the NOOP session does not flow (NOOPs answered: $start -> $now)"
+}
+# A logged-in control session that sends NOOP every 0.2 s (through the queue) until killed;
+# each answered NOOP is counted in $E2E_TMP/noops.
 session_start() {
-  ip netns exec "$(netns_name client)" python3 - "$NETNS_SERVER4" <<'PY' &
-import ftplib, sys, time
+  ip netns exec "$(netns_name client)" python3 - "$NETNS_SERVER4" "$E2E_TMP/noops" <<'PY' &
+import ftplib, os, sys, time
+done = 0
 while True:
     try:
         f = ftplib.FTP(sys.argv[1], timeout=5)
         f.login("anonymous", "check@ftpalg.test")
         while True:
             f.voidcmd("NOOP")
+            done += 1
+            with open(sys.argv[2] + ".tmp", "w") as out:
+                out.write(f"{done}\n")
+            os.replace(sys.argv[2] + ".tmp", sys.argv[2])
             time.sleep(0.2)
     except Exception:
         time.sleep(0.2)
@@ -133,6 +151,7 @@ for opt in --dport --sport; do
   netns_exec gw iptables -t mangle -A FORWARD -i nosuch0 -p tcp "$opt" 21 \
     -j NFQUEUE --queue-num "$E2E_QUEUE"
 done
+session_flowing
 expect "queue rule never hit" queue_rule_not_hit error --interval 1.5
 restore_rules
 
