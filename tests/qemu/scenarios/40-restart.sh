@@ -75,7 +75,7 @@ ctl_open() {
   : >"/tmp/ctl.$1.out"
   $IP netns exec client nc "$2" 21 >"/tmp/ctl.$1.out" 2>&1 <"/tmp/ctl.$1.in" &
   eval "ctl_pid_$1=$!"
-  eval "exec $((2 + $1))>/tmp/ctl.$1.in"
+  eval "exec $((2 + $1))<>/tmp/ctl.$1.in"  # read-write: the open never blocks (no EINTR)
   eval "seen_$1=0"
   ctl_reply "$1" 220 || bad "session $1: no greeting"
 }

@@ -323,7 +323,9 @@ ctl_open() {
   mkfifo "/tmp/ctl.$1.in"
   : >"/tmp/ctl.$1.out"
   $IP netns exec client nc "$2" 21 >"/tmp/ctl.$1.out" 2>&1 <"/tmp/ctl.$1.in" &
-  eval "exec $((2 + $1))>/tmp/ctl.$1.in"
+  # Read-write: opening a FIFO so never blocks, so no signal (a background job's SIGCHLD) can
+  # interrupt the open (a write-only open waits for nc and failed so, EINTR, under load).
+  eval "exec $((2 + $1))<>/tmp/ctl.$1.in"
   eval "seen_$1=0"
   ctl_reply "$1" 220 || bad "session $1: no greeting"
 }
