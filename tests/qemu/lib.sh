@@ -175,3 +175,58 @@ kernel_defect() {
     6.1.170) echo "kernel 6.1.170 gives expected connections the control connection's helper (even when the expectation names another): data packets are queued" ;;
   esac
 }
+
+# --- control sessions through a FIFO (40-restart, 60-ha; the scenario defines bad) ----------
+# ctl_open N HOST: control connection N (files /tmp/ctl.N.*), greeting read.
+ctl_open() {
+  rm -f "/tmp/ctl.$1.in" "/tmp/ctl.$1.out"
+  mkfifo "/tmp/ctl.$1.in"
+  : >"/tmp/ctl.$1.out"
+  $IP netns exec client nc "$2" 21 >"/tmp/ctl.$1.out" 2>&1 <"/tmp/ctl.$1.in" &
+  eval "ctl_pid_$1=$!"
+  # Read-write: opening a FIFO so never blocks, so no signal (a background job's SIGCHLD) can
+  # interrupt the open (a write-only open waits for nc and failed so, EINTR, under load).
+  eval "exec $((2 + $1))<>/tmp/ctl.$1.in"
+  eval "seen_$1=0"
+  ctl_reply "$1" 220 || bad "session $1: no greeting"
+}
+# ctl_send N LINE
+ctl_send() { eval "printf '%s\r\n' \"\$2\" >&$((2 + $1))"; }
+# ctl_reply N CODE [TENTHS]: waits (default 30 s) for session N's next final reply (complete lines only); true
+# when it has CODE. The line is in $reply.
+ctl_reply() {
+  i=0
+  s=0
+  reply=
+  # 30 s by default: only a bound (a loaded TCG guest has taken over 10 s for a reply).
+  while [ $i -lt "${3:-300}" ]; do
+    eval "s=\$seen_$1"
+    if [ "$(wc -l <"/tmp/ctl.$1.out")" -gt "$s" ]; then
+      line=$(sed -n "$((s + 1))p" "/tmp/ctl.$1.out" | tr -d '\r')
+      eval "seen_$1=$((s + 1))"
+      case $line in
+        [0-9][0-9][0-9]" "*)
+          reply=$line
+          case $line in "$2 "*) return 0 ;; *) return 1 ;; esac
+          ;;
+      esac
+      continue
+    fi
+    i=$((i + 1))
+    sleep 0.1
+  done
+  return 1
+}
+# ctl_cmd N LINE CODE [TENTHS]: sends LINE, true when the reply has CODE.
+ctl_cmd() {
+  ctl_send "$1" "$2"
+  ctl_reply "$1" "$3" "$4" || {
+    log "  session $1: '$2' -> '${reply:-no reply}' (wanted $3)"
+    return 1
+  }
+}
+# Anonymous without a password (no_anon_password): USER is answered by 230.
+ctl_login() { ctl_cmd "$1" "USER anonymous" 230 && ctl_cmd "$1" "TYPE I" 200; }
+# pasv_port: the data port of the 227 in $reply; pasv_host: its address, dotted.
+pasv_port() { echo "$reply" | sed -n 's/.*(\([0-9]*,\)\{4\}\([0-9]*\),\([0-9]*\)).*/\2 \3/p' | awk '{ print $1 * 256 + $2 }'; }
+pasv_host() { echo "$reply" | sed -n 's/.*(\([0-9]*\),\([0-9]*\),\([0-9]*\),\([0-9]*\),.*/\1.\2.\3.\4/p'; }

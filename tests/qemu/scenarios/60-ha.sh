@@ -317,51 +317,6 @@ has_vips gw2 && bad "gw2 holds the VIPs while gw1 is primary"
 in_ns client ping -c1 -W5 "$S4" >/dev/null || fail "no path client -> server through gw1"
 log "gw1 primary, gw2 backup ($(since "$t_scenario") s into the scenario)"
 
-# --- control sessions through a FIFO (as in 40-restart) -------------------------------------------
-ctl_open() {
-  rm -f "/tmp/ctl.$1.in" "/tmp/ctl.$1.out"
-  mkfifo "/tmp/ctl.$1.in"
-  : >"/tmp/ctl.$1.out"
-  $IP netns exec client nc "$2" 21 >"/tmp/ctl.$1.out" 2>&1 <"/tmp/ctl.$1.in" &
-  # Read-write: opening a FIFO so never blocks, so no signal (a background job's SIGCHLD) can
-  # interrupt the open (a write-only open waits for nc and failed so, EINTR, under load).
-  eval "exec $((2 + $1))<>/tmp/ctl.$1.in"
-  eval "seen_$1=0"
-  ctl_reply "$1" 220 || bad "session $1: no greeting"
-}
-ctl_send() { eval "printf '%s\r\n' \"\$2\" >&$((2 + $1))"; }
-ctl_reply() {
-  i=0
-  s=0
-  reply=
-  while [ $i -lt "${3:-300}" ]; do
-    eval "s=\$seen_$1"
-    if [ "$(wc -l <"/tmp/ctl.$1.out")" -gt "$s" ]; then
-      line=$(sed -n "$((s + 1))p" "/tmp/ctl.$1.out" | tr -d '\r')
-      eval "seen_$1=$((s + 1))"
-      case $line in
-        [0-9][0-9][0-9]" "*)
-          reply=$line
-          case $line in "$2 "*) return 0 ;; *) return 1 ;; esac
-          ;;
-      esac
-      continue
-    fi
-    i=$((i + 1))
-    sleep 0.1
-  done
-  return 1
-}
-ctl_cmd() {
-  ctl_send "$1" "$2"
-  ctl_reply "$1" "$3" "$4" || {
-    log "  session $1: '$2' -> '${reply:-no reply}' (wanted $3)"
-    return 1
-  }
-}
-ctl_login() { ctl_cmd "$1" "USER anonymous" 230 && ctl_cmd "$1" "TYPE I" 200; }
-pasv_port() { echo "$reply" | sed -n 's/.*(\([0-9]*,\)\{4\}\([0-9]*\),\([0-9]*\)).*/\2 \3/p' | awk '{ print $1 * 256 + $2 }'; }
-pasv_host() { echo "$reply" | sed -n 's/.*(\([0-9]*\),\([0-9]*\),\([0-9]*\),\([0-9]*\),.*/\1.\2.\3.\4/p'; }
 # retr N HOST PORT FILE: downloads FILE over an answered PASV; true when its sha256 matches.
 retr() {
   rm -f "/tmp/data.$1"
@@ -372,6 +327,7 @@ retr() {
     return 0
   fi
   kill $nc_pid 2>/dev/null
+  # shellcheck disable=SC2154 # reply: set by ctl_reply (tests/qemu/lib.sh)
   log "  session $1: RETR $4 from $2:$3: $(wc -c <"/tmp/data.$1") bytes, reply '$reply'"
   return 1
 }
