@@ -2,7 +2,7 @@
 # Installs what is needed, builds ftpalg three ways and runs the whole test suite:
 #   1. release build (warnings are errors): every CTest label
 #   2. ASan+UBSan build: unit and golden tests
-#   3. clang libFuzzer build: each fuzzer for a bounded time (FTPALG_FUZZ_SECONDS, default 60)
+#   3. clang libFuzzer build (the fuzz targets only): each fuzzer for a bounded time (FTPALG_FUZZ_SECONDS, default 60)
 # Build trees go under build/ (override with FTPALG_BUILD_ROOT). Exit status is non-zero when
 # anything fails.
 set -euo pipefail
@@ -35,7 +35,7 @@ step "ASan+UBSan tests (unit, golden)"
 step "fuzz build (clang, libFuzzer)"
 CXX=clang++ cmake -S . -B "$root/fuzz" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFTPALG_FUZZ=ON \
   -DFTPALG_BENCH=OFF -DFTPALG_FUZZ_SECONDS="$fuzz_seconds" >/dev/null
-ninja -C "$root/fuzz"
+ninja -C "$root/fuzz" ftpalg_fuzzers
 step "fuzzers, ${fuzz_seconds}s each, $jobs at a time"
 (cd "$root/fuzz" && ctest --output-on-failure -j "$jobs" -L fuzz)
 
