@@ -112,7 +112,8 @@ MIRROR_EXCEPTIONS = {"tests/unit/core/engine_regression_test.cc",
                      "tests/unit/core/engine_ack_bypass_test.cc",
                      "tests/unit/kernel/nftables/queue_rule_messages_ack_test.cc",
                      "tests/unit/daemon/queue_worker_shift_test.cc",
-                     "tests/unit/daemon/expectation_admitter_announce_test.cc"}
+                     "tests/unit/daemon/expectation_admitter_announce_test.cc",
+                     "tests/unit/cli/check_spread_test.cc"}
 
 
 def check_mirror(root):

@@ -11,7 +11,12 @@
 #      and one whose PORT lines go out one byte per segment (spliced early) with LIST, RETR and
 #      STOR (sha256 both ways), work;
 #  (b) the daemon's segment counter for a plain session (login, NOOPs, quit) is lower than with
-#      --queue-everything (the kernel's queue counter too; both printed);
+#      --queue-everything (the kernel's queue counter too; both printed), and the pure ACKs were
+#      not queued: a chain ahead of the queue rules counts the control packets that cross the
+#      gateway and the pure ACKs among them (the bypass rules' conditions); with the bypass the
+#      kernel queued exactly the others (at most ACK_SLACK off), at least ACK_MIN_PURE pure ACKs
+#      crossed, and with --queue-everything it queued every one (the same bound: so the
+#      counting chain sees what the queue sees);
 #  (c) no 227 or PORT line leaves the gateway rewritten on a connection without the session
 #      mark (an iptables string match after the queue), and some leave with it.
 # ACK_BYPASS_SESSIONS=N (default 1) plain sessions per mode; with N >= 50 the daemon's CPU per
@@ -29,6 +34,12 @@ SESSION_MARK=0xf7c2
 SESSIONS=${ACK_BYPASS_SESSIONS:-1}
 NOOPS=10
 T=60
+# (b)'s bound: packets the kernel's queue counter and the counting chain may differ by (a
+# packet between the two reads); and the pure ACKs a plain session must have crossed with (the
+# handshake's third packet, the FINs' acknowledgements), more than the bound, so that queueing
+# them shows.
+ACK_SLACK=1
+ACK_MIN_PURE=$((2 * SESSIONS))
 
 export NETNS_PREFIX="ftab-$$-"
 GW_TEST_TAG=ack_bypass
@@ -66,6 +77,30 @@ announced() {
   in_ns gw iptables -L FORWARD -v -x -n | awk -v want="$1" '
     /STRING match/ { marked = ($0 ~ /mark match ! /) ? "unmarked" : "marked"
                      if (marked == want) n += $1 } END { print n + 0 }'
+}
+
+# (b): the control packets that reach the queue chain (priority mangle, -150) and the pure ACKs
+# among them, counted in a chain that runs just before it; the conditions are the bypass
+# rules' (docs/daemon.md, "ACK bypass"; IPv4 only here).
+in_ns gw nft -f - <<'NFT'
+table ip ackcount {
+  counter control { }
+  counter pure { }
+  chain forward {
+    type filter hook forward priority -160; policy accept;
+    tcp dport 21 jump ctl
+    tcp sport 21 jump ctl
+  }
+  chain ctl {
+    counter name control
+    tcp flags & (fin|syn|rst) == 0 tcp doff 5 ip length 40 counter name pure
+    tcp flags & (fin|syn|rst) == 0 tcp doff 8 ip length 52 counter name pure
+  }
+}
+NFT
+# crossed NAME: packets counted by counter NAME of table ip ackcount so far.
+crossed() {
+  in_ns gw nft list counter ip ackcount "$1" | sed -n 's/.*packets \([0-9]*\) .*/\1/p'
 }
 
 gw_test_serve
@@ -118,26 +153,51 @@ for _ in range(int(sys.argv[1])):
 PY
 }
 
-# measure MODE [FLAGS]: one daemon run serving $SESSIONS plain sessions; sets SEG, QUEUED, TICKS.
+# measure MODE [FLAGS]: one daemon run serving $SESSIONS plain sessions; sets SEG, QUEUED, TICKS,
+# CROSSED (control packets through the gateway) and PURE (the pure ACKs among them).
 measure() {
-  local mode=$1 q0 t0
+  local mode=$1 q0 t0 c0 p0
   shift
   daemon_start "$mode" "$@"
   q0=$(queued)
+  c0=$(crossed control)
+  p0=$(crossed pure)
   t0=$(cpu_ticks)
   plain_sessions "$SESSIONS" || fail "$mode: plain sessions failed"
   TICKS=$(($(cpu_ticks) - t0))
+  sleep 0.5 # the last FIN's acknowledgement crosses after the client has returned
   QUEUED=$(($(queued) - q0))
+  CROSSED=$(($(crossed control) - c0))
+  PURE=$(($(crossed pure) - p0))
   SEG=$(daemon_stop)
   log "$mode: $SESSIONS plain session(s): engine segments ${SEG:-?}, kernel queued $QUEUED" \
-    "($((QUEUED / SESSIONS)) per session), daemon CPU $TICKS ticks"
+    "($((QUEUED / SESSIONS)) per session) of $CROSSED control packets crossing, $PURE of them" \
+    "pure ACKs; daemon CPU $TICKS ticks"
 }
+# within A B: |A - B| <= ACK_SLACK.
+within() { (($1 - $2 <= ACK_SLACK && $2 - $1 <= ACK_SLACK)); }
 
 # --- (b) plain sessions: ACK bypass against queue-everything -----------------------------------
 measure bypass
 SEG_BYPASS=${SEG:-0} QUEUED_BYPASS=$QUEUED TICKS_BYPASS=$TICKS
+CROSSED_BYPASS=$CROSSED PURE_BYPASS=$PURE
 measure everything --queue-everything
 SEG_ALL=${SEG:-0} QUEUED_ALL=$QUEUED TICKS_ALL=$TICKS
+if [[ $PURE_BYPASS -ge $ACK_MIN_PURE ]] &&
+  within "$QUEUED_BYPASS" $((CROSSED_BYPASS - PURE_BYPASS)); then
+  ok "plain session: no pure ACK queued with the bypass (kernel queued $QUEUED_BYPASS of" \
+    "$CROSSED_BYPASS control packets, $PURE_BYPASS pure ACKs passed; bound $ACK_SLACK)"
+else
+  fail "plain session with the bypass: kernel queued $QUEUED_BYPASS of $CROSSED_BYPASS control" \
+    "packets with $PURE_BYPASS pure ACKs among them (want $((CROSSED_BYPASS - PURE_BYPASS))" \
+    "± $ACK_SLACK queued, at least $ACK_MIN_PURE pure ACKs): pure ACKs were queued"
+fi
+if within "$QUEUED_ALL" "$CROSSED"; then
+  ok "queueing everything: kernel queued $QUEUED_ALL of $CROSSED control packets ($PURE pure ACKs)"
+else
+  fail "queueing everything: kernel queued $QUEUED_ALL of $CROSSED control packets (bound" \
+    "$ACK_SLACK): the counting chain does not see what the queue sees"
+fi
 if [[ $SEG_BYPASS -gt 0 && $SEG_BYPASS -lt $SEG_ALL && $QUEUED_BYPASS -lt $QUEUED_ALL ]]; then
   ok "plain session: engine saw $SEG_BYPASS segments with the bypass, $SEG_ALL queueing" \
     "everything (kernel queued $QUEUED_BYPASS vs $QUEUED_ALL)"

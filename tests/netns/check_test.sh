@@ -240,6 +240,44 @@ gw_case_stop_daemon || true
 expect "daemon not running" daemon_not_bound error --interval 0
 start_daemon
 
+# Spread over queues 47-48 (spread_connections): the HMARK rules `ftpalg rules
+# --spread-connections` prints for the iptables form, then ftpalgd's own (--install-rules, a
+# symhash per queue): healthy with a live session; each with the daemon gone names both queues
+# in daemon_not_bound (ftpalgd's own rules stay only when it is killed).
+spread_expect() {
+  local name=$1
+  session_stop
+  session_start
+  session_flowing
+  expect_healthy "$name, live session" --interval 1.5
+  session_stop
+  kill -KILL "$DAEMON_PID"
+  wait "$DAEMON_PID" 2>/dev/null || true
+  DAEMON_PID=''
+  expect "$name, daemon killed" daemon_not_bound error --interval 0
+  grep -q 'queue 47,48 that' <<<"$OUT" || fail "$name: daemon_not_bound does not name 47,48: $OUT"
+}
+gw_case_stop_daemon || true
+for ipt in iptables ip6tables; do netns_exec gw "$ipt" -t mangle -F FORWARD; done
+"$FTPALG" rules --queues 47-48 --spread-connections --queue-form iptables >"$E2E_TMP/spread.rules"
+grep -c -- '-j HMARK' "$E2E_TMP/spread.rules" >/dev/null || fail "no HMARK rule printed"
+while read -r line; do
+  read -ra cmd <<<"$line"
+  netns_exec gw timeout 10 "${cmd[@]}" || fail "spread rule refused: $line"
+done < <(grep -E '^ip6?tables ' "$E2E_TMP/spread.rules")
+gw_case_start_daemon "$FTPALGD" --kernel-mode pinhole --queues 47-48 \
+  --events "$E2E_TMP/events.jsonl" --state-dir ''
+wait_table
+spread_expect "spread (HMARK rules)"
+for ipt in iptables ip6tables; do netns_exec gw "$ipt" -t mangle -F FORWARD; done
+gw_case_start_daemon "$FTPALGD" --kernel-mode pinhole --queues 47-48 --spread-connections \
+  --install-rules --events "$E2E_TMP/events.jsonl" --state-dir ''
+wait_table
+spread_expect "spread (ftpalgd's rules)"
+for fam in ip ip6; do netns_exec gw nft delete table "$fam" ftpalg_queue; done
+e2e_gw_queue_rules add
+start_daemon
+
 # (10) the server announces an address that is neither its own nor its public one
 e2e_server_stop
 # (IPv4 listener: vsftpd's IPv6 listener announces 0.0.0.0 with pasv_address.)

@@ -20,18 +20,13 @@ FTPALGD=$(readlink -f "${1:?usage: $0 <ftpalgd> <ftpalg>}")
 FTPALG=$(readlink -f "${2:?usage: $0 <ftpalgd> <ftpalg>}")
 repo=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd)
 LIMIT=${DEMO_TEST_SECONDS:-240}
-FAILED=0
 
-log() { printf '[demo %s] %s\n' "$(date +%T)" "$*"; }
-ok() { log "ok   - $*"; }
-fail() {
-  log "FAIL - $*"
-  FAILED=1
-}
-if [[ $(id -u) -ne 0 ]]; then
-  log "SKIP: needs root"
-  exit 77
-fi
+# The frame of the gateway tests for log/ok/fail and the root check (the demo builds its own
+# gateway, namespaces ftdemo-*, so nothing else of the frame is used).
+GW_TEST_TAG=demo
+# shellcheck source=tests/netns/lib/gw_test.sh
+. "$repo/tests/netns/lib/gw_test.sh"
+gw_test_require_root
 for tool in vsftpd lftp nft iptables conntrack; do
   command -v "$tool" >/dev/null || [[ -x /usr/sbin/$tool ]] || {
     log "SKIP: $tool missing (scripts/install-deps.sh netns)"

@@ -138,4 +138,15 @@ class ConnDriver {
   std::set<uint64_t> held_;
 };
 
+// The SnatEveryone a SnatConnDriver owns, a base so that it exists before the engine.
+struct SnatEveryoneHolder {
+  SnatEveryone nat;
+};
+
+// A ConnDriver with every client behind SNAT (its own SnatEveryone).
+class SnatConnDriver : private SnatEveryoneHolder, public ConnDriver {
+ public:
+  explicit SnatConnDriver(const core::EngineConfig& cfg) : ConnDriver(cfg, &nat) {}
+};
+
 }  // namespace ftpalg::test

@@ -32,6 +32,15 @@ using PortRange = std::pair<uint16_t, uint16_t>;
 inline constexpr uint32_t kCtStateInvalid = 1, kCtStateEstablished = 2, kCtStateRelated = 4,
                           kCtStateNew = 8, kCtStateUntracked = 64;
 
+// A hash of the packet's connection reduced modulo `modulus`, plus `offset`: what spreads
+// connections over queues (nft `symhash` / `jhash ... mod N offset A`, xt HMARK).
+struct ConnHash {
+  bool symmetric = false;  // symhash, HMARK: both directions of a connection hash alike
+  uint32_t modulus = 0;
+  uint32_t offset = 0;
+  bool operator==(const ConnHash&) const = default;
+};
+
 // One rule, in chain order.
 struct RuleFacts {
   std::string family;  // "ip", "ip6", "inet", ...
@@ -60,6 +69,14 @@ struct RuleFacts {
   bool dnat = false;                  // dnat / redirect
   bool snat = false;                  // snat / masquerade
   std::optional<uint64_t> packets;    // counter, when the rule has one
+  // Spreading connections over queues (docs/daemon.md, "Scaling over queues"). The two
+  // conditions below also set otherCondition: such a rule sees only a share of the traffic.
+  std::optional<ConnHash> queueHash;      // Queue: `queue to <hash>`; queueNum = offset,
+                                          //        queueTotal = modulus
+  std::optional<ConnHash> hashCondition;  // <hash> == hashSlot (ftpalgd's xt spread rules)
+  uint32_t hashSlot = 0;
+  std::optional<uint32_t> packetMark;     // meta mark == value (-m mark --mark, full mask)
+  std::optional<ConnHash> packetMarkSet;  // xt HMARK: meta mark set <hash> (no verdict)
 };
 
 // One chain (base chains have a hook).

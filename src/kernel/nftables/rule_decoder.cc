@@ -6,9 +6,11 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/xt_CT.h>
+#include <linux/netfilter/xt_HMARK.h>
 #include <linux/netfilter/xt_NFQUEUE.h>
 #include <linux/netfilter/xt_connmark.h>
 #include <linux/netfilter/xt_conntrack.h>
+#include <linux/netfilter/xt_mark.h>
 #include <linux/netfilter/xt_multiport.h>
 #include <linux/netfilter/xt_state.h>
 #include <linux/netfilter/xt_tcpudp.h>
@@ -22,12 +24,25 @@ namespace ftpalg::kernel::nft {
 namespace {
 
 // What a register holds, as far as the conditions we read are concerned.
-enum class RegKind : uint8_t { Empty, L4proto, Nfproto, Dport, Sport, CtState, CtMark, Imm, Other };
+enum class RegKind : uint8_t {
+  Empty,
+  L4proto,
+  Nfproto,
+  Dport,
+  Sport,
+  CtState,
+  CtMark,
+  Imm,
+  Other,
+  Hash,  // a `hash` expression's result (symhash, jhash)
+  Mark,  // meta mark (the packet mark)
+};
 
 struct Reg {
   RegKind kind = RegKind::Empty;
   uint32_t mask = UINT32_MAX;  // bitwise mask applied after the load
   uint32_t value = 0;          // Imm: the immediate data (host order, first 4 bytes)
+  ConnHash hash{};             // Hash: what was hashed into the register
 };
 
 struct Decoder {
@@ -99,8 +114,32 @@ void onCmp(Decoder& d, const nftnl_expr* e) {
         d.facts.otherCondition = true;
       }
       return;
+    case RegKind::Hash:  // one queue's share of a spread (still a condition)
+      if (op == NFT_CMP_EQ && r.mask == UINT32_MAX) {
+        d.facts.hashCondition = r.hash;
+        d.facts.hashSlot = v;
+      }
+      d.facts.otherCondition = true;
+      return;
+    case RegKind::Mark:  // -m mark: with HMARK before it, one queue's share (still a condition)
+      if (op == NFT_CMP_EQ && r.mask == UINT32_MAX) d.facts.packetMark = v;
+      d.facts.otherCondition = true;
+      return;
     default:
       d.facts.otherCondition = true;
+  }
+}
+
+RegKind metaKind(uint32_t key) {
+  switch (key) {
+    case NFT_META_L4PROTO:
+      return RegKind::L4proto;
+    case NFT_META_NFPROTO:
+      return RegKind::Nfproto;
+    case NFT_META_MARK:
+      return RegKind::Mark;
+    default:
+      return RegKind::Other;
   }
 }
 
@@ -108,10 +147,7 @@ void onLoad(Decoder& d, const nftnl_expr* e, std::string_view name) {
   if (name == "meta") {
     if (!nftnl_expr_is_set(e, NFTNL_EXPR_META_DREG)) return;  // meta ... set
     const uint32_t key = nftnl_expr_get_u32(e, NFTNL_EXPR_META_KEY);
-    reg(d,
-        nftnl_expr_get_u32(e, NFTNL_EXPR_META_DREG)) = {key == NFT_META_L4PROTO   ? RegKind::L4proto
-                                                        : key == NFT_META_NFPROTO ? RegKind::Nfproto
-                                                                                  : RegKind::Other};
+    reg(d, nftnl_expr_get_u32(e, NFTNL_EXPR_META_DREG)) = {metaKind(key)};
   } else if (name == "payload") {
     if (!nftnl_expr_is_set(e, NFTNL_EXPR_PAYLOAD_DREG)) return;  // a payload write
     const bool th = nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_BASE) == NFT_PAYLOAD_TRANSPORT_HEADER;
@@ -139,6 +175,36 @@ void onLoad(Decoder& d, const nftnl_expr* e, std::string_view name) {
     }
     reg(d, nftnl_expr_get_u32(e, NFTNL_EXPR_BITWISE_DREG)) = r;
   }
+}
+
+// symhash / jhash ... mod N offset A into a register (nft `queue to symhash mod 2 offset 160`,
+// ftpalgd's `symhash mod 2 == slot`).
+void onHash(Decoder& d, const nftnl_expr* e) {
+  Reg r{RegKind::Hash};
+  r.hash.symmetric = nftnl_expr_get_u32(e, NFTNL_EXPR_HASH_TYPE) == NFT_HASH_SYM;
+  r.hash.modulus = nftnl_expr_get_u32(e, NFTNL_EXPR_HASH_MODULUS);
+  r.hash.offset = nftnl_expr_get_u32(e, NFTNL_EXPR_HASH_OFFSET);
+  reg(d, nftnl_expr_get_u32(e, NFTNL_EXPR_HASH_DREG)) = r;
+}
+
+// nft `queue`: a fixed range (num A-B), or `queue to <register>`: a hash's range, else a queue
+// this decoder cannot name (total 0: no queue is known to be used).
+void onQueue(Decoder& d, const nftnl_expr* e) {
+  d.facts.verdict = RuleVerdict::Queue;
+  d.facts.queueBypass =
+      (nftnl_expr_get_u16(e, NFTNL_EXPR_QUEUE_FLAGS) & NFT_QUEUE_FLAG_BYPASS) != 0;
+  if (nftnl_expr_is_set(e, NFTNL_EXPR_QUEUE_SREG_QNUM)) {
+    const Reg& r = reg(d, nftnl_expr_get_u32(e, NFTNL_EXPR_QUEUE_SREG_QNUM));
+    const bool hashed = r.kind == RegKind::Hash && r.hash.modulus > 0 &&
+                        uint64_t{r.hash.offset} + r.hash.modulus <= uint64_t{UINT16_MAX} + 1;
+    d.facts.queueNum = hashed ? static_cast<uint16_t>(r.hash.offset) : 0;
+    d.facts.queueTotal = hashed ? static_cast<uint16_t>(r.hash.modulus) : 0;
+    if (hashed) d.facts.queueHash = r.hash;
+    return;
+  }
+  d.facts.queueNum = nftnl_expr_get_u16(e, NFTNL_EXPR_QUEUE_NUM);
+  d.facts.queueTotal = nftnl_expr_get_u16(e, NFTNL_EXPR_QUEUE_TOTAL);
+  if (d.facts.queueTotal == 0) d.facts.queueTotal = 1;
 }
 
 void onLookup(Decoder& d, const nftnl_expr* e) {
@@ -241,6 +307,11 @@ void onCompatMatch(Decoder& d, const nftnl_expr* e) {
       slot = std::move(ranges);
       return;
     }
+  } else if (name == "mark" && rev == 1) {  // a condition all the same (falls through)
+    if (const auto* m = info<xt_mark_mtinfo1>(e, NFTNL_EXPR_MT_INFO);
+        m != nullptr && m->invert == 0 && m->mask == UINT32_MAX) {
+      d.facts.packetMark = m->mark;
+    }
   } else if (name == "tcp") {
     if (const auto* m = info<xt_tcp>(e, NFTNL_EXPR_MT_INFO);
         m != nullptr && m->invflags == 0 && m->flg_mask == 0 && m->option == 0) {
@@ -273,6 +344,13 @@ void onCompatTarget(Decoder& d, const nftnl_expr* e) {
       d.facts.notrack = (t->flags & XT_CT_NOTRACK) != 0;
       d.facts.ctHelperName.assign(t->helper, strnlen(t->helper, sizeof t->helper));
     }
+  } else if (name == "HMARK" && rev == 0) {  // its only revision
+    if (const auto* t = info<xt_hmark_info>(e, NFTNL_EXPR_TG_INFO); t != nullptr) {
+      // The tuple is ordered before hashing: symmetric when both sides are masked alike.
+      const bool symmetric = std::memcmp(&t->src_mask, &t->dst_mask, sizeof t->src_mask) == 0 &&
+                             t->port_mask.p16.src == t->port_mask.p16.dst;
+      d.facts.packetMarkSet = ConnHash{symmetric, t->hmodulus, t->hoffset};
+    }
   } else if (name == "NOTRACK") {
     d.facts.notrack = true;
   } else if (name == "REJECT") {
@@ -300,12 +378,9 @@ int onExpr(nftnl_expr* e, void* data) {
   } else if (name == "counter") {
     d.facts.packets = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
   } else if (name == "queue") {
-    d.facts.verdict = RuleVerdict::Queue;
-    d.facts.queueNum = nftnl_expr_get_u16(e, NFTNL_EXPR_QUEUE_NUM);
-    d.facts.queueTotal = nftnl_expr_get_u16(e, NFTNL_EXPR_QUEUE_TOTAL);
-    if (d.facts.queueTotal == 0) d.facts.queueTotal = 1;
-    d.facts.queueBypass =
-        (nftnl_expr_get_u16(e, NFTNL_EXPR_QUEUE_FLAGS) & NFT_QUEUE_FLAG_BYPASS) != 0;
+    onQueue(d, e);
+  } else if (name == "hash") {
+    onHash(d, e);
   } else if (name == "notrack") {
     d.facts.notrack = true;
   } else if (name == "objref") {

@@ -19,15 +19,8 @@ namespace ftpalg::test {
 using namespace ftpalg::core;  // NOLINT(google-build-using-namespace): the unit under test
 namespace {
 
-struct NatHolder {
-  SnatEveryone nat;
-};
-
 // The multi-connection driver with every client behind SNAT.
-class Driver : NatHolder, public ConnDriver {
- public:
-  explicit Driver(const EngineConfig& cfg) : ConnDriver(cfg, &nat) {}
-};
+using Driver = SnatConnDriver;
 
 EngineConfig withdrawing() {
   EngineConfig cfg;

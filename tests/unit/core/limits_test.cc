@@ -159,8 +159,7 @@ TEST(Limits, FullTableFollowsTheDeclaredPolicy) {
 // packets each (4096, a whole kernel queue) until their sessions ended.
 TEST(Limits, PartialAnnouncementHoldersAreBounded) {
   EngineConfig cfg;
-  SnatEveryone nat;
-  Driver d(cfg, &nat);
+  SnatConnDriver d(cfg);
   const std::string partial = "LPRT 4,4,10,0,0,1,2,4,1,2,3,4,5,6,7,8,9,1,2,3,4,5,6,7,8,9,1,2";
   std::vector<Conn> conns;
   for (uint32_t i = 0; i < 128; ++i) {
@@ -188,8 +187,7 @@ TEST(Limits, PartialAnnouncementHoldersAreBounded) {
 // completed later it is refused (partially_released), never half rewritten.
 TEST(Limits, AnnouncementHeldPastTheDeadlineIsReleasedAndRefused) {
   EngineConfig cfg;
-  SnatEveryone nat;
-  Driver d(cfg, &nat);
+  SnatConnDriver d(cfg);
   Conn c = legit();
   d.login(c);
   EXPECT_EQ(d.say(c, Dir::C2S, "PORT 172,16,0,"), PacketVerdict::Hold);

@@ -4,16 +4,9 @@
 // conntrackd replicates to a backup gateway. No announcement when nothing changed length.
 #include <gtest/gtest.h>
 
-#include <memory>
-#include <string>
 #include <vector>
 
-#include "daemon/expectation_admitter.h"
-#include "daemon/queue_worker.h"
-#include "tests/support/fake_control_connection.h"
-#include "tests/support/fake_ct_nest.h"
-#include "tests/support/fake_queue.h"
-#include "tests/support/packet_builder.h"
+#include "tests/support/expectation_worker.h"
 
 namespace ftpalg::test {
 namespace {
@@ -41,35 +34,14 @@ class AnnouncingExpectations final : public daemon::ExpectationBackend {
   const FakeQueue& queue_;
 };
 
-class ExpectationAnnounceTest : public ::testing::Test {
+// The worker of tests/support/expectation_worker.h on the announcing table, after the handshake.
+class ExpectationAnnounceTest : public ExpectationWorkerTest<AnnouncingExpectations> {
  protected:
-  const core::Endpoint client_ = endpoint("198.18.0.2:40000");
-  const core::Endpoint public_ = endpoint("198.51.100.7:21");
-  const core::Endpoint real_ = endpoint("10.0.0.9:21");
-  const kernel::CtEntry entry_{{client_, public_}, {real_, client_}};
-
   void SetUp() override {
-    daemon::WorkerSettings s;
-    s.expectationMode = true;
-    s.queue.conntrack = true;
-    s.engine.kernelSeqAdjust = true;
-    worker_ = std::make_unique<daemon::QueueWorker>(
-        s, events_, queue_, [this, &s](daemon::WorkerLog& log) {
-          auto b = std::make_unique<AnnouncingExpectations>(queue_);
-          backend_ = b.get();
-          return std::make_unique<daemon::ExpectationAdmitter>(std::move(b), s.engine, log);
-        });
-    ASSERT_TRUE(worker_->open().ok());
-    conn_.setAddresses(client_, real_, public_, client_);
-    conn_.setCt(fakeCtNest(entry_));
+    ExpectationWorkerTest::SetUp();
+    if (HasFatalFailure()) return;
     conn_.handshake();
   }
-
-  FakeQueue queue_;
-  daemon::EventSink events_;
-  AnnouncingExpectations* backend_ = nullptr;  // owned by the worker's admitter
-  std::unique_ptr<daemon::QueueWorker> worker_;
-  FakeControlConnection conn_{queue_, [this] { worker_->serveOnce(); }};
 };
 
 TEST_F(ExpectationAnnounceTest, LengthChangingRewriteIsAnnouncedAfterItsVerdict) {

@@ -11,12 +11,8 @@
 #include <string>
 
 #include "daemon/clock.h"
-#include "daemon/queue_worker.h"
-#include "tests/support/fake_control_connection.h"
-#include "tests/support/fake_ct_nest.h"
+#include "tests/support/expectation_worker.h"
 #include "tests/support/fake_kernel_backends.h"
-#include "tests/support/fake_queue.h"
-#include "tests/support/packet_builder.h"
 
 namespace ftpalg::test {
 namespace {
@@ -24,31 +20,11 @@ namespace {
 using core::Dir;
 using kernel::NfVerdict;
 
-// A client talking to 198.51.100.7:21, which DNAT sends to 10.0.0.9:21.
-class ExpectationAdmitterTest : public ::testing::Test {
+// The worker of tests/support/expectation_worker.h on the recording expectation table.
+class ExpectationAdmitterTest : public ExpectationWorkerTest<FakeExpectations> {
  protected:
-  const core::Endpoint client_ = endpoint("198.18.0.2:40000");
-  const core::Endpoint public_ = endpoint("198.51.100.7:21");
-  const core::Endpoint real_ = endpoint("10.0.0.9:21");
-  const kernel::CtEntry entry_{{client_, public_}, {real_, client_}};
   const std::string pasv227_ = "227 Entering Passive Mode (10,0,0,9,156,64)\r\n";
 
-  void SetUp() override {
-    daemon::WorkerSettings s;
-    s.expectationMode = true;
-    s.queue.conntrack = true;
-    s.engine.kernelSeqAdjust = true;
-    worker_ = std::make_unique<daemon::QueueWorker>(
-        s, events_, queue_, [this, &s](daemon::WorkerLog& log) {
-          auto b = std::make_unique<FakeExpectations>();
-          backend_ = b.get();
-          return std::make_unique<daemon::ExpectationAdmitter>(std::move(b), s.engine, log);
-        });
-    ASSERT_TRUE(worker_->open().ok());
-    // At the confirm hook both NATs are done.
-    conn_.setAddresses(client_, real_, public_, client_);
-    conn_.setCt(fakeCtNest(entry_));
-  }
   // Handshake, PASV, 227: one expectation.
   uint32_t passive() {
     conn_.handshake();
@@ -61,12 +37,6 @@ class ExpectationAdmitterTest : public ::testing::Test {
     return v.empty() ? FakeQueue::Sent{} : v.front();
   }
   const daemon::WorkerStats& stats() { return worker_->stats(); }
-
-  FakeQueue queue_;
-  daemon::EventSink events_;
-  FakeExpectations* backend_ = nullptr;  // owned by the worker's admitter
-  std::unique_ptr<daemon::QueueWorker> worker_;
-  FakeControlConnection conn_{queue_, [this] { worker_->serveOnce(); }};
 };
 
 TEST_F(ExpectationAdmitterTest, AnnouncementBecomesOneExpectationOnThePacketsEntry) {
