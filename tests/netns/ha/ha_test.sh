@@ -169,15 +169,11 @@ last_detail() {
   if [[ $line =~ $re ]]; then echo "${BASH_REMATCH[1]}: ${BASH_REMATCH[2]}"; else echo "no step ran"; fi
 }
 # server_commands ADDR FROM_LINE: the commands vsftpd logged from ADDR since line FROM_LINE.
-server_commands() {
-  tail -n +"$(($2 + 1))" "$VSFTPD_LOG" | grep -F "FTP command: Client \"::ffff:$1\"" |
-    sed 's/.*", "\(.*\)"$/\1/' || true
-}
+server_commands() { ha_server_commands "$VSFTPD_LOG" "$@"; }
 # commands_intact ADDR FROM_LINE: vsftpd got NOOP, SIZE, PWD from ADDR and nothing it was not sent.
 commands_intact() {
-  local bad
-  bad=$(server_commands "$1" "$2" | grep -Ev '^(USER anonymous|PASS <password>|TYPE I|PASV|PORT [0-9,]+|RETR pub/big.bin|NOOP|SIZE pub/big.bin|PWD|QUIT)$' || true)
-  [[ -z $bad && $(server_commands "$1" "$2" | grep -c -E '^(NOOP|SIZE pub/big.bin|PWD)$') -ge 3 ]]
+  [[ -z $(ha_unexpected_commands "$VSFTPD_LOG" "$1" "$2") &&
+    $(server_commands "$1" "$2" | grep -c -E '^(NOOP|SIZE pub/big.bin|PWD)$') -ge 3 ]]
 }
 
 # result PHASE CASE OK DETAIL: one result line against the expectation.
