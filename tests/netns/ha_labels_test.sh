@@ -47,6 +47,8 @@ export NETNS_PREFIX="fthl-$$-"
 . "$repo/scripts/lib/netns.sh"
 # shellcheck source=tests/netns/lib/e2e.sh
 . "$repo/tests/netns/lib/e2e.sh"
+# shellcheck source=tests/netns/lib/ha.sh
+. "$repo/tests/netns/lib/ha.sh"  # ha_unexpected_commands
 E2E_TMP=$(mktemp -d /tmp/ftpalg-ha-labels.XXXXXX)
 chmod 755 "$E2E_TMP"
 RUN=$E2E_TMP/run
@@ -164,13 +166,9 @@ client_done() {
   wait "${CLIENT_PID[$1]}" || rc=$?
   [[ $rc -eq 0 ]]
 }
-server_commands() {
-  tail -n +"$(($2 + 1))" "$VSFTPD_LOG" | grep -F "FTP command: Client \"::ffff:$1\"" |
-    sed 's/.*", "\(.*\)"$/\1/' || true
-}
 commands_intact() {
   local bad
-  bad=$(server_commands "$1" "$2" | grep -Ev '^(USER anonymous|PASS <password>|TYPE I|PASV|PORT [0-9,]+|RETR pub/big.bin|NOOP|SIZE pub/big.bin|PWD|QUIT)$' || true)
+  bad=$(ha_unexpected_commands "$VSFTPD_LOG" "$1" "$2")
   [[ -z $bad ]] || {
     log "unexpected commands from $1: $(echo "$bad" | tr '\n' '|')"
     return 1

@@ -10,7 +10,8 @@
 //       key: source . announced destination . port -> NAT target
 //     map snat4 { type ipv4_addr . ipv4_addr . inet_service : ipv4_addr;
 //                 size 65535; flags timeout; }                              (and snat6)
-//       key: the pin key (what postrouting sees, after DNAT) -> new source address
+//       key: the nat map's key (source . destination as dialled, before DNAT, from the
+//       conntrack's original tuple) -> new source address
 //     chain pre  { type nat hook prerouting priority dstnat - 5;
 //                  dnat ip to ip saddr . ip daddr . tcp dport map @nat4 (and ip6) }
 //     chain pin  { type filter hook forward priority filter - 5;
@@ -18,7 +19,8 @@
 //                    delete @pin4 { ip saddr . ip daddr . tcp dport } ct mark set <mark>
 //                    counter accept (and ip6) }
 //     chain post { type nat hook postrouting priority srcnat - 5;
-//                  snat ip to ip saddr . ip daddr . tcp dport map @snat4 (and ip6) }
+//                  meta l4proto tcp snat ip to ip saddr . ct original ip daddr .
+//                    ct original proto-dst map @snat4 (and ip6) }
 //   }
 // The source NAT map carries a server behind DNAT to its public address (active mode) and a
 // client behind SNAT to the control connection's public address (passive mode), as the

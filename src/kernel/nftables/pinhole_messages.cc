@@ -35,6 +35,8 @@ T* need(T* p) {
   return p;
 }
 
+constexpr uint8_t kCtDirOriginal = 0;  // IP_CT_DIR_ORIGINAL
+
 // Standard hook priorities (nft's `dstnat`, `filter` and `srcnat`).
 constexpr int32_t kPrioDstnat = -100;
 constexpr int32_t kPrioFilter = 0;
@@ -268,6 +270,19 @@ class RuleWriter {
     payload(NFT_PAYLOAD_NETWORK_HEADER, f.daddrOffset, f.addrLen, f.regDst);
     payload(NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, f.regPort);
   }
+  // ip saddr . ct original ip daddr . ct original proto-dst: the destination as the connection
+  // dialled it, before DNAT (postrouting's header carries the one after it).
+  void loadDialledKey(const FamilyLayout& f) {
+    payload(NFT_PAYLOAD_NETWORK_HEADER, f.saddrOffset, f.addrLen, f.regSrc);
+    ctOriginal(f.nfproto == NFPROTO_IPV4 ? NFT_CT_DST_IP : NFT_CT_DST_IP6, f.regDst);
+    ctOriginal(NFT_CT_PROTO_DST, f.regPort);
+  }
+  void ctOriginal(uint32_t key, uint32_t dreg) {
+    nftnl_expr* e = make("ct");
+    nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
+    nftnl_expr_set_u8(e, NFTNL_EXPR_CT_DIR, kCtDirOriginal);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, dreg);
+  }
   void matchFamilyTcp(const FamilyLayout& f) {
     meta(NFT_META_NFPROTO, NFT_REG_1);
     cmpU8(NFT_REG_1, NFT_CMP_EQ, f.nfproto);
@@ -392,10 +407,14 @@ void fillPreUse(RuleWriter& w, const FamilyLayout& f, const PinholeConfig&) {
   w.dynsetDelete(f.natUseSet, f.natUseSetId, f.regSrc);
 }
 
-// snat ip to ip saddr . ip daddr . tcp dport map @snat4 (postrouting: the tuple after DNAT)
+// snat ip to ip saddr . ct original ip daddr . ct original proto-dst map @snat4
+// Keyed like the nat map, by the destination the connection dialled: the tuple after DNAT (the
+// pin key) is also what a connection routed straight to the same server port has, and that one
+// must keep its source (two sessions of one client, one through DNAT and SNAT, one routed, whose
+// servers chose the same passive port).
 void fillPost(RuleWriter& w, const FamilyLayout& f, const PinholeConfig&) {
   w.matchFamilyTcp(f);
-  w.loadKey(f);
+  w.loadDialledKey(f);
   w.lookup(f.snatMap, f.snatMapId, f.regSrc, true, NFT_REG32_00);
   w.snat(f);
 }
@@ -568,9 +587,11 @@ Status appendAdmit(NftBatch& batch, const PinholeConfig& cfg, const core::Expect
     }
   }
   if (x.hasSrcNat) {
-    // Postrouting sees the tuple after DNAT: the pin key.
+    // Keyed by the dialled destination (chain post reads it from the conntrack's original
+    // tuple): the nat map's key.
+    const PackedKey key = packAddrAddrPort(x.src.addr, x.dst.addr, x.dst.port);
     const PackedKey to = packAddr(x.srcNatTo);
-    if (!putElement(batch, cfg, v4 ? kSnatMap4 : kSnatMap6, pin, &to,
+    if (!putElement(batch, cfg, v4 ? kSnatMap4 : kSnatMap6, key, &to,
                     v4 ? "nft: add element to snat4" : "nft: add element to snat6")) {
       return Status::error(EMSGSIZE, "nft: admit: batch too large");
     }

@@ -65,7 +65,7 @@ Status appendWithdraw(NftBatch& batch, const PinholeConfig& cfg, const core::Exp
                      v4 ? "nft: delete element from nat4" : "nft: delete element from nat6");
       break;
     case AdmitElement::Snat:
-      ok = putDelete(batch, cfg, v4 ? kSnatMap4 : kSnatMap6, pin,
+      ok = putDelete(batch, cfg, v4 ? kSnatMap4 : kSnatMap6, nat,
                      v4 ? "nft: delete element from snat4" : "nft: delete element from snat6");
       break;
     case AdmitElement::Pin:

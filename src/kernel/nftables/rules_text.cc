@@ -74,8 +74,10 @@ std::string pinholeTableText(const PinholeConfig& cfg) {
   out += "\t}\n\n";
   out += "\tchain post {\n\t\ttype nat hook postrouting priority srcnat - 5; policy accept;\n";
   for (const Family& f : kFamilies) {
-    out += fmt::format("\t\tsnat {0} to {0} saddr . {0} daddr . tcp dport map @snat{1}\n", f.proto,
-                       f.suffix);
+    out += fmt::format(
+        "\t\tmeta l4proto tcp snat {0} to {0} saddr . ct original {0} daddr . ct original "
+        "proto-dst map @snat{1}\n",
+        f.proto, f.suffix);
   }
   out += "\t}\n}\n";
   return out;

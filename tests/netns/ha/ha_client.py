@@ -13,54 +13,30 @@ Steps (comma-separated, in order):
   quit
 Every step appends one JSON line to DIR/NAME.jsonl: {"step", "ok", "detail", "t"}. Replies must
 be exactly what vsftpd says, so a command or reply corrupted on the way fails its step. Exit
-status: 0 when every step passed.
+status: 0 when every step passed. The step runner: tests/netns/lib/ftp_steps.py.
 """
 
-import argparse
 import ftplib
 import hashlib
-import json
 import os
 import socket
 import sys
 import time
 
-WAIT_LIMIT = 60.0  # seconds a pause may last before the session gives up
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import ftp_steps  # noqa: E402
 
 
-class Session:
-    def __init__(self, a):
-        self.a = a
-        self.ftp = ftplib.FTP(timeout=a.timeout, source_address=(a.source, 0))
-        self.waits = 0
+class Session(ftp_steps.Session):
+    WAIT_LIMIT = 60.0  # seconds a pause may last before the session gives up
 
-    def log(self, step, ok, detail):
-        path = os.path.join(self.a.dir, self.a.name + ".jsonl")
-        with open(path, "a") as f:
-            f.write(json.dumps({"step": step, "ok": ok, "detail": detail, "t": time.time()}) + "\n")
-
-    def pause(self):
-        self.waits += 1
-        base = os.path.join(self.a.dir, "%s.%%s-%d" % (self.a.name, self.waits))
-        open(base % "wait", "w").close()
-        end = time.monotonic() + WAIT_LIMIT
-        while not os.path.exists(base % "go"):
-            if time.monotonic() > end:
-                return False
-            time.sleep(0.02)
+    def resumed(self):
         if self.a.late_timeout:
             # After the switch: give up sooner (a session expected to fail there).
             self.a.timeout = self.a.data_timeout = self.ftp.timeout = self.a.late_timeout
             if self.ftp.sock:
                 self.ftp.sock.settimeout(self.a.late_timeout)
-        return True
-
-    def fetch(self, passive):
-        self.ftp.set_pasv(passive)
-        h = hashlib.sha256()
-        self.ftp.retrbinary("RETR pub/big.bin", h.update)
-        got = h.hexdigest()
-        return got == self.a.sha, got
 
     def bulk(self):
         self.ftp.set_pasv(True)
@@ -128,61 +104,21 @@ class Session:
         return self.read_data(conn)
 
     def step(self, name):
-        if name == "login":
-            self.ftp.connect(self.a.host, 21)
-            r = self.ftp.login()
-            return r.startswith("230"), r
-        if name in ("pasv", "port"):
-            return self.fetch(name == "pasv")
         if name == "bulk":
             return self.bulk()
         if name == "pasvgap":
             return self.pasvgap()
         if name == "portgap":
             return self.portgap()
-        if name == "noop":
-            r = self.ftp.sendcmd("NOOP")
-            return r == "200 NOOP ok.", r
-        if name == "size":
-            r = self.ftp.sendcmd("SIZE pub/big.bin")
-            return r == "213 %d" % self.a.size, r
-        if name == "pwd":
-            r = self.ftp.sendcmd("PWD")
-            return r == '257 "/" is the current directory', r
-        if name == "wait":
-            return (True, "go") if self.pause() else (False, "no go")
-        if name == "quit":
-            r = self.ftp.quit()
-            return r.startswith("221"), r
-        return False, "unknown step"
+        return super().step(name)
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--host", required=True)
-    p.add_argument("--source", required=True)
-    p.add_argument("--dir", required=True)
-    p.add_argument("--name", required=True)
-    p.add_argument("--steps", required=True)
-    p.add_argument("--sha", required=True)
+def add_arguments(p):
     p.add_argument("--bulk-sha", default="")
-    p.add_argument("--size", type=int, required=True)
-    p.add_argument("--timeout", type=float, default=8)
     p.add_argument("--data-timeout", type=float, default=6)
     p.add_argument("--late-timeout", type=float, default=0,
                    help="seconds for every operation after the first pause (0: unchanged)")
-    a = p.parse_args()
-    s = Session(a)
-    for name in a.steps.split(","):
-        try:
-            ok, detail = s.step(name)
-        except (OSError, EOFError, ftplib.Error) as e:
-            ok, detail = False, "%s: %s" % (type(e).__name__, e)
-        s.log(name, ok, detail)
-        if not ok:
-            return 1
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(ftp_steps.main(Session, __doc__.split("\n")[0], timeout=8, add_arguments=add_arguments))

@@ -77,6 +77,9 @@ export NETNS_PREFIX="ftha-$$-"
 . "$repo/tests/netns/lib/e2e.sh"
 # shellcheck source=tests/netns/lib/ha.sh
 . "$repo/tests/netns/lib/ha.sh"
+# HA_PASV_RANGE=A-B: vsftpd's passive ports (default e2e.sh's 101); a narrow range makes the
+# sessions reuse each other's ports often (what check_snat_keys guards against, below).
+E2E_PASV_RANGE=${HA_PASV_RANGE:-$E2E_PASV_RANGE}
 E2E_TMP=$(mktemp -d /tmp/ftpalg-ha.XXXXXX)
 chmod 755 "$E2E_TMP"
 HA_DIR=$E2E_TMP
@@ -92,6 +95,9 @@ cleanup_all() {
       tail -n 15 "$HA_DIR/$gw/ftpalgd.log" 2>/dev/null || true
       log "$gw: transitions"
       cat "$HA_DIR/$gw/transitions.log" 2>/dev/null || true
+      log "$gw: ftpalgd's NAT maps"
+      ha_in "$gw" nft list table inet "ftpalg_q$HA_QUEUE" 2>/dev/null |
+        sed -n '/map nat4\|map snat4/,/^\t}/p' || true
     done
   fi
   if [[ -n ${HA_KEEP:-} ]]; then log "kept $E2E_TMP"; else rm -rf "$E2E_TMP"; fi
@@ -163,15 +169,11 @@ last_detail() {
   if [[ $line =~ $re ]]; then echo "${BASH_REMATCH[1]}: ${BASH_REMATCH[2]}"; else echo "no step ran"; fi
 }
 # server_commands ADDR FROM_LINE: the commands vsftpd logged from ADDR since line FROM_LINE.
-server_commands() {
-  tail -n +"$(($2 + 1))" "$VSFTPD_LOG" | grep -F "FTP command: Client \"::ffff:$1\"" |
-    sed 's/.*", "\(.*\)"$/\1/' || true
-}
+server_commands() { ha_server_commands "$VSFTPD_LOG" "$@"; }
 # commands_intact ADDR FROM_LINE: vsftpd got NOOP, SIZE, PWD from ADDR and nothing it was not sent.
 commands_intact() {
-  local bad
-  bad=$(server_commands "$1" "$2" | grep -Ev '^(USER anonymous|PASS <password>|TYPE I|PASV|PORT [0-9,]+|RETR pub/big.bin|NOOP|SIZE pub/big.bin|PWD|QUIT)$' || true)
-  [[ -z $bad && $(server_commands "$1" "$2" | grep -c -E '^(NOOP|SIZE pub/big.bin|PWD)$') -ge 3 ]]
+  [[ -z $(ha_unexpected_commands "$VSFTPD_LOG" "$1" "$2") &&
+    $(server_commands "$1" "$2" | grep -c -E '^(NOOP|SIZE pub/big.bin|PWD)$') -ge 3 ]]
 }
 
 # result PHASE CASE OK DETAIL: one result line against the expectation.
@@ -186,6 +188,28 @@ result() {
     fi
   fi
   log "$(printf 'RESULT %-5s %-10s %-7s %-5s %s' "$verdict" "$phase" "$case" "" "$detail")"
+}
+
+# check_snat_keys PHASE: every element of ftpalgd's source NAT map (snat4) on both gateways is
+# keyed by a destination the data connection dials on the gateway (a public or SNAT address,
+# before DNAT), never by a host's own address: an element keyed client . server . port (the
+# tuple after DNAT) also matches a routed session's data connection to the same server port,
+# which then leaves SNATed and vsftpd refuses it ("425 Security: Bad IP connecting."; seen on a
+# switch back, where gw1 still held the elements of the NATed sessions it had served).
+check_snat_keys() {
+  local gw keys bad
+  for gw in gw1 gw2; do
+    keys=$(ha_in "$gw" nft list map inet "ftpalg_q$HA_QUEUE" snat4 2>/dev/null |
+      grep -oE '[0-9.]+ \. [0-9.]+ \. [0-9]+' || true)
+    bad=$(awk -v ok=" $HA_PUBLIC $HA_VIP_A9 $HA_SNAT $HA_VIP_B " \
+      'NF == 5 && index(ok, " " $3 " ") == 0' <<<"$keys" | tr '\n' '|')
+    if [[ -n $bad ]]; then
+      log "FAIL $1 $gw: source NAT elements keyed by a host's address (after DNAT), which a routed connection to the same port matches too: $bad"
+      FAILED=1
+    else
+      log "$1 $gw: $(grep -c . <<<"$keys" || true) source NAT elements, each keyed by the dialled destination"
+    fi
+  done
 }
 
 # ms_or_q T0 T1: milliseconds from T0 to T1, "?" when T1 is unknown.
@@ -299,6 +323,7 @@ run_phase() {
     "$(ms_or_q "$t0" "$t_pkt")" "$(ha_ms "$t0" "$t_vip")" \
     "$(grep -o 'longest gap [0-9]* ms' "$RUN/a.jsonl" | head -n 1 || echo '?')")"
   kill "$cap_pid" 2>/dev/null || true
+  check_snat_keys "$phase"
   log "$phase: sessions done $(ha_ms "$t0" "$(ha_now)") ms after the switch"
   for gw in gw1 gw2; do
     log "$phase $gw: conntrack invalid drops $(ha_counter "$gw" invalid), policy drops $(ha_counter "$gw" dropped)"

@@ -23,9 +23,11 @@
 #   gw_test_step FILE STEP [N]        "true"/"false": whether the Nth (default: the last) row of
 #                                     STEP in FILE (restart_client.py's JSON lines) passed;
 #                                     "none" when there is no such row
-#   gw_test_shift_topology MARK       netns_topology_gw dnat where every 227 and PORT grows by
+#   gw_test_shift_topology MARK [dnat-only]
+#                                     netns_topology_gw dnat where every 227 and PORT grows by
 #                                     4 bytes: the client dials $SHIFT_PUBLIC4 (DNAT to the
-#                                     server) and leaves SNATed as $SHIFT_SNAT4; table inet fw
+#                                     server) and leaves SNATed as $SHIFT_SNAT4 (dnat-only: only
+#                                     connections DNATed, `ct status dnat`); table inet fw
 #                                     (chains forward, pre, post; counter invalid) admits
 #                                     established traffic, new port 21 and ct mark MARK
 # Needs $FTPALGD for gw_test_daemon.
@@ -154,6 +156,8 @@ PY
 }
 
 gw_test_shift_topology() {
+  local only=
+  [[ ${2:-} == dnat-only ]] && only="ct status dnat "
   netns_topology_gw dnat
   in_ns client ip route add "$SHIFT_PUBLIC4/32" via "$NETNS_GW_CLI4"
   in_ns server ip route add "$SHIFT_SNAT4/32" via "$NETNS_GW_SRV4"
@@ -173,7 +177,7 @@ table inet fw {
   }
   chain post {
     type nat hook postrouting priority srcnat; policy accept;
-    oifname "srv0" ip saddr $NETNS_CLIENT4 snat ip to $SHIFT_SNAT4
+    oifname "srv0" ip saddr $NETNS_CLIENT4 ${only}snat ip to $SHIFT_SNAT4
   }
 }
 NFT

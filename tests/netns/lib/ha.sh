@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # An active/backup gateway pair for the high-availability test (tests/netns/ha/ha_test.sh): the
 # topology, keepalived (VRRP), conntrackd (FTFW state sync) and ftpalgd (pinhole mode) on both
-# gateways. Source after scripts/lib/netns.sh (NETNS_PREFIX set by the caller); do not run.
+# gateways; the check of vsftpd's command log (also tests/netns/ha_labels_test.sh). Source after
+# scripts/lib/netns.sh (NETNS_PREFIX set by the caller); do not run.
 #
 #   client --- [swa: bridge br0] --- gw1 a0 / gw2 a0
 #                                    gw1 s0 === gw2 s0      sync link 198.18.255.0/30 (conntrackd)
@@ -440,4 +441,18 @@ ha_wait_not_master() {
     sleep 0.01
   done
   return 1
+}
+
+# --- vsftpd's log ----------------------------------------------------------------------------
+# ha_server_commands LOG ADDR FROM_LINE: the commands vsftpd logged (log_ftp_protocol, file LOG)
+# from client ADDR after line FROM_LINE, one a line.
+ha_server_commands() {
+  tail -n +"$(($3 + 1))" "$1" | grep -F "FTP command: Client \"::ffff:$2\"" |
+    sed 's/.*", "\(.*\)"$/\1/' || true
+}
+
+# ha_unexpected_commands LOG ADDR FROM_LINE: those of them the tests' clients never send (a
+# command shifted, cut or merged on the way), one a line; nothing when every one is intact.
+ha_unexpected_commands() {
+  ha_server_commands "$@" | grep -Ev '^(USER anonymous|PASS <password>|TYPE I|PASV|PORT [0-9,]+|RETR pub/big.bin|NOOP|SIZE pub/big.bin|PWD|QUIT)$' || true
 }

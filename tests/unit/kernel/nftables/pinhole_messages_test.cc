@@ -195,7 +195,7 @@ TEST_F(AppendAdmit, WithNatAddsPinOnTargetAndMapFromAnnounced) {
   EXPECT_EQ(batch_.label(batch_.firstSeq() + 1), "nft: add element to nat6");
 }
 
-TEST_F(AppendAdmit, SourceNatKeysOnThePinTupleAndMapsToTheAddress) {
+TEST_F(AppendAdmit, SourceNatKeysOnTheDialledTupleAndMapsToTheAddress) {
   // Active mode, server 198.19.1.2 behind DNAT (public 198.18.0.1), client 198.18.1.2.
   const core::Expectation x =
       withSourceNat(expectation(ep("198.19.1.2", 0), ep("198.18.1.2", 50000)), "198.18.0.1");
@@ -205,7 +205,7 @@ TEST_F(AppendAdmit, SourceNatKeysOnThePinTupleAndMapsToTheAddress) {
   EXPECT_EQ(pin.set, "pin4");
   const ParsedElem snat = parseElem(msgs_[2]);
   EXPECT_EQ(snat.set, "snat4");
-  EXPECT_EQ(snat.key, pin.key);
+  EXPECT_EQ(snat.key, pin.key);  // no DNAT: the dialled tuple is the pin tuple
   EXPECT_EQ(snat.data, bytesOf(packAddr(x.srcNatTo)));
   EXPECT_EQ(snat.data.size(), 4u);
   EXPECT_EQ(snat.timeoutMs, cfg_.timeoutMs);
@@ -220,7 +220,8 @@ TEST_F(AppendAdmit, SourceNatWithDnatAddsThreeElements) {
   ASSERT_EQ(msgs_.size(), 6u);  // and natuse before the end
   const ParsedElem snat = parseElem(msgs_[3]);
   EXPECT_EQ(snat.set, "snat6");
-  EXPECT_EQ(snat.key, bytesOf(packAddrAddrPort(x.src.addr, x.natTo.addr, 6000)));
+  // The nat map's key (as dialled, before DNAT), not the pin's (after it).
+  EXPECT_EQ(snat.key, bytesOf(packAddrAddrPort(x.src.addr, x.dst.addr, 40000)));
   EXPECT_EQ(snat.data, bytesOf(packAddr(x.srcNatTo)));
 }
 
@@ -353,8 +354,9 @@ TEST(AppendInstall, ReplacesTheTableWithSetsChainsAndRules) {
 
   const std::vector<std::string> pre = {"meta",    "cmp",     "meta",   "cmp", "payload",
                                         "payload", "payload", "lookup", "dnat"};
-  const std::vector<std::string> post = {"meta",    "cmp",     "meta",   "cmp", "payload",
-                                         "payload", "payload", "lookup", "snat"};
+  // post: saddr from the header, the dialled destination and port from the conntrack
+  const std::vector<std::string> post = {"meta", "cmp", "meta",   "cmp", "payload",
+                                         "ct",   "ct",  "lookup", "snat"};
   const std::vector<std::string> pin = {"ct",        "bitwise", "cmp",     "meta",     "cmp",
                                         "meta",      "cmp",     "payload", "payload",  "payload",
                                         "lookup",    "payload", "payload", "payload",  "dynset",
@@ -451,6 +453,83 @@ TEST(AppendAdmitSingleUse, NatElementComesWithItsSingleUseMarkLast) {
   ASSERT_TRUE(appendAdmit(plain, cfg, x).ok());
   ASSERT_TRUE(plain.finish());
   EXPECT_EQ(messages(plain).size(), 3u);
+}
+
+// --- the source NAT map's key ---------------------------------------------------------------
+// Keyed by the destination a data connection dialled (before DNAT), so that a routed connection
+// to the same server port never matches a NATed session's element.
+
+// One `ct` load of a rule: key, direction, destination register.
+struct CtLoad {
+  uint32_t key;
+  uint8_t dir;
+  uint32_t dreg;
+  bool operator==(const CtLoad&) const = default;
+};
+
+// The ct loads of each rule in chain `post` of a fresh install, in order.
+std::vector<std::vector<CtLoad>> postRuleCtLoads() {
+  std::vector<char> buf(64 * 1024);
+  NftBatch batch(buf, 1);
+  EXPECT_TRUE(appendInstall(batch, PinholeConfig{}));
+  EXPECT_TRUE(batch.finish());
+  std::vector<std::vector<CtLoad>> out;
+  for (const nlmsghdr* nlh : messages(batch)) {
+    if (nlh->nlmsg_type != nftMsgType(NFT_MSG_NEWRULE)) continue;
+    nftnl_rule* r = nftnl_rule_alloc();
+    EXPECT_EQ(nftnl_rule_nlmsg_parse(nlh, r), 0);
+    if (std::strcmp(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN), kPostChain) == 0) {
+      std::vector<CtLoad>& loads = out.emplace_back();
+      nftnl_expr_iter* it = nftnl_expr_iter_create(r);
+      for (nftnl_expr* e = nftnl_expr_iter_next(it); e != nullptr; e = nftnl_expr_iter_next(it)) {
+        if (std::strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "ct") != 0) continue;
+        loads.push_back({nftnl_expr_get_u32(e, NFTNL_EXPR_CT_KEY),
+                         nftnl_expr_get_u8(e, NFTNL_EXPR_CT_DIR),
+                         nftnl_expr_get_u32(e, NFTNL_EXPR_CT_DREG)});
+      }
+      nftnl_expr_iter_destroy(it);
+    }
+    nftnl_rule_free(r);
+  }
+  return out;
+}
+
+TEST(SnatKey, PostReadsTheDialledDestinationFromTheOriginalTuple) {
+  // Into the registers the nat map's lookup reads: address after the source address, port after
+  // that (IPv4: 4-byte registers; IPv6: 16-byte addresses); direction 0 = original.
+  const std::vector<std::vector<CtLoad>> want = {
+      {{NFT_CT_DST_IP, 0, NFT_REG32_01}, {NFT_CT_PROTO_DST, 0, NFT_REG32_02}},
+      {{NFT_CT_DST_IP6, 0, NFT_REG32_04}, {NFT_CT_PROTO_DST, 0, NFT_REG32_08}}};
+  EXPECT_EQ(postRuleCtLoads(), want);
+}
+
+// The key of the element one admit of `x` adds to `set`.
+std::vector<uint8_t> elementKey(const core::Expectation& x, const char* set) {
+  std::array<char, 4096> buf{};
+  NftBatch batch(buf, 1);
+  EXPECT_TRUE(appendAdmit(batch, PinholeConfig{}, x).ok());
+  EXPECT_TRUE(batch.finish());
+  const auto msgs = messages(batch);
+  for (size_t i = 1; i + 1 < msgs.size(); ++i) {
+    const ParsedElem e = parseElem(msgs[i]);
+    if (e.set == set) return e.key;
+  }
+  ADD_FAILURE() << "no element in " << set;
+  return {};
+}
+
+TEST(SnatKey, RoutedSessionOnTheSamePortMissesTheNatedSessionsElement) {
+  // Client 198.18.1.2, server 198.19.1.2. Session N dials 198.18.100.100 (DNAT to the server)
+  // and leaves SNATed as 198.19.100.100: its 227 announces port 40017. Session R reaches the
+  // server routed, unrewritten; its server chose port 40017 too.
+  const core::Expectation nated = withSourceNat(
+      expectation(ep("198.18.1.2", 0), ep("198.18.100.100", 40017), ep("198.19.1.2", 40017)),
+      "198.19.100.100");
+  const core::Expectation routed = expectation(ep("198.18.1.2", 0), ep("198.19.1.2", 40017));
+  const std::vector<uint8_t> snat = elementKey(nated, "snat4");
+  // R's data connection has R's pin tuple both in postrouting's header and as its original one.
+  EXPECT_NE(snat, elementKey(routed, "pin4"));
+  EXPECT_EQ(snat, bytesOf(packAddrAddrPort(nated.src.addr, nated.dst.addr, 40017)));
 }
 
 }  // namespace

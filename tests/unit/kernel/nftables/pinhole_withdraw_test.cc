@@ -101,7 +101,7 @@ TEST(PinholeWithdraw, EachElementByTheKeyItWasAddedWith) {
   EXPECT_EQ(map.key, nat);
   const Deleted snat = deleted(AdmitElement::Snat, x);
   EXPECT_EQ(snat.set, kSnatMap4);
-  EXPECT_EQ(snat.key, pin);
+  EXPECT_EQ(snat.key, nat);  // keyed as dialled, like the nat map
   const Deleted p = deleted(AdmitElement::Pin, x);
   EXPECT_EQ(p.set, kPinSet4);
   EXPECT_EQ(p.key, pin);

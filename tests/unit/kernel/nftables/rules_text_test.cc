@@ -25,8 +25,11 @@ TEST(RulesText, TableUsesTheConfiguredNameAndMark) {
   EXPECT_NE(t.find("\tmap snat4 {\n\t\ttype ipv4_addr . ipv4_addr . inet_service : ipv4_addr\n"),
             std::string::npos);
   EXPECT_NE(t.find("type nat hook postrouting priority srcnat - 5;"), std::string::npos);
-  EXPECT_NE(t.find("snat ip to ip saddr . ip daddr . tcp dport map @snat4\n"), std::string::npos);
-  EXPECT_NE(t.find("snat ip6 to ip6 saddr . ip6 daddr . tcp dport map @snat6\n"),
+  EXPECT_NE(t.find("meta l4proto tcp snat ip to ip saddr . ct original ip daddr . ct original "
+                   "proto-dst map @snat4\n"),
+            std::string::npos);
+  EXPECT_NE(t.find("meta l4proto tcp snat ip6 to ip6 saddr . ct original ip6 daddr . ct original "
+                   "proto-dst map @snat6\n"),
             std::string::npos);
   EXPECT_TRUE(t.ends_with("\t}\n}\n"));
 }
