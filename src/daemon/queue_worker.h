@@ -63,6 +63,9 @@ struct WorkerSettings {
   // from there for sessions met mid-stream.
   bool stateLabels = false;
   unsigned stateLabelBit = 48;
+  // Pinhole mode: withdrawals of ended sessions outstanding off the packet path at most
+  // (withdraw_queue.h); 0: every withdrawal on the queue thread.
+  size_t withdrawQueue = 1024;
 };
 
 // Serves one queue on one thread (see above).
