@@ -31,8 +31,9 @@ std::unique_ptr<Admitter> makeAdmitter(const WorkerSettings& s, WorkerLog& log) 
   a->setStateLabels(s.stateLabels, s.stateLabelBit);
   // Ended sessions' withdrawals on a thread with its own nf_tables socket (withdraw_queue.h).
   if (s.withdrawQueue > 0) {
-    a->deferWithdrawals(
-        std::make_unique<WithdrawQueue>(kernelPinholes(s.pinhole), s.withdrawQueue));
+    a->deferWithdrawals(std::make_unique<WithdrawQueue>(
+        kernelPinholes(s.pinhole), s.withdrawQueue,
+        s.withdrawAfterBatch ? WithdrawQueue::Serving::Kick : WithdrawQueue::Serving::Thread));
   }
   return a;
 }

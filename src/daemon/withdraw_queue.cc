@@ -89,6 +89,11 @@ bool WithdrawQueue::post(const Withdrawal& w) {
 
 void WithdrawQueue::kick() {
   if (serving_ == Serving::Caller || pending() == 0) return;
+  if (serving_ == Serving::Kick) {
+    while (serveOnce()) {
+    }
+    return;
+  }
   {
     const std::lock_guard<std::mutex> lk(mu_);
     if (queued_ == 0) return;
@@ -193,7 +198,7 @@ void WithdrawQueue::collect(std::vector<WithdrawOutcome>& out) {
 
 void WithdrawQueue::drain() {
   std::unique_lock<std::mutex> lk(mu_);
-  if (serving_ == Serving::Caller || !thread_.joinable()) {
+  if (serving_ != Serving::Thread || !thread_.joinable()) {
     while (serveBatch(lk)) {
     }
     return;

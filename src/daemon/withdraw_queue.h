@@ -57,8 +57,10 @@ void reportWithdrawal(WorkerLog& log, std::string_view admitName, const Withdraw
 // The queue of one worker (see above). Each call names the thread it belongs to.
 class WithdrawQueue {
  public:
-  // Who withdraws: a thread of the queue's own (ftpalgd), or whoever calls serveOnce() (tests).
-  enum class Serving : uint8_t { Thread, Caller };
+  // Who withdraws: a thread of the queue's own (ftpalgd), whoever calls serveOnce() (tests), or
+  // the queue thread itself in kick(), after its batch's verdicts left (FTPALGD_WITHDRAW=batch:
+  // for comparison; it still waits for the transactions, but between batches).
+  enum class Serving : uint8_t { Thread, Caller, Kick };
   // Withdrawals taken per round of the thread (one transaction: 4 elements each at most).
   static constexpr size_t kBatch = 40;
 
@@ -74,7 +76,7 @@ class WithdrawQueue {
   // (queued, in flight, or done and not collected yet).
   bool post(const Withdrawal& w);
   // Queue thread, once a receive batch's verdicts left: lets the thread withdraw what was
-  // posted (starting it the first time).
+  // posted (starting it the first time); Serving::Kick withdraws it here.
   void kick();
   // Queue thread, before admitting `x`: every outstanding withdrawal sharing a set key with `x`
   // is done first (see above); the ones taken back are withdrawn through `sync` and their

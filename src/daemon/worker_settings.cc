@@ -51,6 +51,7 @@ void applyWithdrawEnvironment(WorkerSettings& s) {
     return v != nullptr && value == v;
   };
   if (is("FTPALGD_WITHDRAW", "sync")) s.withdrawQueue = 0;
+  if (is("FTPALGD_WITHDRAW", "batch")) s.withdrawAfterBatch = true;
   if (is("FTPALGD_NFT_DESTROY", "off")) s.pinhole.destroyElements = false;
 }
 

@@ -14,7 +14,8 @@ namespace ftpalg::daemon {
 WorkerSettings workerSettings(const DaemonConfig& cfg, uint16_t queue);
 
 // Test and diagnosis switches from the environment (docs/daemon.md, "Withdrawals"):
-// FTPALGD_WITHDRAW=sync withdraws on the queue thread (withdrawQueue 0), FTPALGD_NFT_DESTROY=off
+// FTPALGD_WITHDRAW=sync withdraws on the queue thread (withdrawQueue 0), =batch on the queue
+// thread after each receive batch's verdicts (withdrawAfterBatch), FTPALGD_NFT_DESTROY=off
 // deletes with NFT_MSG_DELSETELEM as kernels before 6.3 must (pinhole.destroyElements false).
 void applyWithdrawEnvironment(WorkerSettings& s);
 

@@ -221,6 +221,17 @@ TEST_F(WithdrawQueueTest, DrainBeforeTheThreadStartedWithdrawsOnTheCaller) {
   EXPECT_EQ(collect().size(), 1u);
 }
 
+TEST_F(WithdrawQueueTest, KickServingWithdrawsOnTheQueueThreadAfterTheBatch) {
+  build(16, WithdrawQueue::Serving::Kick);
+  ASSERT_TRUE(queue_->post(ended(pasv(40001))));
+  ASSERT_TRUE(queue_->post(ended(pasv(40002))));
+  EXPECT_TRUE(journal_.lines().empty());
+  queue_->kick();
+  EXPECT_EQ(journal_.lines().size(), 2u);
+  EXPECT_EQ(thread_->batches(), std::vector<size_t>{2});
+  EXPECT_EQ(collect().size(), 2u);
+}
+
 TEST_F(WithdrawQueueTest, DestructionFinishesWhatIsPending) {
   build(16, WithdrawQueue::Serving::Thread);
   ASSERT_TRUE(queue_->post(ended(pasv(40001))));
