@@ -8,6 +8,10 @@ class KernelPinholes final : public PinholeBackend {
   explicit KernelPinholes(const kernel::PinholeConfig& cfg) : table_(cfg) {}
   Status admit(const core::Expectation& x) override { return table_.admit(x); }
   Status withdraw(const core::Expectation& x) override { return table_.withdraw(x); }
+  void withdrawMany(std::span<const core::Expectation> xs, std::span<Status> out) override {
+    table_.withdrawMany(xs, out);
+  }
+  [[nodiscard]] kernel::DeleteForm deleteForm() const override { return table_.deleteForm(); }
 
  private:
   kernel::PinholeTable table_;

@@ -3,7 +3,9 @@
 // unit tests, by fakes. Each is used by one worker thread.
 #pragma once
 
+#include <cstddef>
 #include <memory>
+#include <span>
 
 #include "ftpalg/core/engine.h"
 #include "ftpalg/kernel/conntrack.h"
@@ -19,6 +21,15 @@ class PinholeBackend {
   virtual ~PinholeBackend() = default;
   virtual Status admit(const core::Expectation& x) = 0;
   virtual Status withdraw(const core::Expectation& x) = 0;
+  // withdraw() for each of `xs` (out[i]: its outcome), in as few kernel transactions as the
+  // implementation can (kernel::PinholeTable::withdrawMany).
+  virtual void withdrawMany(std::span<const core::Expectation> xs, std::span<Status> out) {
+    for (size_t i = 0; i < xs.size(); ++i) out[i] = withdraw(xs[i]);
+  }
+  // How the kernel deletes elements, once known (for a log line).
+  [[nodiscard]] virtual kernel::DeleteForm deleteForm() const {
+    return kernel::DeleteForm::Unknown;
+  }
 };
 
 // Pinhole mode: NAT bindings and liberal tracking (kernel::Conntrack), each naming one entry by

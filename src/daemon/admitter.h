@@ -52,6 +52,13 @@ class Admitter {
   // out) is success.
   virtual Status withdraw(const core::FlowKey& flow, const core::Expectation& x,
                           uint64_t nowNs) = 0;
+  // A withdrawal no verdict waits for (the session ended): the admitter may do it later, off
+  // the packet path, and then counts and logs its outcome as the worker does withdraw()'s
+  // (reportWithdrawal). False: not taken (nothing to defer to, or too many outstanding); the
+  // caller withdraws now.
+  virtual bool withdrawLater(const core::Event& /*withdraw*/, uint64_t /*nowNs*/) { return false; }
+  // Before the worker ends: every withdrawal withdrawLater() took is done and reported.
+  virtual void drain(uint64_t /*nowNs*/) {}
   // The engine rewrote an announcement of `flow`.
   virtual void rewritten(const core::FlowKey& flow, uint64_t nowNs) = 0;
   // The engine shifted `flow`'s stream (core::Actions::streamShifted), between begin() and

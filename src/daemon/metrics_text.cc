@@ -78,6 +78,16 @@ constexpr StatsRow kStatsRows[] = {
     {&WorkerStats::labelOffsetsRead, "ftpalg_conntrack_label_offsets_read_total",
      MetricType::Counter,
      "conntrack_state: sessions picked up mid-stream with offsets from their labels."},
+    {&WorkerStats::withdrawDeferred, "ftpalg_admit_withdrawals_deferred_total",
+     MetricType::Counter,
+     "Pinhole mode: withdrawals of ended sessions done off the packet path (their own thread)."},
+    {&WorkerStats::withdrawSyncFallbacks, "ftpalg_admit_withdraw_sync_fallbacks_total",
+     MetricType::Counter,
+     "Pinhole mode: such withdrawals done on the packet path because too many were pending."},
+    {&WorkerStats::withdrawOrdered, "ftpalg_admit_withdraw_ordered_total", MetricType::Counter,
+     "Pinhole mode: admits that first finished a pending withdrawal sharing one of their keys."},
+    {&WorkerStats::withdrawPending, "ftpalg_admit_withdrawals_pending", MetricType::Gauge,
+     "Pinhole mode: withdrawals handed off the packet path and not done yet."},
 };
 // clang-format on
 // Every WorkerStats counter has a row except three the exposition carries otherwise: refused

@@ -35,8 +35,59 @@ bool PinholeAdmitter::begin(const kernel::QueuedPacket& packet, const core::Pack
 }
 
 Status PinholeAdmitter::admit(const core::FlowKey& /*flow*/, const core::Expectation& x,
-                              uint64_t /*nowNs*/) {
+                              uint64_t nowNs) {
+  // A pending withdrawal of one of x's keys must not delete it afterwards: done first.
+  if (withdrawals_ != nullptr) {
+    if (const size_t n = withdrawals_->settle(x, *pinholes_, outcomes_); n != 0) {
+      bump(log_.stats().withdrawOrdered, n);
+      reportOutcomes(nowNs);
+    }
+  }
   return pinholes_->admit(x);
+}
+
+void PinholeAdmitter::deferWithdrawals(std::unique_ptr<WithdrawQueue> q) {
+  withdrawals_ = std::move(q);
+  outcomes_.reserve(WithdrawQueue::kBatch);
+}
+
+bool PinholeAdmitter::withdrawLater(const core::Event& ev, uint64_t /*nowNs*/) {
+  if (withdrawals_ == nullptr) return false;
+  if (!withdrawals_->post(Withdrawal{ev.flow, ev.expect, ev.reason})) {
+    bump(log_.stats().withdrawSyncFallbacks);
+    return false;
+  }
+  bump(log_.stats().withdrawDeferred);
+  return true;
+}
+
+void PinholeAdmitter::verdictsFlushed(uint64_t nowNs) {
+  if (withdrawals_ == nullptr) return;
+  withdrawals_->kick();
+  withdrawals_->collect(outcomes_);
+  reportOutcomes(nowNs);
+}
+
+void PinholeAdmitter::drain(uint64_t nowNs) {
+  if (withdrawals_ == nullptr) return;
+  withdrawals_->drain();
+  withdrawals_->collect(outcomes_);
+  reportOutcomes(nowNs);
+}
+
+void PinholeAdmitter::reportOutcomes(uint64_t nowNs) {
+  for (const WithdrawOutcome& o : outcomes_) {
+    reportWithdrawal(log_, name(), o.withdrawal, o.status, nowNs);
+  }
+  outcomes_.clear();
+  log_.stats().withdrawPending.store(withdrawals_->pending(), std::memory_order_relaxed);
+  if (formLogged_ || withdrawals_->deleteForm() == kernel::DeleteForm::Unknown) return;
+  formLogged_ = true;
+  logf(LogLevel::Info, "queue {}: withdrawals off the packet path, deleting with {}",
+       log_.queueNum(),
+       withdrawals_->deleteForm() == kernel::DeleteForm::Destroy
+           ? "NFT_MSG_DESTROYSETELEM (one transaction per batch)"
+           : "NFT_MSG_DELSETELEM (kernel before 6.3: one more transaction when elements are gone)");
 }
 
 Status PinholeAdmitter::withdraw(const core::FlowKey& /*flow*/, const core::Expectation& x,

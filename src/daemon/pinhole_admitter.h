@@ -12,6 +12,7 @@
 #include "daemon/admitter.h"
 #include "daemon/conntrack_resolver.h"
 #include "daemon/marked_flows.h"
+#include "daemon/withdraw_queue.h"
 #include "daemon/worker_log.h"
 
 namespace ftpalg::daemon {
@@ -33,6 +34,14 @@ class PinholeAdmitter final : public Admitter {
              core::PacketView& view) override;
   Status admit(const core::FlowKey& flow, const core::Expectation& x, uint64_t nowNs) override;
   Status withdraw(const core::FlowKey& flow, const core::Expectation& x, uint64_t nowNs) override;
+  // Ended sessions' withdrawals go to `q` (withdraw_queue.h), served by its own thread; admits
+  // first settle the pending withdrawals that share their keys. Without: all synchronous.
+  void deferWithdrawals(std::unique_ptr<WithdrawQueue> q);
+  // Posts the withdrawal (withdrawDeferred); a full queue declines it (withdrawSyncFallbacks).
+  bool withdrawLater(const core::Event& withdraw, uint64_t nowNs) override;
+  // Kicks the withdrawal thread and reports the outcomes it finished.
+  void verdictsFlushed(uint64_t nowNs) override;
+  void drain(uint64_t nowNs) override;
   // Marks `flow` liberal unless it already is (Failure::LiberalFailed: tried again next time).
   void rewritten(const core::FlowKey& flow, uint64_t nowNs) override;
   // The same mark; false when it could not be set.
@@ -56,6 +65,8 @@ class PinholeAdmitter final : public Admitter {
  private:
   bool rstIgnored_ = false;  // rstIgnored() during the current packet: end() keeps the mark
   bool markFailed_ = false;  // a mark failed during the current packet: not tried twice
+  // Reports (and clears) outcomes_; logs the deletion form once it is known.
+  void reportOutcomes(uint64_t nowNs);
 
   WorkerLog& log_;
   uint64_t idleTimeoutNs_;
@@ -63,6 +74,9 @@ class PinholeAdmitter final : public Admitter {
   std::unique_ptr<ConntrackBackend> conntrack_;
   ConntrackResolver resolver_;
   MarkedFlows marked_;
+  std::unique_ptr<WithdrawQueue> withdrawals_;  // null: withdrawals synchronous
+  std::vector<WithdrawOutcome> outcomes_;       // reused
+  bool formLogged_ = false;
 };
 
 }  // namespace ftpalg::daemon

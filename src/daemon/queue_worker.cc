@@ -11,6 +11,7 @@
 #include "daemon/non_control.h"
 #include "daemon/pinhole_admitter.h"
 #include "daemon/text.h"
+#include "daemon/withdraw_queue.h"
 #include "ftpalg/core/packet.h"
 
 namespace ftpalg::daemon {
@@ -28,6 +29,12 @@ std::unique_ptr<Admitter> makeAdmitter(const WorkerSettings& s, WorkerLog& log) 
   auto a = std::make_unique<PinholeAdmitter>(
       kernelPinholes(s.pinhole), kernelConntrack(s.sessionMark), s.engine.idleTimeoutNs, log);
   a->setStateLabels(s.stateLabels, s.stateLabelBit);
+  // Ended sessions' withdrawals on a thread with its own nf_tables socket (withdraw_queue.h).
+  if (s.withdrawQueue > 0) {
+    a->deferWithdrawals(std::make_unique<WithdrawQueue>(
+        kernelPinholes(s.pinhole), s.withdrawQueue,
+        s.withdrawAfterBatch ? WithdrawQueue::Serving::Kick : WithdrawQueue::Serving::Thread));
+  }
   return a;
 }
 
@@ -385,18 +392,11 @@ void QueueWorker::withdraw(const core::Event& ev, uint64_t nowNs) {
   std::erase_if(pending_, [&](const PendingAdmit& p) {
     return p.flow == ev.flow && p.expect.src == ev.expect.src && p.expect.dst == ev.expect.dst;
   });
-  if (Status s = admitter_.withdraw(ev.flow, ev.expect, nowNs); !s.ok()) {
-    (void)log_.fail(Failure::WithdrawFailed, nowNs, "withdrawing {} for {} -> {} failed: {}",
-                    admitter_.name(), ipText(ev.expect.src.addr), endpointText(ev.expect.dst),
-                    s.message());
-    return;
-  }
-  bump(stats_.withdrawn);
-  if (logEnabled(LogLevel::Debug)) {
-    logf(LogLevel::Debug, "queue {}: withdrew {} {} -> {} ({}, flow {})", settings_.queue.queueNum,
-         admitter_.name(), ipText(ev.expect.src.addr), endpointText(ev.expect.dst),
-         core::reasonName(ev.reason), flowText(ev.flow));
-  }
+  // An ended session's withdrawal precedes no verdict: off the packet path where the admitter
+  // can. A refused command's goes now, before its reply is released.
+  if (ev.reason == core::Reason::SessionEnded && admitter_.withdrawLater(ev, nowNs)) return;
+  reportWithdrawal(log_, admitter_.name(), Withdrawal{ev.flow, ev.expect, ev.reason},
+                   admitter_.withdraw(ev.flow, ev.expect, nowNs), nowNs);
 }
 
 // The queue rules let pure ACKs of unmarked sessions bypass the queue (docs/daemon.md, "ACK
@@ -502,6 +502,7 @@ void QueueWorker::shutdown() {
   }
   stats_.held.store(0, std::memory_order_relaxed);
   flushBatch();
+  admitter_.drain(monotonicNs());  // withdrawals left for later: done before the worker goes
   published_.publish(engine_);
 }
 

@@ -63,6 +63,12 @@ struct WorkerSettings {
   // from there for sessions met mid-stream.
   bool stateLabels = false;
   unsigned stateLabelBit = 48;
+  // Pinhole mode: withdrawals of ended sessions outstanding off the packet path at most
+  // (withdraw_queue.h); 0: every withdrawal on the queue thread.
+  size_t withdrawQueue = 1024;
+  // Who withdraws them: the queue's withdrawal thread, or (FTPALGD_WITHDRAW=batch) the queue
+  // thread after each receive batch's verdicts.
+  bool withdrawAfterBatch = false;
 };
 
 // Serves one queue on one thread (see above).

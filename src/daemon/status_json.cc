@@ -46,6 +46,10 @@ constexpr StatRow kStatRows[] = {
     {"label_writes", &WorkerStats::labelWrites},
     {"label_write_failures", &WorkerStats::labelWriteFailures},
     {"label_offsets_read", &WorkerStats::labelOffsetsRead},
+    {"withdraw_deferred", &WorkerStats::withdrawDeferred},
+    {"withdraw_sync_fallbacks", &WorkerStats::withdrawSyncFallbacks},
+    {"withdraw_ordered", &WorkerStats::withdrawOrdered},
+    {"withdraw_pending", &WorkerStats::withdrawPending},
 };
 static_assert(std::size(kStatRows) * sizeof(std::atomic<uint64_t>) == sizeof(WorkerStats),
               "one row per WorkerStats counter");

@@ -2,7 +2,9 @@
 
 #include <sys/stat.h>
 
+#include <cstdlib>
 #include <string>
+#include <string_view>
 
 #include "daemon/engine_limits.h"
 #include "daemon/policy_keys.h"
@@ -39,7 +41,18 @@ WorkerSettings workerSettings(const DaemonConfig& cfg, uint16_t queue) {
   s.stateLabels = cfg.conntrackState;
   s.stateLabelBit = cfg.conntrackStateBit;
   s.pinhole.ctLabels = cfg.conntrackState;
+  applyWithdrawEnvironment(s);
   return s;
+}
+
+void applyWithdrawEnvironment(WorkerSettings& s) {
+  const auto is = [](const char* name, std::string_view value) {
+    const char* v = std::getenv(name);
+    return v != nullptr && value == v;
+  };
+  if (is("FTPALGD_WITHDRAW", "sync")) s.withdrawQueue = 0;
+  if (is("FTPALGD_WITHDRAW", "batch")) s.withdrawAfterBatch = true;
+  if (is("FTPALGD_NFT_DESTROY", "off")) s.pinhole.destroyElements = false;
 }
 
 uint64_t netnsId() {

@@ -13,6 +13,12 @@ namespace ftpalg::daemon {
 // The settings of the worker serving queue `queue`.
 WorkerSettings workerSettings(const DaemonConfig& cfg, uint16_t queue);
 
+// Test and diagnosis switches from the environment (docs/daemon.md, "Withdrawals"):
+// FTPALGD_WITHDRAW=sync withdraws on the queue thread (withdrawQueue 0), =batch on the queue
+// thread after each receive batch's verdicts (withdrawAfterBatch), FTPALGD_NFT_DESTROY=off
+// deletes with NFT_MSG_DELSETELEM as kernels before 6.3 must (pinhole.destroyElements false).
+void applyWithdrawEnvironment(WorkerSettings& s);
+
 // The network namespace the daemon runs in (inode of /proc/self/ns/net; 0 if unknown).
 uint64_t netnsId();
 

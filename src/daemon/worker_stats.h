@@ -54,6 +54,13 @@ struct WorkerStats {
   std::atomic<uint64_t> labelWrites{0};
   std::atomic<uint64_t> labelWriteFailures{0};
   std::atomic<uint64_t> labelOffsetsRead{0};
+  // Pinhole mode, withdrawals off the packet path (withdraw_queue.h): taken by the withdrawal
+  // thread, done synchronously because its queue was full, admits that first finished a pending
+  // withdrawal of one of their keys, and those pending now (a gauge, refreshed each round).
+  std::atomic<uint64_t> withdrawDeferred{0};
+  std::atomic<uint64_t> withdrawSyncFallbacks{0};
+  std::atomic<uint64_t> withdrawOrdered{0};
+  std::atomic<uint64_t> withdrawPending{0};
 };
 
 // Adds `n` to a counter only its own thread writes (no read-modify-write instruction needed).

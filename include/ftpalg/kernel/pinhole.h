@@ -29,11 +29,13 @@
 // (`ftpalg rules` prints them: kernel::rulesText() in src/kernel/nftables/rules_text.h).
 // The table is built with libnftnl, elements with libmnl alone (no allocation), each change as
 // one nf_tables transaction whose every message the kernel acknowledges before the call
-// returns, so a pinhole exists before the packet that announced it is released.
+// returns, so a pinhole exists before the packet that announced it is released. Withdrawals
+// delete many admits' elements in one transaction (kernel/nftables/withdraw_batcher.h).
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 
 #include "ftpalg/core/engine.h"
@@ -49,7 +51,16 @@ struct PinholeConfig {
   // Adds `ct state new meta l4proto tcp ct label set 0` (no bits: it changes nothing) to chain
   // pin, so the kernel gives new conntrack entries the labels extension (conntrack_state).
   bool ctLabels = false;
+  // Withdrawals delete with NFT_MSG_DESTROYSETELEM where the kernel has it (6.3 and later,
+  // probed); false: always NFT_MSG_DELSETELEM, as on older kernels.
+  bool destroyElements = true;
 };
+
+// How withdrawals delete elements: not known yet (probed on the first withdrawal, again while
+// the table is missing), NFT_MSG_DESTROYSETELEM (an element already gone is no error) or
+// NFT_MSG_DELSETELEM (ENOENT for such an element: the transaction fails and is sent again
+// without it).
+enum class DeleteForm : uint8_t { Unknown, Destroy, Delete };
 
 class PinholeTableImpl;
 
@@ -78,10 +89,16 @@ class PinholeTable {
   // re-created from a record with its remaining time).
   Status admit(const core::Expectation& x, uint32_t timeoutMs);
   // Deletes what admit(x) added: the single-use mark, the NAT and source NAT map elements, the
-  // pin, each in its own transaction (one that is gone already, used or timed out, is not an
-  // error and does not stop the others); returns after the kernel acknowledged each. Returns
-  // the first error other than ENOENT. No allocation.
+  // pin (one that is gone already, used or timed out, is not an error and does not stop the
+  // others); returns after the kernel acknowledged them. Returns the first error other than
+  // ENOENT. No allocation.
   Status withdraw(const core::Expectation& x);
+  // withdraw() for each of `xs` (out[i]: the outcome of xs[i]; out.size() >= xs.size()), up to
+  // 40 admits per transaction: with DeleteForm::Destroy one transaction, with ::Delete one
+  // more when elements were gone. No allocation.
+  void withdrawMany(std::span<const core::Expectation> xs, std::span<Status> out);
+  // The form withdrawals use (Unknown until the first one).
+  [[nodiscard]] DeleteForm deleteForm() const;
   // Text of the table as `nft -f` would take it (for `ftpalg rules` and docs).
   [[nodiscard]] std::string describe() const;
 

@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <ctime>
@@ -122,6 +123,61 @@ Status NftSocket::commit(const NftBatch& batch, int tolerated) {
     return firstError;
   }
   return {};
+}
+
+Status NftSocket::commitEach(const NftBatch& batch, std::span<int> codes) {
+  if (nl_ == nullptr) {
+    return Status::error(EBADF, "nft: socket not open");
+  }
+  const size_t expected = batch.messageCount();
+  if (!batch.ok() || codes.size() < expected) {
+    return Status::error(EMSGSIZE, "nft: batch too large");
+  }
+  std::fill_n(codes.begin(), expected, -1);
+  const std::span<const char> out = batch.bytes();
+  if (mnl_socket_sendto(nl_, out.data(), out.size()) < 0) {
+    return Status::error(errno, "nft: send batch");
+  }
+  const uint32_t first = batch.firstSeq();
+  size_t acked = 0;
+  bool failed = false;
+  Status whole;  // an error on the BEGIN message: the transaction failed as a whole
+  alignas(nlmsghdr) std::array<char, 8192> buf{};
+  pollfd pfd{mnl_socket_get_fd(nl_), POLLIN, 0};
+  while (acked < expected) {
+    // Every answer is queued before sendto() returns; after an error only drain what is there.
+    const int ready = poll(&pfd, 1, failed ? 0 : kAckTimeoutMs);
+    if (ready < 0) {
+      if (errno == EINTR) continue;
+      return Status::error(errno, "nft: poll for acknowledgement");
+    }
+    if (ready == 0) {
+      if (failed) break;
+      return Status::error(ETIMEDOUT, context(batch, first + static_cast<uint32_t>(acked)));
+    }
+    const ssize_t got = mnl_socket_recvfrom(nl_, buf.data(), buf.size());
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      return Status::error(errno, "nft: receive acknowledgement");
+    }
+    auto* nlh = reinterpret_cast<const nlmsghdr*>(buf.data());
+    int left = static_cast<int>(got);
+    for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+      if (nlh->nlmsg_pid != portId_ || nlh->nlmsg_type != NLMSG_ERROR) continue;
+      const int code = -static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh))->error;
+      if (nlh->nlmsg_seq == first - 1) {
+        if (code != 0 && whole.ok()) whole = Status::error(code, "nft: commit batch");
+        failed = failed || code != 0;
+        continue;
+      }
+      if (nlh->nlmsg_seq < first || nlh->nlmsg_seq - first >= expected) continue;
+      int& slot = codes[nlh->nlmsg_seq - first];
+      if (slot == -1) ++acked;
+      slot = code;
+      failed = failed || code != 0;
+    }
+  }
+  return whole;
 }
 
 }  // namespace ftpalg::kernel::nft

@@ -1,6 +1,7 @@
-// PinholeTable: install/remove/admit as nf_tables transactions over one netlink socket.
+// PinholeTable: install/remove/admit/withdraw as nf_tables transactions over one netlink socket.
 #include <array>
 #include <cerrno>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -8,14 +9,14 @@
 #include "kernel/nftables/nft_batch.h"
 #include "kernel/nftables/nft_socket.h"
 #include "kernel/nftables/pinhole_messages.h"
-#include "kernel/nftables/pinhole_withdraw.h"
 #include "kernel/nftables/rules_text.h"
+#include "kernel/nftables/withdraw_batcher.h"
 
 namespace ftpalg::kernel {
 
 class PinholeTableImpl {
  public:
-  explicit PinholeTableImpl(PinholeConfig cfg) : cfg_(std::move(cfg)) {}
+  explicit PinholeTableImpl(PinholeConfig cfg) : cfg_(std::move(cfg)), withdrawals_(cfg_, sock_) {}
 
   Status install() {
     if (Status s = sock_.open(); !s.ok()) {
@@ -65,31 +66,29 @@ class PinholeTableImpl {
     return sock_.commit(batch);
   }
 
-  // Off the hot path, but also allocation-free.
+  // Off the hot path, but also allocation-free (withdraw_batcher.h).
   Status withdraw(const core::Expectation& x) {
-    if (Status s = sock_.open(); !s.ok()) {
-      return s;
-    }
-    std::array<nft::AdmitElement, 4> parts{};
-    const size_t n = nft::admitElements(x, parts);
-    Status first;
-    for (size_t i = 0; i < n; ++i) {
-      // One transaction each: a batch fails whole when one element is gone.
-      std::array<char, 1024> buf{};
-      nft::NftBatch batch(buf, sock_.reserveSeq(1));
-      Status s = nft::appendWithdraw(batch, cfg_, x, parts[i]);
-      if (s.ok() && !batch.finish()) s = Status::error(EMSGSIZE, "nft: withdraw: batch too large");
-      if (s.ok()) s = sock_.commit(batch, ENOENT);
-      if (!s.ok() && first.ok()) first = s;
-    }
-    return first;
+    Status s;
+    withdrawMany(std::span<const core::Expectation>(&x, 1), std::span<Status>(&s, 1));
+    return s;
   }
+
+  void withdrawMany(std::span<const core::Expectation> xs, std::span<Status> out) {
+    if (Status s = sock_.open(); !s.ok()) {
+      for (size_t i = 0; i < xs.size(); ++i) out[i] = s;
+      return;
+    }
+    withdrawals_.withdraw(xs, out);
+  }
+
+  [[nodiscard]] DeleteForm deleteForm() const { return withdrawals_.form(); }
 
   [[nodiscard]] std::string describe() const { return pinholeTableText(cfg_); }
 
  private:
   PinholeConfig cfg_;
   nft::NftSocket sock_;
+  nft::WithdrawBatcher withdrawals_;
 };
 
 PinholeTable::PinholeTable(PinholeConfig cfg)
@@ -103,6 +102,10 @@ Status PinholeTable::admit(const core::Expectation& x, uint32_t timeoutMs) {
   return impl_->admit(x, timeoutMs);
 }
 Status PinholeTable::withdraw(const core::Expectation& x) { return impl_->withdraw(x); }
+void PinholeTable::withdrawMany(std::span<const core::Expectation> xs, std::span<Status> out) {
+  impl_->withdrawMany(xs, out);
+}
+DeleteForm PinholeTable::deleteForm() const { return impl_->deleteForm(); }
 std::string PinholeTable::describe() const { return impl_->describe(); }
 
 }  // namespace ftpalg::kernel

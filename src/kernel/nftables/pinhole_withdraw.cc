@@ -14,10 +14,15 @@
 namespace ftpalg::kernel::nft {
 namespace {
 
+// Kernels 6.3 and later (linux/netfilter/nf_tables.h of older ones lacks it).
+constexpr uint16_t kMsgDestroySetElem = 30;  // NFT_MSG_DESTROYSETELEM
+
 // Deletes one set element by key.
 bool putDelete(NftBatch& batch, const PinholeConfig& cfg, const char* set, const PackedKey& key,
-               std::string_view label) {
-  nlmsghdr* nlh = batch.begin(NFT_MSG_DELSETELEM, NFPROTO_INET, 0, label);
+               std::string_view label, DeleteForm form = DeleteForm::Delete) {
+  const uint16_t type =
+      form == DeleteForm::Destroy ? kMsgDestroySetElem : static_cast<uint16_t>(NFT_MSG_DELSETELEM);
+  nlmsghdr* nlh = batch.begin(type, NFPROTO_INET, 0, label);
   if (nlh == nullptr) {
     return false;
   }
@@ -44,13 +49,24 @@ size_t admitElements(const core::Expectation& x, std::array<AdmitElement, 4>& ou
   return n;
 }
 
-Status appendWithdraw(NftBatch& batch, const PinholeConfig& cfg, const core::Expectation& x,
-                      AdmitElement which) {
+bool withdrawable(const core::Expectation& x) {
   const core::Family fam = x.src.addr.family;
-  if ((fam != core::Family::V4 && fam != core::Family::V6) || x.dst.addr.family != fam ||
-      x.natTo.addr.family != fam || x.dst.port == 0 || x.natTo.port == 0) {
+  return (fam == core::Family::V4 || fam == core::Family::V6) && x.dst.addr.family == fam &&
+         x.natTo.addr.family == fam && x.dst.port != 0 && x.natTo.port != 0;
+}
+
+bool appendDestroyProbe(NftBatch& batch, const PinholeConfig& cfg) {
+  PackedKey zero;
+  zero.len = 12;  // ipv4_addr . ipv4_addr . inet_service, all zero
+  return putDelete(batch, cfg, kPinSet4, zero, "nft: destroy element probe", DeleteForm::Destroy);
+}
+
+Status appendWithdraw(NftBatch& batch, const PinholeConfig& cfg, const core::Expectation& x,
+                      AdmitElement which, DeleteForm form) {
+  if (!withdrawable(x)) {
     return Status::error(EINVAL, "nft: withdraw: invalid expectation");
   }
+  const core::Family fam = x.src.addr.family;
   const bool v4 = fam == core::Family::V4;
   const PackedKey pin = packAddrAddrPort(x.src.addr, x.natTo.addr, x.natTo.port);
   const PackedKey nat = packAddrAddrPort(x.src.addr, x.dst.addr, x.dst.port);
@@ -58,19 +74,21 @@ Status appendWithdraw(NftBatch& batch, const PinholeConfig& cfg, const core::Exp
   switch (which) {
     case AdmitElement::NatUse:
       ok = putDelete(batch, cfg, v4 ? kNatUseSet4 : kNatUseSet6, nat,
-                     v4 ? "nft: delete element from natuse4" : "nft: delete element from natuse6");
+                     v4 ? "nft: delete element from natuse4" : "nft: delete element from natuse6",
+                     form);
       break;
     case AdmitElement::Nat:
       ok = putDelete(batch, cfg, v4 ? kNatMap4 : kNatMap6, nat,
-                     v4 ? "nft: delete element from nat4" : "nft: delete element from nat6");
+                     v4 ? "nft: delete element from nat4" : "nft: delete element from nat6", form);
       break;
     case AdmitElement::Snat:
-      ok = putDelete(batch, cfg, v4 ? kSnatMap4 : kSnatMap6, nat,
-                     v4 ? "nft: delete element from snat4" : "nft: delete element from snat6");
+      ok =
+          putDelete(batch, cfg, v4 ? kSnatMap4 : kSnatMap6, nat,
+                    v4 ? "nft: delete element from snat4" : "nft: delete element from snat6", form);
       break;
     case AdmitElement::Pin:
       ok = putDelete(batch, cfg, v4 ? kPinSet4 : kPinSet6, pin,
-                     v4 ? "nft: delete element from pin4" : "nft: delete element from pin6");
+                     v4 ? "nft: delete element from pin4" : "nft: delete element from pin6", form);
       break;
   }
   if (!ok) return Status::error(EMSGSIZE, "nft: withdraw: batch too large");

@@ -556,10 +556,14 @@ class Bench:
                 slow = {}
                 if os.path.exists(trace_out):
                     for line in open(trace_out, errors="replace"):
-                        mt = re.search(r"\(\s*([0-9.]+) ms\): \S+ (\w+)\((?:fd: )?(\d+)?", line)
+                        mt = re.search(r"\(\s*([0-9.]+) ms\): (\S+)/\d+ (\w+)\((?:fd: )?(\d+)?",
+                                       line)
                         if not mt:
                             continue
-                        k = f"{mt.group(2)}(fd {mt.group(3)})" if mt.group(3) else mt.group(2)
+                        k = f"{mt.group(3)}(fd {mt.group(4)})" if mt.group(4) else mt.group(3)
+                        # The withdrawal thread's pinhole transactions hold no packet.
+                        if mt.group(2).startswith("ftpalg-withdraw"):
+                            k = f"withdrawal thread: {k}"
                         c = slow.setdefault(k, [0, 0.0, 0.0])
                         ms = float(mt.group(1))
                         c[0] += 1

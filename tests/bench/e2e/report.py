@@ -365,7 +365,8 @@ def markdown(run, png_name):
 def profile_findings(run):
     """What the profile phase shows, computed from it: the kernel's share of the daemon's
     samples, its own code's share, and the wall time its queue thread spent blocked in system
-    calls on other sockets than the queue's (pinhole transactions) during the session load."""
+    calls on other sockets than the queue's (pinhole transactions) during the session load (the
+    withdrawal thread's apart: it holds no packet)."""
     out = []
     for p in run.doc.get("extra", {}).get("profile", []):
         dso = {}
@@ -393,6 +394,12 @@ def profile_findings(run):
                      f"pinhole transactions) held the queue thread for {tot:.0f} ms in "
                      f"{secs} s ({100 * tot / 1000 / secs:.0f} % of the time, longest "
                      f"{worst:.0f} ms): every packet queued meanwhile waits")
+        wd = [s for s in slow if s["call"].startswith("withdrawal thread: ")]
+        if wd:
+            secs = p.get("trace_seconds") or 1
+            text += (f"; the withdrawal thread (ended sessions' pinhole withdrawals, off the "
+                     f"packet path) spent {sum(s['total_ms'] for s in wd):.0f} ms in {secs} s "
+                     f"in {sum(s['calls'] for s in wd)} such calls, holding no packet")
         out.append(text + ".")
     return "\n".join(out)
 
