@@ -49,7 +49,7 @@ std::vector<Element> elementsOf(const core::Expectation& x) {
     out.emplace_back("nat4", nat);
     out.emplace_back("natuse4", nat);
   }
-  if (x.hasSrcNat) out.emplace_back("snat4", pin);
+  if (x.hasSrcNat) out.emplace_back("snat4", nat);  // keyed by the dialled destination
   return out;
 }
 
