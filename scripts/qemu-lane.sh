@@ -255,8 +255,8 @@ for s in "${scenarios[@]}"; do
 done
 printf '%s\n' "${scenarios[@]}" >"$stage/lane/scenarios"
 # Where 70-e2e-matrix finds this tree and the build in the shared host root.
-printf 'E2E_HOST_REPO=%q\nE2E_HOST_BUILD=%q\nE2E_BLOCKS=%q\n' "$here" "$build" \
-  "${FTPALG_QEMU_E2E_BLOCKS:-all}" >"$stage/lane/e2e.env"
+printf 'E2E_HOST_REPO=%q\nE2E_HOST_BUILD=%q\nE2E_BLOCKS=%q\nE2E_TRACE=%q\n' "$here" "$build" \
+  "${FTPALG_QEMU_E2E_BLOCKS:-all}" "${FTPALG_QEMU_E2E_TRACE:-}" >"$stage/lane/e2e.env"
 chmod 0755 "$stage/init"
 cat >"$stage/etc/passwd" <<'EOF'
 root:x:0:0:root:/root:/bin/sh
@@ -287,14 +287,21 @@ timeout_s=${FTPALG_QEMU_TIMEOUT:-1000}
 mem=${FTPALG_QEMU_MEM:-1024}
 smp=${FTPALG_QEMU_SMP:-$(($(nproc) > 2 ? 2 : $(nproc)))}
 log=$lane/console.log
+cpu=${FTPALG_QEMU_CPU:-max}
+append="console=ttyS0 panic=-1 oops=panic loglevel=4 rdinit=/init ${FTPALG_QEMU_APPEND:-}"
+# The guest's writable share (mount tag laneout): what a scenario leaves for the host to read
+# (70-e2e-matrix: the blocks' logs).
+rm -rf "$lane/out"
+mkdir -p "$lane/out"
 say "booting (timeout ${timeout_s}s, ${smp} CPU, ${mem} MiB): ${scenarios[*]}"
 set +e
 timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 \
-  -machine q35 -accel tcg,thread=multi -cpu max -smp "$smp" -m "$mem" \
+  -machine q35 -accel tcg,thread=multi -cpu "$cpu" -smp "$smp" -m "$mem" \
   -kernel "$vmlinuz" -initrd "$initrd" \
-  -append "console=ttyS0 panic=-1 oops=panic loglevel=4 rdinit=/init" \
+  -append "$append" \
   -nographic -nic none -no-reboot \
   -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+  -virtfs local,path="$lane/out",mount_tag=laneout,security_model=none \
   -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
   </dev/null 2>&1 | tr -d '\r' | tee "$log"
 rc=${PIPESTATUS[0]}

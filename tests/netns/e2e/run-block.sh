@@ -47,6 +47,15 @@ if [[ $mode == ftpalgd* ]]; then
 fi
 [[ -z $ftpalg || -x $ftpalg ]] || { echo "--ftpalg $ftpalg is not executable" >&2; exit 2; }
 
+# E2E_XTRACE=FILE: a trace of every command with its start time (bash xtrace, PS4 with
+# EPOCHREALTIME), to see where a block's time goes.
+if [[ -n ${E2E_XTRACE:-} ]]; then
+  exec {xtrace_fd}>>"$E2E_XTRACE"
+  BASH_XTRACEFD=$xtrace_fd
+  PS4='+ ${EPOCHREALTIME} ${FUNCNAME[1]:-main}>${FUNCNAME[0]:-main}:${LINENO} '
+  set -x
+fi
+
 export NETNS_PREFIX="fte2e-$$-"
 # shellcheck source=scripts/lib/netns.sh
 . "$repo/scripts/lib/netns.sh"

@@ -48,18 +48,23 @@ run_block="$E2E_HOST_REPO/tests/netns/e2e/run-block.sh"
 defect=$(kernel_defect)
 log "blocks: $blocks; kernel $(uname -r) (upstream $(kernel_upstream)); known defect: ${defect:-none}"
 
+# The host's view of the blocks' logs (and traces, E2E_TRACE=1): the lane's writable share.
+mkdir -p /e2e/out
+mount -t 9p -o trans=virtio,version=9p2000.L laneout /e2e/out || fail "cannot mount the lane's share (9p tag laneout)"
 failures=0
 t_all=$(cut -d' ' -f1 /proc/uptime)
 for b in $blocks; do
   t0=$(cut -d' ' -f1 /proc/uptime)
   chroot $root /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     HOME=/root LANG=C.UTF-8 E2E_KERNEL_DEFECT="$defect" E2E_DEPS_PRESENT=1 \
-    timeout 1200 bash "$run_block" --mode ftpalgd-expect --block "$b" \
+    E2E_XTRACE="${E2E_TRACE:+/tmp/e2e-xtrace.$b}" timeout 1200 bash "$run_block" --mode ftpalgd-expect --block "$b" \
     --results /tmp/e2e-results.jsonl --ftpalgd "$E2E_HOST_BUILD/src/daemon/ftpalgd" \
     --ftpalg "$E2E_HOST_BUILD/src/cli/ftpalg" >/tmp/e2e-block.log 2>&1
   rc=$?
   secs=$(awk -v a="$t0" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN { printf "%.1f", b - a }')
   grep '^\[e2e ' /tmp/e2e-block.log | sed 's/^/    /'
+  cp /tmp/e2e-block.log "/e2e/out/block-$b.log"
+  [ -f "$root/tmp/e2e-xtrace.$b" ] && mv "$root/tmp/e2e-xtrace.$b" /e2e/out/
   # The block's result lines at once: a lane that times out later keeps them.
   if [ -s $root/tmp/e2e-results.jsonl ]; then
     sed 's/^/LANE-RESULT /' $root/tmp/e2e-results.jsonl
@@ -78,5 +83,6 @@ secs=$(awk -v a="$t_all" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN { printf "%
 log "guest seconds for blocks $blocks: $secs"
 [ -s /tmp/e2e-all.jsonl ] || fail "no result lines"
 for m in run tmp dev/shm dev/pts dev sys proc; do umount $root/$m 2>/dev/null; done
+umount /e2e/out
 [ $failures -eq 0 ] || fail "$failures block(s) failed"
 log "ok"
