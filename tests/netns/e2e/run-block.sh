@@ -71,6 +71,7 @@ e2e_install_deps
 E2E_TMP=$(mktemp -d /tmp/ftpalg-e2e.XXXXXX)
 # shellcheck disable=SC2317 # run by the exit trap
 on_exit() {
+  drv_stop
   e2e_daemon_stop
   if [[ -n ${KEEP_TMP:-} ]]; then e2e_log "kept $E2E_TMP"; else rm -rf "$E2E_TMP"; fi
 }
@@ -87,14 +88,21 @@ done <"$here/known-$mode.txt"
 
 # queued_since_last: mode ftpalgd-expect, the packets of data connections (QDATA) and of other
 # non-control connections (QOTHER) that reached ftpalgd's queue since the previous call, from
-# its debug lines (one a packet). Call it directly, not in a subshell.
-QDATA=0 QOTHER=0 qdata_seen=0 qother_seen=0
+# its debug lines (one a packet); QFAIL is set when they could not be counted. Call it directly,
+# not in a subshell.
+QDATA=0 QOTHER=0 QFAIL='' qdata_seen=0 qother_seen=0
 queued_since_last() {
-  local d o log=$E2E_TMP/ftpalgd.log
-  d=$(grep -c 'non-control packet (data connection)' "$log" 2>/dev/null) || true
-  o=$(grep -c 'non-control packet (other)' "$log" 2>/dev/null) || true
-  QDATA=$((${d:-0} - qdata_seen)) QOTHER=$((${o:-0} - qother_seen))
-  qdata_seen=${d:-0} qother_seen=${o:-0}
+  local d o
+  drv_call 30 count --file "$E2E_TMP/ftpalgd.log" 'non-control packet (data connection)' \
+    'non-control packet (other)'
+  QFAIL=''
+  if ((DRV_RC != 0)) || ! read -r d o <<<"$DRV_OUT" || [[ ! $d =~ ^[0-9]+$ || ! $o =~ ^[0-9]+$ ]]; then
+    QFAIL="queued packets not counted: $DRV_OUT"
+    QDATA=0 QOTHER=0
+    return 0
+  fi
+  QDATA=$((d - qdata_seen)) QOTHER=$((o - qother_seen))
+  qdata_seen=$d qother_seen=$o
 }
 
 # verdict CASE OK(0/1) SECONDS NOTES: pass/fail/xfail/xpass with the known-differences list.
@@ -109,7 +117,10 @@ verdict() {
   if [[ $mode == ftpalgd-expect ]]; then
     queued_since_last
     notes="$notes; data-connection packets queued $QDATA (other $QOTHER)"
-    if ((ok && QDATA + QOTHER > 0)); then
+    if [[ -n $QFAIL ]]; then
+      ok=0
+      notes="$notes; $QFAIL"
+    elif ((ok && QDATA + QOTHER > 0)); then
       ok=0
       if ((QOTHER == 0)) && [[ -n ${E2E_KERNEL_DEFECT:-} && -z $why ]]; then
         why="known defect: $E2E_KERNEL_DEFECT"
@@ -184,6 +195,58 @@ e2e_daemon_stop() {
   E2E_DAEMON_PID=''
 }
 
+# --- The block's driver ------------------------------------------------------------------------
+# One ftp_driver.py serve in the client namespace runs the block's Python clients, negative
+# cases and bookkeeping (file checks, queue counts, late SYNs): one interpreter for the block,
+# not one per step. Requests and replies go through two FIFOs this shell holds open read-write
+# (never blocks, no SIGPIPE when the driver is gone: a reply then times out).
+DRV_PID='' DRV_W='' DRV_R='' DRV_N=0
+drv_start() {
+  DRV_N=$((DRV_N + 1))
+  local in=$E2E_TMP/drv.$DRV_N.in out=$E2E_TMP/drv.$DRV_N.out
+  mkfifo "$in" "$out"
+  exec {DRV_W}<>"$in" {DRV_R}<>"$out"
+  # Not netns_spawn: the redirections must be the background job's own (an asynchronous
+  # command's stdin is /dev/null otherwise).
+  (
+    trap - EXIT INT TERM
+    exec ip netns exec "$(netns_name client)" python3 "$here/ftp_driver.py" serve
+  ) <"$in" >"$out" 2>>"$E2E_TMP/driver.log" &
+  DRV_PID=$!
+  NETNS_PIDS+=("$DRV_PID")
+}
+drv_stop() {
+  [[ -n $DRV_PID ]] || return 0
+  kill -KILL "$DRV_PID" 2>/dev/null || true
+  wait "$DRV_PID" 2>/dev/null || true
+  exec {DRV_W}>&- {DRV_R}<&-
+  DRV_PID=''
+}
+# drv_call TIMEOUT SUBCOMMAND ARGS...: runs ftp_driver.py SUBCOMMAND ARGS in the driver, bounded
+# by TIMEOUT seconds; sets DRV_RC (its exit status; 124 when it overran, 125 when the driver
+# did not answer), DRV_NOTES (the "notes" of its JSON result line) and DRV_OUT (its output on
+# one line). A driver that overran is replaced by a fresh one at the next call.
+drv_call() {
+  local timeout=$1 req='' sep='' a j
+  shift
+  if [[ -z $DRV_PID ]] || ! kill -0 "$DRV_PID" 2>/dev/null; then
+    drv_stop
+    drv_start
+  fi
+  for a in "$@"; do
+    e2e_json_str_v j "$a"
+    req+=$sep$j sep=,
+  done
+  printf '{"timeout": %s, "argv": [%s]}\n' "$timeout" "$req" >&"$DRV_W"
+  # The first call also waits for the interpreter to start.
+  if IFS=$'\x1f' read -r -t "$((timeout + 60))" DRV_RC DRV_NOTES DRV_OUT <&"$DRV_R"; then
+    if ((DRV_RC == 124)); then drv_stop; fi
+    return 0
+  fi
+  DRV_RC=125 DRV_NOTES='' DRV_OUT="ftp_driver.py serve did not answer within $((timeout + 60)) s ($(tail -c 300 "$E2E_TMP/driver.log" 2>/dev/null | tr '\n' ' '))"
+  drv_stop
+}
+
 # --- Clients -----------------------------------------------------------------------------------
 # client_lftp NAME HOST XMODE / client_curl ... / client_python ...: list pub/ into
 # $E2E_TMP/cli/NAME.list, download pub/big.bin to NAME.got, upload up.bin as upload/NAME.bin.
@@ -224,34 +287,42 @@ client_curl() {
     --next "${opt[@]}" -T "$E2E_TMP/cli/up.bin" "$url/upload/$name.bin"
 }
 
-# shellcheck disable=SC2317 # called as client_$client
+# client_python NAME HOST XMODE [ARGS...]: in the block's driver (not in a subshell); the client's
+# status and output are DRV_RC and DRV_OUT.
 client_python() {
   local name=$1 host=$2 xmode=$3
   shift 3
-  netns_exec client timeout 40 python3 "$here/ftp_driver.py" client --host "$host" \
+  drv_call 40 client --host "$host" \
     --timeout 6 --mode "$xmode" --list-out "$E2E_TMP/cli/$name.list" --get pub/big.bin \
     --get-out "$E2E_TMP/cli/$name.got" --put "$E2E_TMP/cli/up.bin" --put-as "upload/$name.bin" "$@"
 }
 
-# check_files NAME: empty output when listing, download and upload are right, else the reasons.
+# check_files NAME: sets BAD to the empty string when listing, download and upload are right,
+# else to the reasons (call it directly, not in a subshell).
 check_files() {
-  local name=$1 got bad=''
-  grep -q 'big.bin' "$E2E_TMP/cli/$name.list" 2>/dev/null || bad+="listing lacks big.bin; "
-  got=$(sha256sum "$E2E_TMP/cli/$name.got" 2>/dev/null | cut -d' ' -f1) || true
-  [[ $got == "$E2E_BIG_SHA" ]] || bad+="download sha256 ${got:-missing} != $E2E_BIG_SHA; "
-  got=$(sha256sum "$E2E_TMP/srv/upload/$name.bin" 2>/dev/null | cut -d' ' -f1) || true
-  [[ $got == "$E2E_UP_SHA" ]] || bad+="upload sha256 ${got:-missing} != $E2E_UP_SHA; "
-  printf '%s' "$bad"
+  local name=$1
+  drv_call 30 check-files --list "$E2E_TMP/cli/$name.list" --got "$E2E_TMP/cli/$name.got" \
+    --got-sha "$E2E_BIG_SHA" --put "$E2E_TMP/srv/upload/$name.bin" --put-sha "$E2E_UP_SHA"
+  BAD=$DRV_OUT
+  ((DRV_RC == 0)) || BAD="files not checked (driver exit $DRV_RC): $DRV_OUT; "
 }
 
 # late_note: counts the late SYNs since the last call into late_total; sets LAST_LATE and
-# LATE_NOTE (call it directly, not in a subshell).
+# LATE_NOTE (call it directly, not in a subshell). When they cannot be counted, LAST_LATE is 1
+# (the case fails) and the note says why.
 late_note() {
   local late dropped admitted
-  read -r late dropped admitted < <(e2e_late_syn)
-  late_total=$((late_total + late))
-  LAST_LATE=$late
-  LATE_NOTE="data SYNs: $admitted admitted, $dropped dropped, $late late"
+  e2e_late_syn_collect "$E2E_TMP/late"
+  drv_call 30 late-syn --nft "$E2E_TMP/late.nft" --conntrack "$E2E_TMP/late.ct"
+  if ((DRV_RC == 0)) && read -r late dropped admitted <<<"$DRV_OUT" && [[ $late =~ ^[0-9]+$ ]]; then
+    late_total=$((late_total + late))
+    LAST_LATE=$late
+    LATE_NOTE="data SYNs: $admitted admitted, $dropped dropped, $late late"
+  else
+    late_total=$((late_total + 1))
+    LAST_LATE=1
+    LATE_NOTE="late data SYNs not counted (driver exit $DRV_RC): $DRV_OUT"
+  fi
 }
 
 # run_case NAT FAM XMODE SERVER CLIENT [CLIENT ARGS...]
@@ -262,9 +333,15 @@ run_case() {
   [[ ${1:-} == --split ]] && name="$name-split"
   fname=${name//\//-}
   host=$(e2e_server_addr "$nat" "$fam")
-  t0=$(e2e_now)
-  out=$("client_$client" "$fname" "$host" "$xmode" "$@" 2>&1) || rc=$?
-  bad=$(check_files "$fname")
+  t0=$EPOCHREALTIME
+  if [[ $client == python ]]; then
+    client_python "$fname" "$host" "$xmode" "$@"
+    rc=$DRV_RC out=$DRV_OUT
+  else
+    out=$("client_$client" "$fname" "$host" "$xmode" "$@" 2>&1) || rc=$?
+  fi
+  check_files "$fname"
+  bad=$BAD
   late_note
   late=$LATE_NOTE
   if ((rc != 0)); then bad="client exit $rc: $(tail -c 300 <<<"$out" | tr '\n' ' ') $bad"; fi
@@ -303,17 +380,20 @@ capture_stop() {
 replay_case() {
   local nat=$1 fam=$2 xmode=$3 name t0 cap ev host bad='' notes
   name="replay/$nat/v$fam/$xmode"
-  t0=$(e2e_now)
+  t0=$EPOCHREALTIME
   cap=$E2E_TMP/${name//\//-}.pcap
   ev=$E2E_TMP/${name//\//-}.events.jsonl
   host=$(e2e_server_addr "$nat" "$fam")
   local before=0
   [[ -n $E2E_EVENTS && -f $E2E_EVENTS ]] && before=$(wc -l <"$E2E_EVENTS")
   capture_start "$cap"
-  client_python "${name//\//-}" "$host" "$xmode" >"$E2E_TMP/replay-client.log" 2>&1 || bad="client failed;"
+  client_python "${name//\//-}" "$host" "$xmode"
+  printf '%s\n' "$DRV_OUT" >"$E2E_TMP/replay-client.log"
+  ((DRV_RC == 0)) || bad="client failed;"
   capture_stop
   late_note
-  bad="$bad$(check_files "${name//\//-}")"
+  check_files "${name//\//-}"
+  bad="$bad$BAD"
   local -a nat_args=()
   if [[ $nat == masq ]]; then
     [[ $fam == 4 ]] && nat_args=(--snat "$NETNS_CLIENT4=$NETNS_GW_SRV4") || nat_args=(--snat "$NETNS_CLIENT6=$NETNS_GW_SRV6")
@@ -368,12 +448,10 @@ positive_block() {
 neg() {
   local case=$1 name=$2 t0 out rc=0 notes
   shift 2
-  t0=$(e2e_now)
-  out=$(netns_exec client timeout 60 python3 "$here/ftp_driver.py" neg "$case" "$@" 2>&1) || rc=$?
-  notes=$(python3 -c 'import json,sys
-try: print(json.loads(sys.stdin.read().strip().splitlines()[-1])["notes"])
-except Exception as e: print("no result")' <<<"$out")
-  [[ $notes == "no result" ]] && notes="driver exit $rc: $(tail -c 300 <<<"$out" | tr '\n' ' ')"
+  t0=$EPOCHREALTIME
+  drv_call 60 neg "$case" "$@"
+  rc=$DRV_RC notes=$DRV_NOTES
+  [[ -z $notes ]] && notes="driver exit $rc: ${DRV_OUT: -300}"
   late_note
   notes="$notes; $LATE_NOTE"
   if [[ $mode == ftpalgd* && -n ${NEG_EVENT:-} ]]; then
@@ -438,7 +516,7 @@ negative_block() {
   fi
 }
 
-t_block=$(e2e_now)
+t_block=$EPOCHREALTIME
 e2e_log "mode $mode, block $block, namespaces $NETNS_PREFIX*, scratch $E2E_TMP"
 case $block in
   nonat4) positive_block nonat 4 ;;
