@@ -38,7 +38,7 @@ E2E_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 # E2E_DEPS_PRESENT=1: the caller installed them (the qemu lane, on the host; slow under TCG).
 e2e_install_deps() {
   if [[ -n ${E2E_DEPS_PRESENT:-} ]]; then
-    E2E_PROFTPD=$(e2e_proftpd_bin)
+    E2E_PROFTPD=${E2E_PROFTPD:-$(e2e_proftpd_bin)}
     return 0
   fi
   E2E_CACHE=$E2E_CACHE bash "$E2E_REPO/scripts/install-deps.sh" e2e >&2 ||
@@ -162,16 +162,23 @@ e2e_gw_queue_rules() {
   done
 }
 
-# e2e_late_syn_collect PREFIX: the gateway's SYN sets (nft -j, into PREFIX.nft; empty when the
-# table is missing) and its TCP conntrack table (both families, PREFIX.ct), then empties the
-# sets: one process in the gateway (each costs dearly under qemu's TCG).
+# e2e_late_syn_collect PREFIX sets|conntrack: "sets" writes the gateway's SYN sets (nft -j) to
+# PREFIX.nft (empty when the table is missing) and empties them; "conntrack" its TCP conntrack
+# table (both families) to PREFIX.ct. One process in the gateway each (under qemu's TCG every
+# process costs dearly).
 e2e_late_syn_collect() {
-  # shellcheck disable=SC2016 # expanded by the inner shell
-  netns_exec gw timeout 20 sh -c '
-    nft -j list table inet e2e >"$1.nft" 2>/dev/null || : >"$1.nft"
-    { conntrack -L -p tcp -o extended; conntrack -L -f ipv6 -p tcp -o extended; } >"$1.ct" 2>/dev/null
-    nft "flush set inet e2e drop4; flush set inet e2e drop6; flush set inet e2e adm4; flush set inet e2e adm6" 2>/dev/null
-    exit 0' sh "$1" || { : >"$1.nft"; : >"$1.ct"; }
+  if [[ $2 == sets ]]; then
+    # shellcheck disable=SC2016 # expanded by the inner shell
+    netns_exec gw timeout 20 sh -c '
+      nft -j list table inet e2e >"$1.nft" 2>/dev/null || : >"$1.nft"
+      nft "flush set inet e2e drop4; flush set inet e2e drop6; flush set inet e2e adm4; flush set inet e2e adm6" 2>/dev/null
+      exit 0' sh "$1" || : >"$1.nft"
+  else
+    # shellcheck disable=SC2016 # expanded by the inner shell
+    netns_exec gw timeout 20 sh -c '
+      { conntrack -L -p tcp -o extended; conntrack -L -f ipv6 -p tcp -o extended; } >"$1.ct" 2>/dev/null
+      exit 0' sh "$1" || : >"$1.ct"
+  fi
 }
 
 # e2e_late_syn: prints "LATE DROPPED ADMITTED" for the SYNs recorded since the last call and
@@ -180,7 +187,8 @@ e2e_late_syn_collect() {
 e2e_late_syn() {
   local f
   f=$(mktemp "${E2E_TMP:-/tmp}/late.XXXXXX")
-  e2e_late_syn_collect "$f"
+  e2e_late_syn_collect "$f" sets
+  e2e_late_syn_collect "$f" conntrack
   python3 "$E2E_REPO/tests/netns/e2e/ftp_driver.py" late-syn --nft "$f.nft" --conntrack "$f.ct" ||
     echo "0 0 0"
   rm -f "$f" "$f.nft" "$f.ct"
