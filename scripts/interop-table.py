@@ -136,7 +136,7 @@ def main():
                "`--kernel-mode cthelper --install-rules` (userspace conntrack helper, kernel "
                "expectations with nat-follow-master, forward admits `ct state related`) on "
                "that Debian kernel package in the qemu lane (`ctest -L qemu-e2e`, one test per "
-               "kernel, outside CI for its TCG time; results in `tests/qemu/results/<kernel>.jsonl`): the same blocks "
+               "kernel; CI runs a subset of each, `tests/qemu/CMakeLists.txt`; results in `tests/qemu/results/<kernel>.jsonl`): the same blocks "
                "and cases (`run-block.sh --mode ftpalgd-expect`, scenario 70-e2e-matrix; "
                "the seconds are TCG guest seconds), each also asserting that no packet of a "
                "data connection reached ftpalgd's queue (count in the notes), plus the "

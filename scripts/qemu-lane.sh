@@ -31,8 +31,12 @@
 # tmpfs upper layer), with the host's programs and this tree at the same paths.
 #
 # Environment: FTPALG_QEMU_TIMEOUT (seconds for the VM, default 1000: TCG on a loaded 2-core
-# host), FTPALG_QEMU_MEM (MiB, default 1024), FTPALG_QEMU_SMP (default: number of host CPUs, at
-# most 2), FTPALG_QEMU_E2E_BLOCKS (the run-block.sh blocks 70-e2e-matrix runs, default all).
+# host), FTPALG_QEMU_MEM (MiB, default 1536), FTPALG_QEMU_SMP (default: number of host CPUs, at
+# most 2), FTPALG_QEMU_E2E_BLOCKS (the run-block.sh blocks 70-e2e-matrix runs, default all),
+# FTPALG_QEMU_E2E_TRACE=1 (70-e2e-matrix leaves a command trace with times per block in
+# BUILD_DIR/qemu-lane/<release>.../out/), FTPALG_QEMU_CPU (qemu -cpu, default max),
+# FTPALG_QEMU_APPEND (more kernel command line). The guest's writable share (tag laneout) is
+# BUILD_DIR/qemu-lane/<release>.../out/: 70-e2e-matrix leaves each block's log there.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -255,8 +259,8 @@ for s in "${scenarios[@]}"; do
 done
 printf '%s\n' "${scenarios[@]}" >"$stage/lane/scenarios"
 # Where 70-e2e-matrix finds this tree and the build in the shared host root.
-printf 'E2E_HOST_REPO=%q\nE2E_HOST_BUILD=%q\nE2E_BLOCKS=%q\n' "$here" "$build" \
-  "${FTPALG_QEMU_E2E_BLOCKS:-all}" >"$stage/lane/e2e.env"
+printf 'E2E_HOST_REPO=%q\nE2E_HOST_BUILD=%q\nE2E_BLOCKS=%q\nE2E_TRACE=%q\n' "$here" "$build" \
+  "${FTPALG_QEMU_E2E_BLOCKS:-all}" "${FTPALG_QEMU_E2E_TRACE:-}" >"$stage/lane/e2e.env"
 chmod 0755 "$stage/init"
 cat >"$stage/etc/passwd" <<'EOF'
 root:x:0:0:root:/root:/bin/sh
@@ -281,20 +285,98 @@ initrd=$lane/initramfs.cpio.gz
   >"$initrd" || die "building the initramfs failed"
 say "initramfs $(du -h "$initrd" | cut -f1) with $(wc -l <"$stage/lib/modules/load.order") modules ($(elapsed "$t0"))"
 
+# --- 3b. Hot files of 70-e2e-matrix -------------------------------------------------------------
+# Under TCG every open() over 9p costs ~20 ms (measured: 500 opens of one cached file 10.5 s over
+# 9p, 1.1 s on tmpfs; a curl start 2.2 s, python3 with ftplib and json 4.6 s): the programs the
+# end-to-end suite runs, their libraries and the Python modules of its driver go into one tar
+# (read by the guest in one sequential pass) that the guest unpacks into the overlay's tmpfs
+# upper layer, so they are opened from RAM. Paths are the real ones (merged /usr: /lib is a
+# symlink the upper layer must not shadow). A file left out is read from the host, only slower.
+hot_tar=
+if [[ " ${scenarios[*]} " == *" 70-e2e-matrix "* ]]; then
+  t0=$(now_ms)
+  hot_tar=$lane/hot.tar
+  hot_list=$lane/hot.list
+  {
+    for c in bash sh env timeout ip nft conntrack ss sysctl ethtool tcpdump vsftpd lftp curl \
+      python3 sha256sum cut grep sed awk head tail wc seq sleep date mktemp realpath dirname \
+      basename cat rm mkdir chmod chown tr sort id ldd mkfifo uname tee kill ps mv cp ln; do
+      p=$(command -v "$c" 2>/dev/null) || continue
+      if [[ $p == /* ]]; then echo "$p"; fi
+    done
+    for p in "$build/src/daemon/ftpalgd" "$build/src/cli/ftpalg" \
+      /var/cache/ftpalg-e2e/root/usr/sbin/proftpd /usr/sbin/proftpd; do
+      if [[ -x $p ]]; then echo "$p"; fi
+    done
+  } | sort -u >"$hot_list.bin"
+  {
+    while read -r p; do
+      readlink -f "$p"
+      ldd "$p" 2>/dev/null | awk '/=> \// { print $3 } /^\t\// { print $1 }' | xargs -r readlink -f || true
+    done <"$hot_list.bin"
+    # The driver's Python modules (Debian's interpreter, the one the guest runs) and their
+    # compiled forms.
+    /usr/bin/python3 - "$here/tests/netns/e2e" <<'PY' 2>/dev/null || true
+import importlib.util, os, sys
+sys.path.insert(0, sys.argv[1])
+import ftp_driver, compare_events  # noqa: F401
+for m in list(sys.modules.values()):
+    f = getattr(m, "__file__", None)
+    if not f or not os.path.isfile(f):
+        continue
+    print(os.path.realpath(f))
+    if f.endswith(".py"):
+        try:
+            c = importlib.util.cache_from_source(f)
+        except (NotImplementedError, ValueError):
+            continue
+        if os.path.isfile(c):
+            print(os.path.realpath(c))
+PY
+    find /usr/lib/locale/C.utf8 -type f 2>/dev/null
+    echo /etc/ld.so.cache
+    # The suite itself: the guest runs the tree as it was when the lane started.
+    find "$here/tests/netns/e2e" "$here/tests/netns/lib" "$here/scripts/lib" -maxdepth 1 -type f \
+      \( -name '*.sh' -o -name '*.py' -o -name '*.txt' \)
+  } | grep "^/" | sort -u >"$hot_list"
+  tar -cf "$hot_tar" -C / --no-recursion -T <(sed 's|^/||' "$hot_list") 2>/dev/null ||
+    die "building $hot_tar failed"
+  say "hot files for the guest: $(wc -l <"$hot_list") files, $(du -h "$hot_tar" | cut -f1) ($(elapsed "$t0"))"
+fi
+# The runnable proftpd (tests/netns/lib/e2e.sh e2e_proftpd_bin), checked here, not by ldd in the
+# guest for every block.
+proftpd_bin=
+for p in /usr/sbin/proftpd /var/cache/ftpalg-e2e/root/usr/sbin/proftpd; do
+  if [[ -x $p ]] && ! ldd "$p" 2>/dev/null | grep -q 'not found'; then
+    proftpd_bin=$p
+    break
+  fi
+done
+printf 'E2E_HOT=%q\nE2E_PROFTPD=%q\n' "$hot_tar" "$proftpd_bin" >>"$stage/lane/e2e.env"
+
 # --- 4. Boot -----------------------------------------------------------------------------------
 t0=$(now_ms)
 timeout_s=${FTPALG_QEMU_TIMEOUT:-1000}
-mem=${FTPALG_QEMU_MEM:-1024}
+mem=${FTPALG_QEMU_MEM:-1536}
 smp=${FTPALG_QEMU_SMP:-$(($(nproc) > 2 ? 2 : $(nproc)))}
 log=$lane/console.log
+cpu=${FTPALG_QEMU_CPU:-max}
+# no_timer_check: on a loaded host the TCG guest is too slow for the kernel's IO-APIC timer check,
+# which then panics at boot ("IO-APIC + timer doesn't work", seen once on 6.12).
+append="console=ttyS0 panic=-1 oops=panic loglevel=4 rdinit=/init no_timer_check ${FTPALG_QEMU_APPEND:-}"
+# The guest's writable share (mount tag laneout): what a scenario leaves for the host to read
+# (70-e2e-matrix: the blocks' logs).
+rm -rf "$lane/out"
+mkdir -p "$lane/out"
 say "booting (timeout ${timeout_s}s, ${smp} CPU, ${mem} MiB): ${scenarios[*]}"
 set +e
 timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 \
-  -machine q35 -accel tcg,thread=multi -cpu max -smp "$smp" -m "$mem" \
+  -machine q35 -accel tcg,thread=multi -cpu "$cpu" -smp "$smp" -m "$mem" \
   -kernel "$vmlinuz" -initrd "$initrd" \
-  -append "console=ttyS0 panic=-1 oops=panic loglevel=4 rdinit=/init" \
+  -append "$append" \
   -nographic -nic none -no-reboot \
   -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+  -virtfs local,path="$lane/out",mount_tag=laneout,security_model=none \
   -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
   </dev/null 2>&1 | tr -d '\r' | tee "$log"
 rc=${PIPESTATUS[0]}

@@ -152,43 +152,116 @@ netns_topology_pair() {
 # and server links, so captures taken there carry valid checksums.
 netns_topology_gw() {
   local routes=$1 role l4=$NETNS_LINK_LEN4 l6=$NETNS_LINK_LEN6
-  for role in client gw server third; do netns_create "$role"; done
-  netns_link client veth0 gw cli0
-  netns_link gw srv0 server veth0
-  netns_link gw thr0 third veth0
-  netns_addr client veth0 "$NETNS_CLIENT4/$l4" "$NETNS_CLIENT6/$l6"
-  netns_addr gw cli0 "$NETNS_GW_CLI4/$l4" "$NETNS_GW_CLI6/$l6" "$NETNS_PUBLIC4/32" "$NETNS_PUBLIC6/128"
-  netns_addr gw srv0 "$NETNS_GW_SRV4/$l4" "$NETNS_GW_SRV6/$l6"
-  netns_addr gw thr0 "$NETNS_GW_THR4/$l4" "$NETNS_GW_THR6/$l6"
-  netns_addr server veth0 "$NETNS_SERVER4/$l4" "$NETNS_SERVER6/$l6"
-  netns_addr third veth0 "$NETNS_THIRD4/$l4" "$NETNS_THIRD6/$l6"
-  netns_exec gw sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
-  for role in client server; do netns_csum_off "$role" veth0; done
+  local -A cmds=()
+  case $routes in
+    nonat | masq | dnat | both) ;;
+    *) netns_log "netns_topology_gw: unknown routes '$routes'"; return 2 ;;
+  esac
+  # One `ip -batch` for the namespaces and links and one per namespace for its addresses and
+  # routes (the same commands as netns_create, netns_link, netns_addr and netns_route, fewer
+  # processes: each costs dearly under qemu's TCG, where the end-to-end suite also runs).
+  for role in client gw server third; do echo "netns add $(netns_name "$role")"; done |
+    ip -batch - || return 1
+  for role in client gw server third; do
+    # IPv6 DAD and router solicitations off before the links exist (netns_create: the new
+    # interfaces take the defaults); the gateway forwards.
+    local fwd=''
+    [[ $role == gw ]] && fwd='net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1'
+    # shellcheck disable=SC2086 # fwd: several assignments or none
+    ip netns exec "$(netns_name "$role")" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
+      net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.all.router_solicitations=0 \
+      net.ipv6.conf.default.router_solicitations=0 net.ipv6.conf.default.accept_ra=0 $fwd
+  done
+  {
+    echo "link add veth0 netns $(netns_name client) type veth peer name cli0 netns $(netns_name gw)"
+    echo "link add srv0 netns $(netns_name gw) type veth peer name veth0 netns $(netns_name server)"
+    echo "link add thr0 netns $(netns_name gw) type veth peer name veth0 netns $(netns_name third)"
+  } | ip -batch - || return 1
+  cmds[client]="link set lo up
+link set veth0 up
+addr add $NETNS_CLIENT4/$l4 dev veth0
+addr add $NETNS_CLIENT6/$l6 dev veth0 nodad"
+  cmds[gw]="link set lo up
+link set cli0 up
+link set srv0 up
+link set thr0 up
+addr add $NETNS_GW_CLI4/$l4 dev cli0
+addr add $NETNS_GW_CLI6/$l6 dev cli0 nodad
+addr add $NETNS_PUBLIC4/32 dev cli0
+addr add $NETNS_PUBLIC6/128 dev cli0 nodad
+addr add $NETNS_GW_SRV4/$l4 dev srv0
+addr add $NETNS_GW_SRV6/$l6 dev srv0 nodad
+addr add $NETNS_GW_THR4/$l4 dev thr0
+addr add $NETNS_GW_THR6/$l6 dev thr0 nodad"
+  cmds[server]="link set lo up
+link set veth0 up
+addr add $NETNS_SERVER4/$l4 dev veth0
+addr add $NETNS_SERVER6/$l6 dev veth0 nodad
+route add $NETNS_THIRD_SIDE4 via $NETNS_GW_SRV4
+route add $NETNS_THIRD_SIDE6 via $NETNS_GW_SRV6"
   # The third host and the server reach each other in every scenario (a bounce must be
   # stopped by the gateway's ALG, not by a missing route).
-  netns_route third "$NETNS_ALL4" "$NETNS_GW_THR4"
-  netns_route third "$NETNS_ALL6" "$NETNS_GW_THR6"
-  netns_route server "$NETNS_THIRD_SIDE4" "$NETNS_GW_SRV4"
-  netns_route server "$NETNS_THIRD_SIDE6" "$NETNS_GW_SRV6"
+  cmds[third]="link set lo up
+link set veth0 up
+addr add $NETNS_THIRD4/$l4 dev veth0
+addr add $NETNS_THIRD6/$l6 dev veth0 nodad
+route add $NETNS_ALL4 via $NETNS_GW_THR4
+route add $NETNS_ALL6 via $NETNS_GW_THR6"
   case $routes in
     nonat | masq)
-      netns_route client "$NETNS_SERVER_SIDE4" "$NETNS_GW_CLI4"
-      netns_route client "$NETNS_SERVER_SIDE6" "$NETNS_GW_CLI6"
-      netns_route client "$NETNS_THIRD_SIDE6" "$NETNS_GW_CLI6"
+      cmds[client]+="
+route add $NETNS_SERVER_SIDE4 via $NETNS_GW_CLI4
+route add $NETNS_SERVER_SIDE6 via $NETNS_GW_CLI6
+route add $NETNS_THIRD_SIDE6 via $NETNS_GW_CLI6"
       ;;
-    dnat | both) ;;
-    *) netns_log "netns_topology_gw: unknown routes '$routes'"; return 2 ;;
   esac
   case $routes in
     nonat | dnat)
-      netns_route server "$NETNS_CLIENT_SIDE4" "$NETNS_GW_SRV4"
-      netns_route server "$NETNS_CLIENT_SIDE6" "$NETNS_GW_SRV6"
+      cmds[server]+="
+route add $NETNS_CLIENT_SIDE4 via $NETNS_GW_SRV4
+route add $NETNS_CLIENT_SIDE6 via $NETNS_GW_SRV6"
       ;;
   esac
+  for role in client gw server third; do
+    ip -n "$(netns_name "$role")" -batch - <<<"${cmds[$role]}" || return 1
+  done
+  for role in client server; do netns_csum_off "$role" veth0; done
   netns_wait_reachable client "$NETNS_GW_CLI4"
   netns_wait_reachable client "$NETNS_GW_CLI6"
   netns_wait_reachable server "$NETNS_GW_SRV4"
   netns_wait_reachable server "$NETNS_GW_SRV6"
+}
+
+# netns_gw_routes FROM TO: changes the routes of a netns_topology_gw topology built with ROUTES
+# FROM to those of ROUTES TO.
+netns_gw_routes() {
+  local from=$1 to=$2 c='' s=''
+  case $from in
+    nonat | masq) c+="route del $NETNS_SERVER_SIDE4 via $NETNS_GW_CLI4
+route del $NETNS_SERVER_SIDE6 via $NETNS_GW_CLI6
+route del $NETNS_THIRD_SIDE6 via $NETNS_GW_CLI6
+" ;;
+  esac
+  case $from in
+    nonat | dnat) s+="route del $NETNS_CLIENT_SIDE4 via $NETNS_GW_SRV4
+route del $NETNS_CLIENT_SIDE6 via $NETNS_GW_SRV6
+" ;;
+  esac
+  case $to in
+    nonat | masq) c+="route add $NETNS_SERVER_SIDE4 via $NETNS_GW_CLI4
+route add $NETNS_SERVER_SIDE6 via $NETNS_GW_CLI6
+route add $NETNS_THIRD_SIDE6 via $NETNS_GW_CLI6
+" ;;
+    dnat | both) ;;
+    *) netns_log "netns_gw_routes: unknown routes '$to'"; return 2 ;;
+  esac
+  case $to in
+    nonat | dnat) s+="route add $NETNS_CLIENT_SIDE4 via $NETNS_GW_SRV4
+route add $NETNS_CLIENT_SIDE6 via $NETNS_GW_SRV6
+" ;;
+  esac
+  if [[ -n $c ]]; then ip -n "$(netns_name client)" -batch - <<<"$c" || return 1; fi
+  if [[ -n $s ]]; then ip -n "$(netns_name server)" -batch - <<<"$s" || return 1; fi
 }
 
 # netns_cleanup: end the processes this run started (remembered pids first, then anything

@@ -10,14 +10,27 @@ Subcommands (each runs inside one namespace, started by the suite under `timeout
               announces; every data connection it makes or accepts is a JSON line in --log
   listen      accept connections on one port and log each (the third host of the bounce case)
   neg         one negative case against fake-server; prints {"result":..., "notes":...}
+  serve       the block's long-lived driver: runs the subcommands above (client, neg) and the
+              bookkeeping ones below one after the other, each request a line on stdin (a JSON
+              {"argv": [...], "timeout": SECONDS}), each reply a line "RC<US>NOTES<US>OUTPUT"
+              (US: the unit separator 0x1f; OUTPUT: stdout and stderr on one line; NOTES:
+              "notes" of the output's last line when it is such JSON). One interpreter for a whole block instead of one per case
+              (under TCG an interpreter start costs seconds). A request that overruns its
+              timeout is answered with RC 124 and ends the driver (the caller starts a new one).
+  late-syn    "LATE DROPPED ADMITTED" from the gateway's nft sets (JSON) and conntrack table
+  check-files the reasons a case's listing, download or upload is wrong (empty when right)
+  count       how many lines of a file contain each of the given strings
 
 Nothing here prints secrets or touches anything outside its arguments. Exit status: 0 = the
 case behaved as wanted, 1 = it did not (the reason on stderr), 2 = usage or setup error.
 """
 
 import argparse
+import contextlib
 import ftplib
 import hashlib
+import io
+import ipaddress
 import json
 import os
 import re
@@ -25,6 +38,7 @@ import socket
 import sys
 import threading
 import time
+import traceback
 
 CONNECT_TIMEOUT = 3.0  # a blocked data connection: the SYN is dropped, connect() times out
 SPLIT_PAUSE = 0.02     # pause between 1-byte segments (each leaves as its own segment)
@@ -536,7 +550,132 @@ def cmd_neg(a):
     return 0 if ok else 1
 
 
-def main():
+# --- bookkeeping of the suite --------------------------------------------------------------------
+
+def _tuple(a, sp, d, dp):
+    return (str(ipaddress.ip_address(a)), int(sp), str(ipaddress.ip_address(d)), int(dp))
+
+
+def late_syn(doc, ct):
+    """(late, dropped, admitted): the SYNs in the drop sets whose 4-tuple was admitted later,
+    found in the adm sets or as a conntrack entry (a dropped SYN never gets a confirmed entry,
+    so an entry with that tuple means a later SYN of the same connection went through)."""
+    sets = {}
+    for o in json.loads(doc)["nftables"] if doc.strip() else []:
+        st = o.get("set")
+        if st:
+            els = set()
+            for e in st.get("elem", []):
+                v = e["elem"]["val"] if isinstance(e, dict) and "elem" in e else e
+                els.add(_tuple(*v["concat"]))
+            sets[st["name"]] = els
+    dropped = sets.get("drop4", set()) | sets.get("drop6", set())
+    admitted = sets.get("adm4", set()) | sets.get("adm6", set())
+    seen = set(admitted)
+    for line in ct.splitlines():
+        src = re.findall(r"src=(\S+)", line)
+        dst = re.findall(r"dst=(\S+)", line)
+        sp = re.findall(r"sport=(\d+)", line)
+        dp = re.findall(r"dport=(\d+)", line)
+        if len(src) >= 2 and len(sp) >= 2:
+            seen.add(_tuple(src[0], sp[0], dst[0], dp[0]))
+            seen.add(_tuple(src[0], sp[0], src[1], sp[1]))  # after DNAT: the reply source
+    return len(dropped & seen), len(dropped), len(admitted)
+
+
+def cmd_late_syn(a):
+    with open(a.nft) as f:
+        doc = f.read()
+    with open(a.conntrack) as f:
+        ct = f.read()
+    print(*late_syn(doc, ct))
+    return 0
+
+
+def cmd_check_files(a):
+    bad = ""
+    try:
+        with open(a.list, errors="replace") as f:
+            if "big.bin" not in f.read():
+                bad += "listing lacks big.bin; "
+    except OSError:
+        bad += "listing lacks big.bin; "
+    for what, path, want in (("download", a.got, a.got_sha), ("upload", a.put, a.put_sha)):
+        try:
+            got = sha256(path)
+        except OSError:
+            got = "missing"
+        if got != want:
+            bad += f"{what} sha256 {got} != {want}; "
+    print(bad, end="")
+    return 0
+
+
+def cmd_count(a):
+    counts = [0] * len(a.needle)
+    try:
+        with open(a.file, errors="replace") as f:
+            for line in f:
+                for i, n in enumerate(a.needle):
+                    if n in line:
+                        counts[i] += 1
+    except FileNotFoundError:
+        pass
+    print(*counts)
+    return 0
+
+
+def run_request(argv):
+    """One subcommand in this process: (rc, stdout+stderr)."""
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(buf):
+        try:
+            rc = main(argv)
+        except SystemExit as e:
+            rc = e.code if isinstance(e.code, int) else 2
+        except Exception:  # a fresh interpreter would print the traceback and exit 1
+            traceback.print_exc()
+            rc = 1
+    return rc, buf.getvalue()
+
+
+US = "\x1f"  # field separator of serve's replies (no whitespace: bash's read keeps empty fields)
+
+
+def cmd_serve(_a):
+    out = sys.stdout
+    while True:
+        line = sys.stdin.readline()
+        if not line:
+            return 0
+        if not line.strip():
+            continue
+        req = json.loads(line)
+        box = {}
+        worker = threading.Thread(target=lambda: box.update(r=run_request(req["argv"])),
+                                  daemon=True)
+        worker.start()
+        worker.join(req.get("timeout", 60))
+        if worker.is_alive():
+            out.write(f"124{US}{US}{req['argv'][:2]} timed out after {req.get('timeout', 60)} s\n")
+            out.flush()
+            os._exit(124)  # a hung case must not leak into the next one: a fresh driver
+        rc, text = box["r"]
+        notes = ""
+        lines = text.strip().splitlines()
+        if lines:
+            try:
+                notes = json.loads(lines[-1]).get("notes", "")
+            except (ValueError, AttributeError):
+                notes = ""
+        flat = " ".join(text.replace(US, " ").splitlines())
+        notes = " ".join(str(notes).replace(US, " ").splitlines())
+        out.write(f"{rc}{US}{notes}{US}{flat}\n")
+        out.flush()
+    return 0
+
+
+def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
 
@@ -571,9 +710,27 @@ def main():
     n.add_argument("--low-port", type=int, default=80)
     n.add_argument("--wait", type=float, default=0)
 
-    a = p.parse_args()
+    sub.add_parser("serve")
+
+    lt = sub.add_parser("late-syn")
+    lt.add_argument("--nft", required=True, help="nft -j list table inet e2e")
+    lt.add_argument("--conntrack", required=True, help="conntrack -L -o extended (v4 and v6)")
+
+    cf = sub.add_parser("check-files")
+    cf.add_argument("--list", required=True)
+    cf.add_argument("--got", required=True)
+    cf.add_argument("--got-sha", required=True)
+    cf.add_argument("--put", required=True)
+    cf.add_argument("--put-sha", required=True)
+
+    co = sub.add_parser("count")
+    co.add_argument("--file", required=True)
+    co.add_argument("needle", nargs="+")
+
+    a = p.parse_args(argv)
     handler = {"client": cmd_client, "fake-server": cmd_fake_server, "listen": cmd_listen,
-               "neg": cmd_neg}[a.cmd]
+               "neg": cmd_neg, "serve": cmd_serve, "late-syn": cmd_late_syn,
+               "check-files": cmd_check_files, "count": cmd_count}[a.cmd]
     try:
         return handler(a)
     except ftplib.all_errors as e:

@@ -21,7 +21,7 @@ E2E_PASV_RANGE=40000-40100
 E2E_CT_MARK=${E2E_CT_MARK:-0x00f7a1}
 E2E_QUEUE=${E2E_QUEUE:-0}
 
-e2e_log() { printf '[e2e %s] %s\n' "$(date +%T)" "$*" >&2; }
+e2e_log() { printf '[e2e %(%T)T] %s\n' -1 "$*" >&2; }
 e2e_die() {
   e2e_log "FATAL: $*"
   exit 2
@@ -38,7 +38,7 @@ E2E_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 # E2E_DEPS_PRESENT=1: the caller installed them (the qemu lane, on the host; slow under TCG).
 e2e_install_deps() {
   if [[ -n ${E2E_DEPS_PRESENT:-} ]]; then
-    E2E_PROFTPD=$(e2e_proftpd_bin)
+    E2E_PROFTPD=${E2E_PROFTPD:-$(e2e_proftpd_bin)}
     return 0
   fi
   E2E_CACHE=$E2E_CACHE bash "$E2E_REPO/scripts/install-deps.sh" e2e >&2 ||
@@ -162,46 +162,36 @@ e2e_gw_queue_rules() {
   done
 }
 
+# e2e_late_syn_collect PREFIX sets|conntrack: "sets" writes the gateway's SYN sets (nft -j) to
+# PREFIX.nft (empty when the table is missing) and empties them; "conntrack" its TCP conntrack
+# table (both families) to PREFIX.ct. One process in the gateway each (under qemu's TCG every
+# process costs dearly).
+e2e_late_syn_collect() {
+  if [[ $2 == sets ]]; then
+    # shellcheck disable=SC2016 # expanded by the inner shell
+    netns_exec gw timeout 20 sh -c '
+      nft -j list table inet e2e >"$1.nft" 2>/dev/null || : >"$1.nft"
+      nft "flush set inet e2e drop4; flush set inet e2e drop6; flush set inet e2e adm4; flush set inet e2e adm6" 2>/dev/null
+      exit 0' sh "$1" || : >"$1.nft"
+  else
+    # shellcheck disable=SC2016 # expanded by the inner shell
+    netns_exec gw timeout 20 sh -c '
+      { conntrack -L -p tcp -o extended; conntrack -L -f ipv6 -p tcp -o extended; } >"$1.ct" 2>/dev/null
+      exit 0' sh "$1" || : >"$1.ct"
+  fi
+}
+
 # e2e_late_syn: prints "LATE DROPPED ADMITTED" for the SYNs recorded since the last call and
 # empties the sets. LATE counts dropped 4-tuples that were admitted later: found in adm4/adm6
-# or as a conntrack entry (a dropped SYN never gets a confirmed entry, so an entry with that
-# tuple means a later SYN of the same connection went through).
+# or as a conntrack entry (ftp_driver.py late-syn).
 e2e_late_syn() {
-  local json ct
-  json=$(netns_exec gw timeout 10 nft -j list table inet e2e) || {
+  local f
+  f=$(mktemp "${E2E_TMP:-/tmp}/late.XXXXXX")
+  e2e_late_syn_collect "$f" sets
+  e2e_late_syn_collect "$f" conntrack
+  python3 "$E2E_REPO/tests/netns/e2e/ftp_driver.py" late-syn --nft "$f.nft" --conntrack "$f.ct" ||
     echo "0 0 0"
-    return 0
-  }
-  ct=$( (netns_exec gw timeout 10 conntrack -L -p tcp -o extended 2>/dev/null
-    netns_exec gw timeout 10 conntrack -L -f ipv6 -p tcp -o extended 2>/dev/null) || true)
-  python3 -c '
-import ipaddress, json, re, sys
-doc, ct = sys.argv[1], sys.argv[2]
-def norm(a, sp, d, dp):
-    return (str(ipaddress.ip_address(a)), int(sp), str(ipaddress.ip_address(d)), int(dp))
-sets = {}
-for o in json.loads(doc)["nftables"]:
-    s = o.get("set")
-    if s:
-        els = set()
-        for e in s.get("elem", []):
-            v = e["elem"]["val"] if isinstance(e, dict) and "elem" in e else e
-            c = v["concat"]
-            els.add(norm(*c))
-        sets[s["name"]] = els
-dropped = sets.get("drop4", set()) | sets.get("drop6", set())
-admitted = sets.get("adm4", set()) | sets.get("adm6", set())
-seen = set(admitted)
-for line in ct.splitlines():
-    src = re.findall(r"src=(\S+)", line); dst = re.findall(r"dst=(\S+)", line)
-    sp = re.findall(r"sport=(\d+)", line); dp = re.findall(r"dport=(\d+)", line)
-    if len(src) >= 2 and len(sp) >= 2:
-        seen.add(norm(src[0], sp[0], dst[0], dp[0]))
-        seen.add(norm(src[0], sp[0], src[1], sp[1]))  # after DNAT: the reply source
-print(len(dropped & seen), len(dropped), len(admitted))
-' "$json" "$ct"
-  local s
-  for s in drop4 drop6 adm4 adm6; do netns_exec gw timeout 10 nft flush set inet e2e "$s"; done
+  rm -f "$f" "$f.nft" "$f.ct"
 }
 
 # --- FTP servers -------------------------------------------------------------------------------
@@ -338,22 +328,41 @@ e2e_server_stop() {
 # --- Results -----------------------------------------------------------------------------------
 # e2e_json_str TEXT: TEXT as a JSON string.
 e2e_json_str() {
-  local s=$1
+  local j
+  e2e_json_str_v j "$1"
+  printf '%s' "$j"
+}
+# e2e_json_str_v VAR TEXT: the same into VAR, without a subshell.
+e2e_json_str_v() {
+  local s=$2
   s=${s//\\/\\\\}
   s=${s//\"/\\\"}
   s=${s//$'\n'/ }
   s=${s//$'\t'/ }
   s=${s//$'\r'/}
-  printf '"%s"' "$s"
+  printf -v "$1" '"%s"' "$s"
 }
 
 # e2e_result CASE RESULT SECONDS NOTES: one JSON line into $E2E_RESULTS and a log line.
 e2e_result() {
-  printf '{"case":%s,"mode":%s,"result":%s,"seconds":%s,"notes":%s}\n' \
-    "$(e2e_json_str "$1")" "$(e2e_json_str "$E2E_MODE")" "$(e2e_json_str "$2")" "$3" \
-    "$(e2e_json_str "$4")" >>"$E2E_RESULTS"
-  e2e_log "$(printf '%-6s %-48s %6ss  %s' "$2" "$1" "$3" "$4")"
+  local c m r n line
+  e2e_json_str_v c "$1"
+  e2e_json_str_v m "$E2E_MODE"
+  e2e_json_str_v r "$2"
+  e2e_json_str_v n "$4"
+  printf '{"case":%s,"mode":%s,"result":%s,"seconds":%s,"notes":%s}\n' "$c" "$m" "$r" "$3" "$n" \
+    >>"$E2E_RESULTS"
+  printf -v line '%-6s %-48s %6ss  %s' "$2" "$1" "$3" "$4"
+  e2e_log "$line"
 }
 
-e2e_now() { date +%s.%N; }
-e2e_elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }'; }
+# e2e_now: seconds since the epoch with microseconds; e2e_elapsed T0: seconds since T0, two
+# decimals. Bash's EPOCHREALTIME: no process (each costs dearly under qemu's TCG).
+e2e_now() { printf '%s\n' "${EPOCHREALTIME/,/.}"; }
+e2e_elapsed() {
+  local a=${1/,/.} b=${EPOCHREALTIME/,/.} fa fb d
+  fa=${a#*.}000000 fb=${b#*.}000000
+  [[ $a == *.* ]] || fa=000000
+  d=$(((${b%.*} * 1000000 + 10#${fb:0:6}) - (${a%.*} * 1000000 + 10#${fa:0:6})))
+  printf '%d.%02d' $((d / 1000000)) $((d % 1000000 / 10000))
+}

@@ -8,8 +8,13 @@
 # sha256-checked transfers; the gateway capture replayed. It needs bash, python3, lftp, proftpd,
 # tcpdump, ...: the host's root file system, shared read-only over 9p (scripts/qemu-lane.sh),
 # is the lower layer of an overlay with a tmpfs upper one, and the blocks run chrooted into it
-# (this tree and its build at the host's paths, /lane/e2e.env). Blocks: E2E_BLOCKS (all, or a
-# list; FTPALG_QEMU_E2E_BLOCKS on the host). Per case run-block.sh asserts that no packet of a
+# (this tree and its build at the host's paths, /lane/e2e.env). The programs, libraries and
+# Python modules the suite runs, and the suite's own scripts as they were at the lane's start,
+# are unpacked into the tmpfs upper layer first (scripts/qemu-lane.sh "Hot files": an open()
+# over 9p costs ~20 ms under TCG). Blocks: E2E_BLOCKS (all, or a list;
+# FTPALG_QEMU_E2E_BLOCKS on the host), all in one run-block.sh call (one topology, driver and
+# ftpalgd for all of them). The log is left in the lane's share (out/blocks.log; with
+# FTPALG_QEMU_E2E_TRACE=1 also a trace of every command with its time, out/e2e-xtrace). Per case run-block.sh asserts that no packet of a
 # data connection (nor any other non-control packet) reached ftpalgd's queue (its debug lines,
 # counted in each case's notes); on a kernel with a known defect (lib.sh kernel_defect) such a
 # case is xfail with the defect named. The packages were installed on the host before the boot
@@ -23,8 +28,15 @@ root=/e2e/root
 mkdir -p /e2e/host /e2e/rw $root
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144,cache=loose hostroot /e2e/host ||
   fail "cannot mount the host root (9p tag hostroot)"
-mount -t tmpfs -o size=384m tmpfs /e2e/rw
+mount -t tmpfs -o size=900m tmpfs /e2e/rw
 mkdir -p /e2e/rw/upper /e2e/rw/work
+# The programs, libraries and Python modules the blocks run, copied into the upper layer: under
+# TCG each open() over 9p costs ~20 ms (scripts/qemu-lane.sh, "Hot files").
+if [ -n "$E2E_HOT" ]; then
+  t0=$(cut -d' ' -f1 /proc/uptime)
+  tar -xf "/e2e/host$E2E_HOT" -C /e2e/rw/upper || fail "cannot unpack $E2E_HOT into the upper layer"
+  log "hot files unpacked into the upper layer ($(du -sm /e2e/rw/upper | cut -f1) MiB, $(awk -v a="$t0" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN { printf "%.1f", b - a }') s)"
+fi
 mount -t overlay overlay -o lowerdir=/e2e/host,upperdir=/e2e/rw/upper,workdir=/e2e/rw/work $root ||
   fail "cannot mount the overlay on the host root"
 mount -t proc proc $root/proc
@@ -48,35 +60,35 @@ run_block="$E2E_HOST_REPO/tests/netns/e2e/run-block.sh"
 defect=$(kernel_defect)
 log "blocks: $blocks; kernel $(uname -r) (upstream $(kernel_upstream)); known defect: ${defect:-none}"
 
+# The host's view of the blocks' logs (and traces, E2E_TRACE=1): the lane's writable share.
+mkdir -p /e2e/out
+mount -t 9p -o trans=virtio,version=9p2000.L laneout /e2e/out || fail "cannot mount the lane's share (9p tag laneout)"
 failures=0
 t_all=$(cut -d' ' -f1 /proc/uptime)
-for b in $blocks; do
-  t0=$(cut -d' ' -f1 /proc/uptime)
-  chroot $root /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    HOME=/root LANG=C.UTF-8 E2E_KERNEL_DEFECT="$defect" E2E_DEPS_PRESENT=1 \
-    timeout 1200 bash "$run_block" --mode ftpalgd-expect --block "$b" \
-    --results /tmp/e2e-results.jsonl --ftpalgd "$E2E_HOST_BUILD/src/daemon/ftpalgd" \
-    --ftpalg "$E2E_HOST_BUILD/src/cli/ftpalg" >/tmp/e2e-block.log 2>&1
-  rc=$?
-  secs=$(awk -v a="$t0" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN { printf "%.1f", b - a }')
-  grep '^\[e2e ' /tmp/e2e-block.log | sed 's/^/    /'
-  # The block's result lines at once: a lane that times out later keeps them.
-  if [ -s $root/tmp/e2e-results.jsonl ]; then
-    sed 's/^/LANE-RESULT /' $root/tmp/e2e-results.jsonl
-    cat $root/tmp/e2e-results.jsonl >>/tmp/e2e-all.jsonl
-    rm $root/tmp/e2e-results.jsonl
-  fi
-  if [ $rc -eq 0 ]; then
-    log "PASS block $b (${secs}s)"
-  else
-    log "FAIL block $b: run-block.sh exit $rc (${secs}s)"
-    grep -v '^\[e2e ' /tmp/e2e-block.log | tail -n 30 | sed 's/^/      /'
-    failures=$((failures + 1))
-  fi
-done
+# All blocks in one run-block.sh call: they share the namespaces, the driver and ftpalgd (each
+# block re-routes, replaces the gateway's table and flushes conntrack; negative runs last).
+chroot $root /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+  HOME=/root LANG=C.UTF-8 E2E_KERNEL_DEFECT="$defect" E2E_DEPS_PRESENT=1 ${E2E_PROFTPD:+E2E_PROFTPD="$E2E_PROFTPD"} \
+  E2E_XTRACE="${E2E_TRACE:+/tmp/e2e-xtrace}" timeout 3600 bash "$run_block" --mode ftpalgd-expect --block "$blocks" \
+  --results /tmp/e2e-results.jsonl --ftpalgd "$E2E_HOST_BUILD/src/daemon/ftpalgd" \
+  --ftpalg "$E2E_HOST_BUILD/src/cli/ftpalg" >/tmp/e2e-block.log 2>&1
+rc=$?
+grep '^\[e2e ' /tmp/e2e-block.log | sed 's/^/    /'
+cp /tmp/e2e-block.log /e2e/out/blocks.log
+[ -f "$root/tmp/e2e-xtrace" ] && mv "$root/tmp/e2e-xtrace" /e2e/out/
+if [ -s $root/tmp/e2e-results.jsonl ]; then
+  sed 's/^/LANE-RESULT /' $root/tmp/e2e-results.jsonl
+  cat $root/tmp/e2e-results.jsonl >>/tmp/e2e-all.jsonl
+fi
+if [ $rc -ne 0 ]; then
+  log "FAIL: run-block.sh exit $rc"
+  grep -v '^\[e2e ' /tmp/e2e-block.log | tail -n 30 | sed 's/^/      /'
+  failures=1
+fi
 secs=$(awk -v a="$t_all" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN { printf "%.1f", b - a }')
 log "guest seconds for blocks $blocks: $secs"
 [ -s /tmp/e2e-all.jsonl ] || fail "no result lines"
 for m in run tmp dev/shm dev/pts dev sys proc; do umount $root/$m 2>/dev/null; done
-[ $failures -eq 0 ] || fail "$failures block(s) failed"
+umount /e2e/out
+[ $failures -eq 0 ] || fail "blocks failed"
 log "ok"
