@@ -48,8 +48,25 @@ for i in 0:stdin 1:stdout 2:stderr; do ln -sf "/proc/self/fd/${i%%:*}" "$root/de
 mkdir -p $root/dev/pts $root/dev/shm
 mount -t devpts devpts $root/dev/pts
 mount -t tmpfs tmpfs $root/dev/shm
+# This tree and its build may live under /tmp or /run (a CI checkout there): bound from the
+# overlay before the tmpfs hides them, and bound back onto the same paths after.
+kept=''
+for p in "$E2E_HOST_REPO" "$E2E_HOST_BUILD"; do
+  case $p in /tmp/* | /run/*) ;; *) continue ;; esac
+  case $p in "$E2E_HOST_REPO"/*) [ -n "$kept" ] && continue ;; esac
+  k=/e2e/keep/$(echo "$kept" | wc -w)
+  mkdir -p "$k"
+  mount -o bind "$root$p" "$k" || fail "cannot keep $p visible in the chroot"
+  kept="$kept $p"
+done
 mount -t tmpfs tmpfs $root/tmp
 mount -t tmpfs tmpfs $root/run
+i=0
+for p in $kept; do
+  mkdir -p "$root$p"
+  mount -o bind "/e2e/keep/$i" "$root$p" || fail "cannot bind $p back into the chroot"
+  i=$((i + 1))
+done
 mkdir -p $root/run/netns
 # proftpd resolves the host name ("(none)" in the VM otherwise).
 hostname ftpalg-lane
